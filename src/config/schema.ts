@@ -1,0 +1,95 @@
+import { z } from 'zod';
+
+export const SEVERITIES = ['error', 'warning', 'info'] as const;
+export const CONVENTIONS = [
+  'auto',
+  'plain',
+  'prisma',
+  'diesel',
+  'golang-migrate',
+  'flyway',
+  'dbmate',
+  'supabase',
+  'sqlx',
+  'sqitch',
+] as const;
+
+const severity = z.enum(SEVERITIES);
+const ruleSetting = z.union([z.literal('off'), severity]);
+
+const setupEntry = z.union([
+  z.strictObject({ file: z.string().min(1) }),
+  z.strictObject({ sql: z.string().min(1) }),
+]);
+
+export const DEFAULT_AGENT_MODEL = 'claude-sonnet-4-5';
+
+export const configSchema = z.strictObject({
+  migrations: z
+    .strictObject({
+      /** Globs of migration files or directories; empty means detect. */
+      paths: z.array(z.string().min(1)).default([]),
+      convention: z.enum(CONVENTIONS).default('auto'),
+      /** How files sort when the convention does not decide: by name, or by the leading number. */
+      order: z.enum(['auto', 'lexical', 'numeric']).default('auto'),
+    })
+    .prefault({}),
+  'postgres-version': z.number().int().min(10).max(19).default(16),
+  'fail-on': z.enum(['error', 'warning', 'info', 'none']).default('error'),
+  /** Force the transaction mode of every file instead of the convention's. */
+  'assume-in-transaction': z.boolean().optional(),
+  rules: z.record(z.string(), ruleSetting).default({}),
+  sandbox: z
+    .strictObject({
+      engine: z.enum(['pglite', 'postgres']).default('pglite'),
+      url: z.string().optional(),
+      preset: z.enum(['none', 'supabase']).default('none'),
+      setup: z.array(setupEntry).default([]),
+      'statement-timeout-seconds': z.number().positive().max(3600).default(20),
+      'memory-mb': z.number().int().min(256).max(16384).default(2048),
+      'seed-rows': z.number().int().min(0).max(100000).default(200),
+    })
+    .prefault({}),
+  limits: z
+    .strictObject({
+      'review-timeout-seconds': z.number().positive().max(7200).default(600),
+      'max-files': z.number().int().positive().default(200),
+      'max-file-bytes': z.number().int().positive().default(2_000_000),
+      'max-statements-per-file': z.number().int().positive().default(10_000),
+    })
+    .prefault({}),
+  trace: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+  explain: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      queries: z.array(z.string().min(1)).default([]),
+      'default-rows': z.number().int().min(0).max(1_000_000).default(20_000),
+      rows: z.record(z.string(), z.number().int().min(0).max(5_000_000)).default({}),
+      'time-budget-seconds': z.number().positive().max(600).default(60),
+    })
+    .prefault({}),
+  agent: z
+    .strictObject({
+      /** auto: run when ANTHROPIC_API_KEY is set. */
+      enabled: z.union([z.boolean(), z.literal('auto')]).default('auto'),
+      /** Automatic PR runs; `/pgpro review` always runs the agent when a key is set. */
+      'on-pull-request': z.boolean().default(true),
+      model: z.string().min(1).default(DEFAULT_AGENT_MODEL),
+      'max-tokens': z.number().int().positive().max(64000).default(8000),
+      'input-token-budget': z.number().int().positive().default(60_000),
+      'max-tool-calls': z.number().int().min(0).max(50).default(8),
+      'timeout-seconds': z.number().positive().max(900).default(120),
+      severity: severity.default('warning'),
+    })
+    .prefault({}),
+  github: z
+    .strictObject({
+      drafts: z.boolean().default(false),
+      'summary-comment': z.boolean().default(true),
+      'inline-comments': z.boolean().default(true),
+    })
+    .prefault({}),
+});
+
+export type PgproConfig = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;

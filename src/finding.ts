@@ -1,0 +1,39 @@
+import { createHash } from 'node:crypto';
+import type { Finding, Severity } from './types.js';
+
+const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
+
+export function severityRank(severity: Severity): number {
+  return SEVERITY_RANK[severity];
+}
+
+export function atLeast(severity: Severity, threshold: Severity): boolean {
+  return SEVERITY_RANK[severity] >= SEVERITY_RANK[threshold];
+}
+
+/** Whitespace, case and comments do not change a statement's identity across pushes. */
+export function normalizeStatement(sql: string): string {
+  return sql
+    .replace(/--[^\n]*/g, ' ')
+    .replace(/\/\*[\s\S]*?\*\//g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .toLowerCase();
+}
+
+export function fingerprint(rule: string, file: string, statement: string): string {
+  return createHash('sha256')
+    .update(`${rule}\0${file}\0${normalizeStatement(statement)}`)
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/** Stable order for reports: file, line, severity (worst first), rule. */
+export function compareFindings(a: Finding, b: Finding): number {
+  return (
+    a.file.localeCompare(b.file) ||
+    a.line - b.line ||
+    SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
+    a.rule.localeCompare(b.rule)
+  );
+}

@@ -1,0 +1,221 @@
+// Shared data types of the pgpro pipeline. The Finding and the JSON result are a public contract
+// (see docs/architecture.md): add optional fields, never change or remove existing ones.
+
+export type Severity = 'error' | 'warning' | 'info';
+export type Source = 'parse' | 'apply' | 'lint' | 'trace' | 'explain' | 'agent';
+export type Conclusion = 'success' | 'neutral' | 'failure';
+
+export interface Fix {
+  title: string;
+  /** SQL that replaces the statement (lines `line`..`endLine` of the finding) when it is a direct replacement. */
+  sql?: string;
+  steps?: string[];
+  /** True when `sql` is a drop-in replacement of the statement's lines (a GitHub suggestion block). */
+  replacesStatement?: boolean;
+  /** Set by the agent stage when the fix was applied in a fresh sandbox and the hazard was gone. */
+  verified?: boolean;
+}
+
+export interface Finding {
+  rule: string;
+  severity: Severity;
+  source: Source;
+  /** Repo-relative POSIX path. */
+  file: string;
+  /** 1-based, first line of the statement or node. */
+  line: number;
+  endLine: number;
+  message: string;
+  fix?: Fix;
+  evidence?: string;
+  /** Stable across pushes: rule + file + normalized statement. */
+  fingerprint: string;
+  /** Agent findings: 0..1. */
+  confidence?: number;
+}
+
+/** A directory-like view of files: a git tree, a local folder, or an in-memory map. */
+export interface FileTree {
+  /** Stable identity of the tree's content when known (git tree sha), used as a cache key. */
+  id?: string;
+  /** Every file path in the tree, repo-relative POSIX. */
+  paths: readonly string[];
+  /** Contents of a file, or undefined when it does not exist. */
+  read(path: string): Promise<string | undefined>;
+}
+
+export type Convention =
+  | 'plain'
+  | 'prisma'
+  | 'diesel'
+  | 'golang-migrate'
+  | 'flyway'
+  | 'dbmate'
+  | 'supabase'
+  | 'sqlx'
+  | 'sqitch';
+
+export interface MigrationFile {
+  /** Repo-relative POSIX path of the file holding the up SQL. */
+  path: string;
+  convention: Convention;
+  /** The version or ordering key as the tool sees it (e.g. '20240101120000', '1.2.3', '0001'). */
+  version: string;
+  name: string;
+  kind: 'versioned' | 'repeatable' | 'undo';
+  /** The SQL that runs on "up" (for dbmate, only the up section). */
+  sql: string;
+  /** Number of file lines before `sql` starts (dbmate sections); add it to a line inside `sql`. */
+  lineOffset: number;
+  /** Whether the tool runs the whole file in one transaction. */
+  inTransaction: boolean;
+  /** Why: the tool's behaviour and how this file opts in or out. */
+  transactionReason: string;
+  down?: { path: string; sql: string; lineOffset: number };
+}
+
+export interface ParsedStatement {
+  /** 0-based index within the file. */
+  index: number;
+  /** Exact source text of the statement, without the trailing semicolon. */
+  text: string;
+  /** 1-based lines in the file (lineOffset already applied). */
+  line: number;
+  endLine: number;
+  /** The libpg-query node of the statement, e.g. `{ CreateStmt: {...} }`. */
+  ast: Record<string, unknown>;
+  /** Node type name, e.g. 'CreateStmt', 'IndexStmt', 'AlterTableStmt'. */
+  kind: string;
+  /** Rule ids ignored for this statement by a `-- pgpro-ignore` directive. */
+  ignores: string[];
+  /** Rows of a `COPY … FROM stdin` block that follows this statement, if any. */
+  copyData?: string;
+}
+
+export interface IgnoreDirective {
+  line: number;
+  rules: string[];
+  scope: 'statement' | 'file';
+}
+
+export interface ParsedFile {
+  file: string;
+  statements: ParsedStatement[];
+  /** Rule ids ignored for the whole file. */
+  fileIgnores: string[];
+  directives: IgnoreDirective[];
+  /** 'syntax-error' findings. When present, `statements` holds what parsed before the error. */
+  errors: Finding[];
+}
+
+export type LockMode =
+  | 'AccessShareLock'
+  | 'RowShareLock'
+  | 'RowExclusiveLock'
+  | 'ShareUpdateExclusiveLock'
+  | 'ShareLock'
+  | 'ShareRowExclusiveLock'
+  | 'ExclusiveLock'
+  | 'AccessExclusiveLock';
+
+/** What one statement was seen doing to relations that existed before the migration. */
+export interface StatementObservation {
+  /** Locks this backend holds on pre-existing relations right after the statement. */
+  locks: { relation: string; kind: 'table' | 'index' | 'sequence' | 'view' | 'other'; mode: LockMode }[];
+  /** Pre-existing relations whose relfilenode changed (rewritten). */
+  rewrites: string[];
+  /** Pre-existing tables scanned sequentially by the statement. */
+  scans: { relation: string; seqScans: number; rowsRead: number }[];
+  /** Human-readable catalog changes: 'column orders.note added', 'constraint x added (not validated)'. */
+  changes: string[];
+  lockTimeout: string;
+  statementTimeout: string;
+  /** Whether the statement ran inside an open transaction block. */
+  inTransaction: boolean;
+}
+
+export interface StatementOutcome {
+  index: number;
+  line: number;
+  endLine: number;
+  status: 'ok' | 'error' | 'not-run';
+  durationMs: number;
+  error?: ApplyError;
+  observation?: StatementObservation;
+}
+
+export interface ApplyError {
+  message: string;
+  sqlstate?: string;
+  detail?: string;
+  hint?: string;
+  /** 1-based line in the file. */
+  line: number;
+}
+
+export type MigrationRunStatus = 'applied' | 'failed' | 'skipped' | 'not-run';
+
+export interface MigrationStatus {
+  file: string;
+  status: MigrationRunStatus;
+  statements: number;
+  durationMs: number;
+  error?: { message: string; line: number; sqlstate?: string };
+}
+
+export interface CatalogColumn {
+  name: string;
+  type: string;
+  notNull: boolean;
+  default?: string;
+}
+
+export interface CatalogTable {
+  schema: string;
+  name: string;
+  estimatedRows: number;
+  columns: CatalogColumn[];
+  indexes: { name: string; definition: string; unique: boolean; primary: boolean; columns: string[]; valid: boolean }[];
+  constraints: {
+    name: string;
+    type: 'p' | 'f' | 'u' | 'c' | 'x' | 'n';
+    definition: string;
+    validated: boolean;
+    columns: string[];
+    /** Foreign keys: the referenced table as schema.name. */
+    references?: string;
+  }[];
+}
+
+/** The schema as it was before the change (after the history replay). */
+export interface CatalogSnapshot {
+  tables: CatalogTable[];
+  functions: { schema: string; name: string; volatility: 'i' | 's' | 'v' }[];
+  extensions: string[];
+  enums: { schema: string; name: string; values: string[] }[];
+}
+
+export interface ReviewStats {
+  migrationsTotal: number;
+  migrationsNew: number;
+  statements: number;
+  durationMs: number;
+  stages: Record<string, number>;
+  engine?: { name: 'pglite' | 'postgres'; version: string };
+  agent?: { inputTokens: number; outputTokens: number; cached: boolean; toolCalls: number };
+  [key: string]: unknown;
+}
+
+export interface ReviewResult {
+  version: 1;
+  conclusion: Conclusion;
+  migrations: MigrationStatus[];
+  findings: Finding[];
+  notes: string[];
+  stats: ReviewStats;
+  /** Not part of the JSON contract: file contents of the new migrations, for reporters that show statements. */
+  sources?: Record<string, string>;
+}
+
+export type ProgressEvent =
+  | { stage: string; message: string; done?: number; total?: number };
