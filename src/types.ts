@@ -219,3 +219,21 @@ export interface ReviewResult {
 
 export type ProgressEvent =
   | { stage: string; message: string; done?: number; total?: number };
+
+/** What a review looks at: the head tree, optionally the base tree, and which paths changed. */
+export interface ChangeSet {
+  head: FileTree;
+  /** The base branch's tree; its migrations are the history replayed before the new ones. */
+  base?: FileTree;
+  /**
+   * Paths that differ between base and head (added or modified). Without it: with a base, every head
+   * migration absent from or different in the base is new; with no base, every migration is new.
+   */
+  changed?: readonly string[];
+}
+
+/** Anything that runs SQL: a PGlite instance, a pg client wrapper, the sandbox worker proxy. */
+export interface Queryable {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
+  exec(sql: string): Promise<unknown>;
+}
