@@ -66,7 +66,7 @@ export async function openPglite(
 ): Promise<PGlite> {
   const { tarball, ...rest } = options;
   const bytes = tarball ?? (await freshClusterTarball());
-  const db = new PGlite({ ...rest, loadDataDir: new Blob([bytes as BlobPart]) });
+  const db = new PGlite({ ...rest, loadDataDir: new Blob([bytes]) });
   await db.waitReady;
   return db;
 }
