@@ -1,0 +1,124 @@
+// Helpers shared by the reporters: counting, grouping, wording and making untrusted text safe to show.
+import { compareFindings, severityRank } from '../finding.js';
+import type { Finding, MigrationStatus, ReviewResult, Severity } from '../types.js';
+
+/** Rule pages live in the repository; agent findings share one page. */
+export const RULE_DOCS_BASE_URL = 'https://github.com/pgpro-dev/pgpro/blob/main/docs/rules/';
+
+/** GitHub's limit for a comment body, a check run summary and a check run text. */
+export const GITHUB_TEXT_LIMIT = 65_535;
+
+export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
+
+export function ruleDocUrl(rule: string): string {
+  const page = rule.startsWith('agent/') ? 'agent' : rule;
+  return `${RULE_DOCS_BASE_URL}${encodeURIComponent(page)}.md`;
+}
+
+export type SeverityCounts = Record<Severity, number>;
+
+export function countBySeverity(findings: readonly Finding[]): SeverityCounts {
+  const counts: SeverityCounts = { error: 0, warning: 0, info: 0 };
+  for (const finding of findings) counts[finding.severity] += 1;
+  return counts;
+}
+
+export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${formatNumber(count)} ${count === 1 ? singular : pluralForm}`;
+}
+
+const SEVERITY_NOUNS: Record<Severity, [string, string]> = {
+  error: ['error', 'errors'],
+  warning: ['warning', 'warnings'],
+  info: ['info', 'info'],
+};
+
+/** "2 errors, 1 warning" — severities with no findings are left out unless `all`. */
+export function formatCounts(counts: SeverityCounts, all = false): string {
+  const parts = SEVERITIES.filter((s) => all || counts[s] > 0).map((s) =>
+    plural(counts[s], SEVERITY_NOUNS[s][0], SEVERITY_NOUNS[s][1]),
+  );
+  return parts.join(', ');
+}
+
+/** One line that says what was found and where: the check run title and the summary header. */
+export function resultTitle(result: ReviewResult): string {
+  if (result.findings.length === 0) {
+    return newMigrations(result).length === 0 ? 'No new migrations to review' : 'No migration hazards found';
+  }
+  const files = new Set(result.findings.map((f) => f.file)).size;
+  return `${formatCounts(countBySeverity(result.findings))} in ${plural(files, 'migration')}`;
+}
+
+export function engineLabel(engine: { name: 'pglite' | 'postgres'; version: string }): string {
+  return `${engine.name === 'pglite' ? 'PGlite' : 'PostgreSQL'} ${engine.version}`;
+}
+
+export function formatNumber(value: number): string {
+  return value.toLocaleString('en-US');
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** Findings in report order, grouped by file (files in path order). */
+export function groupByFile(findings: readonly Finding[]): Map<string, Finding[]> {
+  const groups = new Map<string, Finding[]>();
+  for (const finding of [...findings].sort(compareFindings)) {
+    const group = groups.get(finding.file);
+    if (group) group.push(finding);
+    else groups.set(finding.file, [finding]);
+  }
+  return groups;
+}
+
+/** Worst first; ties keep report order. The order in which findings survive a size cut. */
+export function byImportance(findings: readonly Finding[]): Finding[] {
+  return [...findings].sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || compareFindings(a, b));
+}
+
+/**
+ * The migrations this change adds. `migrations` lists the replayed history first and the new ones last;
+ * a file whose source is attached is new too.
+ */
+export function newMigrations(result: ReviewResult): MigrationStatus[] {
+  const firstNew = result.migrations.length - Math.max(0, result.stats.migrationsNew);
+  const sources = result.sources ?? {};
+  return result.migrations.filter((m, index) => index >= firstNew || Object.hasOwn(sources, m.file));
+}
+
+export interface ExcerptLine {
+  number: number;
+  text: string;
+}
+
+/** Lines line..endLine of a source, at most `max` of them; `truncated` says lines were left out. */
+export function excerpt(
+  source: string | undefined,
+  line: number,
+  endLine: number,
+  max = 8,
+): { lines: ExcerptLine[]; truncated: boolean } {
+  if (source === undefined || line < 1) return { lines: [], truncated: false };
+  const all = source.split(/\r?\n/);
+  const last = Math.min(Math.max(endLine, line), all.length);
+  const lines: ExcerptLine[] = [];
+  for (let n = line; n <= last && lines.length < max; n++) lines.push({ number: n, text: all[n - 1] ?? '' });
+  return { lines, truncated: last - line + 1 > lines.length };
+}
+
+/**
+ * Migration text, messages and evidence are untrusted: a terminal must not receive their control
+ * characters (ANSI escapes could rewrite the screen). Tabs and newlines stay.
+ */
+export function stripControl(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '\uFFFD');
+}
+
+/** Shorten to at most `max` characters, marking the cut. */
+export function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
+}

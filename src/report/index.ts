@@ -1,0 +1,62 @@
+// Reporters: pure functions from a ReviewResult to what a terminal, a file or GitHub shows.
+import type { ReviewResult } from '../types.js';
+import { renderJson } from './json.js';
+import { renderMarkdown, type MarkdownOptions } from './markdown.js';
+import { renderSarif } from './sarif.js';
+import { renderText } from './text.js';
+
+export const FORMATS = ['text', 'json', 'markdown', 'sarif'] as const;
+export type Format = (typeof FORMATS)[number];
+
+export interface RenderOptions extends MarkdownOptions {
+  /** ANSI colors in the text format. */
+  color?: boolean;
+  /** SARIF: the directory repo-relative paths resolve against. */
+  cwd?: string;
+}
+
+const RENDERERS: Record<Format, (result: ReviewResult, options: RenderOptions) => string> = {
+  text: (result, options) => renderText(result, { color: options.color }),
+  json: (result) => renderJson(result),
+  markdown: (result, options) => renderMarkdown(result, options),
+  sarif: (result, options) => renderSarif(result, { cwd: options.cwd }),
+};
+
+export function isFormat(name: string): name is Format {
+  return (FORMATS as readonly string[]).includes(name);
+}
+
+export function render(format: Format, result: ReviewResult, options: RenderOptions = {}): string {
+  const renderer = RENDERERS[format];
+  if (!renderer) throw new Error(`Unknown report format "${String(format)}"; use one of: ${FORMATS.join(', ')}`);
+  return renderer(result, options);
+}
+
+export { renderText, type TextOptions } from './text.js';
+export { renderJson, toJsonReport, type JsonReport } from './json.js';
+export {
+  renderMarkdown,
+  diffFingerprints,
+  readFingerprints,
+  fingerprintsMarker,
+  SUMMARY_MARKER,
+  type MarkdownOptions,
+  type FingerprintDiff,
+} from './markdown.js';
+export { renderSarif, toSarif, SARIF_SCHEMA, type SarifLog, type SarifOptions } from './sarif.js';
+export {
+  checkRunOutput,
+  ANNOTATIONS_PER_REQUEST,
+  type Annotation,
+  type CheckRunOutput,
+  type CheckRunOptions,
+} from './check-run.js';
+export {
+  commentableLines,
+  inlineComments,
+  readCommentFingerprint,
+  fingerprintMarker,
+  type InlineComment,
+  type InlineResult,
+} from './inline.js';
+export { RULE_DOCS_BASE_URL, GITHUB_TEXT_LIMIT, ruleDocUrl, resultTitle } from './common.js';

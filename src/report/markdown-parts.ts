@@ -1,0 +1,202 @@
+// Markdown building blocks shared by the PR summary comment, the check run and inline comments.
+import type { Finding, ReviewResult, Severity } from '../types.js';
+import {
+  byImportance,
+  clip,
+  countBySeverity,
+  engineLabel,
+  formatCounts,
+  formatDuration,
+  formatNumber,
+  groupByFile,
+  newMigrations,
+  plural,
+  resultTitle,
+  ruleDocUrl,
+} from './common.js';
+
+export const SEVERITY_EMOJI: Record<Severity, string> = { error: '🔴', warning: '🟠', info: '🔵' };
+const CONCLUSION_EMOJI: Record<ReviewResult['conclusion'], string> = { failure: '❌', neutral: '⚠️', success: '✅' };
+
+/** One finding must not eat the budget of all the others. */
+const MAX_MESSAGE = 4_000;
+const MAX_EVIDENCE = 4_000;
+const MAX_SQL = 8_000;
+const MAX_MIGRATION_ROWS = 100;
+
+/**
+ * Prose from rules and the agent may quote migration text: keep it from opening HTML tags or
+ * pinging people. A lone `<` (as in `a < b`) is left alone.
+ */
+export function prose(text: string): string {
+  return text.replace(/<(?=[a-zA-Z!/?])/g, '&lt;').replace(/@(?=[a-zA-Z0-9])/g, '@\u200b');
+}
+
+/** A fenced block whose fence is longer than any backtick run inside, so content cannot close it. */
+export function fence(content: string, lang = ''): string {
+  const longestRun = Math.max(2, ...(content.match(/`+/g) ?? []).map((run) => run.length));
+  const ticks = '`'.repeat(longestRun + 1);
+  return `${ticks}${lang}\n${content.replace(/\s+$/, '')}\n${ticks}`;
+}
+
+export function codeSpan(text: string): string {
+  return `\`${text.replace(/`/g, "'").replace(/\r?\n/g, ' ')}\``;
+}
+
+function tableCell(text: string): string {
+  return prose(text).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+export function lineRange(finding: Finding): string {
+  return finding.endLine > finding.line ? `lines ${finding.line}–${finding.endLine}` : `line ${finding.line}`;
+}
+
+export function findingHeadline(finding: Finding, extra = ''): string {
+  const confidence =
+    finding.confidence !== undefined ? ` · confidence ${Math.round(finding.confidence * 100)}%` : '';
+  return `${SEVERITY_EMOJI[finding.severity]} **${finding.severity}** · [${codeSpan(finding.rule)}](${ruleDocUrl(finding.rule)}) · ${lineRange(finding)}${confidence}${extra}`;
+}
+
+export function fixBlock(finding: Finding, sqlLang = 'sql'): string[] {
+  const fix = finding.fix;
+  if (!fix) return [];
+  const out = ['', `**Fix:** ${prose(fix.title)}${fix.verified ? ' _(verified in a fresh sandbox)_' : ''}`];
+  if (fix.steps && fix.steps.length > 0) {
+    out.push('', ...fix.steps.map((step, i) => `${i + 1}. ${prose(step).replace(/\r?\n/g, ' ')}`));
+  }
+  if (fix.sql) out.push('', fence(clip(fix.sql, MAX_SQL), sqlLang));
+  return out;
+}
+
+export function evidenceBlock(evidence: string | undefined): string[] {
+  if (!evidence) return [];
+  return ['', '<details><summary>Evidence</summary>', '', fence(clip(evidence, MAX_EVIDENCE), 'text'), '', '</details>'];
+}
+
+export interface FindingsMarkdownOptions {
+  evidence: boolean;
+  /** Marks findings that are new since the previous push. */
+  isNew?: (finding: Finding) => boolean;
+}
+
+export function findingsMarkdown(findings: readonly Finding[], options: FindingsMarkdownOptions): string {
+  const sections: string[] = [];
+  for (const [file, group] of groupByFile(findings)) {
+    const blocks = group.map((finding) => {
+      const badge = options.isNew?.(finding) ? ' · 🆕 new' : '';
+      return [
+        findingHeadline(finding, badge),
+        '',
+        prose(clip(finding.message, MAX_MESSAGE)),
+        ...fixBlock(finding),
+        ...(options.evidence ? evidenceBlock(finding.evidence) : []),
+      ].join('\n');
+    });
+    sections.push(`### ${codeSpan(file)}\n\n${formatCounts(countBySeverity(group))}\n\n${blocks.join('\n\n')}`);
+  }
+  return sections.join('\n\n');
+}
+
+export function headerMarkdown(result: ReviewResult): string {
+  const fresh = newMigrations(result);
+  const facts = [
+    `**Conclusion: ${result.conclusion}**`,
+    plural(fresh.length, 'new migration'),
+    plural(result.stats.statements, 'statement'),
+  ];
+  return `## ${CONCLUSION_EMOJI[result.conclusion]} pgpro: ${resultTitle(result)}\n\n${facts.join(' · ')}`;
+}
+
+export function migrationsMarkdown(result: ReviewResult): string {
+  const fresh = newMigrations(result);
+  const history = result.migrations.length - fresh.length;
+  const summary =
+    `Migrations: ${fresh.length} new` + (history > 0 ? `, ${plural(history, 'history migration')} replayed` : '');
+  if (fresh.length === 0) return `<details><summary>${summary}</summary>\n\nNo new migrations.\n\n</details>`;
+  const icon: Record<string, string> = { applied: '✅', failed: '❌', skipped: '⏭️', 'not-run': '⏸️' };
+  const rows = fresh.slice(0, MAX_MIGRATION_ROWS).map((m) => {
+    const status = `${icon[m.status] ?? ''} ${m.status}${m.error ? ` (line ${m.error.line}: ${clip(m.error.message, 200)})` : ''}`;
+    return `| ${tableCell(m.file)} | ${tableCell(status)} | ${m.statements} | ${formatDuration(m.durationMs)} |`;
+  });
+  if (fresh.length > MAX_MIGRATION_ROWS) rows.push(`| … and ${fresh.length - MAX_MIGRATION_ROWS} more | | | |`);
+  return [
+    `<details><summary>${summary}</summary>`,
+    '',
+    '| File | Status | Statements | Time |',
+    '| --- | --- | ---: | ---: |',
+    ...rows,
+    '',
+    '</details>',
+  ].join('\n');
+}
+
+export function notesMarkdown(result: ReviewResult): string {
+  if (result.notes.length === 0) return '';
+  return `### Notes\n\n${result.notes.map((note) => `- ${prose(clip(note, 2_000)).replace(/\r?\n/g, ' ')}`).join('\n')}`;
+}
+
+export function statsMarkdown(result: ReviewResult): string {
+  const s = result.stats;
+  const parts = ['pgpro'];
+  if (s.engine) parts.push(engineLabel(s.engine));
+  parts.push(`${plural(s.statements, 'statement')} in ${plural(s.migrationsNew, 'new migration')}`);
+  parts.push(formatDuration(s.durationMs));
+  if (s.agent) {
+    parts.push(
+      `agent: ${formatNumber(s.agent.inputTokens)} input / ${formatNumber(s.agent.outputTokens)} output tokens` +
+        `, ${plural(s.agent.toolCalls, 'tool call')}${s.agent.cached ? ' (cached)' : ''}`,
+    );
+  }
+  return `<sub>${parts.join(' · ')}</sub>`;
+}
+
+export interface CutState {
+  shown: number;
+  total: number;
+  evidence: boolean;
+}
+
+/** Says what was left out and where the rest is; empty when nothing was. */
+export function cutNotice(cut: CutState, where: string): string {
+  if (cut.shown === cut.total && cut.evidence) return '';
+  const what =
+    cut.shown < cut.total
+      ? `Showing the ${formatNumber(cut.shown)} most severe of ${formatNumber(cut.total)} findings${cut.evidence ? '' : ', without evidence'}`
+      : 'Evidence is left out';
+  return `> [!NOTE]\n> ${what} to fit GitHub's size limit. ${where}`;
+}
+
+/**
+ * The longest rendering that fits `limit`: everything; else without evidence; else the most severe
+ * findings that fit (binary search over how many). `compose` gets the findings to show, in any order.
+ */
+export function fitFindings(
+  findings: readonly Finding[],
+  limit: number,
+  compose: (shown: readonly Finding[], cut: CutState) => string,
+): string {
+  const total = findings.length;
+  const full = compose(findings, { shown: total, total, evidence: true });
+  if (full.length <= limit) return full;
+  const bare = compose(findings, { shown: total, total, evidence: false });
+  if (bare.length <= limit) return bare;
+
+  const ranked = byImportance(findings);
+  let best = compose([], { shown: 0, total, evidence: false });
+  let lo = 1;
+  let hi = total - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const candidate = compose(ranked.slice(0, mid), { shown: mid, total, evidence: false });
+    if (candidate.length <= limit) {
+      best = candidate;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  if (best.length <= limit) return best;
+  // Even the frame is too long (huge notes or migration lists): cut the text itself.
+  const tail = '\n\n… (cut to fit GitHub\'s size limit)';
+  return best.slice(0, limit - tail.length) + tail;
+}

@@ -1,0 +1,139 @@
+// The terminal report: findings per file with the statement they point at, then migrations, notes, totals.
+import type { Finding, MigrationStatus, ReviewResult, Severity } from '../types.js';
+import {
+  countBySeverity,
+  engineLabel,
+  excerpt,
+  formatCounts,
+  formatDuration,
+  groupByFile,
+  newMigrations,
+  plural,
+  resultTitle,
+  stripControl,
+} from './common.js';
+
+export interface TextOptions {
+  /** ANSI colors; the CLI decides (TTY, NO_COLOR). */
+  color?: boolean;
+}
+
+const EXCERPT_MAX_LINES = 8;
+
+type Style = (text: string) => string;
+
+interface Palette {
+  bold: Style;
+  dim: Style;
+  severity: Record<Severity, Style>;
+  good: Style;
+}
+
+function ansi(code: number): Style {
+  return (text) => (text === '' ? text : `\x1b[${code}m${text}\x1b[0m`);
+}
+
+const plain: Style = (text) => text;
+
+function palette(color: boolean): Palette {
+  if (!color) return { bold: plain, dim: plain, severity: { error: plain, warning: plain, info: plain }, good: plain };
+  return {
+    bold: ansi(1),
+    dim: ansi(2),
+    severity: { error: ansi(31), warning: ansi(33), info: ansi(36) },
+    good: ansi(32),
+  };
+}
+
+function indent(text: string, prefix: string): string[] {
+  return text.split(/\r?\n/).map((line) => `${prefix}${line}`.trimEnd());
+}
+
+function renderFinding(finding: Finding, source: string | undefined, p: Palette): string[] {
+  const out: string[] = [];
+  const where = `${stripControl(finding.file)}:${finding.line}`;
+  out.push(
+    `  ${p.bold(where)}  ${p.severity[finding.severity](finding.severity)}  ${finding.rule}  ${stripControl(finding.message)}`,
+  );
+
+  const { lines, truncated } = excerpt(source, finding.line, finding.endLine, EXCERPT_MAX_LINES);
+  if (lines.length > 0) {
+    const width = String(lines[lines.length - 1]!.number).length;
+    for (const { number, text } of lines) {
+      out.push(`    ${p.dim(`${String(number).padStart(width)} │`)} ${stripControl(text)}`.trimEnd());
+    }
+    if (truncated) out.push(`    ${p.dim(`${' '.repeat(width)} │`)} …`);
+  }
+
+  if (finding.evidence) {
+    out.push(`    ${p.dim('evidence:')}`);
+    for (const line of indent(stripControl(finding.evidence), '      ')) out.push(p.dim(line));
+  }
+
+  const fix = finding.fix;
+  if (fix) {
+    const verified = fix.verified ? ` ${p.good('(verified)')}` : '';
+    out.push(`    ${p.bold('fix:')} ${stripControl(fix.title)}${verified}`);
+    fix.steps?.forEach((step, i) => out.push(`      ${i + 1}. ${stripControl(step)}`));
+    if (fix.sql) out.push(...indent(stripControl(fix.sql), '      '));
+  }
+  return out;
+}
+
+function renderMigrations(result: ReviewResult, p: Palette): string[] {
+  const fresh = newMigrations(result);
+  const history = result.migrations.length - fresh.length;
+  const heading =
+    `Migrations: ${fresh.length} new` + (history > 0 ? `, ${plural(history, 'history migration')} replayed` : '');
+  if (fresh.length === 0) return [p.bold(heading)];
+
+  const rows: string[][] = [['file', 'status', 'statements', 'ms']];
+  for (const m of fresh) {
+    rows.push([stripControl(m.file), m.status, String(m.statements), String(Math.round(m.durationMs))]);
+  }
+  const widths = [0, 1, 2, 3].map((col) => Math.max(...rows.map((row) => row[col]!.length)));
+  const format = (row: string[]): string =>
+    `  ${row[0]!.padEnd(widths[0]!)}  ${row[1]!.padEnd(widths[1]!)}  ${row[2]!.padStart(widths[2]!)}  ${row[3]!.padStart(widths[3]!)}`;
+
+  const out = [p.bold(heading), p.dim(format(rows[0]!))];
+  fresh.forEach((m: MigrationStatus, i) => {
+    const line = format(rows[i + 1]!);
+    out.push(m.status === 'failed' ? p.severity.error(line) : line);
+    if (m.error) out.push(`    line ${m.error.line}: ${stripControl(m.error.message)}`);
+  });
+  return out;
+}
+
+export function renderText(result: ReviewResult, options: TextOptions = {}): string {
+  const p = palette(options.color ?? false);
+  const out: string[] = [];
+
+  for (const [file, findings] of groupByFile(result.findings)) {
+    out.push(`${p.bold(stripControl(file))} ${p.dim(`(${formatCounts(countBySeverity(findings))})`)}`);
+    for (const finding of findings) out.push(...renderFinding(finding, result.sources?.[file], p), '');
+  }
+
+  out.push(...renderMigrations(result, p), '');
+
+  if (result.notes.length > 0) {
+    out.push(p.bold('Notes:'));
+    for (const note of result.notes) {
+      const [first = '', ...rest] = stripControl(note).split(/\r?\n/);
+      out.push(`  - ${first}`.trimEnd(), ...rest.map((line) => `    ${line}`.trimEnd()));
+    }
+    out.push('');
+  }
+
+  const stats = result.stats;
+  out.push(
+    p.dim(
+      `Reviewed ${plural(newMigrations(result).length, 'migration')}, ${plural(stats.statements, 'statement')} in ${formatDuration(stats.durationMs)}` +
+        (stats.engine ? ` on ${engineLabel(stats.engine)}` : ''),
+    ),
+  );
+  const counts = formatCounts(countBySeverity(result.findings), true);
+  const conclusionStyle =
+    result.conclusion === 'failure' ? p.severity.error : result.conclusion === 'neutral' ? p.severity.warning : p.good;
+  out.push(`${counts} — ${conclusionStyle(result.conclusion)}${result.findings.length === 0 ? ` (${resultTitle(result)})` : ''}`);
+  return `${out.join('\n')}\n`;
+}
