@@ -1,0 +1,132 @@
+// Review jobs: run in the background with a concurrency limit, one live job per pull request.
+
+/** One unit of work. `group` is the pull request (owner/repo#number): a newer job of a group supersedes older ones. */
+export interface Job {
+  group: string;
+  /**
+   * Identities of this job for deduplication: the webhook delivery id, and for push-triggered reviews
+   * the pull request + head sha. A job sharing any identity with one seen recently is a duplicate.
+   */
+  ids: readonly string[];
+  /** Does the work. `signal` aborts when a newer job of the same group arrives; the job must then publish nothing. */
+  run(signal: AbortSignal): Promise<void>;
+}
+
+/** Where jobs wait and run. The in-process queue below is the default; a BullMQ one can implement the same contract. */
+export interface JobQueue {
+  /**
+   * Reserves the identities of a job about to be added. Returns false when any of them was seen
+   * recently (a redelivered webhook): the caller then does nothing at all. Synchronous in-process so
+   * two identical deliveries arriving together cannot both pass.
+   */
+  claim(ids: readonly string[]): boolean | Promise<boolean>;
+  /** Forgets identities claimed for a job that was finally not added (e.g. a skipped draft). */
+  release(ids: readonly string[]): void | Promise<void>;
+  /** Queues a job whose ids were claimed. Aborts older jobs of the same group, queued or running. */
+  add(job: Job): void | Promise<void>;
+  /** Resolves once nothing is queued or running. */
+  idle(): Promise<void>;
+}
+
+export interface InProcessQueueOptions {
+  /** Reviews running at the same time. Each holds a PGlite sandbox (~0.4 GB), so keep it small. */
+  concurrency?: number;
+  /** How long a claimed identity is remembered after its job ends. */
+  rememberMs?: number;
+  now?: () => number;
+  /** Called when a job throws (jobs are expected to handle their own errors). */
+  onError?: (error: unknown, job: Job) => void;
+}
+
+interface Entry {
+  job: Job;
+  controller: AbortController;
+}
+
+export class InProcessQueue implements JobQueue {
+  readonly #concurrency: number;
+  readonly #rememberMs: number;
+  readonly #now: () => number;
+  readonly #onError: (error: unknown, job: Job) => void;
+  readonly #waiting: Entry[] = [];
+  readonly #running = new Set<Entry>();
+  /** Identity → time until which it counts as seen (Infinity while its job is queued or running). */
+  readonly #seen = new Map<string, number>();
+  readonly #latest = new Map<string, Entry>();
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(options: InProcessQueueOptions = {}) {
+    this.#concurrency = Math.max(1, options.concurrency ?? 2);
+    this.#rememberMs = options.rememberMs ?? 60 * 60 * 1000;
+    this.#now = options.now ?? Date.now;
+    this.#onError = options.onError ?? (() => {});
+  }
+
+  get size(): { waiting: number; running: number } {
+    return { waiting: this.#waiting.length, running: this.#running.size };
+  }
+
+  claim(ids: readonly string[]): boolean {
+    const now = this.#now();
+    for (const [id, until] of this.#seen) if (until <= now) this.#seen.delete(id);
+    if (ids.some((id) => this.#seen.has(id))) return false;
+    // Remembered for a while even if no job follows (e.g. a config error closed the check at once).
+    for (const id of ids) this.#seen.set(id, now + this.#rememberMs);
+    return true;
+  }
+
+  release(ids: readonly string[]): void {
+    for (const id of ids) this.#seen.delete(id);
+  }
+
+  add(job: Job): void {
+    for (const id of job.ids) this.#seen.set(id, Number.POSITIVE_INFINITY);
+    const older = this.#latest.get(job.group);
+    older?.controller.abort(new SupersededError());
+    const entry: Entry = { job, controller: new AbortController() };
+    this.#latest.set(job.group, entry);
+    this.#waiting.push(entry);
+    this.#pump();
+  }
+
+  idle(): Promise<void> {
+    if (this.#waiting.length === 0 && this.#running.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #pump(): void {
+    while (this.#running.size < this.#concurrency && this.#waiting.length > 0) {
+      const entry = this.#waiting.shift()!;
+      this.#running.add(entry);
+      void this.#start(entry);
+    }
+    if (this.#waiting.length === 0 && this.#running.size === 0) {
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  async #start(entry: Entry): Promise<void> {
+    try {
+      // A superseded job still runs (with an aborted signal) so it can close what it opened, e.g. its check run.
+      await entry.job.run(entry.controller.signal);
+    } catch (error) {
+      this.#onError(error, entry.job);
+    } finally {
+      this.#running.delete(entry);
+      if (this.#latest.get(entry.job.group) === entry) this.#latest.delete(entry.job.group);
+      const until = this.#now() + this.#rememberMs;
+      for (const id of entry.job.ids) this.#seen.set(id, until);
+      this.#pump();
+    }
+  }
+}
+
+/** The abort reason of a job replaced by a newer one of the same pull request. */
+export class SupersededError extends Error {
+  constructor() {
+    super('Superseded by a newer review of the same pull request');
+    this.name = 'SupersededError';
+  }
+}

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { InProcessQueue, SupersededError, type Job } from '../../src/github/queue.js';
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+describe('InProcessQueue', () => {
+  it('runs at most `concurrency` jobs at once, the rest in order', async () => {
+    const queue = new InProcessQueue({ concurrency: 2 });
+    const started: string[] = [];
+    const gates = new Map<string, ReturnType<typeof deferred>>();
+    for (const name of ['a', 'b', 'c']) {
+      const gate = deferred();
+      gates.set(name, gate);
+      queue.add({
+        group: name,
+        ids: [name],
+        run: async () => {
+          started.push(name);
+          await gate.promise;
+        },
+      });
+    }
+    await Promise.resolve();
+    expect(started).toEqual(['a', 'b']);
+    expect(queue.size).toEqual({ waiting: 1, running: 2 });
+    gates.get('a')!.resolve();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(started).toEqual(['a', 'b', 'c']);
+    gates.get('b')!.resolve();
+    gates.get('c')!.resolve();
+    await queue.idle();
+    expect(queue.size).toEqual({ waiting: 0, running: 0 });
+  });
+
+  it('aborts the older job of a group when a newer one arrives, whether running or waiting', async () => {
+    const queue = new InProcessQueue({ concurrency: 1 });
+    const signals: Record<string, AbortSignal> = {};
+    const job = (name: string, group: string): Job => ({
+      group,
+      ids: [name],
+      run: (signal) => {
+        signals[name] = signal;
+        return new Promise<void>((resolve) => {
+          if (signal.aborted) return resolve();
+          signal.addEventListener('abort', () => resolve());
+          setTimeout(resolve, 50);
+        });
+      },
+    });
+    queue.add(job('running', 'pr1'));
+    queue.add(job('waiting', 'pr2'));
+    queue.add(job('newer-running', 'pr1'));
+    queue.add(job('newer-waiting', 'pr2'));
+    await queue.idle();
+    expect(signals.running!.aborted).toBe(true);
+    expect(signals.running!.reason).toBeInstanceOf(SupersededError);
+    // A superseded waiting job still gets its turn, already aborted, to close what it opened.
+    expect(signals.waiting!.aborted).toBe(true);
+    expect(signals['newer-running']!.aborted).toBe(false);
+    expect(signals['newer-waiting']!.aborted).toBe(false);
+  });
+
+  it('refuses identities seen recently and forgets them after the memory window', async () => {
+    let clock = 1_000;
+    const queue = new InProcessQueue({ rememberMs: 100, now: () => clock });
+    expect(queue.claim(['delivery:1', 'push:pr@abc'])).toBe(true);
+    expect(queue.claim(['delivery:1'])).toBe(false);
+    expect(queue.claim(['delivery:2', 'push:pr@abc'])).toBe(false);
+    queue.add({ group: 'pr', ids: ['delivery:1', 'push:pr@abc'], run: async () => {} });
+    await queue.idle();
+    clock += 99;
+    expect(queue.claim(['push:pr@abc'])).toBe(false);
+    clock += 2;
+    expect(queue.claim(['push:pr@abc'])).toBe(true);
+  });
+
+  it('released identities can be claimed again', () => {
+    const queue = new InProcessQueue();
+    expect(queue.claim(['x'])).toBe(true);
+    queue.release(['x']);
+    expect(queue.claim(['x'])).toBe(true);
+  });
+
+  it('keeps going when a job throws', async () => {
+    const errors: unknown[] = [];
+    const queue = new InProcessQueue({ concurrency: 1, onError: (error) => errors.push(error) });
+    let ran = false;
+    queue.add({ group: 'a', ids: [], run: async () => Promise.reject(new Error('boom')) });
+    queue.add({ group: 'b', ids: [], run: async () => void (ran = true) });
+    await queue.idle();
+    expect(ran).toBe(true);
+    expect(errors).toEqual([new Error('boom')]);
+  });
+});
