@@ -1,0 +1,56 @@
+import { columnConstraints, nearest, relationLabel } from './ast.js';
+import { notValidFix } from './constraint-fix.js';
+import { isExisting, meta, sizeEvidence } from './helpers.js';
+import type { Rule } from './types.js';
+
+const rule: Rule = {
+  meta: meta({
+    id: 'adding-foreign-key-constraint',
+    category: 'locking',
+    defaultSeverity: 'error',
+    requires: 'ast',
+    description: 'A foreign key added to an existing table without NOT VALID blocks writes on both tables while it validates.',
+  }),
+  create(ctx) {
+    return {
+      AlterTableCmd(cmd, ancestors) {
+        const stmt = nearest(ancestors, 'AlterTableStmt');
+        if (!stmt || !isExisting(ctx, stmt.relation)) return;
+        const table = relationLabel(stmt.relation);
+        if (cmd.subtype === 'AT_AddConstraint') {
+          const c = cmd.def?.Constraint;
+          if (c?.contype !== 'CONSTR_FOREIGN' || c.skip_validation) return;
+          const target = relationLabel(c.pktable);
+          ctx.report({
+            message:
+              `Adding foreign key ${c.conname ?? ''}${c.conname ? ' ' : ''}on ${table} checks every row while holding SHARE ROW ` +
+              `EXCLUSIVE locks on ${table} and ${target}: INSERT, UPDATE and DELETE on both wait until the scan ends.`,
+            line: ctx.lineOf(c),
+            fix: notValidFix(ctx, stmt, c),
+            evidence: sizeEvidence(ctx, stmt.relation),
+          });
+        } else if (cmd.subtype === 'AT_AddColumn') {
+          const col = cmd.def?.ColumnDef;
+          const fk = columnConstraints(col).find((c) => c.contype === 'CONSTR_FOREIGN');
+          if (!fk) return;
+          const target = relationLabel(fk.pktable);
+          ctx.report({
+            message:
+              `Adding ${table}.${col.colname} with REFERENCES ${target} takes SHARE ROW EXCLUSIVE locks on ${table} and ` +
+              `${target}: INSERT, UPDATE and DELETE on both wait for the statement, which itself queues behind running queries.`,
+            line: ctx.lineOf(col),
+            fix: {
+              title: 'Add the column first, then the foreign key NOT VALID, then VALIDATE it',
+              sql:
+                `ALTER TABLE ${table} ADD COLUMN ${col.colname} <type>;\n` +
+                `ALTER TABLE ${table} ADD CONSTRAINT ${stmt.relation.relname}_${col.colname}_fkey FOREIGN KEY (${col.colname}) REFERENCES ${target} NOT VALID;\n` +
+                `-- in a separate transaction:\nALTER TABLE ${table} VALIDATE CONSTRAINT ${stmt.relation.relname}_${col.colname}_fkey;`,
+            },
+          });
+        }
+      },
+    };
+  },
+};
+
+export default rule;

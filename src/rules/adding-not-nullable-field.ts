@@ -1,0 +1,86 @@
+import { nameList, nearest, relationKey, relationLabel } from './ast.js';
+import { catalogTable, isExisting, meta, sizeEvidence } from './helpers.js';
+import type { Rule, RuleContext } from './types.js';
+
+const rule: Rule = {
+  meta: meta({
+    id: 'adding-not-nullable-field',
+    category: 'locking',
+    defaultSeverity: 'error',
+    requires: 'catalog',
+    description: 'SET NOT NULL on an existing column scans the table under an ACCESS EXCLUSIVE lock.',
+  }),
+  create(ctx) {
+    return {
+      AlterTableCmd(cmd, ancestors) {
+        const stmt = nearest(ancestors, 'AlterTableStmt');
+        if (!stmt || !isExisting(ctx, stmt.relation)) return;
+        let column: string | undefined;
+        if (cmd.subtype === 'AT_SetNotNull') column = cmd.name;
+        // PG 18: ALTER TABLE t ADD CONSTRAINT c NOT NULL col (validated unless NOT VALID).
+        const c = cmd.subtype === 'AT_AddConstraint' ? cmd.def?.Constraint : undefined;
+        if (c?.contype === 'CONSTR_NOTNULL' && !c.skip_validation) column = nameList(c.keys)[0];
+        if (!column || alreadyProven(ctx, stmt.relation, column)) return;
+        const table = relationLabel(stmt.relation);
+        ctx.report({
+          message:
+            `Making ${table}.${column} NOT NULL scans all of ${table} for NULLs while holding an ACCESS EXCLUSIVE lock: ` +
+            `every read and write of ${table} waits until the scan ends.`,
+          line: ctx.lineOf(cmd.def?.Constraint ?? cmd),
+          fix: safeSteps(ctx, table, column),
+          evidence: sizeEvidence(ctx, stmt.relation),
+        });
+      },
+    };
+  },
+};
+
+/** The column is already NOT NULL, or a validated CHECK (col IS NOT NULL) lets PG 12+ skip the scan. */
+function alreadyProven(ctx: RuleContext, rv: any, column: string): boolean {
+  const col = column.toLowerCase();
+  const table = catalogTable(ctx, rv);
+  if (table?.columns.some((c) => c.name.toLowerCase() === col && c.notNull)) return true;
+  if (ctx.settings.postgresVersion < 12) return false;
+  const checkPattern = new RegExp(`^CHECK \\(+"?${escapeRegExp(col)}"? IS NOT NULL\\)+$`, 'i');
+  if (table?.constraints.some((c) => c.type === 'c' && c.validated && checkPattern.test(c.definition.trim()))) return true;
+  const key = relationKey(rv);
+  for (const c of ctx.created.constraints.values()) {
+    if (c.table === key && c.notNullColumn === col && c.validated) return true;
+  }
+  return false;
+}
+
+function safeSteps(ctx: RuleContext, table: string, column: string) {
+  const check = `${table.split('.').pop()}_${column}_not_null`;
+  if (ctx.settings.postgresVersion >= 18) {
+    return {
+      title: 'Add the NOT NULL constraint NOT VALID, then validate it separately',
+      sql:
+        `ALTER TABLE ${table} ADD CONSTRAINT ${check} NOT NULL ${column} NOT VALID;\n` +
+        `-- in a later migration (its own transaction):\nALTER TABLE ${table} VALIDATE CONSTRAINT ${check};`,
+    };
+  }
+  if (ctx.settings.postgresVersion >= 12) {
+    return {
+      title: 'Prove NOT NULL with a validated CHECK constraint first',
+      sql:
+        `ALTER TABLE ${table} ADD CONSTRAINT ${check} CHECK (${column} IS NOT NULL) NOT VALID;\n` +
+        `-- in a later migration (its own transaction):\nALTER TABLE ${table} VALIDATE CONSTRAINT ${check};\n` +
+        `ALTER TABLE ${table} ALTER COLUMN ${column} SET NOT NULL; -- skips the scan: the check proves it\n` +
+        `ALTER TABLE ${table} DROP CONSTRAINT ${check};`,
+    };
+  }
+  return {
+    title: 'Enforce it with a CHECK constraint added NOT VALID and validated separately',
+    sql:
+      `ALTER TABLE ${table} ADD CONSTRAINT ${check} CHECK (${column} IS NOT NULL) NOT VALID;\n` +
+      `-- in a later migration (its own transaction):\nALTER TABLE ${table} VALIDATE CONSTRAINT ${check};`,
+    steps: ['Before PostgreSQL 12, SET NOT NULL always scans; keep the CHECK constraint instead.'],
+  };
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+export default rule;

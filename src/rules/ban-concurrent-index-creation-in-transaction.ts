@@ -1,0 +1,50 @@
+import { relationLabel } from './ast.js';
+import { runsInTransaction, transactionWhy } from './common.js';
+import { meta } from './helpers.js';
+import type { Rule, RuleContext } from './types.js';
+
+const rule: Rule = {
+  meta: meta({
+    id: 'ban-concurrent-index-creation-in-transaction',
+    category: 'transaction',
+    defaultSeverity: 'error',
+    requires: 'ast',
+    description: 'CONCURRENTLY index operations cannot run inside a transaction block; the migration fails.',
+  }),
+  create(ctx) {
+    return {
+      IndexStmt(node) {
+        if (node.concurrent && runsInTransaction(ctx)) {
+          report(ctx, `CREATE INDEX CONCURRENTLY on ${relationLabel(node.relation)}`);
+        }
+      },
+      DropStmt(node) {
+        if (node.removeType === 'OBJECT_INDEX' && node.concurrent && runsInTransaction(ctx)) {
+          report(ctx, 'DROP INDEX CONCURRENTLY');
+        }
+      },
+      ReindexStmt(node) {
+        const concurrent = (node.params ?? []).some((p: any) => p?.DefElem?.defname === 'concurrently');
+        if (concurrent && runsInTransaction(ctx)) report(ctx, 'REINDEX CONCURRENTLY');
+      },
+    };
+  },
+};
+
+function report(ctx: RuleContext, what: string): void {
+  ctx.report({
+    message:
+      `${what} cannot run inside a transaction block, and this statement runs in one (${transactionWhy(ctx)}): ` +
+      'the migration fails with "cannot run inside a transaction block".',
+    fix: {
+      title: 'Run the statement outside a transaction',
+      steps: [
+        ctx.fileState.explicitTransaction
+          ? 'Move it after the COMMIT, or into its own migration.'
+          : "Put it in its own migration and opt that file out of the tool's transaction.",
+      ],
+    },
+  });
+}
+
+export default rule;

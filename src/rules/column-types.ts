@@ -1,0 +1,55 @@
+import type { Fix } from '../types.js';
+import { columnConstraints, nameList, nearest, type TypeInfo, typeInfo } from './ast.js';
+import { statementFix } from './common.js';
+import { replaceType } from './fix.js';
+import type { AncestorEntry, RuleContext, Visitors } from './types.js';
+
+export interface ColumnSite {
+  column: string;
+  type: TypeInfo;
+  columnDef: any;
+  /** The column is (part of) the primary key. */
+  primaryKey: boolean;
+  /** 'create' (CREATE TABLE), 'add' (ADD COLUMN) or 'alter' (ALTER COLUMN TYPE). */
+  kind: 'create' | 'add' | 'alter';
+}
+
+/** Visitors that call `check` for every column whose type a statement declares (tables only). */
+export function columnTypeVisitors(check: (site: ColumnSite) => void): Visitors {
+  return {
+    ColumnDef(columnDef, ancestors: readonly AncestorEntry[]) {
+      const type = typeInfo(columnDef.typeName);
+      if (!type) return;
+      const parent = ancestors[ancestors.length - 1];
+      if (parent?.type === 'CreateStmt') {
+        const tablePk = (parent.node.tableElts ?? [])
+          .map((e: any) => e?.Constraint)
+          .filter((c: any) => c?.contype === 'CONSTR_PRIMARY')
+          .flatMap((c: any) => nameList(c.keys));
+        const primaryKey =
+          columnConstraints(columnDef).some((c) => c.contype === 'CONSTR_PRIMARY') || tablePk.includes(columnDef.colname);
+        check({ column: columnDef.colname, type, columnDef, primaryKey, kind: 'create' });
+      } else if (parent?.type === 'AlterTableCmd' && nearest(ancestors, 'AlterTableStmt')) {
+        const cmd = parent.node;
+        if (cmd.subtype === 'AT_AddColumn') {
+          const primaryKey = columnConstraints(columnDef).some((c) => c.contype === 'CONSTR_PRIMARY');
+          check({ column: columnDef.colname, type, columnDef, primaryKey, kind: 'add' });
+        } else if (cmd.subtype === 'AT_AlterColumnType') {
+          check({ column: cmd.name, type, columnDef, primaryKey: false, kind: 'alter' });
+        }
+      }
+    },
+  };
+}
+
+/** A fix replacing the column's type in place when its text can be located. */
+export function typeFix(ctx: RuleContext, site: ColumnSite, title: string, replacement: string, steps?: string[]): Fix {
+  const at = ctx.textOffset({ location: site.type.location });
+  return statementFix(ctx, title, replaceType(ctx.statement.text, at, replacement), steps);
+}
+
+/** Looks like a key: the primary key, `id`, or a `…_id` reference. */
+export function isKeyColumn(site: ColumnSite): boolean {
+  const name = site.column?.toLowerCase() ?? '';
+  return site.primaryKey || name === 'id' || name.endsWith('_id');
+}

@@ -1,0 +1,110 @@
+import { nameList, relationKey, stringValue } from './ast.js';
+import { unwrapNode } from './walk.js';
+
+export interface CreatedConstraint {
+  name: string;
+  table: string;
+  contype: string;
+  /** Added with NOT VALID. */
+  notValid: boolean;
+  /** Validated later in the change (or added valid). */
+  validated: boolean;
+  /** File that added it; a VALIDATE in the same transactional file gains nothing. */
+  file: string;
+  /** For CHECK (col IS NOT NULL): the column. */
+  notNullColumn?: string;
+}
+
+/**
+ * Objects created earlier in the change (all new files in order, statement by statement). An
+ * operation on one of them cannot block traffic: nothing uses the object yet.
+ */
+export class CreatedObjects {
+  readonly tables = new Set<string>();
+  readonly indexes = new Set<string>();
+  readonly constraints = new Map<string, CreatedConstraint>();
+  readonly functions = new Map<string, 'i' | 's' | 'v'>();
+
+  hasTable(key: string): boolean {
+    return this.tables.has(key);
+  }
+
+  hasIndex(key: string): boolean {
+    return this.indexes.has(key);
+  }
+
+  /** Updates the sets with what one statement creates, renames or validates. */
+  record(ast: Record<string, unknown>, file: string): void {
+    const wrapped = unwrapNode(ast);
+    if (!wrapped) return;
+    const node = wrapped.node as any;
+    switch (wrapped.type) {
+      case 'CreateStmt':
+        this.tables.add(relationKey(node.relation));
+        break;
+      case 'CreateTableAsStmt':
+        this.tables.add(relationKey(node.into?.rel));
+        break;
+      case 'IndexStmt':
+        if (node.idxname) this.indexes.add(relationKey({ schemaname: node.relation?.schemaname, relname: node.idxname }));
+        break;
+      case 'RenameStmt':
+        if (node.renameType === 'OBJECT_TABLE' && this.tables.has(relationKey(node.relation))) {
+          this.tables.add(relationKey({ schemaname: node.relation?.schemaname, relname: node.newname }));
+        }
+        break;
+      case 'AlterTableStmt':
+        this.recordAlterTable(node, file);
+        break;
+      case 'CreateFunctionStmt':
+        this.recordFunction(node);
+        break;
+    }
+  }
+
+  private recordAlterTable(node: any, file: string): void {
+    const table = relationKey(node.relation);
+    for (const item of node.cmds ?? []) {
+      const cmd = item?.AlterTableCmd;
+      if (!cmd) continue;
+      if (cmd.subtype === 'AT_AddConstraint') {
+        const c = cmd.def?.Constraint;
+        if (!c?.conname) continue;
+        this.constraints.set(c.conname.toLowerCase(), {
+          name: c.conname,
+          table,
+          contype: c.contype,
+          notValid: c.skip_validation === true,
+          validated: c.skip_validation !== true,
+          file,
+          notNullColumn: c.contype === 'CONSTR_CHECK' ? isNotNullCheck(c.raw_expr) : undefined,
+        });
+      } else if (cmd.subtype === 'AT_ValidateConstraint' && cmd.name) {
+        const existing = this.constraints.get(cmd.name.toLowerCase());
+        if (existing) existing.validated = true;
+      }
+    }
+  }
+
+  private recordFunction(node: any): void {
+    const names = nameList(node.funcname);
+    const name = names[names.length - 1]?.toLowerCase();
+    if (!name) return;
+    let volatility: 'i' | 's' | 'v' = 'v';
+    for (const option of node.options ?? []) {
+      const def = option?.DefElem;
+      if (def?.defname !== 'volatility') continue;
+      const value = stringValue(def.arg)?.toLowerCase();
+      volatility = value === 'immutable' ? 'i' : value === 'stable' ? 's' : 'v';
+    }
+    this.functions.set(name, volatility);
+  }
+}
+
+/** `col IS NOT NULL` → 'col'. */
+export function isNotNullCheck(expr: any): string | undefined {
+  const test = expr?.NullTest;
+  if (!test || test.nulltesttype !== 'IS_NOT_NULL') return undefined;
+  const fields = nameList(test.arg?.ColumnRef?.fields);
+  return fields.length === 1 ? fields[0]!.toLowerCase() : undefined;
+}

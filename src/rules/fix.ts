@@ -1,0 +1,110 @@
+import { scanSync } from 'libpg-query';
+import type { MigrationFile, ParsedStatement } from '../types.js';
+
+export interface StatementSource {
+  statement: ParsedStatement;
+  file: MigrationFile;
+}
+
+/**
+ * The file's lines `line..endLine` with the statement text swapped for `newText`: what a GitHub
+ * suggestion block replaces. Undefined when the statement text cannot be found in those lines.
+ */
+export function replaceStatementLines(src: StatementSource, newText: string): string | undefined {
+  const { statement, file } = src;
+  const lines = file.sql.split('\n');
+  const first = statement.line - file.lineOffset - 1;
+  const last = statement.endLine - file.lineOffset - 1;
+  if (first < 0 || last >= lines.length || last < first) return undefined;
+  const block = lines.slice(first, last + 1).join('\n');
+  const at = block.indexOf(statement.text);
+  if (at < 0) return undefined;
+  return block.slice(0, at) + newText + block.slice(at + statement.text.length);
+}
+
+interface Token {
+  start: number;
+  end: number;
+  text: string;
+}
+
+/** Non-comment tokens of a statement with UTF-16 offsets (the scanner reports UTF-8 bytes). */
+export function tokens(text: string): Token[] {
+  const bytes = Buffer.from(text, 'utf8');
+  const toChar = (byte: number) => bytes.subarray(0, byte).toString('utf8').length;
+  try {
+    return scanSync(text)
+      .tokens.filter((t) => t.tokenName !== 'C_COMMENT' && t.tokenName !== 'SQL_COMMENT')
+      .map((t) => ({ start: toChar(t.start), end: toChar(t.end), text: t.text }));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Inserts `insertion` after the first run of tokens matching `sequence` (case-insensitive words;
+ * `?word` is optional). Returns undefined when the sequence is not found.
+ */
+export function insertAfterTokens(text: string, sequence: string[], insertion: string): string | undefined {
+  const toks = tokens(text);
+  for (let i = 0; i < toks.length; i++) {
+    let j = i;
+    let lastEnd = -1;
+    let ok = true;
+    for (const want of sequence) {
+      const optional = want.startsWith('?');
+      const word = optional ? want.slice(1) : want;
+      const tok = toks[j];
+      if (tok && tok.text.toLowerCase() === word.toLowerCase()) {
+        lastEnd = tok.end;
+        j++;
+      } else if (!optional) {
+        ok = false;
+        break;
+      }
+    }
+    if (ok && lastEnd >= 0) return text.slice(0, lastEnd) + insertion + text.slice(lastEnd);
+  }
+  return undefined;
+}
+
+/** The text with `insertion` added before any trailing whitespace. */
+export function appendToStatement(text: string, insertion: string): string {
+  const trimmed = text.replace(/\s+$/, '');
+  return trimmed + insertion + text.slice(trimmed.length);
+}
+
+const TYPE_WORDS = new Set([
+  'pg_catalog', '.', 'int', 'integer', 'int2', 'int4', 'int8', 'smallint', 'bigint', 'serial', 'serial2', 'serial4',
+  'serial8', 'smallserial', 'bigserial', 'varchar', 'character', 'varying', 'char', 'bpchar', 'timestamp',
+]);
+
+/**
+ * The span of a column type written at `start` in `text` (e.g. `character varying(20)`,
+ * `timestamp(3) without time zone`, `serial`), or undefined when it cannot be delimited.
+ */
+export function typeSpan(text: string, start: number): { start: number; end: number } | undefined {
+  const toks = tokens(text);
+  let i = toks.findIndex((t) => t.start === start);
+  if (i < 0) return undefined;
+  let end = -1;
+  while (toks[i] && TYPE_WORDS.has(toks[i]!.text.toLowerCase())) end = toks[i++]!.end;
+  if (end < 0) return undefined;
+  if (toks[i]?.text === '(') {
+    while (toks[i] && toks[i]!.text !== ')') i++;
+    if (!toks[i]) return undefined;
+    end = toks[i++]!.end;
+  }
+  const words = toks.slice(i, i + 3).map((t) => t.text.toLowerCase());
+  if ((words[0] === 'without' || words[0] === 'with') && words[1] === 'time' && words[2] === 'zone') end = toks[i + 2]!.end;
+  if (toks[i]?.text === '[') return undefined;
+  return { start, end };
+}
+
+/** Replaces a column type in the statement text; undefined when the type cannot be located. */
+export function replaceType(text: string, start: number | undefined, replacement: string): string | undefined {
+  if (start === undefined) return undefined;
+  const span = typeSpan(text, start);
+  if (!span) return undefined;
+  return text.slice(0, span.start) + replacement + text.slice(span.end);
+}

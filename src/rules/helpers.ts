@@ -1,0 +1,31 @@
+import type { CatalogTable } from '../types.js';
+import { relationKey, relationLabel, type RangeVarLike } from './ast.js';
+import type { RuleContext, RuleMeta } from './types.js';
+
+export function docsPath(id: string): string {
+  return `docs/rules/${id}.md`;
+}
+
+export function meta(m: Omit<RuleMeta, 'docs'>): RuleMeta {
+  return { ...m, docs: docsPath(m.id) };
+}
+
+/** True unless the relation was created earlier in this change (new objects carry no traffic). */
+export function isExisting(ctx: RuleContext, rv: RangeVarLike | undefined): boolean {
+  return !ctx.created.hasTable(relationKey(rv));
+}
+
+export function catalogTable(ctx: RuleContext, rv: RangeVarLike | undefined): CatalogTable | undefined {
+  if (!ctx.catalog || !rv?.relname) return undefined;
+  const key = relationKey(rv);
+  return ctx.catalog.tables.find((t) => `${t.schema}.${t.name}`.toLowerCase() === key);
+}
+
+/** Evidence line from the catalog: the table's estimated size, which scales the lock's duration. */
+export function sizeEvidence(ctx: RuleContext, rv: RangeVarLike | undefined): string | undefined {
+  const table = catalogTable(ctx, rv);
+  if (!table) return undefined;
+  return `${relationLabel(rv)} exists before this change (~${table.estimatedRows.toLocaleString('en-US')} rows estimated)`;
+}
+
+export { relationLabel };

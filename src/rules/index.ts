@@ -1,0 +1,49 @@
+import addingFieldWithDefault from './adding-field-with-default.js';
+import addingForeignKeyConstraint from './adding-foreign-key-constraint.js';
+import addingNotNullableField from './adding-not-nullable-field.js';
+import banConcurrentIndexCreationInTransaction from './ban-concurrent-index-creation-in-transaction.js';
+import banDropColumn from './ban-drop-column.js';
+import banDropTable from './ban-drop-table.js';
+import changingColumnType from './changing-column-type.js';
+import constraintMissingNotValid from './constraint-missing-not-valid.js';
+import disallowedUniqueConstraint from './disallowed-unique-constraint.js';
+import preferBigintOverInt from './prefer-bigint-over-int.js';
+import preferBigintOverSmallint from './prefer-bigint-over-smallint.js';
+import preferIdentity from './prefer-identity.js';
+import preferTextField from './prefer-text-field.js';
+import preferTimestamptz from './prefer-timestamptz.js';
+import renamingColumn from './renaming-column.js';
+import renamingTable from './renaming-table.js';
+import requireConcurrentIndexCreation from './require-concurrent-index-creation.js';
+import requireConcurrentIndexDeletion from './require-concurrent-index-deletion.js';
+import requireTimeoutSettings from './require-timeout-settings.js';
+import type { Rule } from './types.js';
+
+/** The one registry: every rule, by file name = id = doc page. */
+export const rules: readonly Rule[] = [
+  addingFieldWithDefault,
+  addingForeignKeyConstraint,
+  addingNotNullableField,
+  banConcurrentIndexCreationInTransaction,
+  banDropColumn,
+  banDropTable,
+  changingColumnType,
+  constraintMissingNotValid,
+  disallowedUniqueConstraint,
+  preferBigintOverInt,
+  preferBigintOverSmallint,
+  preferIdentity,
+  preferTextField,
+  preferTimestamptz,
+  renamingColumn,
+  renamingTable,
+  requireConcurrentIndexCreation,
+  requireConcurrentIndexDeletion,
+  requireTimeoutSettings,
+];
+
+export function ruleById(id: string): Rule | undefined {
+  return rules.find((r) => r.meta.id === id);
+}
+
+export type { Rule, RuleContext, RuleMeta, Visitors } from './types.js';

@@ -1,0 +1,186 @@
+import { parseSync } from 'libpg-query';
+import type { PgproConfig } from '../config/schema.js';
+import { fingerprint } from '../finding.js';
+import type { CatalogSnapshot, Finding, MigrationFile, ParsedFile, ParsedStatement, Severity } from '../types.js';
+import { nameList, isZeroDuration, setValueText } from './ast.js';
+import { CreatedObjects } from './created.js';
+import { rules as allRules } from './index.js';
+import type { FileState, Located, ReportDescriptor, Rule, RuleContext, RuleSettings, Visitors } from './types.js';
+import { firstLocation, unwrapNode, walk } from './walk.js';
+
+export interface LintInput {
+  migration: MigrationFile;
+  parsed: ParsedFile;
+}
+
+export interface LintOptions {
+  config: PgproConfig;
+  catalog?: CatalogSnapshot;
+  /** Defaults to the registry; tests pass a subset. */
+  rules?: readonly Rule[];
+}
+
+/**
+ * Runs the static rules over the new migrations in order. Objects created by earlier statements
+ * (of this file or an earlier new file) are known to later ones, so operations on them are exempt.
+ */
+export function lintMigrations(inputs: readonly LintInput[], options: LintOptions): Finding[] {
+  const { config, catalog } = options;
+  const active = (options.rules ?? allRules)
+    .map((rule) => ({ rule, severity: effectiveSeverity(rule, config) }))
+    .filter((r): r is { rule: Rule; severity: Severity } => r.severity !== undefined);
+  const created = new CreatedObjects();
+  const findings: Finding[] = [];
+
+  for (const { migration, parsed } of inputs) {
+    const settings: RuleSettings = {
+      postgresVersion: config['postgres-version'],
+      inTransaction: config['assume-in-transaction'] ?? migration.inTransaction,
+    };
+    const fileState: FileState = { lockTimeoutSet: false, explicitTransaction: false };
+    const memos = new Map<string, Map<string, unknown>>();
+    const fileMemo = (ruleId: string) => {
+      let memo = memos.get(ruleId);
+      if (!memo) memos.set(ruleId, (memo = new Map()));
+      return memo;
+    };
+    for (const statement of parsed.statements) {
+      for (const { rule, severity } of active) {
+        runRule(rule, severity, { settings, statement, migration, created, catalog, fileState, fileMemo }, findings);
+      }
+      created.record(statement.ast, migration.path);
+      advanceFileState(fileState, statement.ast);
+    }
+  }
+  return findings;
+}
+
+function effectiveSeverity(rule: Rule, config: PgproConfig): Severity | undefined {
+  const setting = config.rules[rule.meta.id];
+  if (setting === 'off') return undefined;
+  return setting ?? rule.meta.defaultSeverity;
+}
+
+interface RunInput {
+  settings: RuleSettings;
+  statement: ParsedStatement;
+  migration: MigrationFile;
+  created: CreatedObjects;
+  catalog?: CatalogSnapshot;
+  fileState: FileState;
+  fileMemo: (ruleId: string) => Map<string, unknown>;
+}
+
+function runRule(rule: Rule, severity: Severity, input: RunInput, out: Finding[]): void {
+  const { statement, migration } = input;
+  const { lineOf, textOffset } = locator(statement);
+  const report = (d: ReportDescriptor): void => {
+    const line = d.line ?? statement.line;
+    out.push({
+      rule: rule.meta.id,
+      severity,
+      source: 'lint',
+      file: migration.path,
+      line,
+      endLine: d.endLine ?? (d.line === undefined ? statement.endLine : line),
+      message: d.message,
+      ...(d.fix ? { fix: d.fix } : {}),
+      ...(d.evidence ? { evidence: d.evidence } : {}),
+      fingerprint: fingerprint(rule.meta.id, migration.path, statement.text),
+    });
+  };
+  const ctx: RuleContext = {
+    settings: input.settings,
+    statement,
+    file: migration,
+    created: input.created,
+    catalog: input.catalog,
+    fileState: { ...input.fileState },
+    fileMemo: input.fileMemo(rule.meta.id),
+    lineOf,
+    textOffset,
+    report,
+  };
+  try {
+    const visitors: Visitors = rule.create(ctx);
+    visitors.Statement?.(statement);
+    walk(statement.ast, (type, node, ancestors) => visitors[type]?.(node, ancestors));
+  } catch (error) {
+    // One broken rule must not hide the others' findings; surface it instead of failing the review.
+    out.push({
+      rule: rule.meta.id,
+      severity: 'info',
+      source: 'lint',
+      file: migration.path,
+      line: statement.line,
+      endLine: statement.endLine,
+      message: `Rule ${rule.meta.id} failed on this statement: ${(error as Error).message}`,
+      fingerprint: fingerprint(rule.meta.id, migration.path, statement.text),
+    });
+  }
+}
+
+/**
+ * Maps a node's `location` (UTF-8 bytes) into the statement text. The statement's AST may carry
+ * offsets relative to the whole file or to the statement; re-parsing the statement text (only when
+ * a rule asks) gives the shift between the two.
+ */
+function locator(statement: ParsedStatement) {
+  let shift: number | null | undefined;
+  let bytes: Buffer | undefined;
+  const byteOffset = (node: Located | undefined): number | undefined => {
+    const location = node?.location;
+    if (typeof location !== 'number' || location < 0) return undefined;
+    if (shift === undefined) {
+      try {
+        const reparsed = parseSync(statement.text).stmts?.[0]?.stmt;
+        const own = firstLocation(statement.ast);
+        const fresh = firstLocation(reparsed);
+        shift = own !== undefined && fresh !== undefined ? own - fresh : null;
+      } catch {
+        shift = null;
+      }
+      bytes = Buffer.from(statement.text, 'utf8');
+    }
+    if (shift === null || !bytes) return undefined;
+    const offset = location - shift;
+    return offset >= 0 && offset <= bytes.length ? offset : undefined;
+  };
+  const textOffset = (node: Located | undefined): number | undefined => {
+    const offset = byteOffset(node);
+    return offset === undefined ? undefined : bytes!.subarray(0, offset).toString('utf8').length;
+  };
+  const lineOf = (node: Located | undefined): number => {
+    if (statement.line === statement.endLine) return statement.line;
+    const at = textOffset(node);
+    if (at === undefined) return statement.line;
+    return statement.line + (statement.text.slice(0, at).match(/\n/g)?.length ?? 0);
+  };
+  return { lineOf, textOffset };
+}
+
+/** What a statement changes for the statements after it in the same file. */
+function advanceFileState(state: FileState, ast: Record<string, unknown>): void {
+  const wrapped = unwrapNode(ast);
+  if (!wrapped) return;
+  const node = wrapped.node as any;
+  if (wrapped.type === 'TransactionStmt') {
+    if (node.kind === 'TRANS_STMT_BEGIN' || node.kind === 'TRANS_STMT_START') state.explicitTransaction = true;
+    if (['TRANS_STMT_COMMIT', 'TRANS_STMT_ROLLBACK', 'TRANS_STMT_COMMIT_PREPARED', 'TRANS_STMT_PREPARE'].includes(node.kind)) {
+      state.explicitTransaction = false;
+    }
+    return;
+  }
+  if (wrapped.type === 'VariableSetStmt' && node.name?.toLowerCase() === 'lock_timeout') {
+    state.lockTimeoutSet = node.kind === 'VAR_SET_VALUE' && !isZeroDuration(setValueText(node.args));
+    return;
+  }
+  // SELECT set_config('lock_timeout', '5s', …)
+  walk(ast, (type, call) => {
+    if (type !== 'FuncCall' || nameList(call.funcname).pop()?.toLowerCase() !== 'set_config') return;
+    const [name, value] = (call.args ?? []).map((a: any) => a?.A_Const?.sval?.sval);
+    if (typeof name === 'string' && name.toLowerCase() === 'lock_timeout' && typeof value === 'string') {
+      state.lockTimeoutSet = !isZeroDuration(value);
+    }
+  });
+}

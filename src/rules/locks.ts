@@ -1,0 +1,80 @@
+import type { LockMode } from '../types.js';
+import { nameList, relationLabel } from './ast.js';
+import { isExisting } from './helpers.js';
+import type { RuleContext } from './types.js';
+import { unwrapNode } from './walk.js';
+
+// ALTER TABLE subcommands that take at most SHARE UPDATE EXCLUSIVE: they do not block reads or writes.
+const LIGHT_ALTER_SUBTYPES = new Set([
+  'AT_ValidateConstraint', 'AT_SetStatistics', 'AT_ClusterOn', 'AT_DropCluster', 'AT_SetRelOptions', 'AT_ResetRelOptions',
+  'AT_DetachPartitionFinalize',
+]);
+
+export interface DangerousLock {
+  mode: LockMode;
+  relation: string;
+}
+
+/** The blocking lock a statement takes on a pre-existing table, if it takes one. */
+export function dangerousLock(ctx: RuleContext): DangerousLock | undefined {
+  const wrapped = unwrapNode(ctx.statement.ast);
+  if (!wrapped) return undefined;
+  const node = wrapped.node as any;
+  switch (wrapped.type) {
+    case 'AlterTableStmt': {
+      if (!isExisting(ctx, node.relation)) return undefined;
+      const subtypes: string[] = (node.cmds ?? []).map((c: any) => c?.AlterTableCmd?.subtype);
+      if (subtypes.every((s) => LIGHT_ALTER_SUBTYPES.has(s))) return undefined;
+      const onlyFk = (node.cmds ?? []).every(
+        (c: any) => c?.AlterTableCmd?.def?.Constraint?.contype === 'CONSTR_FOREIGN',
+      );
+      return { mode: onlyFk ? 'ShareRowExclusiveLock' : 'AccessExclusiveLock', relation: relationLabel(node.relation) };
+    }
+    case 'IndexStmt':
+      return !node.concurrent && isExisting(ctx, node.relation)
+        ? { mode: 'ShareLock', relation: relationLabel(node.relation) }
+        : undefined;
+    case 'DropStmt': {
+      if (node.concurrent || !['OBJECT_TABLE', 'OBJECT_INDEX', 'OBJECT_VIEW', 'OBJECT_MATVIEW'].includes(node.removeType)) {
+        return undefined;
+      }
+      const names: string[][] = (node.objects ?? []).map((o: any) => nameList(o?.List?.items));
+      const existing = names.filter((p) => {
+        const rv = p.length > 1 ? { schemaname: p[0], relname: p[1] } : { relname: p[0] };
+        return node.removeType === 'OBJECT_INDEX' ? !ctx.created.hasIndex(key(rv)) : isExisting(ctx, rv);
+      });
+      return existing.length ? { mode: 'AccessExclusiveLock', relation: existing.map((p) => p.join('.')).join(', ') } : undefined;
+    }
+    case 'RenameStmt':
+      return node.relation && isExisting(ctx, node.relation)
+        ? { mode: 'AccessExclusiveLock', relation: relationLabel(node.relation) }
+        : undefined;
+    case 'TruncateStmt': {
+      const rels = (node.relations ?? []).map((r: any) => r?.RangeVar).filter((r: any) => r && isExisting(ctx, r));
+      return rels.length ? { mode: 'AccessExclusiveLock', relation: rels.map(relationLabel).join(', ') } : undefined;
+    }
+    case 'CreateTrigStmt':
+      return isExisting(ctx, node.relation) ? { mode: 'ShareRowExclusiveLock', relation: relationLabel(node.relation) } : undefined;
+    case 'LockStmt': {
+      const rels = (node.relations ?? []).map((r: any) => r?.RangeVar).filter((r: any) => r && isExisting(ctx, r));
+      return rels.length ? { mode: 'AccessExclusiveLock', relation: rels.map(relationLabel).join(', ') } : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+function key(rv: { schemaname?: string; relname?: string }): string {
+  return `${rv.schemaname ?? 'public'}.${rv.relname ?? ''}`.toLowerCase();
+}
+
+export const LOCK_LABEL: Record<LockMode, string> = {
+  AccessShareLock: 'ACCESS SHARE',
+  RowShareLock: 'ROW SHARE',
+  RowExclusiveLock: 'ROW EXCLUSIVE',
+  ShareUpdateExclusiveLock: 'SHARE UPDATE EXCLUSIVE',
+  ShareLock: 'SHARE',
+  ShareRowExclusiveLock: 'SHARE ROW EXCLUSIVE',
+  ExclusiveLock: 'EXCLUSIVE',
+  AccessExclusiveLock: 'ACCESS EXCLUSIVE',
+};

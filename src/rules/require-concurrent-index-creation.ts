@@ -1,0 +1,41 @@
+import { relationLabel } from './ast.js';
+import { runsInTransaction, statementFix, transactionWhy } from './common.js';
+import { insertAfterTokens } from './fix.js';
+import { isExisting, meta, sizeEvidence } from './helpers.js';
+import type { Rule } from './types.js';
+
+const rule: Rule = {
+  meta: meta({
+    id: 'require-concurrent-index-creation',
+    category: 'locking',
+    defaultSeverity: 'error',
+    requires: 'ast',
+    description: 'CREATE INDEX without CONCURRENTLY on an existing table blocks writes while the index builds.',
+  }),
+  create(ctx) {
+    return {
+      IndexStmt(node) {
+        if (node.concurrent || !isExisting(ctx, node.relation)) return;
+        const table = relationLabel(node.relation);
+        const inTx = runsInTransaction(ctx);
+        const newText = insertAfterTokens(ctx.statement.text, ['CREATE', '?UNIQUE', 'INDEX'], ' CONCURRENTLY');
+        ctx.report({
+          message:
+            `CREATE INDEX on ${table} takes a SHARE lock for the whole build: INSERT, UPDATE and DELETE on ${table} ` +
+            'wait until the index is built.',
+          fix: statementFix(
+            ctx,
+            'Create the index CONCURRENTLY',
+            newText,
+            inTx
+              ? [`Run it outside a transaction: CONCURRENTLY cannot run in one, and this file does (${transactionWhy(ctx)}).`]
+              : undefined,
+          ),
+          evidence: sizeEvidence(ctx, node.relation),
+        });
+      },
+    };
+  },
+};
+
+export default rule;
