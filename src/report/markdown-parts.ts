@@ -36,7 +36,7 @@ export function prose(text: string): string {
 export function fence(content: string, lang = ''): string {
   const longestRun = Math.max(2, ...(content.match(/`+/g) ?? []).map((run) => run.length));
   const ticks = '`'.repeat(longestRun + 1);
-  return `${ticks}${lang}\n${content.replace(/\s+$/, '')}\n${ticks}`;
+  return `${ticks}${lang}\n${content.replace(/(\r?\n)+$/, '')}\n${ticks}`;
 }
 
 export function codeSpan(text: string): string {
