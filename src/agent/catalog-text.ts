@@ -19,8 +19,9 @@ export function renderTable(table: CatalogTable): string {
   }
   lines.push(body.join(',\n'));
   lines.push(');');
+  const constraintNames = new Set(table.constraints.map((c) => c.name));
   for (const index of table.indexes) {
-    if (index.primary) continue; // shown as the primary key constraint
+    if (index.primary || constraintNames.has(index.name)) continue; // shown as its constraint
     lines.push(`${index.definition};${index.valid ? '' : ' -- INVALID'}`);
   }
   return lines.join('\n');
