@@ -333,6 +333,19 @@ describe('runAgentReview over HTTP', () => {
     expect(result.notes).toEqual(['Claude review skipped: rate limited by the Anthropic API (429) after 2 retries; the review completed without it.']);
   });
 
+  it('does not let a long Retry-After hold the review past its deadline', async () => {
+    mockMessages([
+      { status: 503, body: { type: 'error', error: { type: 'api_error', message: 'busy' } }, headers: { 'retry-after': '60' } },
+      { body: textAnswer(MISSING_INDEX_ANSWER) },
+    ]);
+    const started = Date.now();
+
+    const result = await runAgentReview(fkInput(), options({ timeoutMs: 400 }), {});
+
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(result.notes).toEqual(['Claude review timed out after 0.4s (agent.timeout-seconds); the review completed without it.']);
+  });
+
   it('succeeds when an overloaded (529) API recovers on retry', async () => {
     const { scope } = mockMessages([
       { status: 529, body: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }, headers: { 'retry-after-ms': '5' } },
