@@ -79,7 +79,7 @@ export function checkRunOutput(result: ReviewResult, options: CheckRunOptions = 
   };
   if (result.findings.length > 0) {
     output.text = fitFindings(result.findings, limit, (shown, cut) =>
-      [cutNotice(cut, 'Every finding is also an annotation on its file.'), findingsMarkdown(shown, { evidence: cut.evidence })]
+      [cutNotice(cut, 'Every finding is also an annotation on its file.'), findingsMarkdown(shown, { all: result.findings, evidence: cut.evidence })]
         .filter((part) => part !== '')
         .join('\n\n'),
     );

@@ -77,11 +77,17 @@ export interface FindingsMarkdownOptions {
   evidence: boolean;
   /** Marks findings that are new since the previous push. */
   isNew?: (finding: Finding) => boolean;
+  /** All findings, when `findings` is a cut of them: file headings then say how many are not shown. */
+  all?: readonly Finding[];
 }
 
 export function findingsMarkdown(findings: readonly Finding[], options: FindingsMarkdownOptions): string {
   const sections: string[] = [];
+  const perFile = new Map<string, number>();
+  for (const finding of options.all ?? []) perFile.set(finding.file, (perFile.get(finding.file) ?? 0) + 1);
   for (const [file, group] of groupByFile(findings)) {
+    const hidden = (perFile.get(file) ?? group.length) - group.length;
+    const counts = formatCounts(countBySeverity(group)) + (hidden > 0 ? ` (${formatNumber(hidden)} more not shown)` : '');
     const blocks = group.map((finding) => {
       const badge = options.isNew?.(finding) ? ' · 🆕 new' : '';
       return [
@@ -92,7 +98,7 @@ export function findingsMarkdown(findings: readonly Finding[], options: Findings
         ...(options.evidence ? evidenceBlock(finding.evidence) : []),
       ].join('\n');
     });
-    sections.push(`### ${codeSpan(file)}\n\n${formatCounts(countBySeverity(group))}\n\n${blocks.join('\n\n')}`);
+    sections.push(`### ${codeSpan(file)}\n\n${counts}\n\n${blocks.join('\n\n')}`);
   }
   return sections.join('\n\n');
 }
@@ -161,7 +167,7 @@ export function cutNotice(cut: CutState, where: string): string {
   if (cut.shown === cut.total && cut.evidence) return '';
   const what =
     cut.shown < cut.total
-      ? `Showing the ${formatNumber(cut.shown)} most severe of ${formatNumber(cut.total)} findings${cut.evidence ? '' : ', without evidence'}`
+      ? `Showing the ${formatNumber(cut.shown)} most severe of ${formatNumber(cut.total)} findings${cut.evidence ? '' : ', without evidence,'}`
       : 'Evidence is left out';
   return `> [!NOTE]\n> ${what} to fit GitHub's size limit. ${where}`;
 }

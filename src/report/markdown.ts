@@ -86,7 +86,7 @@ export function renderMarkdown(result: ReviewResult, options: MarkdownOptions = 
       header,
       cutNotice(cut, pointer(options.checkRunUrl)),
       since,
-      findingsMarkdown(shown, { evidence: cut.evidence, isNew: fresh ? (f) => fresh.has(f) : undefined }),
+      findingsMarkdown(shown, { all: result.findings, evidence: cut.evidence, isNew: fresh ? (f) => fresh.has(f) : undefined }),
       ...tail,
     ]
       .filter((part) => part !== '')

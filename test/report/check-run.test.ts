@@ -59,6 +59,6 @@ describe('check run output', () => {
     expect(output.annotations.flat().map((a) => a.start_line)).toEqual(findings.map((f) => f.line));
     expect(output.summary.length).toBeLessThanOrEqual(65_535);
     expect(output.text!.length).toBeLessThanOrEqual(65_535);
-    expect(output.text).toMatch(/Showing the [\d,]+ most severe of 2,020 findings, without evidence to fit GitHub's size limit\. Every finding is also an annotation/);
+    expect(output.text).toMatch(/Showing the [\d,]+ most severe of 2,020 findings, without evidence, to fit GitHub's size limit\. Every finding is also an annotation/);
   });
 });

@@ -25,7 +25,8 @@ describe('markdown summary', () => {
     expect(body).toContain('**Fix:** Build the index concurrently, outside a transaction\n\n```sql\nCREATE INDEX CONCURRENTLY orders_note_idx ON orders (note);\n```');
     expect(body).toContain('<details><summary>Evidence</summary>\n\n```text\nShareLock on public.orders\nseq scans: public.orders 1 (0 rows)\n```\n\n</details>');
     expect(body).toContain(`(${RULE_DOCS_BASE_URL}agent.md)`);
-    expect(body).toContain('### `db/migrations/20240103_bad.sql`');
+    expect(body).toContain('### `db/migrations/20240103_bad.sql`\n\n1 error\n');
+    expect(body).not.toContain('not shown');
   });
 
   it('collapses the migrations table and ends with notes and the engine/tokens line', () => {
@@ -102,13 +103,14 @@ describe('markdown summary', () => {
     const body = renderMarkdown(sampleResult({ findings }), { checkRunUrl: CHECK_RUN_URL });
     expect(body.length).toBeLessThanOrEqual(65_535);
     expect(body.startsWith(SUMMARY_MARKER)).toBe(true);
-    const shown = Number(/Showing the (\d+) most severe of 2,000 findings, without evidence/.exec(body)?.[1]);
-    expect(shown).toBeGreaterThan(100);
+    const shown = Number(/Showing the (\d+) most severe of 2,000 findings, without evidence,/.exec(body)?.[1]);
+    expect(shown).toBeGreaterThanOrEqual(100);
     expect(shown).toBeLessThan(2000);
     expect(body).toContain(`The full report is in the [check run](${CHECK_RUN_URL}).`);
     expect(body.match(/^🔴 \*\*error\*\*/gm)).toHaveLength(100);
     expect(body.match(/^(🔴|🟠|🔵) \*\*/gm)).toHaveLength(shown);
     expect(body).not.toContain('<summary>Evidence</summary>');
+    expect(body).toMatch(/^\d+ errors?(, \d+ warnings?)? \(\d+ more not shown\)$/m);
     // Every fingerprint survives the cut so the next push can tell what was fixed.
     expect(readFingerprints(body)).toHaveLength(2000);
     // The tail still closes the comment.
