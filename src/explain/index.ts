@@ -1,0 +1,11 @@
+export { readCatalog } from './catalog.js';
+export { collectQueries, splitSql, type QuerySource } from './queries.js';
+export { explainQuery, summarizePlan, renderPlan, type PlanSummary, type PlanNode } from './plan.js';
+export {
+  explainQueries,
+  explainFindings,
+  type ExplainedQuery,
+  type ExplainInput,
+  type ExplainOutcome,
+  type NewStatement,
+} from './checks.js';

@@ -1,0 +1,129 @@
+import type { CatalogSnapshot, Queryable } from '../types.js';
+import { fillOrder, qualifiedName } from './order.js';
+import { quoteTable, tableFillSql, type ColumnFacts, type FillMode } from './plan.js';
+
+export interface FillResult {
+  /** Tables skipped or filled with a fallback, and why. */
+  notes: string[];
+  /** Rows inserted per table (schema.name). */
+  rows: Record<string, number>;
+  durationMs: number;
+}
+
+/** Identity and generated columns, and partitions: facts the CatalogSnapshot does not carry. */
+export async function readColumnFacts(db: Queryable): Promise<ColumnFacts> {
+  const generated = await db.query<{ col: string }>(
+    `SELECT n.nspname || '.' || c.relname || '.' || a.attname AS col
+       FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE a.attnum > 0 AND NOT a.attisdropped AND (a.attidentity <> '' OR a.attgenerated <> '')
+        AND c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')`,
+  );
+  const partitions = await db.query<{ name: string }>(
+    `SELECT n.nspname || '.' || c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relispartition`,
+  );
+  return { generated: new Set(generated.rows.map((r) => r.col)), partitions: new Set(partitions.rows.map((r) => r.name)) };
+}
+
+const CHECK_VIOLATION = '23514';
+const NOT_NULL_VIOLATION = '23502';
+const UNIQUE_VIOLATION = '23505';
+
+function errorCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Fill every table with synthetic rows, parents first, each table in its own statement so one table
+ * that cannot be filled costs a note, not the fill. A CHECK or NOT NULL failure retries the table
+ * with checked columns left NULL; a UNIQUE failure retries with every value distinct. Ends with
+ * ANALYZE so that plans see the rows.
+ */
+export async function fillSynthetic(
+  db: Queryable,
+  catalog: CatalogSnapshot,
+  rowsFor: (table: string) => number,
+  options: { deadline?: number } = {},
+): Promise<FillResult> {
+  const started = Date.now();
+  const facts = await readColumnFacts(db);
+  const { order, deferred } = fillOrder(catalog.tables);
+  const notes: string[] = [];
+  const rows: Record<string, number> = {};
+  const salt = Math.random().toString(36).slice(2, 8);
+  // The generator draws every foreign key from existing parent rows, so the per-row RI triggers (and
+  // user triggers, which should not react to synthetic rows) are skipped: several times faster.
+  const replica = await trySet(db, 'session_replication_role', 'replica');
+  try {
+
+  for (const table of order) {
+    const name = qualifiedName(table);
+    if (facts.partitions.has(name)) continue;
+    const wanted = Math.floor(rowsFor(name));
+    if (wanted <= 0) continue;
+    if (options.deadline !== undefined && Date.now() > options.deadline) {
+      notes.push(`synthetic data: time budget reached before ${name}; later tables were not filled`);
+      break;
+    }
+    const before = await countRows(db, name);
+    const modes: FillMode[] = [{ nullChecked: false, allDistinct: false }];
+    let lastError: unknown;
+    for (let attempt = 0; attempt < modes.length; attempt++) {
+      const mode = modes[attempt] as FillMode;
+      const fill = tableFillSql(catalog, table, wanted, { facts, deferred, mode, salt });
+      if (!fill.sql) {
+        if (fill.note) notes.push(fill.note);
+        lastError = undefined;
+        break;
+      }
+      try {
+        await db.exec(fill.sql);
+        rows[name] = (await countRows(db, name)) - before;
+        if (attempt > 0) notes.push(`${name}: filled with ${describe(mode)} after: ${errorMessage(lastError)}`);
+        lastError = undefined;
+        break;
+      } catch (error) {
+        lastError = error;
+        const code = errorCode(error);
+        const next: FillMode = { ...mode };
+        if ((code === CHECK_VIOLATION || code === NOT_NULL_VIOLATION) && !mode.nullChecked) next.nullChecked = true;
+        else if (code === UNIQUE_VIOLATION && !mode.allDistinct) next.allDistinct = true;
+        else continue;
+        modes.push(next);
+      }
+    }
+    if (lastError !== undefined) notes.push(`${name}: not filled: ${errorMessage(lastError)}`);
+    if (rows[name] !== undefined && rows[name] < wanted) {
+      notes.push(`${name}: ${rows[name]} of ${wanted} rows (limited by the parent rows available to its unique foreign keys)`);
+    }
+  }
+  } finally {
+    if (replica !== undefined) await trySet(db, 'session_replication_role', replica);
+  }
+  await db.exec('ANALYZE');
+  return { notes, rows, durationMs: Date.now() - started };
+}
+
+/** Set a setting if allowed (replica mode needs superuser); returns the previous value, or undefined. */
+async function trySet(db: Queryable, name: string, value: string): Promise<string | undefined> {
+  try {
+    const previous = await db.query<{ v: string }>(`SELECT current_setting($1) AS v`, [name]);
+    await db.query(`SELECT set_config($1, $2, false)`, [name, value]);
+    return previous.rows[0]?.v;
+  } catch {
+    return undefined;
+  }
+}
+
+function describe(mode: FillMode): string {
+  const parts = [mode.nullChecked ? 'CHECK-constrained columns left NULL/default' : '', mode.allDistinct ? 'all values distinct' : ''];
+  return parts.filter(Boolean).join(' and ');
+}
+
+async function countRows(db: Queryable, table: string): Promise<number> {
+  const r = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${quoteTable(table)}`);
+  return r.rows[0]?.n ?? 0;
+}
