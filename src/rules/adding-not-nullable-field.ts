@@ -1,4 +1,5 @@
 import { nameList, nearest, relationKey, relationLabel } from './ast.js';
+import { lineOfTokens } from './common.js';
 import { catalogTable, isExisting, meta, sizeEvidence } from './helpers.js';
 import type { Rule, RuleContext } from './types.js';
 
@@ -26,7 +27,7 @@ const rule: Rule = {
           message:
             `Making ${table}.${column} NOT NULL scans all of ${table} for NULLs while holding an ACCESS EXCLUSIVE lock: ` +
             `every read and write of ${table} waits until the scan ends.`,
-          line: ctx.lineOf(cmd.def?.Constraint ?? cmd),
+          line: c ? ctx.lineOf(c) : lineOfTokens(ctx, ['ALTER', '?COLUMN', column, 'SET', 'NOT', 'NULL']),
           fix: safeSteps(ctx, table, column),
           evidence: sizeEvidence(ctx, stmt.relation),
         });

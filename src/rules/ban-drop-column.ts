@@ -1,4 +1,5 @@
 import { nearest, relationLabel } from './ast.js';
+import { lineOfTokens } from './common.js';
 import { isExisting, meta } from './helpers.js';
 import type { Rule } from './types.js';
 
@@ -21,7 +22,7 @@ const rule: Rule = {
           message:
             `Dropping ${table}.${cmd.name} deletes its data and breaks every query and deployed release that still selects or ` +
             `writes it; it takes a brief ACCESS EXCLUSIVE lock on ${table}.`,
-          line: ctx.lineOf(cmd),
+          line: lineOfTokens(ctx, ['DROP', '?COLUMN', '?IF', '?EXISTS', cmd.name]),
           fix: {
             title: 'Stop using the column first, drop it in a later release',
             steps: [

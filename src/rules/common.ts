@@ -1,5 +1,5 @@
 import type { Fix } from '../types.js';
-import { replaceStatementLines } from './fix.js';
+import { replaceStatementLines, tokens } from './fix.js';
 import type { RuleContext } from './types.js';
 
 /** The statement runs inside a transaction block: the file's mode or an explicit BEGIN before it. */
@@ -17,17 +17,51 @@ export function transactionWhy(ctx: RuleContext): string {
  * A fix whose SQL replaces the statement's lines when `newText` could be placed in them; otherwise
  * the SQL is shown as the statement to write, without claiming to be a drop-in replacement.
  */
-export function statementFix(ctx: RuleContext, title: string, newText: string | undefined, steps?: string[]): Fix {
+export function statementFix(
+  ctx: RuleContext,
+  title: string,
+  newText: string | undefined,
+  steps?: string[],
+  /** False when the SQL alone would not work in place (e.g. CONCURRENTLY in a transactional file). */
+  dropIn = true,
+): Fix {
   const fix: Fix = { title };
   if (newText !== undefined) {
     const lines = replaceStatementLines(ctx, newText);
-    if (lines !== undefined) {
+    if (lines !== undefined && dropIn) {
       fix.sql = lines;
       fix.replacesStatement = true;
     } else {
-      fix.sql = `${newText};`;
+      fix.sql = lines ?? `${newText};`;
     }
   }
   if (steps?.length) fix.steps = steps;
   return fix;
+}
+
+/**
+ * The file line where a token sequence (case-insensitive words, `?word` optional) first appears in
+ * the statement: for nodes the parser gives no location (ALTER TABLE subcommands).
+ */
+export function lineOfTokens(ctx: RuleContext, sequence: string[]): number {
+  const toks = tokens(ctx.statement.text);
+  for (let i = 0; i < toks.length; i++) {
+    let j = i;
+    let ok = true;
+    for (const want of sequence) {
+      const optional = want.startsWith('?');
+      const word = (optional ? want.slice(1) : want).toLowerCase();
+      const text = toks[j]?.text.toLowerCase().replace(/^"|"$/g, '');
+      if (text === word) j++;
+      else if (!optional) {
+        ok = false;
+        break;
+      }
+    }
+    if (ok) {
+      const before = ctx.statement.text.slice(0, toks[i]!.start);
+      return ctx.statement.line + (before.match(/\n/g)?.length ?? 0);
+    }
+  }
+  return ctx.statement.line;
 }

@@ -39,6 +39,7 @@ const rule: Rule = {
                   'Build the unique index CONCURRENTLY, then attach it as the constraint',
                   sql,
                   runsInTransaction(ctx) ? ['Run the CREATE INDEX CONCURRENTLY outside a transaction (its own migration).'] : undefined,
+                  !runsInTransaction(ctx),
                 )
               : {
                   title: 'Build the unique index CONCURRENTLY, then attach it as the constraint',

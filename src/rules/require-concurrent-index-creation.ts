@@ -30,6 +30,7 @@ const rule: Rule = {
             inTx
               ? [`Run it outside a transaction: CONCURRENTLY cannot run in one, and this file does (${transactionWhy(ctx)}).`]
               : undefined,
+            !inTx,
           ),
           evidence: sizeEvidence(ctx, node.relation),
         });

@@ -39,6 +39,7 @@ const rule: Rule = {
             'Drop the index CONCURRENTLY',
             mechanical ? insertAfterTokens(ctx.statement.text, ['DROP', 'INDEX'], ' CONCURRENTLY') : undefined,
             steps,
+            !runsInTransaction(ctx),
           ),
         });
 

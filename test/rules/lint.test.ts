@@ -1,0 +1,139 @@
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { rules } from '../../src/rules/index.js';
+import type { Finding } from '../../src/types.js';
+import { emptyCatalog, lint } from './helpers.js';
+
+const docsDir = fileURLToPath(new URL('../../docs/rules/', import.meta.url));
+
+describe('lintMigrations', () => {
+  it('drops a rule set to off and overrides a severity', async () => {
+    const sql = 'CREATE INDEX i ON orders (a);\nALTER TABLE orders RENAME COLUMN a TO b;';
+    const defaults = await lint({ sql });
+    expect(defaults.find((f) => f.rule === 'require-concurrent-index-creation')?.severity).toBe('error');
+    expect(defaults.find((f) => f.rule === 'renaming-column')?.severity).toBe('warning');
+
+    const tuned = await lint({ sql }, {
+      config: { rules: { 'require-concurrent-index-creation': 'off', 'renaming-column': 'error' } },
+    });
+    expect(tuned.some((f) => f.rule === 'require-concurrent-index-creation')).toBe(false);
+    expect(tuned.find((f) => f.rule === 'renaming-column')?.severity).toBe('error');
+  });
+
+  it('assume-in-transaction overrides the file mode', async () => {
+    const sql = 'CREATE INDEX CONCURRENTLY i ON orders (a);';
+    expect((await lint({ sql })).map((f) => f.rule)).not.toContain('ban-concurrent-index-creation-in-transaction');
+    const forced = await lint({ sql }, { config: { 'assume-in-transaction': true } });
+    expect(forced.map((f) => f.rule)).toContain('ban-concurrent-index-creation-in-transaction');
+  });
+
+  it('applies the file line offset and points at the offending node inside a statement', async () => {
+    const sql = 'ALTER TABLE orders\n  ADD COLUMN a int,\n  ADD COLUMN b uuid DEFAULT gen_random_uuid();';
+    const [finding] = (await lint({ sql, lineOffset: 10 })).filter((f) => f.rule === 'adding-field-with-default');
+    expect(finding).toMatchObject({ line: 13, endLine: 13, file: 'db/migrations/0001_change.sql' });
+  });
+
+  it('keeps a fingerprint stable across whitespace and line moves', async () => {
+    const a = await lint({ sql: 'DROP TABLE orders;' });
+    const b = await lint({ sql: '\n\n-- cleanup\ndrop   table orders ;' });
+    expect(b[0]!.line).toBe(4);
+    expect(b.map((f) => f.fingerprint)).toEqual(a.map((f) => f.fingerprint));
+  });
+
+  it('does not call a mechanical CONCURRENTLY fix a drop-in inside a transaction', async () => {
+    const sql = 'CREATE INDEX i ON orders (a);';
+    const outside = (await lint({ sql })).find((f) => f.rule === 'require-concurrent-index-creation')!;
+    expect(outside.fix).toMatchObject({ sql: 'CREATE INDEX CONCURRENTLY i ON orders (a);', replacesStatement: true });
+    const inside = (await lint({ sql, inTransaction: true })).find((f) => f.rule === 'require-concurrent-index-creation')!;
+    expect(inside.fix?.replacesStatement).toBeUndefined();
+    expect(inside.fix?.steps?.[0]).toMatch(/outside a transaction/);
+  });
+
+  it('rewrites the statement lines for NOT VALID fixes, keeping what surrounds the statement', async () => {
+    const sql = 'ALTER TABLE orders ADD CONSTRAINT pos CHECK (amount > 0); -- money';
+    const [f] = (await lint({ sql })).filter((x) => x.rule === 'constraint-missing-not-valid');
+    expect(f!.fix).toEqual({
+      title: expect.any(String),
+      sql: 'ALTER TABLE orders ADD CONSTRAINT pos CHECK (amount > 0) NOT VALID;\nALTER TABLE orders VALIDATE CONSTRAINT pos; -- money',
+      replacesStatement: true,
+    });
+  });
+
+  it('uses the catalog for evidence and for the indexed table of a DROP INDEX', async () => {
+    const catalog = emptyCatalog({
+      tables: [
+        {
+          schema: 'public', name: 'orders', estimatedRows: 5000, columns: [], constraints: [],
+          indexes: [{ name: 'orders_a_idx', definition: '', unique: false, primary: false, columns: ['a'], valid: true }],
+        },
+      ],
+    });
+    const found = await lint({ sql: 'DROP INDEX orders_a_idx;\nCREATE INDEX b ON orders (b);' }, { catalog });
+    expect(found.find((f) => f.rule === 'require-concurrent-index-deletion')?.message).toContain('lock on orders');
+    expect(found.find((f) => f.rule === 'require-concurrent-index-creation')?.evidence).toBe(
+      'orders exists before this change (~5,000 rows estimated)',
+    );
+  });
+});
+
+describe('registry and docs', () => {
+  const pages = readdirSync(docsDir).filter((f) => f.endsWith('.md') && f !== 'README.md').map((f) => f.slice(0, -3));
+  const ids = rules.map((r) => r.meta.id);
+
+  it('has a doc page for every rule and a rule for every doc page', () => {
+    expect([...pages].sort()).toEqual([...ids].sort());
+  });
+
+  it('lists every rule in docs/rules/README.md', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(`${docsDir}README.md`, 'utf8');
+    for (const id of ids) expect(readme, id).toContain(`[${id}](${id}.md)`);
+  });
+
+  it('keeps ids unique, kebab-case and consistent with meta.docs', () => {
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const rule of rules) {
+      expect(rule.meta.id).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
+      expect(rule.meta.docs).toBe(`docs/rules/${rule.meta.id}.md`);
+    }
+  });
+});
+
+describe('rendered findings for a sample migration', () => {
+  it('matches the snapshot', async () => {
+    const sql = [
+      'CREATE TABLE invoices (',
+      '  id serial PRIMARY KEY,',
+      '  number varchar(32) NOT NULL,',
+      '  issued_at timestamp',
+      ');',
+      'CREATE INDEX invoices_number_idx ON invoices (number);',
+      'CREATE INDEX orders_created_idx ON orders (created_at);',
+      'ALTER TABLE orders ADD COLUMN invoice_id bigint,',
+      '  ADD CONSTRAINT orders_invoice_fk FOREIGN KEY (invoice_id) REFERENCES invoices (id);',
+      'ALTER TABLE orders ALTER COLUMN status SET NOT NULL;',
+      'ALTER TABLE orders ALTER COLUMN total TYPE numeric(12,2);',
+      'ALTER TABLE customers RENAME COLUMN mail TO email;',
+      'DROP INDEX orders_legacy_idx;',
+    ].join('\n');
+    const found = await lint({ sql, path: 'db/migrations/20240601_invoices.sql' });
+    expect(render(found)).toMatchSnapshot();
+  });
+});
+
+function render(findings: Finding[]): string {
+  return findings
+    .map((f) =>
+      [
+        `${f.file}:${f.line}-${f.endLine} ${f.severity} ${f.rule}`,
+        `  ${f.message}`,
+        f.fix ? `  fix: ${f.fix.title}${f.fix.replacesStatement ? ' (replaces statement)' : ''}` : '',
+        ...(f.fix?.sql ?? '').split('\n').filter(Boolean).map((l) => `    ${l}`),
+        ...(f.fix?.steps ?? []).map((s) => `    - ${s}`),
+      ]
+        .filter(Boolean)
+        .join('\n'),
+    )
+    .join('\n\n');
+}
