@@ -67,11 +67,3 @@ export function unknownCommandReply(text: string): string {
 export function deniedReply(username: string): string {
   return `@${username} only users with write, maintain or admin access to this repository can run pgpro commands.`;
 }
-
-export interface CommandTarget {
-  owner: string;
-  repo: string;
-  issueNumber: number;
-  commentId: number;
-  username: string;
-}

@@ -1,0 +1,97 @@
+// The Probot app: webhook handlers are guards plus one call; reviews run as background jobs.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ApplicationFunction, Probot } from 'probot';
+import type { review } from '../review.js';
+import { runCommand } from './command-flow.js';
+import { parseCommand } from './commands.js';
+import { CHECK_NAME } from './publish.js';
+import { InProcessQueue, type JobQueue } from './queue.js';
+import { ReviewScheduler } from './schedule.js';
+
+export interface PgproAppDeps {
+  review: typeof review;
+  queue?: JobQueue;
+  now?: () => number;
+}
+
+const PULL_REQUEST_EVENTS = [
+  'pull_request.opened',
+  'pull_request.synchronize',
+  'pull_request.reopened',
+  'pull_request.ready_for_review',
+] as const;
+
+export function pgproApp(deps: PgproAppDeps): ApplicationFunction {
+  return (app: Probot, options) => {
+    const queue =
+      deps.queue ??
+      new InProcessQueue({
+        concurrency: Number(process.env.PGPRO_CONCURRENCY) || 2,
+        onError: (error) => app.log.error({ err: error }, 'pgpro job failed'),
+      });
+    const scheduler = new ReviewScheduler(queue, { review: deps.review, now: deps.now });
+
+    try {
+      options.addHandler(healthz);
+    } catch {
+      // No HTTP server (probot.receive in tests, serverless hosts): nothing to serve.
+    }
+
+    app.on([...PULL_REQUEST_EVENTS], async (context) => {
+      const pr = context.payload.pull_request;
+      if (pr.state !== 'open') return;
+      await scheduler.schedule(context, {
+        trigger: 'push',
+        pull: {
+          owner: context.payload.repository.owner.login,
+          repo: context.payload.repository.name,
+          number: pr.number,
+          headSha: pr.head.sha,
+          baseSha: pr.base.sha,
+          changedFiles: pr.changed_files,
+          draft: pr.draft === true,
+        },
+      });
+    });
+
+    app.on('issue_comment.created', async (context) => {
+      const { issue, comment } = context.payload;
+      // Bots, pgpro included, never run commands (and cannot loop on pgpro's own replies).
+      if (!issue.pull_request || context.isBot || comment.user?.type === 'Bot') return;
+      const command = parseCommand(comment.body);
+      if (!command) return;
+      await runCommand(context, command, scheduler, deps.now);
+    });
+
+    app.on('check_run.rerequested', async (context) => {
+      const run = context.payload.check_run;
+      const pr = run.pull_requests[0];
+      if (run.name !== CHECK_NAME || !pr) return;
+      await scheduler.schedule(context, {
+        trigger: 'rerequested',
+        pull: {
+          owner: context.payload.repository.owner.login,
+          repo: context.payload.repository.name,
+          number: pr.number,
+          headSha: run.head_sha,
+          baseSha: pr.base.sha,
+          draft: false,
+        },
+      });
+    });
+  };
+}
+
+/** GET /healthz for container health checks (Probot also answers GET /ping). */
+function healthz(req: IncomingMessage, res: ServerResponse): boolean {
+  if (req.method !== 'GET' || req.url?.split('?')[0] !== '/healthz') return false;
+  res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+  return true;
+}
+
+/**
+ * `probot run ./dist/github/app.js` loads this. The engine (PGlite, libpg-query, the agent) loads on the
+ * first review, so the server answers webhooks as soon as it starts.
+ */
+const lazyReview: typeof review = async (change, options) => (await import('../review.js')).review(change, options);
+export default pgproApp({ review: lazyReview });

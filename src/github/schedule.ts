@@ -1,0 +1,94 @@
+// From a webhook to a queued review job: dedupe, config, draft policy, the in-progress check run.
+import type { Context } from 'probot';
+import { ConfigError } from '../config/parse.js';
+import type { PgproConfig } from '../config/schema.js';
+import { loadConfig } from './config.js';
+import { Publisher } from './publish.js';
+import type { JobQueue } from './queue.js';
+import { runReviewJob, type PullTarget, type ReviewJobDeps } from './review-job.js';
+
+export type Trigger = 'push' | 'command' | 'rerequested';
+
+export interface ScheduleRequest {
+  pull: PullTarget & { draft: boolean };
+  trigger: Trigger;
+}
+
+export type ScheduleOutcome = 'queued' | 'duplicate' | 'draft-skipped' | 'config-error';
+
+type AnyContext = Context<'pull_request' | 'issue_comment' | 'check_run'>;
+
+export class ReviewScheduler {
+  constructor(
+    private readonly queue: JobQueue,
+    private readonly deps: ReviewJobDeps & { now?: () => number },
+  ) {}
+
+  /** Queues a review of the pull request head; answers as soon as the check run exists. */
+  async schedule(context: AnyContext, request: ScheduleRequest): Promise<ScheduleOutcome> {
+    const { pull, trigger } = request;
+    const group = `${pull.owner}/${pull.repo}#${pull.number}`;
+    // Pushes are deduplicated by head sha too: the same commit arriving twice (a redelivery, or opened and
+    // reopened in quick succession) is one review. Commands and re-runs ask explicitly for another one.
+    const ids = [`delivery:${context.id}`, ...(trigger === 'push' ? [`push:${group}@${pull.headSha}`] : [])];
+    if (!(await this.queue.claim(ids))) {
+      context.log.info({ pull: group, delivery: context.id }, 'Duplicate delivery: review already scheduled');
+      return 'duplicate';
+    }
+    try {
+      let config: PgproConfig | undefined;
+      let configError: ConfigError | undefined;
+      try {
+        config = await loadConfig(context);
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        configError = error;
+      }
+      if (trigger === 'push' && pull.draft && !config?.github.drafts) {
+        await this.queue.release(ids);
+        return 'draft-skipped';
+      }
+
+      const publisher = new Publisher(context.octokit, {
+        owner: pull.owner,
+        repo: pull.repo,
+        now: this.deps.now,
+        log: context.log,
+      });
+      const check = await publisher.startCheck(pull.headSha, {
+        title: 'Queued…',
+        summary: 'pgpro is reviewing the migrations of this pull request.',
+      });
+      if (!config) {
+        await check.complete('failure', {
+          title: `Invalid ${configError!.file}`,
+          summary: `${configError!.message}\n\nFix the file on the default branch, then re-run this check.`,
+        });
+        return 'config-error';
+      }
+      await this.queue.add({
+        group,
+        ids,
+        run: (signal) =>
+          runReviewJob(
+            {
+              octokit: context.octokit,
+              publisher,
+              check,
+              pull,
+              config,
+              agent: trigger === 'command' ? 'force' : 'auto',
+              log: context.log,
+            },
+            this.deps,
+            signal,
+          ),
+      });
+      return 'queued';
+    } catch (error) {
+      // Nothing was queued: let a redelivery try again.
+      await this.queue.release(ids);
+      throw error;
+    }
+  }
+}

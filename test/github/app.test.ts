@@ -1,0 +1,550 @@
+// Fixture webhook → probot.receive → named nock scopes; the exact bodies sent to GitHub are asserted and
+// every mock must be used.
+import nock from 'nock';
+import type { Probot } from 'probot';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { pgproApp } from '../../src/github/app.js';
+import { HELP_TEXT } from '../../src/github/commands.js';
+import { InProcessQueue } from '../../src/github/queue.js';
+import { checkRunOutput } from '../../src/report/check-run.js';
+import { readFingerprints } from '../../src/report/markdown.js';
+import type { review as reviewFn, ReviewOptions } from '../../src/review.js';
+import type { ChangeSet, ReviewResult } from '../../src/types.js';
+import { API, fixture, INSTALLATION_ID, testProbot } from './helpers.js';
+
+const NOW = Date.parse('2025-03-04T05:06:07.000Z');
+const TIMESTAMP = '2025-03-04T05:06:07.000Z';
+const HEAD = 'a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1';
+const HEAD2 = 'c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2';
+const BASE = 'b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0';
+const MIGRATION = 'db/migrations/002_add_note.sql';
+const PATCH = '@@ -0,0 +1,2 @@\n+-- add a note\n+ALTER TABLE orders ADD COLUMN note text NOT NULL DEFAULT now()::text;';
+
+function resultWithFinding(): ReviewResult {
+  return {
+    version: 1,
+    conclusion: 'failure',
+    migrations: [
+      { file: 'db/migrations/001_init.sql', status: 'skipped', statements: 1, durationMs: 3 },
+      { file: MIGRATION, status: 'applied', statements: 1, durationMs: 9 },
+    ],
+    findings: [
+      {
+        rule: 'adding-field-with-default',
+        severity: 'error',
+        source: 'trace',
+        file: MIGRATION,
+        line: 2,
+        endLine: 2,
+        message: 'Adding column orders.note with a volatile default rewrites orders under an ACCESS EXCLUSIVE lock.',
+        evidence: 'relfilenode of orders changed; AccessExclusiveLock on orders',
+        fingerprint: 'fp-note-default',
+      },
+    ],
+    notes: [],
+    stats: { migrationsTotal: 2, migrationsNew: 1, statements: 2, durationMs: 40, stages: {} },
+  };
+}
+
+interface ReviewCall {
+  change: ChangeSet;
+  options: ReviewOptions;
+}
+
+/** Stands in for the engine in these tests: records its calls and answers with a fixed result. */
+function fakeReview(answer: (call: ReviewCall) => Promise<ReviewResult> = async () => resultWithFinding()) {
+  const calls: ReviewCall[] = [];
+  const fn = (async (change: ChangeSet, options: ReviewOptions) => {
+    const call = { change, options };
+    calls.push(call);
+    return answer(call);
+  }) as typeof reviewFn;
+  return { fn, calls };
+}
+
+/** Records the JSON bodies a scope's interceptor receives. */
+function recorder() {
+  const bodies: Record<string, unknown[]> = {};
+  const reply =
+    (name: string, status: number, response: unknown = {}) =>
+    (_uri: string, body: unknown): [number, unknown] => {
+      (bodies[name] ??= []).push(body);
+      return [status, response];
+    };
+  return { bodies, reply };
+}
+
+let probot: Probot;
+let queue: InProcessQueue;
+let review: ReturnType<typeof fakeReview>;
+let sent: ReturnType<typeof recorder>;
+
+async function start(answer?: Parameters<typeof fakeReview>[0]): Promise<void> {
+  review = fakeReview(answer);
+  queue = new InProcessQueue({ concurrency: 2 });
+  probot = testProbot();
+  await probot.load(pgproApp({ review: review.fn, queue, now: () => NOW }));
+}
+
+async function receive(name: string, event: string, id = `delivery-${name}`): Promise<void> {
+  await probot.receive({ id, name: event, payload: fixture(name) } as Parameters<Probot['receive']>[0]);
+}
+
+beforeEach(() => {
+  sent = recorder();
+});
+
+afterEach(async () => {
+  await queue?.idle();
+  nock.cleanAll();
+});
+
+// ---- named scopes --------------------------------------------------------------------------------
+
+const token = () =>
+  nock(API).post(`/app/installations/${INSTALLATION_ID}/access_tokens`).reply(201, { token: 'ghs_test', permissions: {} });
+
+/** context.config reads the repo's file, then the org's `.github` repo. */
+const config = (yaml?: string) => {
+  const scope = nock(API).get('/repos/acme/shop/contents/.github%2Fpgpro.yml');
+  if (yaml !== undefined) return scope.reply(200, yaml, { 'content-type': 'text/plain; charset=utf-8' });
+  return scope
+    .reply(404, { message: 'Not Found' })
+    .get('/repos/acme/.github/contents/.github%2Fpgpro.yml')
+    .reply(404, { message: 'Not Found' });
+};
+
+const createCheck = (id = 55) =>
+  nock(API)
+    .post('/repos/acme/shop/check-runs')
+    .reply(sent.reply(`create:${id}`, 201, { id, html_url: `https://github.com/acme/shop/runs/${id}` }));
+
+const updateCheck = (id = 55, times = 1) =>
+  nock(API)
+    .patch(`/repos/acme/shop/check-runs/${id}`)
+    .times(times)
+    .reply(sent.reply(`update:${id}`, 200, { id }));
+
+const files = (changed: { filename: string; status: string; patch?: string }[]) =>
+  nock(API).get('/repos/acme/shop/pulls/7/files').query({ per_page: '100' }).reply(200, changed);
+
+const tree = (sha: string, paths: string[]) =>
+  nock(API)
+    .get(`/repos/acme/shop/git/trees/${sha}`)
+    .query({ recursive: 'true' })
+    .reply(200, {
+      sha: `tree-${sha.slice(0, 4)}`,
+      truncated: false,
+      tree: paths.map((path, i) => ({ path, type: 'blob', sha: `blob${i}-${sha.slice(0, 4)}` })),
+    });
+
+const summaryComments = (existing: unknown[]) =>
+  nock(API).get('/repos/acme/shop/issues/7/comments').query({ per_page: '100' }).reply(200, existing);
+
+const reviewComments = (existing: unknown[]) =>
+  nock(API).get('/repos/acme/shop/pulls/7/comments').query({ per_page: '100' }).reply(200, existing);
+
+const HEAD_PATHS = ['README.md', 'db/migrations/001_init.sql', MIGRATION];
+const BASE_PATHS = ['README.md', 'db/migrations/001_init.sql'];
+const CHANGED = [
+  { filename: 'README.md', status: 'modified', patch: '@@ -1 +1 @@\n-old\n+new' },
+  { filename: MIGRATION, status: 'added', patch: PATCH },
+];
+
+const IN_PROGRESS = {
+  name: 'pgpro',
+  head_sha: HEAD,
+  status: 'in_progress',
+  started_at: TIMESTAMP,
+  output: { title: 'Queued…', summary: 'pgpro is reviewing the migrations of this pull request.' },
+};
+const progress = (title: string) => ({
+  output: { title, summary: 'pgpro is reviewing the migrations of this pull request.' },
+});
+
+function expectedCompletion(result: ReviewResult) {
+  const output = checkRunOutput(result);
+  return {
+    status: 'completed',
+    conclusion: output.conclusion,
+    completed_at: TIMESTAMP,
+    output: {
+      title: output.title,
+      summary: output.summary,
+      ...(output.text ? { text: output.text } : {}),
+      annotations: output.annotations[0],
+    },
+  };
+}
+
+// ---- tests ---------------------------------------------------------------------------------------
+
+describe('pull_request', () => {
+  it('reviews a PR that changes a migration: check run, annotations, summary comment, one inline review', async () => {
+    await start();
+    const scopes = [
+      token(),
+      config(),
+      createCheck(),
+      updateCheck(55, 3),
+      files(CHANGED),
+      tree(HEAD, HEAD_PATHS),
+      tree(BASE, BASE_PATHS),
+      summaryComments([]),
+      nock(API).post('/repos/acme/shop/issues/7/comments').reply(sent.reply('comment', 201, { id: 900 })),
+      reviewComments([]),
+      nock(API).post('/repos/acme/shop/pulls/7/reviews').reply(sent.reply('review', 200, { id: 1 })),
+    ];
+    await receive('pull_request.opened', 'pull_request');
+    await queue.idle();
+
+    expect(sent.bodies['create:55']).toEqual([IN_PROGRESS]);
+    const completion = expectedCompletion(resultWithFinding());
+    expect(completion.conclusion).toBe('failure');
+    expect(completion.output.annotations).toEqual([
+      expect.objectContaining({ path: MIGRATION, start_line: 2, end_line: 2, annotation_level: 'failure' }),
+    ]);
+    expect(sent.bodies['update:55']).toEqual([
+      progress('Listing changed files…'),
+      progress('Reading the base branch…'),
+      completion,
+    ]);
+    const [comment] = sent.bodies.comment as { body: string }[];
+    expect(comment!.body).toContain('<!-- pgpro:summary -->');
+    expect(readFingerprints(comment!.body)).toEqual(['fp-note-default']);
+    expect(sent.bodies.review).toEqual([
+      {
+        commit_id: HEAD,
+        event: 'COMMENT',
+        body: 'pgpro left 1 comment on migration lines; the summary comment has the full report.',
+        comments: [expect.objectContaining({ path: MIGRATION, line: 2, side: 'RIGHT' })],
+      },
+    ]);
+    expect((sent.bodies.review![0] as { comments: { body: string }[] }).comments[0]!.body).toContain('fp-note-default');
+
+    expect(review.calls).toHaveLength(1);
+    const [call] = review.calls;
+    expect(call!.options.agent).toBe('auto');
+    expect(call!.change.changed).toEqual(['README.md', MIGRATION]);
+    expect(call!.change.head.id).toBe('tree-a1a1');
+    expect(call!.change.base?.id).toBe('tree-b0b0');
+    for (const scope of scopes) expect(scope.isDone()).toBe(true);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it('updates the summary comment found by its marker and does not repeat an inline comment already posted', async () => {
+    await start();
+    const previous = '<!-- pgpro:summary -->\n<!-- pgpro:fingerprints fp-gone,fp-note-default -->\nold summary';
+    const scopes = [
+      token(),
+      config(),
+      createCheck(),
+      updateCheck(55, 3),
+      files(CHANGED),
+      tree(HEAD, HEAD_PATHS),
+      tree(BASE, BASE_PATHS),
+      summaryComments([
+        // A person quoting the marker is not the summary.
+        { id: 10, body: 'quoting <!-- pgpro:summary -->', user: { login: 'alice', type: 'User' } },
+        { id: 11, body: previous, user: { login: 'pgpro[bot]', type: 'Bot' } },
+      ]),
+      nock(API).patch('/repos/acme/shop/issues/comments/11').reply(sent.reply('comment-update', 200, { id: 11 })),
+      reviewComments([{ id: 70, body: 'earlier\n<!-- pgpro:fp fp-note-default -->', path: MIGRATION, line: 2 }]),
+    ];
+    await receive('pull_request.opened', 'pull_request');
+    await queue.idle();
+
+    const [update] = sent.bodies['comment-update'] as { body: string }[];
+    expect(update!.body).toContain('<!-- pgpro:summary -->');
+    expect(readFingerprints(update!.body)).toEqual(['fp-note-default']);
+    // fp-gone was fixed since the previous push; fp-note-default is still open.
+    expect(update!.body).toMatch(/1\*\* fixed/);
+    expect(sent.bodies.review).toBeUndefined();
+    for (const scope of scopes) expect(scope.isDone()).toBe(true);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it('completes as success without a review or comment when no migration changed', async () => {
+    await start();
+    const scopes = [
+      token(),
+      config(),
+      createCheck(),
+      updateCheck(55, 2),
+      files([{ filename: 'README.md', status: 'modified', patch: '@@ -1 +1 @@\n-a\n+b' }]),
+      tree(HEAD, HEAD_PATHS),
+    ];
+    await receive('pull_request.opened', 'pull_request');
+    await queue.idle();
+
+    expect(sent.bodies['update:55']).toEqual([
+      progress('Listing changed files…'),
+      {
+        status: 'completed',
+        conclusion: 'success',
+        completed_at: TIMESTAMP,
+        output: {
+          title: 'No migrations changed',
+          summary: 'This pull request changes no migration files, so there was nothing to review.',
+        },
+      },
+    ]);
+    expect(review.calls).toHaveLength(0);
+    for (const scope of scopes) expect(scope.isDone()).toBe(true);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it('skips a draft PR by default: no check run at all', async () => {
+    await start();
+    const scopes = [token(), config()];
+    await receive('pull_request.opened.draft', 'pull_request');
+    await queue.idle();
+    expect(review.calls).toHaveLength(0);
+    for (const scope of scopes) expect(scope.isDone()).toBe(true);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it('reviews a draft PR when the config says github.drafts: true', async () => {
+    await start();
+    const scopes = [token(), config('github:\n  drafts: true\n'), createCheck(), updateCheck(55, 2), files([]), tree(HEAD, HEAD_PATHS)];
+    await receive('pull_request.opened.draft', 'pull_request');
+    await queue.idle();
+    expect(sent.bodies['create:55']).toEqual([IN_PROGRESS]);
+    expect((sent.bodies['update:55']!.at(-1) as { conclusion: string }).conclusion).toBe('success');
+    for (const scope of scopes) expect(scope.isDone()).toBe(true);
+  });
+
+  it('ends the check as failure with what to fix when the config is invalid', async () => {
+    await start();
+    const scopes = [token(), config('fail-on: sometimes\n'), createCheck(), updateCheck(55, 1)];
+    await receive('pull_request.opened', 'pull_request');
+    await queue.idle();
+
+    expect(sent.bodies['create:55']).toEqual([IN_PROGRESS]);
+    const [completion] = sent.bodies['update:55'] as { conclusion: string; status: string; output: { title: string; summary: string } }[];
+    expect(completion).toMatchObject({ status: 'completed', conclusion: 'failure', completed_at: TIMESTAMP });
+    expect(completion!.output.title).toBe('Invalid .github/pgpro.yml');
+    expect(completion!.output.summary).toMatch(/^Invalid pgpro config in \.github\/pgpro\.yml:\n {2}- fail-on: /);
+    expect(completion!.output.summary).toContain('Fix the file on the default branch, then re-run this check.');
+    expect(review.calls).toHaveLength(0);
+    for (const scope of scopes) expect(scope.isDone()).toBe(true);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it('reports unparsable YAML as a config error too', async () => {
+    await start();
+    const scopes = [token(), config('fail-on: [error\n'), createCheck(), updateCheck(55, 1)];
+    await receive('pull_request.opened', 'pull_request');
+    await queue.idle();
+    const [completion] = sent.bodies['update:55'] as { conclusion: string; output: { title: string } }[];
+    expect(completion).toMatchObject({ conclusion: 'failure', output: { title: 'Invalid .github/pgpro.yml' } });
+    for (const scope of scopes) expect(scope.isDone()).toBe(true);
+  });
+
+  it('ends the check as failure with the reason, and no stack, when the review throws', async () => {
+    await start(async () => {
+      throw new Error('sandbox worker exited unexpectedly\n    at Worker.<anonymous> (sandbox.js:1:1)');
+    });
+    const scopes = [token(), config(), createCheck(), updateCheck(55, 3), files(CHANGED), tree(HEAD, HEAD_PATHS), tree(BASE, BASE_PATHS)];
+    await receive('pull_request.opened', 'pull_request');
+    await queue.idle();
+
+    expect(sent.bodies['update:55']!.at(-1)).toEqual({
+      status: 'completed',
+      conclusion: 'failure',
+      completed_at: TIMESTAMP,
+      output: {
+        title: 'pgpro could not complete the review',
+        summary:
+          'The review stopped with an internal error: sandbox worker exited unexpectedly\n\nRe-run the check or comment `/pgpro review` to try again.',
+      },
+    });
+    for (const scope of scopes) expect(scope.isDone()).toBe(true);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it('a newer push supersedes the running review: its check is cancelled and its result never published', async () => {
+    let releaseFirst!: () => void;
+    const firstGate = new Promise<void>((resolve) => (releaseFirst = resolve));
+    await start(async (call) => {
+      if (call.change.head.id === 'tree-a1a1') {
+        // The older review ignores the abort and finishes anyway: pgpro must still not publish it.
+        await firstGate;
+        return { ...resultWithFinding(), findings: [], conclusion: 'success' };
+      }
+      return resultWithFinding();
+    });
+    const scopes = [
+      token(),
+      config(),
+      createCheck(55),
+      updateCheck(55, 3),
+      files(CHANGED),
+      tree(HEAD, HEAD_PATHS),
+      tree(BASE, BASE_PATHS),
+    ];
+    await receive('pull_request.opened', 'pull_request');
+    await vi.waitFor(() => expect(review.calls).toHaveLength(1));
+
+    const newer = [
+      config(),
+      createCheck(56),
+      updateCheck(56, 3),
+      files(CHANGED),
+      tree(HEAD2, HEAD_PATHS),
+      tree(BASE, BASE_PATHS),
+      summaryComments([]),
+      nock(API).post('/repos/acme/shop/issues/7/comments').reply(sent.reply('comment', 201, { id: 900 })),
+      reviewComments([]),
+      nock(API).post('/repos/acme/shop/pulls/7/reviews').reply(sent.reply('review', 200, { id: 1 })),
+    ];
+    await receive('pull_request.synchronize', 'pull_request');
+    expect(review.calls[0]!.options.signal?.aborted).toBe(true);
+    releaseFirst();
+    await queue.idle();
+
+    expect(sent.bodies['update:55']!.at(-1)).toEqual({
+      status: 'completed',
+      conclusion: 'cancelled',
+      completed_at: TIMESTAMP,
+      output: {
+        title: 'Superseded by a newer review',
+        summary: 'A newer push or `/pgpro review` started another review of this pull request; its check run has the result.',
+      },
+    });
+    expect((sent.bodies['update:56']!.at(-1) as { conclusion: string }).conclusion).toBe('failure');
+    // Exactly one summary comment and one review: the newer run's.
+    expect(sent.bodies.comment).toHaveLength(1);
+    expect(readFingerprints((sent.bodies.comment![0] as { body: string }).body)).toEqual(['fp-note-default']);
+    expect(sent.bodies.review).toHaveLength(1);
+    expect((sent.bodies.review![0] as { commit_id: string }).commit_id).toBe(HEAD2);
+    for (const scope of [...scopes, ...newer]) expect(scope.isDone()).toBe(true);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it('a redelivered webhook, or the same head sha again, creates no second check run or comment', async () => {
+    await start();
+    const scopes = [
+      token(),
+      config(),
+      createCheck(),
+      updateCheck(55, 3),
+      files(CHANGED),
+      tree(HEAD, HEAD_PATHS),
+      tree(BASE, BASE_PATHS),
+      summaryComments([]),
+      nock(API).post('/repos/acme/shop/issues/7/comments').reply(sent.reply('comment', 201, { id: 900 })),
+      reviewComments([]),
+      nock(API).post('/repos/acme/shop/pulls/7/reviews').reply(sent.reply('review', 200, { id: 1 })),
+    ];
+    await Promise.all([
+      receive('pull_request.opened', 'pull_request', 'same-guid'),
+      receive('pull_request.opened', 'pull_request', 'same-guid'),
+    ]);
+    await queue.idle();
+    // Redelivered after the review finished, under a new delivery id: same PR, same head sha.
+    await receive('pull_request.opened', 'pull_request', 'other-guid');
+    await queue.idle();
+
+    expect(sent.bodies['create:55']).toHaveLength(1);
+    expect(sent.bodies.comment).toHaveLength(1);
+    expect(sent.bodies.review).toHaveLength(1);
+    expect(review.calls).toHaveLength(1);
+    for (const scope of scopes) expect(scope.isDone()).toBe(true);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+});
+
+describe('issue_comment commands', () => {
+  const eyes = (commentId: number) =>
+    nock(API)
+      .post(`/repos/acme/shop/issues/comments/${commentId}/reactions`)
+      .reply(sent.reply(`reaction:${commentId}`, 201, { id: 1, content: 'eyes' }));
+  const permission = (user: string, body: object) =>
+    nock(API).get(`/repos/acme/shop/collaborators/${user}/permission`).reply(200, body);
+  const reply = () => nock(API).post('/repos/acme/shop/issues/7/comments').reply(sent.reply('reply', 201, { id: 901 }));
+
+  it('denies a user without write access: 👀, then a short reply, and no review', async () => {
+    await start();
+    const scopes = [token(), eyes(3002), permission('mallory', { permission: 'read', role_name: 'triage' }), reply()];
+    await receive('issue_comment.created.denied', 'issue_comment');
+    await queue.idle();
+
+    expect(sent.bodies['reaction:3002']).toEqual([{ content: 'eyes' }]);
+    expect(sent.bodies.reply).toEqual([
+      { body: '@mallory only users with write, maintain or admin access to this repository can run pgpro commands.' },
+    ]);
+    expect(review.calls).toHaveLength(0);
+    for (const scope of scopes) expect(scope.isDone()).toBe(true);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it('answers /pgpro help', async () => {
+    await start();
+    const scopes = [token(), eyes(3001), permission('alice', { permission: 'write', role_name: 'maintain' }), reply()];
+    await receive('issue_comment.created.help', 'issue_comment');
+    expect(sent.bodies.reply).toEqual([{ body: HELP_TEXT }]);
+    for (const scope of scopes) expect(scope.isDone()).toBe(true);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it('ignores bots, pgpro itself included, without a single request', async () => {
+    await start();
+    await receive('issue_comment.created.bot', 'issue_comment');
+    await receive('issue_comment.created.issue', 'issue_comment');
+    await queue.idle();
+    expect(review.calls).toHaveLength(0);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it('/pgpro review reviews the head now with the agent forced', async () => {
+    await start();
+    const scopes = [
+      token(),
+      eyes(3001),
+      permission('alice', { permission: 'admin', role_name: 'admin' }),
+      nock(API)
+        .get('/repos/acme/shop/pulls/7')
+        .reply(200, { number: 7, draft: true, changed_files: 2, head: { sha: HEAD }, base: { sha: BASE } }),
+      config(),
+      createCheck(),
+      updateCheck(55, 3),
+      files(CHANGED),
+      tree(HEAD, HEAD_PATHS),
+      tree(BASE, BASE_PATHS),
+      summaryComments([]),
+      nock(API).post('/repos/acme/shop/issues/7/comments').reply(sent.reply('comment', 201, { id: 900 })),
+      reviewComments([]),
+      nock(API).post('/repos/acme/shop/pulls/7/reviews').reply(sent.reply('review', 200, { id: 1 })),
+    ];
+    await receive('issue_comment.created.review', 'issue_comment');
+    await queue.idle();
+
+    expect(sent.bodies['reaction:3001']).toEqual([{ content: 'eyes' }]);
+    expect(sent.bodies['create:55']).toEqual([IN_PROGRESS]);
+    // An explicit request reviews even a draft, and always with the agent.
+    expect(review.calls.map((c) => c.options.agent)).toEqual(['force']);
+    for (const scope of scopes) expect(scope.isDone()).toBe(true);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+});
+
+describe('check_run.rerequested', () => {
+  it('reviews the check run’s head sha again', async () => {
+    await start();
+    const scopes = [
+      token(),
+      config(),
+      createCheck(56),
+      updateCheck(56, 2),
+      files([{ filename: 'README.md', status: 'modified' }]),
+      tree(HEAD, HEAD_PATHS),
+    ];
+    await receive('check_run.rerequested', 'check_run');
+    await queue.idle();
+    expect(sent.bodies['create:56']).toEqual([IN_PROGRESS]);
+    expect(sent.bodies['update:56']!.at(-1)).toMatchObject({ status: 'completed', conclusion: 'success' });
+    for (const scope of scopes) expect(scope.isDone()).toBe(true);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+});
