@@ -2,8 +2,11 @@ import addingFieldWithDefault from './adding-field-with-default.js';
 import addingForeignKeyConstraint from './adding-foreign-key-constraint.js';
 import addingNotNullableField from './adding-not-nullable-field.js';
 import banConcurrentIndexCreationInTransaction from './ban-concurrent-index-creation-in-transaction.js';
+import banCharField from './ban-char-field.js';
 import banDropColumn from './ban-drop-column.js';
+import banDropDatabase from './ban-drop-database.js';
 import banDropTable from './ban-drop-table.js';
+import banTruncateCascade from './ban-truncate-cascade.js';
 import changingColumnType from './changing-column-type.js';
 import constraintMissingNotValid from './constraint-missing-not-valid.js';
 import disallowedUniqueConstraint from './disallowed-unique-constraint.js';
@@ -25,8 +28,11 @@ export const rules: readonly Rule[] = [
   addingForeignKeyConstraint,
   addingNotNullableField,
   banConcurrentIndexCreationInTransaction,
+  banCharField,
   banDropColumn,
+  banDropDatabase,
   banDropTable,
+  banTruncateCascade,
   changingColumnType,
   constraintMissingNotValid,
   disallowedUniqueConstraint,

@@ -197,6 +197,18 @@ const table: Record<string, { valid: Case[]; invalid: Case[] }> = {
     valid: [{ sql: 'CREATE TABLE t (at timestamptz, on_day date);' }],
     invalid: [{ sql: 'CREATE TABLE t (a timestamp, b timestamp(3) without time zone);', lines: [1, 1] }],
   },
+  'ban-char-field': {
+    valid: [{ sql: 'CREATE TABLE t (code text, flag "char");' }],
+    invalid: [{ sql: 'CREATE TABLE t (\n  code char(3),\n  c2 character(2)\n);', lines: [2, 3] }],
+  },
+  'ban-drop-database': {
+    valid: [{ sql: 'DROP TABLE t;' }],
+    invalid: [{ sql: 'SELECT 1;\nDROP DATABASE shop;', lines: [2] }],
+  },
+  'ban-truncate-cascade': {
+    valid: [{ sql: 'TRUNCATE orders, order_items;' }],
+    invalid: [{ sql: 'TRUNCATE orders CASCADE;', lines: [1] }],
+  },
   'prefer-identity': {
     valid: [{ sql: 'CREATE TABLE t (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);' }],
     invalid: [{ sql: 'CREATE TABLE t (id bigserial PRIMARY KEY);', lines: [1] }],
