@@ -119,7 +119,7 @@ describe('pgpro server end to end', () => {
     const run = await until('the check run to complete', () => fake.checkRuns.find((r) => r.status === 'completed'), 90_000);
     expect(fake.checkRuns).toHaveLength(1);
     expect(run).toMatchObject({ name: 'pgpro', head_sha: HEAD });
-    expect(run.output?.title).not.toMatch(/could not complete/);
+    expect(run.output?.title, run.output?.summary).not.toMatch(/could not complete/);
     // A plain CREATE INDEX on an existing table blocks writes: an error under the default fail-on.
     expect(run.conclusion).toBe('failure');
     expect(run.annotations).toContainEqual(expect.objectContaining({ path: MIGRATION, start_line: 1 }));
@@ -141,7 +141,7 @@ describe('pgpro server end to end', () => {
     ]);
     // Logs are JSON lines.
     expect(() => JSON.parse(logs.join('').split('\n').find((l) => l.trim())!)).not.toThrow();
-  });
+  }, 120_000);
 
   it('rejects a delivery with a bad signature and does nothing', async () => {
     const before = fake.requests.length;

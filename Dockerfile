@@ -1,0 +1,30 @@
+# pgpro GitHub App. Build: docker build -t pgpro .   Run: see README (APP_ID, PRIVATE_KEY, WEBHOOK_SECRET).
+
+# The TypeScript build needs the dev dependencies; the image that runs keeps only production ones.
+FROM node:22-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+# --ignore-scripts: `prepare` would build before the sources are here.
+RUN npm ci --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+FROM node:22-slim
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=3000 \
+    LOG_FORMAT=json \
+    PGPRO_CACHE_DIR=/home/node/.cache/pgpro
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+COPY --from=build /app/dist ./dist
+COPY app.yml ./
+# The image's unprivileged `node` user; the sandbox cache lives in its home.
+RUN mkdir -p "$PGPRO_CACHE_DIR" && chown -R node:node /home/node
+USER node
+EXPOSE 3000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD node -e "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
+CMD ["node", "node_modules/probot/bin/probot.js", "run", "./dist/github/app.js"]
