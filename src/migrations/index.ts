@@ -1,0 +1,171 @@
+// Reads the migrations of a tree: which files, in what order, in what transaction mode.
+
+import type { FileTree, MigrationFile } from '../types.js';
+import { hasDbmateMarkers, splitDbmate } from './dbmate.js';
+import { detectMigrations, type DetectOptions, type MigrationCandidate } from './detect.js';
+import { readSqitchPlan } from './sqitch.js';
+import { transactionMode, type TransactionContext } from './transaction.js';
+import { looksBinary } from './tree.js';
+
+export { detectMigrations, isExcludedByHeuristics } from './detect.js';
+export type { DetectOptions, MigrationCandidate, MigrationOrder } from './detect.js';
+export { directoryTree, memoryTree } from './tree.js';
+
+export interface LoadOptions extends DetectOptions {
+  /** Files larger than this (UTF-8 bytes) are skipped with a note. Default 2,000,000 (limits.max-file-bytes). */
+  maxFileBytes?: number;
+  /** Config `assume-in-transaction`: overrides every convention's transaction mode when set. */
+  assumeInTransaction?: boolean;
+}
+
+export interface LoadedMigrations {
+  migrations: MigrationFile[];
+  notes: string[];
+}
+
+const DEFAULT_MAX_FILE_BYTES = 2_000_000;
+
+export async function loadMigrations(tree: FileTree, options: LoadOptions = {}): Promise<LoadedMigrations> {
+  const notes: string[] = [];
+  const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const candidates = detectMigrations(tree.paths, options);
+
+  const known = new Set(tree.paths);
+  // Notes of parallel reads are kept per file so they come out in apply order.
+  const readText = async (path: string, fileNotes: string[]): Promise<string | undefined> => {
+    const text = known.has(path) ? await tree.read(path) : undefined;
+    if (text === undefined) {
+      fileNotes.push(`${path} could not be read; skipped.`);
+      return undefined;
+    }
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes > maxBytes) {
+      fileNotes.push(`${path} is ${bytes} bytes, over the ${maxBytes}-byte limit (limits.max-file-bytes); skipped.`);
+      return undefined;
+    }
+    if (looksBinary(text)) {
+      fileNotes.push(`${path} is not UTF-8 text; skipped.`);
+      return undefined;
+    }
+    return text;
+  };
+  const readOptional = async (path: string) => (known.has(path) ? await tree.read(path) : undefined);
+
+  const directories = [...new Map(candidates.map((c) => [c.directory, c.convention])).entries()];
+  if (directories.length > 1) {
+    notes.push(
+      `Found ${directories.length} migration directories: ${directories.map(([d, c]) => `${d || '.'} (${c})`).join(', ')}. ` +
+        'Each is applied as its own sequence, one after the other in path order; set migrations.paths in .github/pgpro.yml to choose.',
+    );
+  }
+
+  const ordered: MigrationCandidate[] = [];
+  for (const [directory, convention] of directories) {
+    const inDirectory = candidates.filter((c) => c.directory === directory);
+    ordered.push(...(convention === 'sqitch' ? await sqitchOrder(directory, inDirectory, readOptional, notes) : inDirectory));
+  }
+
+  const loaded = await Promise.all(
+    ordered.map(async (candidate): Promise<{ migration?: MigrationFile; notes: string[] }> => {
+      const fileNotes: string[] = [];
+      if (candidate.kind === 'undo') {
+        fileNotes.push(`${candidate.path} is a Flyway undo migration with no matching versioned migration; not applied.`);
+        return { notes: fileNotes };
+      }
+      const text = await readText(candidate.path, fileNotes);
+      if (text === undefined) return { notes: fileNotes };
+      const migration = await buildMigration(candidate, text, (path) => readText(path, fileNotes), readOptional);
+      return { migration, notes: fileNotes };
+    }),
+  );
+  const migrations: MigrationFile[] = [];
+  for (const item of loaded) {
+    if (item.migration) migrations.push(item.migration);
+    notes.push(...item.notes);
+  }
+  if (options.assumeInTransaction !== undefined) {
+    for (const m of migrations) {
+      m.inTransaction = options.assumeInTransaction;
+      m.transactionReason = `Config assume-in-transaction: ${options.assumeInTransaction} overrides the ${m.convention} default (${m.transactionReason})`;
+    }
+  }
+  return { migrations, notes };
+}
+
+async function buildMigration(
+  candidate: MigrationCandidate,
+  text: string,
+  readText: (path: string) => Promise<string | undefined>,
+  readOptional: (path: string) => Promise<string | undefined>,
+): Promise<MigrationFile> {
+  const context: TransactionContext = {};
+  let sql = text;
+  let lineOffset = 0;
+  let convention = candidate.convention;
+  let down: MigrationFile['down'];
+
+  if (convention === 'plain' && hasDbmateMarkers(text)) convention = 'dbmate';
+  if (convention === 'dbmate') {
+    const sections = splitDbmate(text);
+    if (sections) {
+      sql = sections.up.sql;
+      lineOffset = sections.up.lineOffset;
+      context.dbmateUpInTransaction = sections.upInTransaction;
+      if (sections.down) down = { path: candidate.path, ...sections.down };
+    }
+  }
+  if (convention === 'diesel') context.sidecar = await readOptional(candidate.path.replace(/up\.sql$/, 'metadata.toml'));
+  if (convention === 'flyway') context.sidecar = await readOptional(`${candidate.path}.conf`);
+
+  if (candidate.downPath !== undefined && down === undefined) {
+    const downSql = await readText(candidate.downPath);
+    if (downSql !== undefined) down = { path: candidate.downPath, sql: downSql, lineOffset: 0 };
+  }
+
+  const mode = transactionMode(convention, sql, context);
+  const migration: MigrationFile = {
+    path: candidate.path,
+    convention,
+    version: candidate.version,
+    name: candidate.name,
+    kind: candidate.kind,
+    sql,
+    lineOffset,
+    inTransaction: mode.inTransaction,
+    transactionReason: mode.transactionReason,
+  };
+  if (down) migration.down = down;
+  return migration;
+}
+
+/** Orders a sqitch project's deploy scripts as its plan lists them; versions are plan positions. */
+async function sqitchOrder(
+  root: string,
+  candidates: MigrationCandidate[],
+  readOptional: (path: string) => Promise<string | undefined>,
+  notes: string[],
+): Promise<MigrationCandidate[]> {
+  const planPath = root === '' ? 'sqitch.plan' : `${root}/sqitch.plan`;
+  const plan = await readOptional(planPath);
+  if (plan === undefined) {
+    notes.push(`${planPath} could not be read; sqitch changes are ordered by name.`);
+    return candidates;
+  }
+  const deployDir = root === '' ? 'deploy' : `${root}/deploy`;
+  const byScript = new Map(candidates.map((c) => [c.path.slice(deployDir.length + 1, -'.sql'.length), c]));
+  const ordered: MigrationCandidate[] = [];
+  const used = new Set<string>();
+  readSqitchPlan(plan).forEach((change, i) => {
+    const candidate = byScript.get(change.script);
+    if (!candidate) {
+      notes.push(`sqitch change "${change.name}" in ${planPath} has no ${deployDir}/${change.script}.sql; skipped.`);
+      return;
+    }
+    used.add(change.script);
+    ordered.push({ ...candidate, version: String(i + 1), name: change.name, needsContentCheck: false });
+  });
+  for (const [script, candidate] of byScript) {
+    if (!used.has(script)) notes.push(`${candidate.path} is not listed in ${planPath}; sqitch does not deploy it.`);
+  }
+  return ordered;
+}
