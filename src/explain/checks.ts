@@ -50,7 +50,7 @@ class Budget {
   }
   /** False (and a note, once) when the time is up. */
   allows(what: string): boolean {
-    if (Date.now() <= this.deadline) return true;
+    if (Date.now() < this.deadline) return true;
     if (!this.cut) this.notes.push(`explain: time budget reached; stopped before ${what} and the checks after it`);
     this.cut = true;
     return false;
@@ -276,11 +276,16 @@ function pkColumn(catalog: CatalogSnapshot, table: string | undefined): string |
 // 2. Foreign-key paths
 
 function hasLeadingIndex(table: CatalogTable | undefined, columns: string[]): boolean {
-  if (!table) return false;
-  return table.indexes.some((i) => i.valid && columns.every((c) => i.columns.slice(0, columns.length).includes(c)));
+  return leadingIndexes(table, columns).length > 0;
 }
 
-function fkStatement(input: ExplainInput, child: string, fk: ForeignKey, added: boolean): NewStatement | undefined {
+function leadingIndexes(table: CatalogTable | undefined, columns: string[]): string[] {
+  if (!table) return [];
+  return table.indexes.filter((i) => i.valid && columns.every((c) => i.columns.slice(0, columns.length).includes(c))).map((i) => i.name);
+}
+
+/** The statement to attach a foreign-key finding to: the one adding the key, or dropping its index. */
+function fkStatement(input: ExplainInput, child: string, fk: ForeignKey, added: boolean, lostIndexes: string[]): NewStatement | undefined {
   const childName = child.split('.')[1] ?? child;
   const parentName = fk.parent.split('.')[1] ?? fk.parent;
   const byName = input.newStatements.find((s) => mentions(s.statement, fk.name));
@@ -290,7 +295,10 @@ function fkStatement(input: ExplainInput, child: string, fk: ForeignKey, added: 
       (s) => /REFERENCES/i.test(s.statement.text) && mentions(s.statement, childName) && mentions(s.statement, parentName),
     );
   }
-  return input.newStatements.find((s) => /^(DropStmt|AlterTableStmt|IndexStmt)$/.test(s.statement.kind) && mentions(s.statement, childName));
+  return (
+    input.newStatements.find((s) => lostIndexes.some((name) => mentions(s.statement, name))) ??
+    input.newStatements.find((s) => /^(DropStmt|AlterTableStmt|IndexStmt)$/.test(s.statement.kind) && mentions(s.statement, childName))
+  );
 }
 
 async function foreignKeyFindings(input: ExplainInput, budget: Budget): Promise<Finding[]> {
@@ -303,7 +311,8 @@ async function foreignKeyFindings(input: ExplainInput, budget: Budget): Promise<
       const existed = childBefore ? foreignKeys(childBefore).some((f) => f.name === fk.name) : false;
       const lostIndex = existed && hasLeadingIndex(childBefore, fk.columns) && !hasLeadingIndex(child, fk.columns);
       if (input.foreignKeys !== 'all' && existed && !lostIndex) continue;
-      const at = fkStatement(input, childName, fk, !existed) ?? (input.foreignKeys === 'all' ? undefined : input.newStatements[0]);
+      const lost = lostIndex ? leadingIndexes(childBefore, fk.columns) : [];
+      const at = fkStatement(input, childName, fk, !existed, lost) ?? (input.foreignKeys === 'all' ? undefined : input.newStatements[0]);
       if (!at) continue;
       if (!budget.allows(`the foreign key path of ${fk.name}`)) return findings;
       // What the RI trigger runs when a parent row is deleted or its key changes.
