@@ -170,7 +170,7 @@ export function detectMigrations(paths: readonly string[], options: DetectOption
       if (!qualifies) continue;
       const convention: Convention =
         forced ?? (/(^|\/)supabase\/migrations$/.test(dir) ? 'supabase' : hasCargoManifest(all, dir) && numbered === names.length ? 'sqlx' : 'plain');
-      const candidates = flatCandidates(files, convention, dir, options.order ?? 'auto');
+      const candidates = flatCandidates(files, convention, dir, options.order ?? 'auto', forced === undefined);
       if (candidates.length > 0) groups.push({ directory: dir, candidates });
     }
   }
@@ -205,7 +205,7 @@ function upDownCandidates(files: string[], convention: 'golang-migrate' | 'sqlx'
     );
 }
 
-function flatCandidates(files: string[], convention: Convention, dir: string, order: MigrationOrder): MigrationCandidate[] {
+function flatCandidates(files: string[], convention: Convention, dir: string, order: MigrationOrder, mayBeDbmate: boolean): MigrationCandidate[] {
   const entries = files.map((path) => {
     const file = basename(path);
     const match = NUMBERED.exec(file);
@@ -228,7 +228,7 @@ function flatCandidates(files: string[], convention: Convention, dir: string, or
   });
   return usable.map((e) => {
     const candidate: MigrationCandidate = { path: e.path, convention, version: e.version ?? e.file.slice(0, -4), name: e.name, kind: 'versioned', directory: dir };
-    if (convention === 'plain') candidate.needsContentCheck = true;
+    if (convention === 'plain' && mayBeDbmate) candidate.needsContentCheck = true;
     return candidate;
   });
 }

@@ -104,7 +104,7 @@ async function buildMigration(
   let convention = candidate.convention;
   let down: MigrationFile['down'];
 
-  if (convention === 'plain' && hasDbmateMarkers(text)) convention = 'dbmate';
+  if (convention === 'plain' && candidate.needsContentCheck && hasDbmateMarkers(text)) convention = 'dbmate';
   if (convention === 'dbmate') {
     const sections = splitDbmate(text);
     if (sections) {

@@ -129,3 +129,13 @@ describe('directoryTree', () => {
     expect(notes).toEqual(['db/migrations/2_latin1.sql is not UTF-8 text; skipped.']);
   });
 });
+
+describe('content checks', () => {
+  it('a plain file with dbmate markers is dbmate, unless plain is forced', async () => {
+    const tree = memoryTree({ 'db/migrations/1_a.sql': '-- migrate:up\r\nSELECT 1;\r\n-- migrate:down\r\nSELECT 2;\r\n' });
+    const auto = await loadMigrations(tree);
+    expect(auto.migrations.map((m) => [m.convention, m.sql, m.lineOffset, m.down?.lineOffset])).toEqual([['dbmate', 'SELECT 1;\r', 1, 3]]);
+    const forced = await loadMigrations(tree, { convention: 'plain' });
+    expect(forced.migrations.map((m) => [m.convention, m.lineOffset, m.inTransaction])).toEqual([['plain', 0, false]]);
+  });
+});

@@ -39,6 +39,13 @@ describe('parseMigrationSql', () => {
     ]);
   });
 
+  it('handles CRLF line endings', async () => {
+    expect(await summary('-- ✓\r\nSELECT 1;\r\nCREATE TABLE a (\r\n  id int\r\n)\r\n')).toEqual([
+      ['SelectStmt', 2, 2, 'SELECT 1'],
+      ['CreateStmt', 3, 5, 'CREATE TABLE a (\r\n  id int\r\n)'],
+    ]);
+  });
+
   it('returns no statements and no errors for empty and comment-only files', async () => {
     for (const sql of ['', '   \n', '-- nothing\n/* here */\n', ';;\n']) {
       const parsed = await parseMigrationSql(sql, 'e.sql');
