@@ -49,6 +49,23 @@ export function progressTitle(event: ProgressEvent): string {
   return `${text}${count}…`;
 }
 
+/** A new stage updates the title at once; counts within a stage at most every few seconds (rate limits). */
+export function progressReporter(
+  check: Pick<CheckRun, 'progress'>,
+  minIntervalMs = 3_000,
+  clock: () => number = () => performance.now(),
+): (event: ProgressEvent) => void {
+  let lastStage: string | undefined;
+  let lastAt = Number.NEGATIVE_INFINITY;
+  return (event) => {
+    const at = clock();
+    if (event.stage === lastStage && at - lastAt < minIntervalMs) return;
+    lastStage = event.stage;
+    lastAt = at;
+    check.progress(progressTitle(event));
+  };
+}
+
 /** Paths among `changed` that are migrations (up or down files), judged with the whole tree as context. */
 export function changedMigrations(treePaths: readonly string[], changed: readonly string[], config: PgproConfig): string[] {
   const changedSet = new Set(changed);
@@ -86,7 +103,7 @@ export async function runReviewJob(input: ReviewJobInput, deps: ReviewJobDeps, s
     const base = await gitFileTree(octokit, { ...ref, sha: pull.baseSha });
     const result = await deps.review(
       { head, base, changed: files.changed },
-      { config, agent: input.agent, signal, onProgress: (event) => check.progress(progressTitle(event)) },
+      { config, agent: input.agent, signal, onProgress: progressReporter(check) },
     );
     if (signal.aborted) return await check.complete('cancelled', SUPERSEDED_OUTPUT);
     if (files.truncated) {

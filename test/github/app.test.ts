@@ -86,8 +86,15 @@ async function start(answer?: Parameters<typeof fakeReview>[0]): Promise<void> {
   await probot.load(pgproApp({ review: review.fn, queue, now: () => NOW }));
 }
 
-async function receive(name: string, event: string, id = `delivery-${name}`): Promise<void> {
-  await probot.receive({ id, name: event, payload: fixture(name) } as Parameters<Probot['receive']>[0]);
+async function receive(
+  name: string,
+  event: string,
+  id = `delivery-${name}`,
+  edit: (payload: Record<string, any>) => void = () => {},
+): Promise<void> {
+  const payload = fixture(name);
+  edit(payload);
+  await probot.receive({ id, name: event, payload } as Parameters<Probot['receive']>[0]);
 }
 
 beforeEach(() => {
@@ -484,6 +491,15 @@ describe('issue_comment commands', () => {
     const scopes = [token(), eyes(3001), permission('alice', { permission: 'write', role_name: 'maintain' }), reply()];
     await receive('issue_comment.created.help', 'issue_comment');
     expect(sent.bodies.reply).toEqual([{ body: HELP_TEXT }]);
+    for (const scope of scopes) expect(scope.isDone()).toBe(true);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it('answers an unknown command with what it does not know and the help', async () => {
+    await start();
+    const scopes = [token(), eyes(3001), permission('alice', { permission: 'write', role_name: 'write' }), reply()];
+    await receive('issue_comment.created.help', 'issue_comment', 'unknown-1', (p) => (p.comment.body = '/pgpro deploy prod'));
+    expect(sent.bodies.reply).toEqual([{ body: `I do not know the command \`/pgpro deploy prod\`.\n\n${HELP_TEXT}` }]);
     for (const scope of scopes) expect(scope.isDone()).toBe(true);
     expect(nock.pendingMocks()).toEqual([]);
   });

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../src/config/parse.js';
+import { changedMigrations, progressReporter, progressTitle, reasonOf } from '../../src/github/review-job.js';
+
+describe('progress', () => {
+  it('titles show the stage and the count', () => {
+    expect(progressTitle({ stage: 'replay', message: 'Replaying history' })).toBe('Replaying history…');
+    expect(progressTitle({ stage: 'apply', message: 'Applying migrations.', done: 2, total: 5 })).toBe('Applying migrations (2/5)…');
+  });
+
+  it('a new stage shows at once; counts within a stage are throttled', () => {
+    const titles: string[] = [];
+    let clock = 0;
+    const report = progressReporter({ progress: (t) => void titles.push(t) }, 3_000, () => clock);
+    report({ stage: 'replay', message: 'Replaying history', done: 1, total: 40 });
+    clock = 1_000;
+    report({ stage: 'replay', message: 'Replaying history', done: 2, total: 40 });
+    clock = 1_500;
+    report({ stage: 'apply', message: 'Applying', done: 1, total: 2 });
+    clock = 5_000;
+    report({ stage: 'apply', message: 'Applying', done: 2, total: 2 });
+    expect(titles).toEqual(['Replaying history (1/40)…', 'Applying (1/2)…', 'Applying (2/2)…']);
+  });
+});
+
+describe('changedMigrations', () => {
+  const tree = ['README.md', 'db/migrations/001_init.sql', 'db/migrations/002_add.sql', 'src/queries/report.sql'];
+
+  it('keeps the changed paths that are migrations, judged against the whole tree', () => {
+    expect(changedMigrations(tree, ['README.md', 'db/migrations/002_add.sql', 'src/queries/report.sql'], defaultConfig())).toEqual([
+      'db/migrations/002_add.sql',
+    ]);
+    expect(changedMigrations(tree, ['README.md'], defaultConfig())).toEqual([]);
+  });
+
+  it('follows configured migration paths', () => {
+    const config = defaultConfig();
+    config.migrations.paths = ['src/queries'];
+    expect(changedMigrations(tree, ['db/migrations/002_add.sql', 'src/queries/report.sql'], config)).toEqual(['src/queries/report.sql']);
+  });
+});
+
+describe('reasonOf', () => {
+  it('shows the first line of the message only, never a stack', () => {
+    const error = new Error('worker exited\nat Worker (x.js:1:1)');
+    expect(reasonOf(error)).toBe('worker exited');
+    expect(reasonOf('plain')).toBe('plain');
+  });
+});
