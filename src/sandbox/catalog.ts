@@ -1,0 +1,138 @@
+// The schema as the sandbox holds it, in user schemas only: what catalog rules and the agent see as
+// "before". A few catalog queries assembled here; all of them also run on PostgreSQL 15.
+import type { CatalogSnapshot, CatalogTable, Queryable } from '../types.js';
+
+const USER_NAMESPACE = `n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+  AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%'`;
+
+/** Tables below this size get an exact count when never analysed (reltuples = -1). */
+const COUNT_BELOW_BYTES = 8 * 1024 * 1024;
+
+interface TableRow {
+  oid: number;
+  schema: string;
+  name: string;
+  reltuples: number;
+  bytes: number;
+}
+
+export async function readCatalog(db: Queryable): Promise<CatalogSnapshot> {
+  const tables = await db.query<TableRow>(`
+    SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.reltuples::float8 AS reltuples,
+           pg_relation_size(c.oid)::int8 AS bytes
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p') AND ${USER_NAMESPACE}
+    ORDER BY n.nspname, c.relname`);
+  const byOid = new Map<number, CatalogTable>();
+  const result: CatalogTable[] = [];
+  for (const row of tables.rows) {
+    const table: CatalogTable = {
+      schema: row.schema,
+      name: row.name,
+      estimatedRows: await estimatedRows(db, row),
+      columns: [],
+      indexes: [],
+      constraints: [],
+    };
+    byOid.set(Number(row.oid), table);
+    result.push(table);
+  }
+
+  const columns = await db.query<{ rel: number; name: string; type: string; notnull: boolean; def: string | null }>(`
+    SELECT a.attrelid::int8 AS rel, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
+           a.attnotnull AS notnull, pg_get_expr(d.adbin, d.adrelid) AS def
+    FROM pg_attribute a
+    JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+    WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND ${USER_NAMESPACE}
+    ORDER BY a.attrelid, a.attnum`);
+  for (const c of columns.rows) {
+    byOid.get(Number(c.rel))?.columns.push({ name: c.name, type: c.type, notNull: c.notnull, ...(c.def !== null ? { default: c.def } : {}) });
+  }
+
+  const indexes = await db.query<{
+    rel: number; name: string; definition: string; unique: boolean; primary: boolean; valid: boolean; columns: (string | null)[];
+  }>(`
+    SELECT i.indrelid::int8 AS rel, ic.relname AS name, pg_get_indexdef(i.indexrelid) AS definition,
+           i.indisunique AS unique, i.indisprimary AS primary, i.indisvalid AS valid,
+           ARRAY(SELECT a.attname::text FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
+                 LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+                 ORDER BY k.ord) AS columns
+    FROM pg_index i
+    JOIN pg_class ic ON ic.oid = i.indexrelid
+    JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE ${USER_NAMESPACE}
+    ORDER BY ic.relname`);
+  for (const i of indexes.rows) {
+    byOid.get(Number(i.rel))?.indexes.push({
+      name: i.name,
+      definition: i.definition,
+      unique: i.unique,
+      primary: i.primary,
+      valid: i.valid,
+      // Expression columns have no name.
+      columns: i.columns.filter((name): name is string => name !== null),
+    });
+  }
+
+  const constraints = await db.query<{
+    rel: number; name: string; type: CatalogTable['constraints'][number]['type']; definition: string; validated: boolean;
+    columns: (string | null)[] | null; references: string | null;
+  }>(`
+    SELECT co.conrelid::int8 AS rel, co.conname AS name, co.contype::text AS type,
+           pg_get_constraintdef(co.oid) AS definition, co.convalidated AS validated,
+           ARRAY(SELECT a.attname::text FROM unnest(co.conkey) WITH ORDINALITY k(attnum, ord)
+                 LEFT JOIN pg_attribute a ON a.attrelid = co.conrelid AND a.attnum = k.attnum
+                 ORDER BY k.ord) AS columns,
+           CASE WHEN co.confrelid <> 0 THEN (SELECT fn.nspname || '.' || fc.relname FROM pg_class fc
+                JOIN pg_namespace fn ON fn.oid = fc.relnamespace WHERE fc.oid = co.confrelid) END AS references
+    FROM pg_constraint co
+    JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE co.contype IN ('p', 'f', 'u', 'c', 'x', 'n') AND ${USER_NAMESPACE}
+    ORDER BY co.conname`);
+  for (const co of constraints.rows) {
+    byOid.get(Number(co.rel))?.constraints.push({
+      name: co.name,
+      type: co.type,
+      definition: co.definition,
+      validated: co.validated,
+      columns: (co.columns ?? []).filter((name): name is string => name !== null),
+      ...(co.references ? { references: co.references } : {}),
+    });
+  }
+
+  const functions = await db.query<{ schema: string; name: string; volatility: 'i' | 's' | 'v' }>(`
+    SELECT n.nspname AS schema, p.proname AS name, p.provolatile::text AS volatility
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE ${USER_NAMESPACE}
+    ORDER BY n.nspname, p.proname`);
+
+  const extensions = await db.query<{ name: string }>(`SELECT extname AS name FROM pg_extension ORDER BY extname`);
+
+  const enums = await db.query<{ schema: string; name: string; values: string[] }>(`
+    SELECT n.nspname AS schema, t.typname AS name,
+           ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) AS values
+    FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+    WHERE t.typtype = 'e' AND ${USER_NAMESPACE}
+    ORDER BY n.nspname, t.typname`);
+
+  return {
+    tables: result,
+    functions: functions.rows,
+    extensions: extensions.rows.map((e) => e.name),
+    enums: enums.rows,
+  };
+}
+
+async function estimatedRows(db: Queryable, table: TableRow): Promise<number> {
+  const reltuples = Number(table.reltuples);
+  if (reltuples >= 0 && !(reltuples === 0 && Number(table.bytes) > 0)) return Math.round(reltuples);
+  if (Number(table.bytes) > COUNT_BELOW_BYTES) return Math.round(Number(table.bytes) / 100);
+  const quoted = `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
+  const count = await db.query<{ n: number }>(`SELECT count(*)::int8 AS n FROM ${quoted}`);
+  return Number(count.rows[0]?.n ?? 0);
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}

@@ -1,0 +1,45 @@
+// Messages between the sandbox (main thread) and its PGlite worker. Every request carries an id that
+// its response repeats; the main thread sends one request at a time so that each deadline measures
+// only its own request.
+
+export interface WorkerInit {
+  /** Gzipped data directory to start from; the fresh cluster when absent. */
+  tarball?: Uint8Array;
+  /** PGlite contrib modules to load (see extensions.ts). */
+  contribModules: string[];
+  /** temp_file_limit in MB: PGlite has no other bound on temp files. */
+  tempFileLimitMb: number;
+}
+
+export type WorkerRequest =
+  | { id: number; op: 'query'; sql: string; params?: unknown[] }
+  | { id: number; op: 'exec'; sql: string }
+  /** COPY … FROM '/dev/blob' with `data` as the blob. */
+  | { id: number; op: 'copy'; sql: string; data: string }
+  | { id: number; op: 'dump' }
+  | { id: number; op: 'close' };
+
+export interface WorkerError {
+  message: string;
+  sqlstate?: string;
+  detail?: string;
+  hint?: string;
+  /** 1-based character position in the SQL sent (syntax and name-resolution errors). */
+  position?: number;
+  /** Not a Postgres error: the engine itself failed (WASM abort…); the instance is unusable. */
+  fatal?: boolean;
+}
+
+export interface QueryValue {
+  rows: Record<string, unknown>[];
+  fields: string[];
+  affectedRows?: number;
+}
+
+export type WorkerResponse =
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; error: WorkerError };
+
+export type WorkerStartMessage =
+  | { type: 'ready'; serverVersion: string }
+  | { type: 'failed'; error: WorkerError };

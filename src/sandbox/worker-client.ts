@@ -1,0 +1,230 @@
+// The main thread's handle on one sandbox worker. It owns the hard limits: a request that overruns its
+// deadline, or a process RSS that grows past the bound while a request runs, terminates the worker
+// (PGlite ignores statement_timeout and has no memory cap of its own). Requests go one at a time so a
+// deadline only ever measures its own request.
+import { Worker } from 'node:worker_threads';
+import type { QueryValue, WorkerError, WorkerInit, WorkerRequest, WorkerResponse, WorkerStartMessage } from './protocol.js';
+
+export type StopReason = 'timeout' | 'memory' | 'died' | 'crashed' | 'closed';
+
+const SQLSTATE_BY_REASON: Record<StopReason, string> = {
+  timeout: '57014', // query_canceled
+  memory: '53200', // out_of_memory
+  died: 'XX000', // internal_error
+  crashed: 'XX000',
+  closed: '08003', // connection_does_not_exist
+};
+
+/** The sandbox was stopped (deadline, memory, dead instance, closed): it runs nothing more. */
+export class SandboxStoppedError extends Error {
+  readonly sqlstate: string;
+  constructor(
+    readonly reason: StopReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SandboxStoppedError';
+    this.sqlstate = SQLSTATE_BY_REASON[reason];
+  }
+}
+
+/** An ordinary Postgres error from a statement; the sandbox is still usable. */
+export class SandboxQueryError extends Error {
+  readonly sqlstate?: string;
+  readonly detail?: string;
+  readonly hint?: string;
+  readonly position?: number;
+  constructor(error: WorkerError) {
+    super(error.message);
+    this.name = 'SandboxQueryError';
+    if (error.sqlstate) this.sqlstate = error.sqlstate;
+    if (error.detail) this.detail = error.detail;
+    if (error.hint) this.hint = error.hint;
+    if (error.position) this.position = error.position;
+  }
+}
+
+export interface ClientLimits {
+  memoryMb: number;
+  startTimeoutMs: number;
+}
+
+type Request = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
+
+interface Pending {
+  id: number;
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+const MB = 1024 * 1024;
+const MEMORY_SAMPLE_MS = 50;
+
+function workerEntry(): URL {
+  if (!import.meta.url.endsWith('.ts')) return new URL('./worker.js', import.meta.url);
+  // From TypeScript sources (vitest, tsx) the worker is TypeScript too. Node 20 ignores `--import tsx`
+  // in a worker's execArgv, so a tiny ESM bootstrap registers tsx's loader before importing it.
+  const api = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./worker.ts', import.meta.url).href;
+  const bootstrap = `import { register } from ${JSON.stringify(api)}; register(); await import(${JSON.stringify(entry)});`;
+  return new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`);
+}
+
+export function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))} s`;
+}
+
+export class WorkerClient {
+  private nextId = 0;
+  private pending: Pending | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private stoppedWith: SandboxStoppedError | undefined;
+  private memoryTimer: NodeJS.Timeout | undefined;
+  private baselineRss = 0;
+  private readonly exited: Promise<void>;
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly limits: ClientLimits,
+    readonly serverVersion: string,
+  ) {
+    this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
+    worker.on('message', (message: WorkerResponse) => this.onResponse(message));
+    worker.on('error', (error) => this.stop('crashed', `the sandbox worker failed: ${error.message}`));
+    worker.on('exit', (code) => this.stop('crashed', `the sandbox worker exited (code ${code})`));
+    // Growth is measured from here: the worker shares this process, and a ready PGlite already holds
+    // a few hundred MB.
+    this.baselineRss = process.memoryUsage().rss;
+  }
+
+  static async start(init: WorkerInit, limits: ClientLimits): Promise<WorkerClient> {
+    const worker = new Worker(workerEntry(), { workerData: init });
+    let onMessage: (message: WorkerStartMessage) => void = () => undefined;
+    let onError: (error: Error) => void = () => undefined;
+    let onExit: (code: number) => void = () => undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const started = await new Promise<WorkerStartMessage>((resolve, reject) => {
+      timer = setTimeout(() => {
+        void worker.terminate();
+        reject(new SandboxStoppedError('timeout', `the sandbox did not start within ${seconds(limits.startTimeoutMs)}`));
+      }, limits.startTimeoutMs);
+      onMessage = resolve;
+      onError = reject;
+      onExit = (code) => reject(new SandboxStoppedError('crashed', `the sandbox worker exited while starting (code ${code})`));
+      worker.once('message', onMessage).once('error', onError).once('exit', onExit);
+    }).finally(() => {
+      clearTimeout(timer);
+      // Only our own listeners: Worker keeps internal ones that removeAllListeners() would break.
+      worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+    });
+    if (started.type === 'failed') {
+      await worker.terminate();
+      throw new SandboxStoppedError('crashed', `the sandbox could not start: ${started.error.message}`);
+    }
+    return new WorkerClient(worker, limits, started.serverVersion);
+  }
+
+  /** Why the sandbox stopped, or undefined while it runs. */
+  get stopped(): SandboxStoppedError | undefined {
+    return this.stoppedWith;
+  }
+
+  query(sql: string, params: unknown[] | undefined, timeoutMs: number): Promise<QueryValue> {
+    return this.request({ op: 'query', sql, ...(params ? { params } : {}) }, timeoutMs) as Promise<QueryValue>;
+  }
+
+  exec(sql: string, timeoutMs: number): Promise<QueryValue[]> {
+    return this.request({ op: 'exec', sql }, timeoutMs) as Promise<QueryValue[]>;
+  }
+
+  copy(sql: string, data: string, timeoutMs: number): Promise<QueryValue> {
+    return this.request({ op: 'copy', sql, data }, timeoutMs) as Promise<QueryValue>;
+  }
+
+  dump(timeoutMs: number): Promise<Uint8Array> {
+    return this.request({ op: 'dump' }, timeoutMs) as Promise<Uint8Array>;
+  }
+
+  /** Closes PGlite cleanly when it still answers, and always ends the worker. */
+  async close(timeoutMs: number): Promise<void> {
+    if (!this.stoppedWith) {
+      try {
+        await this.request({ op: 'close' }, timeoutMs);
+      } catch {
+        // a hung or dead instance is terminated below
+      }
+    }
+    this.stop('closed', 'the sandbox was closed');
+    await this.exited;
+  }
+
+  /** Ends the worker now; pending and later requests fail with this reason. */
+  stop(reason: StopReason, message: string): void {
+    if (this.stoppedWith) return;
+    this.stoppedWith = new SandboxStoppedError(reason, message);
+    this.stopMemoryWatch();
+    const pending = this.pending;
+    this.pending = undefined;
+    if (pending) {
+      clearTimeout(pending.timer);
+      pending.reject(this.stoppedWith);
+    }
+    void this.worker.terminate();
+  }
+
+  private request(request: Request, timeoutMs: number): Promise<unknown> {
+    const run = this.queue.then(() => this.dispatch(request, timeoutMs));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private dispatch(request: Request, timeoutMs: number): Promise<unknown> {
+    if (this.stoppedWith) return Promise.reject(this.stoppedWith);
+    const id = ++this.nextId;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => this.stop('timeout', `statement did not finish within ${seconds(timeoutMs)}; the sandbox was stopped`),
+        timeoutMs,
+      );
+      this.pending = { id, resolve, reject, timer };
+      this.startMemoryWatch();
+      this.worker.postMessage({ ...request, id } as WorkerRequest);
+    });
+  }
+
+  private onResponse(message: WorkerResponse): void {
+    const pending = this.pending;
+    if (!pending || pending.id !== message.id) return;
+    this.pending = undefined;
+    clearTimeout(pending.timer);
+    this.stopMemoryWatch();
+    if (message.ok) {
+      pending.resolve(message.value);
+    } else if (message.error.fatal && message.error.message !== undefined && !message.error.sqlstate) {
+      this.stop('crashed', `the sandbox's Postgres failed: ${message.error.message}`);
+      pending.reject(this.stoppedWith!);
+    } else {
+      pending.reject(new SandboxQueryError(message.error));
+    }
+  }
+
+  private startMemoryWatch(): void {
+    if (this.memoryTimer) return;
+    this.memoryTimer = setInterval(() => {
+      const grownMb = (process.memoryUsage().rss - this.baselineRss) / MB;
+      if (grownMb > this.limits.memoryMb) {
+        this.stop(
+          'memory',
+          `statement used more than ${this.limits.memoryMb} MB (the process grew by ${Math.round(grownMb)} MB); the sandbox was stopped`,
+        );
+      }
+    }, MEMORY_SAMPLE_MS);
+    this.memoryTimer.unref();
+  }
+
+  private stopMemoryWatch(): void {
+    if (this.memoryTimer) clearInterval(this.memoryTimer);
+    this.memoryTimer = undefined;
+  }
+}

@@ -1,0 +1,93 @@
+// The sandbox worker: one in-memory PGlite per worker thread. It only runs what it is asked; the main
+// thread owns deadlines, memory bounds and health checks, because a running query blocks this thread.
+import { parentPort, workerData } from 'node:worker_threads';
+import type { PGlite } from '@electric-sql/pglite';
+import { openPglite } from './cluster.js';
+import { loadContribModules } from './extensions.js';
+import type { QueryValue, WorkerError, WorkerInit, WorkerRequest, WorkerResponse, WorkerStartMessage } from './protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('sandbox worker started outside a worker thread');
+
+function toWorkerError(error: unknown): WorkerError {
+  if (error && typeof error === 'object' && 'message' in error) {
+    const e = error as { message: string; code?: unknown; detail?: unknown; hint?: unknown; position?: unknown };
+    const sqlstate = typeof e.code === 'string' ? e.code : undefined;
+    const position = typeof e.position === 'string' || typeof e.position === 'number' ? Number(e.position) : undefined;
+    return {
+      message: String(e.message),
+      ...(sqlstate ? { sqlstate } : { fatal: true }),
+      ...(typeof e.detail === 'string' && e.detail ? { detail: e.detail } : {}),
+      ...(typeof e.hint === 'string' && e.hint ? { hint: e.hint } : {}),
+      ...(position !== undefined && Number.isFinite(position) && position > 0 ? { position } : {}),
+    };
+  }
+  return { message: String(error), fatal: true };
+}
+
+function queryValue(result: { rows: unknown[]; fields: { name: string }[]; affectedRows?: number }): QueryValue {
+  return {
+    rows: result.rows as Record<string, unknown>[],
+    fields: result.fields.map((f) => f.name),
+    ...(result.affectedRows !== undefined ? { affectedRows: result.affectedRows } : {}),
+  };
+}
+
+async function handle(db: PGlite, request: WorkerRequest): Promise<unknown> {
+  switch (request.op) {
+    case 'query':
+      return queryValue(await db.query(request.sql, request.params ?? []));
+    case 'exec':
+      return (await db.exec(request.sql)).map(queryValue);
+    case 'copy':
+      return queryValue(await db.query(request.sql, [], { blob: new Blob([request.data]) }));
+    case 'dump': {
+      const blob = await db.dumpDataDir('gzip');
+      return new Uint8Array(await blob.arrayBuffer());
+    }
+    case 'close':
+      await db.close();
+      return null;
+  }
+}
+
+async function start(): Promise<void> {
+  const init = workerData as WorkerInit;
+  let db: PGlite;
+  try {
+    db = await openPglite({
+      extensions: await loadContribModules(init.contribModules),
+      ...(init.tarball ? { tarball: init.tarball } : {}),
+    });
+    await db.exec(`SET temp_file_limit = '${Math.max(1, Math.floor(init.tempFileLimitMb))}MB'`);
+    const version = await db.query<{ server_version: string }>('SHOW server_version');
+    const ready: WorkerStartMessage = { type: 'ready', serverVersion: version.rows[0]?.server_version ?? 'unknown' };
+    port!.postMessage(ready);
+  } catch (error) {
+    const failed: WorkerStartMessage = { type: 'failed', error: toWorkerError(error) };
+    port!.postMessage(failed);
+    return;
+  }
+  port!.on('message', (request: WorkerRequest) => {
+    handle(db, request).then(
+      (value) => {
+        const response: WorkerResponse = { id: request.id, ok: true, value };
+        try {
+          if (value instanceof Uint8Array) port!.postMessage(response, [value.buffer as ArrayBuffer]);
+          else port!.postMessage(response);
+        } catch (error) {
+          // A value that cannot be cloned to the main thread (should not happen with PGlite's parsers).
+          const failed: WorkerResponse = { id: request.id, ok: false, error: { message: `result not transferable: ${String(error)}` } };
+          port!.postMessage(failed);
+        }
+        if (request.op === 'close') port!.close();
+      },
+      (error: unknown) => {
+        const response: WorkerResponse = { id: request.id, ok: false, error: toWorkerError(error) };
+        port!.postMessage(response);
+      },
+    );
+  });
+}
+
+void start();
