@@ -74,6 +74,8 @@ export interface TracedObservation extends StatementObservation {
   acquired: StatementObservation['locks'];
   /** Pre-existing relations dropped by the statement. */
   dropped: string[];
+  /** The relfilenode change behind each entry of `rewrites`. */
+  relfilenodes: { relation: string; before: number; after: number }[];
 }
 
 const LOCK_STRENGTH: Record<LockMode, number> = {
@@ -262,17 +264,22 @@ export function diffStates(
   const scans: TracedObservation['scans'] = [];
   const changes: string[] = [];
   const dropped: string[] = [];
+  const relfilenodes: TracedObservation['relfilenodes'] = [];
   for (const oid of pre) {
     const b = before.relations.get(oid);
     if (!b) continue;
-    const a = after.relations.get(oid);
+    // ALTER COLUMN TYPE rebuilds the indexes on that column under new oids: a rewrite, not a drop.
+    const a = after.relations.get(oid) ?? (b.kind === 'index' ? rebuiltAs(b, before, after) : undefined);
     if (!a) {
       dropped.push(b.name);
       changes.push(`${b.kind} ${b.name} dropped`);
       continue;
     }
     if (a.name !== b.name) changes.push(`${b.kind} ${b.name} renamed to ${a.name}`);
-    if (b.relfilenode !== 0 && a.relfilenode !== b.relfilenode) rewrites.push(a.name);
+    if (b.relfilenode !== 0 && a.relfilenode !== b.relfilenode) {
+      rewrites.push(a.name);
+      relfilenodes.push({ relation: a.name, before: b.relfilenode, after: a.relfilenode });
+    }
     if (a.kind === 'index' && b.valid !== a.valid) changes.push(`index ${a.name} ${a.valid ? 'now valid' : 'now invalid'}`);
     const seqScans = a.seqScans - b.seqScans;
     if (seqScans > 0) scans.push({ relation: a.name, seqScans, rowsRead: Math.max(0, a.tuplesRead - b.tuplesRead) });
@@ -283,6 +290,7 @@ export function diffStates(
   // Indexes created on pre-existing tables.
   for (const [oid, a] of after.relations) {
     if (before.relations.has(oid) || a.kind !== 'index' || a.tableOid === undefined || !pre.has(a.tableOid)) continue;
+    if ([...before.relations.values()].some((b) => b.name === a.name && !after.relations.has(b.oid))) continue; // rebuilt
     changes.push(`index ${a.name} created on ${a.table}${a.valid === false ? ' (invalid)' : ''}`);
   }
 
@@ -296,6 +304,7 @@ export function diffStates(
     scans,
     changes,
     dropped,
+    relfilenodes,
     lockTimeout: after.lockTimeout,
     statementTimeout: after.statementTimeout,
     inTransaction,
@@ -376,6 +385,16 @@ function constraintChanges(before: RelationState, after: RelationState, nameOf: 
     out.push(`constraint ${b.name} on ${nameOf(b.tableOid)} dropped`);
   }
   return out;
+}
+
+/** The index that replaced a vanished index under the same name on the same table, if any. */
+function rebuiltAs(index: RelationInfo, before: RelationState, after: RelationState): RelationInfo | undefined {
+  for (const candidate of after.relations.values()) {
+    if (candidate.kind === 'index' && candidate.name === index.name && candidate.tableOid === index.tableOid && !before.relations.has(candidate.oid)) {
+      return candidate;
+    }
+  }
+  return undefined;
 }
 
 function sortModes(modes: LockMode[]): LockMode[] {

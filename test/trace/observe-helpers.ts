@@ -4,6 +4,7 @@ import type { LockMode, Queryable } from '../../src/types.js';
 /** Two pre-existing tables with real rows, so that scans and rewrites are data-dependent. */
 export function seedSql(schema: string, rows = 300): string {
   return `
+    reset lock_timeout;
     drop schema if exists ${schema} cascade;
     create schema ${schema};
     create table ${schema}.orders (id int primary key, customer_id int, status varchar(10), amount int, note text);

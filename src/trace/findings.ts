@@ -1,0 +1,285 @@
+// Turns what the sandbox observed per statement into findings (source 'trace'), each with the observed
+// facts as evidence. One finding per hazard and statement: a rewrite or full scan already names its lock,
+// so the lock alone is reported only when it is the whole story.
+import { fingerprint } from '../finding.js';
+import type { CatalogSnapshot, Finding, Fix, LockMode, ParsedStatement, Severity, StatementOutcome } from '../types.js';
+import { observationEvidence } from './evidence.js';
+import { indexName, unindexedForeignKeys } from './fk-index.js';
+import { describeBlocking, LOCK_NAME, strongest } from './locks.js';
+import { dangerousByTable, lockTimelines, observedSteps, renderTimeline, type ObservedStep } from './timeline.js';
+
+export const TRACE_RULES = {
+  lockAccessExclusive: 'lock-access-exclusive',
+  lockBlocksWrites: 'lock-blocks-writes',
+  tableRewrite: 'table-rewrite',
+  fullTableScan: 'full-table-scan',
+  lockHeldAcrossStatements: 'lock-held-across-statements',
+  missingLockTimeout: 'missing-lock-timeout',
+  foreignKeyWithoutIndex: 'foreign-key-without-index',
+} as const;
+
+export interface TraceInput {
+  file: string;
+  statements: ParsedStatement[];
+  outcomes: StatementOutcome[];
+  inTransaction: boolean;
+  catalogBefore: CatalogSnapshot;
+}
+
+export function traceFindings(input: TraceInput): Finding[] {
+  const steps = observedSteps(input.statements, input.outcomes);
+  const findings: Finding[] = [];
+  for (const step of steps) findings.push(...statementFindings(input.file, step));
+  findings.push(...heldAcrossStatements(input.file, steps));
+  const timeout = missingLockTimeout(input.file, steps);
+  if (timeout) findings.push(timeout);
+  findings.push(...foreignKeysWithoutIndex(input));
+  return findings;
+}
+
+function finding(
+  rule: string,
+  severity: Severity,
+  file: string,
+  statement: ParsedStatement,
+  message: string,
+  evidence: string,
+  fix?: Fix,
+): Finding {
+  return {
+    rule,
+    severity,
+    source: 'trace',
+    file,
+    line: statement.line,
+    endLine: statement.endLine,
+    message,
+    ...(fix ? { fix } : {}),
+    evidence,
+    fingerprint: fingerprint(rule, file, statement.text),
+  };
+}
+
+function list(items: string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
+function rowsRead(step: ObservedStep, table: string): number | undefined {
+  return step.observation.scans.find((s) => s.relation === table)?.rowsRead;
+}
+
+function sandboxRows(step: ObservedStep, tables: string[]): string {
+  const counts = tables.map((t) => [t, rowsRead(step, t)] as const).filter(([, n]) => n !== undefined);
+  if (counts.length === 0) return '';
+  return ` (${counts.map(([t, n]) => `${n!.toLocaleString('en-US')} rows of ${t} read in the sandbox`).join(', ')})`;
+}
+
+/** The lock held on a table after the step, strongest first (acquired here or earlier). */
+function heldMode(step: ObservedStep, table: string): LockMode | undefined {
+  return strongest(step.observation.locks.filter((l) => l.relation === table).map((l) => l.mode));
+}
+
+function statementFindings(file: string, step: ObservedStep): Finding[] {
+  const statement = step.statement;
+  if (!statement) return [];
+  const { observation } = step;
+  const acquired = dangerousByTable(step.acquired);
+  const tableKind = (relation: string) => observation.locks.find((l) => l.relation === relation)?.kind;
+  const evidence = observationEvidence(observation, step.acquired);
+  const out: Finding[] = [];
+
+  const rewritten = observation.rewrites.filter((r) => tableKind(r) === 'table');
+  if (rewritten.length) {
+    const mode = strongest(rewritten.map((t) => heldMode(step, t)!).filter(Boolean)) ?? 'AccessExclusiveLock';
+    out.push(finding(
+      'table-rewrite', 'error', file, statement,
+      `Rewrites every row of ${list(rewritten)} (new relfilenode observed) under an ${LOCK_NAME[mode]} lock, which ` +
+        `${describeBlocking(mode)}, for as long as the copy takes: time grows with the table's size in production.`,
+      evidence, rewriteFix(observation.changes),
+    ));
+  }
+
+  const scanned = [...acquired.keys()].filter((t) => !rewritten.includes(t) && (rowsRead(step, t) !== undefined));
+  if (scanned.length) {
+    const mode = strongest(scanned.map((t) => acquired.get(t)!))!;
+    out.push(finding(
+      'full-table-scan', 'warning', file, statement,
+      `Reads all of ${list(scanned)}${sandboxRows(step, scanned)} while holding a ${LOCK_NAME[mode]} lock, which ` +
+        `${describeBlocking(mode)} until the scan ends (and, in a transaction, until COMMIT).`,
+      evidence, scanFix(statement, observation.changes),
+    ));
+  }
+
+  const lockOnly = [...acquired].filter(([t]) => !rewritten.includes(t) && !scanned.includes(t));
+  for (const rule of ['lock-access-exclusive', 'lock-blocks-writes'] as const) {
+    const tables = lockOnly.filter(([, m]) => (m === 'AccessExclusiveLock') === (rule === 'lock-access-exclusive'));
+    if (tables.length === 0) continue;
+    const mode = strongest(tables.map(([, m]) => m))!;
+    out.push(finding(
+      rule, 'info', file, statement,
+      `Takes an ${LOCK_NAME[mode]} lock on ${list(tables.map(([t]) => t))}, which ${describeBlocking(mode)}. No rewrite or ` +
+        `scan was observed, so it is held briefly; but it queues behind every running query on the table, and everything queues behind it.`,
+      evidence,
+      { title: 'Bound the wait with lock_timeout and retry', steps: [`SET lock_timeout = '5s'; before this statement, and retry the migration if it times out.`] },
+    ));
+  }
+  return out;
+}
+
+function rewriteFix(changes: string[]): Fix {
+  const typeChange = changes.find((c) => / type .* → /.test(c));
+  if (typeChange) {
+    return {
+      title: 'Change the type without rewriting the table under lock',
+      steps: [
+        'Add a new column of the new type (no default).',
+        'Keep it in sync with a trigger and backfill it in small batches, each in its own transaction.',
+        'Switch the application to the new column, then drop the old one (or rename in one short transaction).',
+      ],
+    };
+  }
+  if (changes.some((c) => /^column .* added/.test(c))) {
+    return {
+      title: 'Add the column without a volatile default, then backfill',
+      steps: [
+        'ALTER TABLE … ADD COLUMN … with no default (or a constant one): a catalog-only change.',
+        'ALTER TABLE … ALTER COLUMN … SET DEFAULT …: applies to new rows only.',
+        'Backfill existing rows in small batches, each in its own transaction.',
+      ],
+    };
+  }
+  return { title: 'Avoid rewriting a live table', steps: ['Build the new shape alongside the old one and backfill in batches, or run this during a maintenance window.'] };
+}
+
+function scanFix(statement: ParsedStatement, changes: string[]): Fix | undefined {
+  if (statement.kind === 'IndexStmt') {
+    const sql = statement.text.replace(/^(\s*create\s+(?:unique\s+)?index)\s+/i, '$1 CONCURRENTLY ');
+    return {
+      title: 'Build the index without blocking writes',
+      ...(sql !== statement.text ? { sql: `${sql};`, replacesStatement: true } : {}),
+      steps: ['CREATE INDEX CONCURRENTLY cannot run inside a transaction block: put it in a migration that runs without one.'],
+    };
+  }
+  const notNull = changes.find((c) => / set not null$/.test(c));
+  if (notNull) {
+    const column = notNull.replace(/^column /, '').replace(/ set not null$/, '');
+    const dot = column.lastIndexOf('.');
+    const table = column.slice(0, dot);
+    const name = column.slice(dot + 1);
+    return {
+      title: 'Prove NOT NULL with a validated CHECK first',
+      steps: [
+        `ALTER TABLE ${table} ADD CONSTRAINT ${name}_not_null CHECK (${name} IS NOT NULL) NOT VALID;`,
+        `ALTER TABLE ${table} VALIDATE CONSTRAINT ${name}_not_null; -- scans under SHARE UPDATE EXCLUSIVE: reads and writes continue`,
+        `ALTER TABLE ${table} ALTER COLUMN ${name} SET NOT NULL; -- no scan: the CHECK proves it (PostgreSQL 12+)`,
+        `ALTER TABLE ${table} DROP CONSTRAINT ${name}_not_null;`,
+      ],
+    };
+  }
+  if (changes.some((c) => /^(check|foreign key) constraint .* added$/.test(c))) {
+    return {
+      title: 'Add the constraint NOT VALID, validate it separately',
+      steps: [
+        'ALTER TABLE … ADD CONSTRAINT … NOT VALID; -- brief lock, no scan',
+        'ALTER TABLE … VALIDATE CONSTRAINT …; -- in its own transaction: scans under SHARE UPDATE EXCLUSIVE, reads and writes continue',
+      ],
+    };
+  }
+  if (changes.some((c) => /^(unique|primary key) constraint .* added$/.test(c))) {
+    return {
+      title: 'Build the unique index concurrently, then attach it',
+      steps: ['CREATE UNIQUE INDEX CONCURRENTLY … ON … (…);', 'ALTER TABLE … ADD CONSTRAINT … UNIQUE USING INDEX …; -- brief lock'],
+    };
+  }
+  return undefined;
+}
+
+function isTransactionControl(step: ObservedStep): boolean {
+  return step.statement?.kind === 'TransactionStmt';
+}
+
+function heldAcrossStatements(file: string, steps: ObservedStep[]): Finding[] {
+  const out: Finding[] = [];
+  for (const timeline of lockTimelines(steps)) {
+    const first = timeline.entries.findIndex((e) => e.state === 'taken');
+    if (first < 0) continue;
+    const taken = timeline.entries[first]!;
+    const later = timeline.entries.slice(first + 1).filter((e) => e.state === 'held' && !isTransactionControl(e.step));
+    if (later.length === 0 || !taken.step.statement) continue;
+    const mode = strongest(timeline.entries.map((e) => e.mode))!;
+    const heavy = later.filter((e) => e.step.observation.rewrites.length || e.step.observation.scans.length);
+    const lines = later.map((e) => e.step.outcome.line);
+    out.push(finding(
+      'lock-held-across-statements', 'warning', file, taken.step.statement,
+      `The ${LOCK_NAME[mode]} lock on ${timeline.table} taken here lasts until COMMIT, and ${later.length} more ` +
+        `statement${later.length === 1 ? '' : 's'} run while it is held (line${lines.length === 1 ? '' : 's'} ${lines.join(', ')})` +
+        `${heavy.length ? `, ${heavy.length} of them rewriting or scanning a table` : ''}: the lock ${describeBlocking(mode)} for all of that time.`,
+      renderTimeline(timeline),
+      {
+        title: 'Hold the lock for one short statement',
+        steps: [
+          'Move this statement to the end of the transaction, or into its own migration.',
+          'Run backfills and index builds before taking the lock, or in separate transactions.',
+        ],
+      },
+    ));
+  }
+  return out;
+}
+
+function timeoutDisabled(value: string): boolean {
+  return /^0(ms|s)?$/i.test(value.trim());
+}
+
+function missingLockTimeout(file: string, steps: ObservedStep[]): Finding | undefined {
+  const offenders = steps.filter((s) => s.statement && dangerousByTable(s.acquired).size > 0 && timeoutDisabled(s.observation.lockTimeout));
+  const first = offenders[0];
+  if (!first?.statement) return undefined;
+  const locks = [...dangerousByTable(first.acquired)].map(([t, m]) => `${LOCK_NAME[m]} on ${t}`);
+  const others = offenders.slice(1).map((s) => s.outcome.line);
+  return finding(
+    'missing-lock-timeout', 'warning', file, first.statement,
+    `Takes ${list(locks)} with lock_timeout = 0: if a long query holds the table, this statement waits forever ` +
+      `and every query on the table queues behind it.` +
+      (others.length ? ` ${others.length} more statement${others.length === 1 ? '' : 's'} in this file do the same (line${others.length === 1 ? '' : 's'} ${others.join(', ')}).` : ''),
+    observationEvidence(first.observation, first.acquired),
+    {
+      title: 'Set lock_timeout before the first locking statement',
+      sql: `SET lock_timeout = '5s';\n${first.statement.text};`,
+      replacesStatement: true,
+      steps: ['Retry the migration when it times out, rather than waiting behind long queries.'],
+    },
+  );
+}
+
+function foreignKeysWithoutIndex(input: TraceInput): Finding[] {
+  const status = new Map(input.outcomes.map((o) => [o.index, o]));
+  const out: Finding[] = [];
+  for (const { fk, indexes } of unindexedForeignKeys(input.statements, input.catalogBefore)) {
+    const outcome = status.get(fk.statement.index);
+    if (outcome && outcome.status !== 'ok') continue;
+    const cols = fk.columns.join(', ');
+    const create = `CREATE INDEX${fk.newTable ? '' : ' CONCURRENTLY'} ${indexName(fk)} ON ${fk.table} (${cols});`;
+    const evidence = [
+      `no index on ${fk.table} starts with (${cols})`,
+      indexes.length ? `indexes on ${fk.table}: ${indexes.map((i) => `${i.name ?? '?'} (${i.columns.join(', ')})`).join(', ')}` : `${fk.table} has no index`,
+      outcome?.observation ? observationEvidence(outcome.observation, (outcome.observation as { acquired?: never[] }).acquired ?? []) : undefined,
+    ].filter(Boolean).join('; ');
+    out.push(finding(
+      'foreign-key-without-index', 'warning', input.file, fk.statement,
+      `Foreign key${fk.name ? ` ${fk.name}` : ''} ${fk.table} (${cols}) → ${fk.references} has no index on its referencing ` +
+        `columns: every DELETE or key UPDATE on ${fk.references} scans ${fk.table} to check for references, and joins on the key cannot use an index.`,
+      evidence,
+      {
+        title: `Index ${fk.table} (${cols})`,
+        sql: create,
+        steps: fk.newTable
+          ? [`${fk.table} is created in this migration (empty), so a plain CREATE INDEX in the same migration is fine.`]
+          : [`Run ${create} in a migration without a transaction block (CONCURRENTLY cannot run inside one).`],
+      },
+    ));
+  }
+  return out;
+}
+
+
