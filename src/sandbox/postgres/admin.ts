@@ -1,0 +1,136 @@
+// Server-level operations on the sandbox server: who we are, creating and dropping pgpro's throwaway
+// databases, cancelling a runaway backend, sweeping leftovers. Connects to the database named in the
+// URL only to issue these commands; every DROP goes through a name check first, so no database that
+// is not recognisably pgpro's is ever dropped.
+import pg from 'pg';
+import { SANDBOX_NAME_LIKE, isSandboxDatabaseName, sandboxCreatedAt } from './names.js';
+
+/** A problem with the sandbox server the user must fix (URL, role privileges, reachability). */
+export class PostgresSandboxError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PostgresSandboxError';
+  }
+}
+
+export interface ServerInfo {
+  /** `server_version`, e.g. '15.20 (Debian 15.20-0+deb12u1)'. */
+  version: string;
+  versionNum: number;
+  role: string;
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+function describeConnectError(error: unknown): string {
+  const e = error as { code?: string; message?: string };
+  return `${e.message ?? String(error)}${e.code ? ` (${e.code})` : ''}`;
+}
+
+export async function connect(url: string, applicationName = 'pgpro-admin', options: string | undefined = undefined): Promise<pg.Client> {
+  let client: pg.Client;
+  try {
+    client = new pg.Client({ connectionString: url, application_name: applicationName, ...(options ? { options } : {}) });
+  } catch (error) {
+    throw new PostgresSandboxError(`sandbox.url is not a valid PostgreSQL URL: ${describeConnectError(error)}`);
+  }
+  // A backend terminated under us emits 'error' on the client; without a listener it would crash the process.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw new PostgresSandboxError(`cannot connect to the sandbox server: ${describeConnectError(error)}`);
+  }
+  return client;
+}
+
+/** Server version and role; refuses a role that cannot create databases. */
+export async function checkServer(admin: pg.Client): Promise<ServerInfo> {
+  const { rows } = await admin.query<{ version: string; num: string; role: string; createdb: boolean; superuser: boolean }>(
+    `select current_setting('server_version') as version, current_setting('server_version_num') as num,
+            r.rolname as role, r.rolcreatedb as createdb, r.rolsuper as superuser
+     from pg_catalog.pg_roles r where r.rolname = current_user`,
+  );
+  const row = rows[0];
+  if (!row) throw new PostgresSandboxError('the sandbox server did not report the current role');
+  if (!row.createdb && !row.superuser) {
+    throw new PostgresSandboxError(
+      `the role "${row.role}" in sandbox.url lacks CREATEDB: pgpro creates a throwaway database for each review on the sandbox server and drops it afterwards. ` +
+        `Grant it (ALTER ROLE ${quoteIdent(row.role)} CREATEDB) or use a role that has it, on a scratch server, never production.`,
+    );
+  }
+  return { version: row.version, versionNum: Number(row.num), role: row.role };
+}
+
+function assertSandboxName(name: string): void {
+  if (!isSandboxDatabaseName(name)) throw new Error(`refusing to touch database "${name}": not a pgpro sandbox name`);
+}
+
+export async function createDatabase(admin: pg.Client, name: string): Promise<void> {
+  assertSandboxName(name);
+  // template0: nothing a server admin put into template1 leaks into the review.
+  await admin.query(`create database ${quoteIdent(name)} template template0`);
+}
+
+/** Drops a sandbox database and disconnects whoever is still in it. */
+export async function dropDatabase(admin: pg.Client, name: string, versionNum: number): Promise<void> {
+  assertSandboxName(name);
+  if (versionNum >= 130000) {
+    await admin.query(`drop database if exists ${quoteIdent(name)} with (force)`);
+    return;
+  }
+  await admin.query('select pg_catalog.pg_terminate_backend(pid) from pg_catalog.pg_stat_activity where datname = $1 and pid <> pg_catalog.pg_backend_pid()', [name]);
+  await admin.query(`drop database if exists ${quoteIdent(name)}`);
+}
+
+/** Cancels the running statement of a backend; terminates it when `terminate` is set. */
+export async function signalBackend(admin: pg.Client, pid: number, terminate: boolean): Promise<void> {
+  await admin.query(`select pg_catalog.${terminate ? 'pg_terminate_backend' : 'pg_cancel_backend'}($1)`, [pid]);
+}
+
+export interface SweepOptions {
+  /** Names never swept (this process's live sandboxes). */
+  keep?: ReadonlySet<string>;
+  now?: Date;
+}
+
+/**
+ * Drops pgpro sandbox databases older than `olderThanMs` (by the time in their name) that nobody is
+ * connected to: leftovers of a killed run. A database in use belongs to a review still running.
+ * Returns the names dropped; a database that cannot be dropped (another role's) is left alone.
+ */
+export async function sweepStaleSandboxes(url: string, olderThanMs = 3_600_000, options: SweepOptions = {}): Promise<string[]> {
+  const admin = await connect(url, 'pgpro-sweep');
+  try {
+    const info = await checkServer(admin);
+    return await sweepWith(admin, info.versionNum, olderThanMs, options);
+  } finally {
+    await admin.end().catch(() => undefined);
+  }
+}
+
+export async function sweepWith(admin: pg.Client, versionNum: number, olderThanMs: number, options: SweepOptions = {}): Promise<string[]> {
+  const now = (options.now ?? new Date()).getTime();
+  const { rows } = await admin.query<{ name: string; connections: number }>(
+    `select d.datname as name,
+            (select count(*)::int from pg_catalog.pg_stat_activity a where a.datname = d.datname) as connections
+     from pg_catalog.pg_database d where d.datname like $1`,
+    [SANDBOX_NAME_LIKE],
+  );
+  const dropped: string[] = [];
+  for (const row of rows) {
+    const created = sandboxCreatedAt(row.name);
+    if (!created || options.keep?.has(row.name)) continue;
+    if (now - created.getTime() < olderThanMs || row.connections > 0) continue;
+    try {
+      await dropDatabase(admin, row.name, versionNum);
+      dropped.push(row.name);
+    } catch {
+      // Not ours to drop (owned by another role) or already gone: leave it.
+    }
+  }
+  return dropped;
+}
