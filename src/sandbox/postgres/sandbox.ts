@@ -204,6 +204,7 @@ class ServerSandbox implements PostgresSandbox {
         });
         continue;
       }
+      if (result.status === 'stopped') await this.dispose(); // the database is gone when apply returns
       if (result.status !== 'ok') {
         outcomes.push({ ...base, status: 'error', durationMs, error: result.error });
         halted = result.error.message;
@@ -286,6 +287,7 @@ class ServerSandbox implements PostgresSandbox {
         return this.apply(file, { trace: false });
       }
       if (error instanceof SandboxQueryError) this.stopForTimeout();
+      await this.dispose();
       const failure = this.stoppedError(file.statements[0]!.line, error);
       const outcomes: StatementOutcome[] = file.statements.map((s, i) => ({
         index: s.index, line: s.line, endLine: s.endLine, status: i === 0 ? 'error' : 'not-run', durationMs: 0,

@@ -1,0 +1,284 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PreparedMigration, PreparedStatement } from '../../src/sandbox/sandbox.js';
+import {
+  createPostgresSandbox,
+  PostgresSandboxError,
+  SnapshotNotSupportedError,
+  sweepStaleSandboxes,
+  type PostgresSandbox,
+} from '../../src/sandbox/postgres/index.js';
+
+const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const options = { url, statementTimeoutMs: 5000, memoryMb: 256, sweepOlderThanMs: false as const };
+
+let admin: pg.Client;
+beforeAll(async () => {
+  admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+});
+afterAll(async () => {
+  await admin.end();
+});
+
+async function databaseExists(name: string): Promise<boolean> {
+  const { rows } = await admin.query('select 1 from pg_database where datname = $1', [name]);
+  return rows.length > 0;
+}
+
+/** Statements of a file, one per entry, each starting on the line after the previous one ends. */
+function file(name: string, texts: string[], inTransaction = true): PreparedMigration {
+  let line = 1;
+  const statements: PreparedStatement[] = texts.map((text, index) => {
+    const endLine = line + (text.match(/\n/g)?.length ?? 0);
+    const statement = { index, text, line, endLine };
+    line = endLine + 1;
+    return statement;
+  });
+  return { file: name, inTransaction, statements };
+}
+
+describe('postgres sandbox: replay, apply, trace', () => {
+  let sandbox: PostgresSandbox;
+  beforeAll(async () => {
+    sandbox = await createPostgresSandbox(options);
+  });
+  afterAll(async () => {
+    await sandbox.close();
+  });
+
+  it('reports the server as its engine and works in a pgpro_sbx_ database', async () => {
+    expect(sandbox.engine.name).toBe('postgres');
+    expect(sandbox.engine.version).toMatch(/^\d+\.\d+/);
+    expect(sandbox.database).toMatch(/^pgpro_sbx_\d{14}_[0-9a-f]{8}$/);
+    const { rows } = await sandbox.query<{ db: string }>('select current_database() as db');
+    expect(rows[0]!.db).toBe(sandbox.database);
+    await expect(sandbox.snapshot()).rejects.toBeInstanceOf(SnapshotNotSupportedError);
+  });
+
+  it('replays a history, then applies a traced migration with the same observation shape as PGlite', async () => {
+    const runs = await sandbox.replay([
+      file('001_orders.sql', ['create table orders (id int primary key, status varchar(10), amount int)']),
+      file('002_seed.sql', [`insert into orders select g, 'new', g from generate_series(1, 300) g`]),
+    ]);
+    expect(runs.map((r) => r.status.status)).toEqual(['applied', 'applied']);
+
+    const migration = file('003_change.sql', [
+      'alter table orders add column score float8 default random()',
+      'copy orders (id, status, amount) from stdin',
+      'create index orders_status on orders (status)',
+    ]);
+    migration.statements[1]!.copyData = '1001\tcopied\t5\n1002\tcopied\t6\n';
+    const run = await sandbox.apply(migration, { trace: true });
+    expect(run.status).toMatchObject({ file: '003_change.sql', status: 'applied', statements: 3 });
+    expect(run.outcomes.map((o) => o.status)).toEqual(['ok', 'ok', 'ok']);
+
+    const [addColumn, copy, index] = run.outcomes.map((o) => o.observation!);
+    expect(addColumn.locks).toContainEqual({ relation: 'public.orders', kind: 'table', mode: 'AccessExclusiveLock' });
+    expect(addColumn.rewrites).toContain('public.orders');
+    expect(addColumn.changes).toContain('column public.orders.score added (double precision, with default)');
+    expect(addColumn.inTransaction).toBe(true);
+    // The sandbox's own server-side timeouts are not the migration's.
+    expect(addColumn.lockTimeout).toBe('0');
+    expect(addColumn.statementTimeout).toBe('0');
+    expect(copy.changes).toContain('2 rows written in public.orders');
+    expect(index.scans.find((s) => s.relation === 'public.orders')?.rowsRead).toBe(302);
+
+    const catalog = await sandbox.catalog();
+    const orders = catalog.tables.find((t) => t.name === 'orders')!;
+    expect(orders.columns.map((c) => c.name)).toEqual(['id', 'status', 'amount', 'score']);
+    expect(orders.indexes.map((i) => i.name).sort()).toEqual(['orders_pkey', 'orders_status']);
+  });
+
+  it("reports a migration's own lock_timeout as set", async () => {
+    const run = await sandbox.apply(file('004_timeout.sql', [`set lock_timeout = '3s'`, 'alter table orders add column note text']), {
+      trace: true,
+    });
+    expect(run.outcomes[1]!.observation?.lockTimeout).toBe('3s');
+    await sandbox.exec('reset lock_timeout');
+  });
+
+  it('an error carries its sqlstate and the line inside the statement; the file rolls back', async () => {
+    const run = await sandbox.apply(
+      file('005_broken.sql', ['create table audit (id int)', 'alter table orders\n  add column flag nosuchtype']),
+      { trace: true },
+    );
+    expect(run.status.status).toBe('failed');
+    expect(run.status.error).toMatchObject({ sqlstate: '42704', line: 3 });
+    expect(run.outcomes[1]).toMatchObject({ status: 'error', line: 2, endLine: 3, error: { sqlstate: '42704', line: 3 } });
+    const { rows } = await sandbox.query(`select 1 from pg_class where relname = 'audit'`);
+    expect(rows).toEqual([]);
+    expect(sandbox.alive).toBe(true);
+  });
+
+  it('a missing extension is not run and the rest of the file still applies', async () => {
+    const run = await sandbox.apply(
+      file('006_ext.sql', ['create extension if not exists pgpro_no_such_extension', 'create table after_ext (id int)']),
+      { trace: true },
+    );
+    expect(run.missingExtension).toBe('pgpro_no_such_extension');
+    expect(run.outcomes.map((o) => o.status)).toEqual(['not-run', 'ok']);
+    expect(run.status.status).toBe('applied');
+  });
+
+  it('CREATE INDEX CONCURRENTLY runs outside a transaction block', async () => {
+    const run = await sandbox.apply(file('007_cic.sql', ['create index concurrently orders_amount on orders (amount)'], false), {
+      trace: true,
+    });
+    expect(run.outcomes[0]).toMatchObject({ status: 'ok', observation: { inTransaction: false } });
+  });
+});
+
+describe('postgres sandbox: the database never outlives the review', () => {
+  it('is dropped on close', async () => {
+    const sandbox = await createPostgresSandbox(options);
+    expect(await databaseExists(sandbox.database)).toBe(true);
+    await sandbox.close();
+    expect(await databaseExists(sandbox.database)).toBe(false);
+    await sandbox.close(); // twice is fine
+  });
+
+  it('is dropped on close after a failed migration', async () => {
+    const sandbox = await createPostgresSandbox(options);
+    const run = await sandbox.apply(file('bad.sql', ['select 1/0']), { trace: false });
+    expect(run.status.error?.sqlstate).toBe('22012');
+    await sandbox.close();
+    expect(await databaseExists(sandbox.database)).toBe(false);
+  });
+
+  it('a statement over the timeout ends in about the timeout, stops the sandbox and drops its database', async () => {
+    const sandbox = await createPostgresSandbox({ ...options, statementTimeoutMs: 1000 });
+    const started = Date.now();
+    const run = await sandbox.apply(file('slow.sql', ['select pg_sleep(10)', 'create table never (id int)']), { trace: true });
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(900);
+    expect(elapsed).toBeLessThan(4000);
+    expect(run.outcomes[0]).toMatchObject({ status: 'error', error: { sqlstate: '57014' } });
+    expect(run.outcomes[0]!.error!.message).toMatch(/did not finish within 1 s/);
+    expect(run.outcomes[1]!.status).toBe('not-run');
+    expect(sandbox.alive).toBe(false);
+    expect(await databaseExists(sandbox.database)).toBe(false);
+    const next = await sandbox.apply(file('later.sql', ['select 1']), { trace: false });
+    expect(next.status.status).toBe('not-run');
+    await sandbox.close();
+  });
+
+  it('the client deadline holds when a migration turns the server timeout off', async () => {
+    const sandbox = await createPostgresSandbox({ ...options, statementTimeoutMs: 500 });
+    const started = Date.now();
+    const run = await sandbox.apply(file('sneaky.sql', ['set statement_timeout = 0', 'select pg_sleep(30)'], false), { trace: false });
+    // deadline (0.5 s + 1 s margin) + cancel grace at most
+    expect(Date.now() - started).toBeLessThan(6000);
+    expect(run.outcomes[1]).toMatchObject({ status: 'error', error: { sqlstate: '57014' } });
+    expect(await databaseExists(sandbox.database)).toBe(false);
+    await sandbox.close();
+  });
+
+  describe('another process', () => {
+    const childScript = fileURLToPath(new URL('./child-sandbox.ts', import.meta.url));
+    const keep = `pgpro_keepme_${randomBytes(4).toString('hex')}`;
+    const lookalike = `pgpro_sbx_20000101000000_${randomBytes(4).toString('hex')}x`;
+    beforeAll(async () => {
+      await admin.query(`create database ${keep}`);
+      await admin.query(`create database ${lookalike}`);
+    });
+    afterAll(async () => {
+      await admin.query(`drop database if exists ${keep}`);
+      await admin.query(`drop database if exists ${lookalike}`);
+    });
+
+    function startChild(): Promise<{ child: ChildProcess; database: string }> {
+      const child = spawn(process.execPath, ['--import', 'tsx', childScript], {
+        env: { ...process.env, DATABASE_URL: url },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      return new Promise((resolve, reject) => {
+        let out = '';
+        child.stdout!.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const name = /pgpro_sbx_\S+/.exec(out)?.[0];
+          if (out.includes('\n') && name) resolve({ child, database: name });
+        });
+        child.once('exit', (code) => reject(new Error(`child exited early (${code})`)));
+      });
+    }
+
+    function exited(child: ChildProcess): Promise<void> {
+      return new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) resolve();
+        else child.once('exit', () => resolve());
+      });
+    }
+
+    it('SIGTERM: the process drops its database before it ends', async () => {
+      const { child, database } = await startChild();
+      expect(await databaseExists(database)).toBe(true);
+      child.kill('SIGTERM');
+      await exited(child);
+      expect(child.signalCode).toBe('SIGTERM');
+      expect(await databaseExists(database)).toBe(false);
+    });
+
+    it('SIGKILL: the sweep drops the leftover and nothing that is not a pgpro sandbox', async () => {
+      const { child, database } = await startChild();
+      child.kill('SIGKILL');
+      await exited(child);
+      expect(await databaseExists(database)).toBe(true);
+
+      // Its backend notices the closed socket within moments; until then the database counts as in use.
+      let dropped: string[] = [];
+      for (let attempt = 0; attempt < 50 && !dropped.includes(database); attempt++) {
+        dropped = dropped.concat(await sweepStaleSandboxes(url, 0));
+        if (!dropped.includes(database)) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(dropped).toContain(database);
+      expect(await databaseExists(database)).toBe(false);
+      expect(await databaseExists(keep)).toBe(true);
+      expect(await databaseExists(lookalike)).toBe(true);
+    });
+
+    it('the sweep leaves recent leftovers alone under the default threshold', async () => {
+      const { child, database } = await startChild();
+      child.kill('SIGKILL');
+      await exited(child);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await sweepStaleSandboxes(url)).not.toContain(database);
+      expect(await databaseExists(database)).toBe(true);
+      await admin.query(`drop database ${database} with (force)`);
+    });
+  });
+});
+
+describe('postgres sandbox: refuses what it must not use', () => {
+  const role = `pgpro_nocreatedb_${randomBytes(4).toString('hex')}`;
+  beforeAll(async () => {
+    await admin.query(`create role ${role} login nocreatedb nosuperuser`);
+  });
+  afterAll(async () => {
+    await admin.query(`drop role if exists ${role}`);
+  });
+
+  it('a role without CREATEDB, with a message saying what to do', async () => {
+    const parsed = new URL(url);
+    parsed.username = role;
+    parsed.password = '';
+    const before = (await admin.query(`select count(*)::int as n from pg_database`)).rows[0].n as number;
+    const attempt = createPostgresSandbox({ ...options, url: parsed.toString() });
+    await expect(attempt).rejects.toBeInstanceOf(PostgresSandboxError);
+    await expect(attempt).rejects.toThrow(new RegExp(`role "${role}" in sandbox.url lacks CREATEDB.*ALTER ROLE`));
+    expect((await admin.query(`select count(*)::int as n from pg_database`)).rows[0].n).toBe(before);
+  });
+
+  it('an unreachable server, with a message and no secret in it', async () => {
+    const attempt = createPostgresSandbox({ ...options, url: 'postgres://someone:s3cret@127.0.0.1:1/x' });
+    await expect(attempt).rejects.toThrow(/cannot connect to the sandbox server/);
+    await expect(attempt).rejects.not.toThrow(/s3cret/);
+  });
+
+  it('a PGlite snapshot', async () => {
+    await expect(createPostgresSandbox({ ...options, tarball: new Uint8Array([1]) })).rejects.toThrow(/cannot start from a PGlite snapshot/);
+  });
+});
