@@ -89,9 +89,9 @@ export async function runReviewJob(input: ReviewJobInput, deps: ReviewJobDeps, s
     if (signal.aborted) return await check.complete('cancelled', SUPERSEDED_OUTPUT);
 
     check.progress('Listing changed files…');
-    const ref = { owner: pull.owner, repo: pull.repo };
+    const ref = { owner: pull.owner, repo: pull.repo, blobCache: new Map<string, Promise<string>>() };
     const [files, head] = await Promise.all([
-      listChangedFiles(octokit, { ...ref, pullNumber: pull.number }, pull.changedFiles),
+      listChangedFiles(octokit, { owner: pull.owner, repo: pull.repo, pullNumber: pull.number }, pull.changedFiles),
       gitFileTree(octokit, { ...ref, sha: pull.headSha }),
     ]);
     if (changedMigrations(head.paths, files.changed, config).length === 0) {

@@ -9,6 +9,11 @@ export interface GitTreeOptions {
   sha: string;
   /** Blob downloads in flight at once. */
   concurrency?: number;
+  /**
+   * Shared between the base and head trees of one review: a migration unchanged between them has the
+   * same blob sha and is downloaded once.
+   */
+  blobCache?: Map<string, Promise<string>>;
 }
 
 /**
@@ -30,7 +35,7 @@ export async function gitFileTree(octokit: GitHubClient, options: GitTreeOptions
     if (entry.type === 'blob' && entry.path && entry.sha) blobs.set(entry.path, entry.sha);
   }
   const limit = limiter(options.concurrency ?? 4);
-  const contents = new Map<string, Promise<string>>();
+  const contents = options.blobCache ?? new Map<string, Promise<string>>();
   return {
     id: data.sha,
     paths: [...blobs.keys()],

@@ -132,9 +132,9 @@ describe('pgpro server end to end', () => {
     expect(fake.reviews[0]!.body).toMatchObject({ commit_id: HEAD, event: 'COMMENT' });
     expect(fake.reviews[0]!.body.comments).toContainEqual(expect.objectContaining({ path: MIGRATION, line: 1, side: 'RIGHT' }));
 
-    // The blobs fetched are migration files only, never the README.
+    // Contents fetched: the two migration files, each once (001 is the same blob in base and head), never the README.
     const blobs = fake.requests.filter((r) => r.path.includes('/git/blobs/'));
-    expect(blobs.length).toBeGreaterThan(0);
+    expect(blobs).toHaveLength(2);
     expect(fake.requests.filter((r) => r.path.includes('/git/trees/')).map((r) => r.query)).toEqual([
       { recursive: 'true' },
       { recursive: 'true' },

@@ -65,6 +65,23 @@ describe('gitFileTree', () => {
     expect(peak).toBe(2);
   });
 
+  it('base and head trees sharing a blob cache download an unchanged file once', async () => {
+    for (const sha of ['base', 'head']) {
+      nock(API)
+        .get(`/repos/acme/shop/git/trees/${sha}`)
+        .query(true)
+        .reply(200, { sha: `t-${sha}`, truncated: false, tree: [{ path: 'm/001.sql', type: 'blob', sha: 'same' }] });
+    }
+    const blob = nock(API).get('/repos/acme/shop/git/blobs/same').once().reply(200, { encoding: 'base64', content: b64('SELECT 1;') });
+    const blobCache = new Map<string, Promise<string>>();
+    const base = await gitFileTree(testOctokit(), { owner: 'acme', repo: 'shop', sha: 'base', blobCache });
+    const head = await gitFileTree(testOctokit(), { owner: 'acme', repo: 'shop', sha: 'head', blobCache });
+    expect(await base.read('m/001.sql')).toBe('SELECT 1;');
+    expect(await head.read('m/001.sql')).toBe('SELECT 1;');
+    expect(blob.isDone()).toBe(true);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
   it('a truncated listing is an error, not a silently partial tree', async () => {
     nock(API).get('/repos/acme/shop/git/trees/big').query(true).reply(200, { sha: 't', truncated: true, tree: [] });
     await expect(gitFileTree(testOctokit(), { owner: 'acme', repo: 'shop', sha: 'big' })).rejects.toThrow(/too large/);

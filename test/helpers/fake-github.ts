@@ -52,7 +52,8 @@ export interface FakeGitHub {
   close(): Promise<void>;
 }
 
-const blobSha = (commit: string, path: string) => createHash('sha1').update(`${commit}:${path}`).digest('hex');
+/** Like git: the blob sha depends on the content only, so an unchanged file has the same sha in every commit. */
+const blobSha = (content: string) => createHash('sha1').update(`blob ${Buffer.byteLength(content)}\0${content}`).digest('hex');
 
 export async function startFakeGitHub(state: FakeRepo): Promise<FakeGitHub> {
   const requests: FakeRequest[] = [];
@@ -87,7 +88,7 @@ export async function startFakeGitHub(state: FakeRepo): Promise<FakeGitHub> {
       const files = state.commits[m[1]!];
       if (!files) return [404, { message: 'Not Found' }];
       const tree = Object.entries(files).map(([p, content]) => {
-        const sha = blobSha(m![1]!, p);
+        const sha = blobSha(content);
         blobs.set(sha, content);
         return { path: p, mode: '100644', type: 'blob', sha, size: Buffer.byteLength(content) };
       });
