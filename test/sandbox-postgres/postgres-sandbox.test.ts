@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PreparedMigration, PreparedStatement } from '../../src/sandbox/sandbox.js';
+import type { StatementObservation } from '../../src/types.js';
 import {
   createPostgresSandbox,
   PostgresSandboxError,
@@ -76,7 +77,7 @@ describe('postgres sandbox: replay, apply, trace', () => {
     expect(run.status).toMatchObject({ file: '003_change.sql', status: 'applied', statements: 3 });
     expect(run.outcomes.map((o) => o.status)).toEqual(['ok', 'ok', 'ok']);
 
-    const [addColumn, copy, index] = run.outcomes.map((o) => o.observation!);
+    const [addColumn, copy, index] = run.outcomes.map((o) => o.observation!) as [StatementObservation, StatementObservation, StatementObservation];
     expect(addColumn.locks).toContainEqual({ relation: 'public.orders', kind: 'table', mode: 'AccessExclusiveLock' });
     expect(addColumn.rewrites).toContain('public.orders');
     expect(addColumn.changes).toContain('column public.orders.score added (double precision, with default)');
