@@ -239,6 +239,47 @@ describe('pull_request', () => {
     expect(nock.pendingMocks()).toEqual([]);
   });
 
+  it('with the real review engine: blobs fetched for migrations only, the engine result published as is', async () => {
+    const { review: realReview } = await import('../../src/review.js');
+    let produced: ReviewResult | undefined;
+    await start(async ({ change, options }) => (produced = await realReview(change, options)));
+    const b64 = (text: string) => ({ encoding: 'base64', content: Buffer.from(text).toString('base64') });
+    const init = 'CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint NOT NULL);\n';
+    const index = 'CREATE INDEX orders_customer_idx ON orders (customer_id);\n';
+    const scopes = [
+      token(),
+      config(),
+      createCheck(),
+      updateCheck(55).persist(),
+      files([{ filename: MIGRATION, status: 'added', patch: `@@ -0,0 +1 @@\n+${index.trimEnd()}` }]),
+      tree(HEAD, HEAD_PATHS),
+      tree(BASE, BASE_PATHS),
+      // 001 has a different blob sha in each tree here, so it is fetched from each; README.md never is.
+      nock(API).get('/repos/acme/shop/git/blobs/blob1-a1a1').reply(200, b64(init)),
+      nock(API).get('/repos/acme/shop/git/blobs/blob2-a1a1').reply(200, b64(index)),
+      nock(API).get('/repos/acme/shop/git/blobs/blob1-b0b0').reply(200, b64(init)),
+      summaryComments([]),
+      nock(API).post('/repos/acme/shop/issues/7/comments').reply(sent.reply('comment', 201, { id: 900 })),
+      reviewComments([]),
+      nock(API).post('/repos/acme/shop/pulls/7/reviews').reply(sent.reply('review', 200, { id: 1 })),
+    ];
+    await receive('pull_request.opened', 'pull_request');
+    await queue.idle();
+
+    expect(produced!.conclusion).toBe('failure');
+    expect(produced!.findings.map((f) => f.rule)).toContain('require-concurrent-index-creation');
+    expect(sent.bodies['update:55']!.at(-1)).toEqual(expectedCompletion(produced!));
+    expect(sent.bodies['update:55']!.slice(0, 2)).toEqual([progress('Listing changed files…'), progress('Reading the base branch…')]);
+    expect(readFingerprints((sent.bodies.comment![0] as { body: string }).body)).toEqual(
+      [...new Set(produced!.findings.map((f) => f.fingerprint))],
+    );
+    expect((sent.bodies.review![0] as { comments: unknown[] }).comments).toContainEqual(
+      expect.objectContaining({ path: MIGRATION, line: 1, side: 'RIGHT' }),
+    );
+    for (const scope of scopes) expect(scope.isDone()).toBe(true);
+    expect(nock.pendingMocks()).toEqual([]);
+  }, 60_000);
+
   it('updates the summary comment found by its marker and does not repeat an inline comment already posted', async () => {
     await start();
     const previous = '<!-- pgpro:summary -->\n<!-- pgpro:fingerprints fp-gone,fp-note-default -->\nold summary';
