@@ -20,6 +20,27 @@ import renamingTable from './renaming-table.js';
 import requireConcurrentIndexCreation from './require-concurrent-index-creation.js';
 import requireConcurrentIndexDeletion from './require-concurrent-index-deletion.js';
 import requireTimeoutSettings from './require-timeout-settings.js';
+import addingSerialPrimaryKeyField from './adding-serial-primary-key-field.js';
+import addingRequiredField from './adding-required-field.js';
+import banAlterDomainWithAddConstraint from './ban-alter-domain-with-add-constraint.js';
+import banCreateDomainWithConstraint from './ban-create-domain-with-constraint.js';
+import banDropNotNull from './ban-drop-not-null.js';
+import preferRobustStmts from './prefer-robust-stmts.js';
+import transactionNesting from './transaction-nesting.js';
+import banUncommittedTransaction from './ban-uncommitted-transaction.js';
+import requireEnumValueOrdering from './require-enum-value-ordering.js';
+import requireConcurrentReindex from './require-concurrent-reindex.js';
+import requireConcurrentPartitionDetach from './require-concurrent-partition-detach.js';
+import preferRepack from './prefer-repack.js';
+import identifierTooLong from './identifier-too-long.js';
+import preferJsonb from './prefer-jsonb.js';
+import renamingSchema from './renaming-schema.js';
+import addingEnumValueInTransaction from './adding-enum-value-in-transaction.js';
+import requireConcurrentRefresh from './require-concurrent-refresh.js';
+import addingExclusionConstraint from './adding-exclusion-constraint.js';
+import banLockTable from './ban-lock-table.js';
+import statementAfterAccessExclusiveLock from './statement-after-access-exclusive-lock.js';
+import syntaxNewerThanTarget from './syntax-newer-than-target.js';
 import type { Rule } from './types.js';
 
 /** The one registry: every rule, by file name = id = doc page. */
@@ -46,6 +67,27 @@ export const rules: readonly Rule[] = [
   requireConcurrentIndexCreation,
   requireConcurrentIndexDeletion,
   requireTimeoutSettings,
+  addingSerialPrimaryKeyField,
+  addingRequiredField,
+  banAlterDomainWithAddConstraint,
+  banCreateDomainWithConstraint,
+  banDropNotNull,
+  preferRobustStmts,
+  transactionNesting,
+  banUncommittedTransaction,
+  requireEnumValueOrdering,
+  requireConcurrentReindex,
+  requireConcurrentPartitionDetach,
+  preferRepack,
+  identifierTooLong,
+  preferJsonb,
+  renamingSchema,
+  addingEnumValueInTransaction,
+  requireConcurrentRefresh,
+  addingExclusionConstraint,
+  banLockTable,
+  statementAfterAccessExclusiveLock,
+  syntaxNewerThanTarget,
 ];
 
 export function ruleById(id: string): Rule | undefined {

@@ -7,6 +7,8 @@ interface Case {
   inTransaction?: boolean;
   version?: number;
   catalog?: CatalogSnapshot;
+  /** Config `assume-in-transaction`: overrides the file's mode. */
+  assumeInTransaction?: boolean;
   /** Expected finding lines for invalid cases. */
   lines?: number[];
   name?: string;
@@ -209,6 +211,187 @@ const table: Record<string, { valid: Case[]; invalid: Case[] }> = {
     valid: [{ sql: 'TRUNCATE orders, order_items;' }],
     invalid: [{ sql: 'TRUNCATE orders CASCADE;', lines: [1] }],
   },
+  'adding-serial-primary-key-field': {
+    valid: [
+      { name: 'USING INDEX built concurrently', sql: 'ALTER TABLE orders ADD CONSTRAINT orders_pkey PRIMARY KEY USING INDEX orders_pkey_idx;' },
+      { name: 'new table', sql: 'CREATE TABLE t (id bigint);\nALTER TABLE t ADD PRIMARY KEY (id);' },
+    ],
+    invalid: [
+      { sql: 'ALTER TABLE orders\n  ADD PRIMARY KEY (id);', lines: [2] },
+      { name: 'column added as PRIMARY KEY', sql: 'ALTER TABLE orders ADD COLUMN id2 bigint PRIMARY KEY;', lines: [1] },
+    ],
+  },
+  'adding-required-field': {
+    valid: [
+      { sql: "ALTER TABLE orders ADD COLUMN status text NOT NULL DEFAULT 'new';" },
+      { sql: 'ALTER TABLE orders ADD COLUMN note2 text;' },
+      { name: 'identity fills existing rows', sql: 'ALTER TABLE orders ADD COLUMN n bigint NOT NULL GENERATED ALWAYS AS IDENTITY;' },
+      { name: 'new table', sql: 'CREATE TABLE t (a int);\nALTER TABLE t ADD COLUMN b int NOT NULL;' },
+    ],
+    invalid: [
+      { sql: 'ALTER TABLE orders\n  ADD COLUMN status text NOT NULL;', lines: [2] },
+      { name: 'DEFAULT NULL does not count', sql: 'ALTER TABLE orders ADD COLUMN s text NOT NULL DEFAULT NULL;', lines: [1] },
+    ],
+  },
+  'ban-alter-domain-with-add-constraint': {
+    valid: [
+      { sql: 'ALTER DOMAIN positive SET NOT NULL;' },
+      { name: 'NOT VALID skips the scan', sql: 'ALTER DOMAIN positive ADD CONSTRAINT pos CHECK (VALUE > 0) NOT VALID;' },
+    ],
+    invalid: [{ sql: 'ALTER DOMAIN positive ADD CONSTRAINT pos CHECK (VALUE > 0);', lines: [1] }],
+  },
+  'ban-create-domain-with-constraint': {
+    valid: [{ sql: 'CREATE DOMAIN email AS text;' }, { sql: 'CREATE DOMAIN email AS text NOT NULL;' }],
+    invalid: [{ sql: 'CREATE DOMAIN positive AS int\n  CHECK (VALUE > 0);', lines: [2] }],
+  },
+  'ban-drop-not-null': {
+    valid: [{ sql: 'CREATE TABLE t (a int NOT NULL);\nALTER TABLE t ALTER COLUMN a DROP NOT NULL;' }],
+    invalid: [{ sql: 'ALTER TABLE orders\n  ALTER COLUMN paid DROP NOT NULL;', lines: [2] }],
+  },
+  'prefer-robust-stmts': {
+    valid: [
+      { name: 'in a transaction a failure rolls back', sql: 'CREATE TABLE t (a int);\nCREATE INDEX i ON t (a);', inTransaction: true },
+      { name: 'assume-in-transaction overrides autocommit', sql: 'CREATE TABLE t (a int);\nCREATE INDEX i ON t (a);', assumeInTransaction: true },
+      { name: 'explicit BEGIN … COMMIT', sql: 'BEGIN;\nCREATE TABLE t (a int);\nALTER TABLE orders ADD COLUMN x int;\nCOMMIT;' },
+      { name: 'a single statement fails whole', sql: 'CREATE TABLE t (a int);' },
+      { name: 'already robust', sql: 'CREATE TABLE IF NOT EXISTS t (a int);\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (a);\nDROP TABLE IF EXISTS u;\nALTER TABLE orders ADD COLUMN IF NOT EXISTS x int;' },
+    ],
+    invalid: [
+      { sql: 'CREATE TABLE t (a int);\nCREATE INDEX CONCURRENTLY i ON orders (a);\nDROP INDEX CONCURRENTLY j;\nALTER TABLE orders ADD COLUMN x int;', lines: [1, 2, 3, 4] },
+      { name: 'assume-in-transaction: false overrides a transactional file', sql: 'CREATE TABLE t (a int);\nCREATE INDEX i ON t (a);', inTransaction: true, assumeInTransaction: false, lines: [1, 2] },
+    ],
+  },
+  'transaction-nesting': {
+    valid: [
+      { name: 'BEGIN … COMMIT in an autocommit file', sql: 'BEGIN;\nALTER TABLE orders ADD COLUMN x int;\nCOMMIT;' },
+      { name: 'no explicit transaction in a transactional file', sql: 'ALTER TABLE orders ADD COLUMN x int;', inTransaction: true },
+    ],
+    invalid: [
+      { name: 'BEGIN in a file the tool wraps', sql: 'BEGIN;\nALTER TABLE orders ADD COLUMN x int;\nCOMMIT;', inTransaction: true, lines: [1] },
+      { name: 'assume-in-transaction makes the same file nested', sql: 'BEGIN;\nSELECT 1;\nCOMMIT;', assumeInTransaction: true, lines: [1] },
+      { name: 'COMMIT ends the tool transaction early', sql: 'ALTER TABLE orders ADD COLUMN x int;\nCOMMIT;', inTransaction: true, lines: [2] },
+      { name: 'BEGIN inside BEGIN', sql: 'BEGIN;\nSELECT 1;\nBEGIN;\nCOMMIT;', lines: [3] },
+    ],
+  },
+  'ban-uncommitted-transaction': {
+    valid: [{ sql: 'BEGIN;\nSELECT 1;\nCOMMIT;' }, { sql: 'START TRANSACTION;\nSELECT 1;\nROLLBACK;' }],
+    invalid: [
+      { sql: 'SELECT 1;\nBEGIN;\nALTER TABLE orders ADD COLUMN x int;', lines: [2] },
+      { name: 'second BEGIN left open', sql: 'BEGIN;\nCOMMIT;\nBEGIN;\nSELECT 1;', lines: [3] },
+    ],
+  },
+  'require-enum-value-ordering': {
+    valid: [{ sql: "ALTER TYPE status ADD VALUE 'paused' BEFORE 'done';" }, { sql: "ALTER TYPE status ADD VALUE 'paused' AFTER 'active';" }],
+    invalid: [{ sql: "ALTER TYPE status ADD VALUE 'paused';", lines: [1] }],
+  },
+  'require-concurrent-reindex': {
+    valid: [
+      { sql: 'REINDEX INDEX CONCURRENTLY orders_code_idx;' },
+      { sql: 'REINDEX TABLE CONCURRENTLY orders;' },
+      { name: 'table created in this change', sql: 'CREATE TABLE t (a int);\nREINDEX TABLE t;' },
+    ],
+    invalid: [
+      { sql: 'REINDEX INDEX orders_code_idx;', lines: [1] },
+      { name: 'before PG 12 there is no CONCURRENTLY', sql: 'REINDEX TABLE orders;', version: 11, lines: [1] },
+    ],
+  },
+  'require-concurrent-partition-detach': {
+    valid: [
+      { sql: 'ALTER TABLE events DETACH PARTITION events_2020 CONCURRENTLY;' },
+      { name: 'new table', sql: 'CREATE TABLE e (a int) PARTITION BY RANGE (a);\nALTER TABLE e DETACH PARTITION e1;' },
+    ],
+    invalid: [
+      { sql: 'ALTER TABLE events\n  DETACH PARTITION events_2020;', lines: [2] },
+      { name: 'PG 13 (no CONCURRENTLY yet)', sql: 'ALTER TABLE events DETACH PARTITION events_2020;', version: 13, lines: [1] },
+    ],
+  },
+  'prefer-repack': {
+    valid: [{ sql: 'VACUUM orders;' }, { sql: 'VACUUM (ANALYZE) orders;' }, { name: 'new table', sql: 'CREATE TABLE t (a int);\nCLUSTER t USING i;' }],
+    invalid: [
+      { sql: 'VACUUM FULL orders;', lines: [1] },
+      { sql: 'VACUUM (FULL, ANALYZE) orders;', lines: [1] },
+      { sql: 'CLUSTER orders USING orders_pkey;', version: 19, lines: [1] },
+    ],
+  },
+  'identifier-too-long': {
+    valid: [{ sql: `CREATE TABLE ${'a'.repeat(63)} (${'b'.repeat(63)} int);` }],
+    invalid: [
+      { sql: `CREATE TABLE t (\n  ${'c'.repeat(64)} int\n);`, lines: [2] },
+      { name: 'multi-byte characters count as bytes', sql: `CREATE INDEX ${'é'.repeat(32)} ON t (a);`, lines: [1] },
+    ],
+  },
+  'prefer-jsonb': {
+    valid: [{ sql: 'CREATE TABLE t (doc jsonb);' }, { sql: 'ALTER TABLE orders ADD COLUMN meta jsonb;' }],
+    invalid: [
+      { sql: 'ALTER TABLE orders\n  ADD COLUMN meta json;', lines: [2] },
+      { sql: 'CREATE TABLE t (id bigint, doc json);', lines: [1] },
+    ],
+  },
+  'renaming-schema': {
+    valid: [{ sql: 'ALTER SCHEMA app OWNER TO admin;' }],
+    invalid: [{ sql: 'ALTER SCHEMA app RENAME TO core;', lines: [1] }],
+  },
+  'adding-enum-value-in-transaction': {
+    valid: [
+      { name: 'autocommit file', sql: "ALTER TYPE status ADD VALUE 'paused';", version: 11 },
+      { name: 'PG 12+: in a transaction, not used later', sql: "ALTER TYPE status ADD VALUE 'paused';\nALTER TABLE orders ADD COLUMN x int;", inTransaction: true },
+      { name: 'used after an explicit COMMIT', sql: "BEGIN;\nALTER TYPE status ADD VALUE 'paused';\nCOMMIT;\nUPDATE orders SET status = 'paused';" },
+    ],
+    invalid: [
+      { name: 'before PG 12 in a transaction', sql: "ALTER TYPE status ADD VALUE 'paused';", inTransaction: true, version: 11, lines: [1] },
+      { name: 'before PG 12, assume-in-transaction', sql: "ALTER TYPE status ADD VALUE 'paused';", assumeInTransaction: true, version: 11, lines: [1] },
+      { name: 'PG 12+: used later in the same transaction', sql: "ALTER TYPE status ADD VALUE 'paused';\nUPDATE orders SET status = 'paused' WHERE id = 1;", inTransaction: true, lines: [1] },
+    ],
+  },
+  'require-concurrent-refresh': {
+    valid: [
+      { sql: 'REFRESH MATERIALIZED VIEW CONCURRENTLY daily_totals;' },
+      { name: 'created in this change', sql: 'CREATE MATERIALIZED VIEW m AS SELECT 1 AS a;\nREFRESH MATERIALIZED VIEW m;' },
+    ],
+    invalid: [{ sql: 'REFRESH MATERIALIZED VIEW daily_totals;', lines: [1] }],
+  },
+  'adding-exclusion-constraint': {
+    valid: [{ name: 'new table', sql: 'CREATE TABLE b (r tstzrange);\nALTER TABLE b ADD CONSTRAINT no_overlap EXCLUDE USING gist (r WITH &&);' }],
+    invalid: [{ sql: 'ALTER TABLE bookings\n  ADD CONSTRAINT no_overlap EXCLUDE USING gist (during WITH &&);', lines: [2] }],
+  },
+  'ban-lock-table': {
+    valid: [
+      { name: 'a mode that does not block writes', sql: 'BEGIN;\nLOCK TABLE orders IN ROW EXCLUSIVE MODE;\nCOMMIT;' },
+      { name: 'new table', sql: 'CREATE TABLE t (a int);\nLOCK TABLE t;', inTransaction: true },
+    ],
+    invalid: [
+      { name: 'in a transaction', sql: 'LOCK TABLE orders;', inTransaction: true, lines: [1] },
+      { name: 'outside a transaction it fails', sql: 'LOCK TABLE orders IN SHARE MODE;', lines: [1] },
+      { name: 'assume-in-transaction: false', sql: 'LOCK TABLE orders;', inTransaction: true, assumeInTransaction: false, lines: [1] },
+    ],
+  },
+  'statement-after-access-exclusive-lock': {
+    valid: [
+      { name: 'autocommit: each statement commits', sql: 'ALTER TABLE orders ADD COLUMN x int;\nUPDATE orders SET x = 1;' },
+      { name: 'COMMIT right after the lock', sql: "BEGIN;\nALTER TABLE orders ADD COLUMN x int;\nCOMMIT;\nSELECT 1;" },
+      { name: 'only SET after the lock', sql: "ALTER TABLE orders ADD COLUMN x int;\nSET lock_timeout = '1s';", inTransaction: true },
+      { name: 'SHARE lock only', sql: 'CREATE INDEX i ON orders (a);\nSELECT 1;', inTransaction: true },
+    ],
+    invalid: [
+      { sql: 'ALTER TABLE orders ADD COLUMN x int;\nUPDATE orders SET x = 1;\nSELECT 1;', inTransaction: true, lines: [2] },
+      { name: 'assume-in-transaction', sql: 'ALTER TABLE orders ADD COLUMN x int;\nSELECT 1;', assumeInTransaction: true, lines: [2] },
+      { name: 'explicit BEGIN', sql: 'BEGIN;\nALTER TABLE orders RENAME COLUMN a TO b;\nCREATE INDEX i ON customers (a);\nCOMMIT;', lines: [3] },
+    ],
+  },
+  'syntax-newer-than-target': {
+    valid: [
+      { name: 'MERGE on 15', sql: 'MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN DO NOTHING;', version: 15 },
+      { name: 'NOT NULL … NOT VALID on 18', sql: 'ALTER TABLE orders ADD CONSTRAINT nn NOT NULL code NOT VALID;', version: 18 },
+      { name: 'FK NOT VALID is old syntax', sql: 'ALTER TABLE orders ADD CONSTRAINT fk FOREIGN KEY (c) REFERENCES customers (id) NOT VALID;', version: 10 },
+      { name: 'plain CHECK and REFERENCES', sql: 'CREATE TABLE t (a int REFERENCES u, b int CHECK (b > 0), CHECK (a > b));', version: 10 },
+    ],
+    invalid: [
+      { name: 'MERGE on 14', sql: 'SELECT 1;\nMERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN DO NOTHING;', version: 14, lines: [2] },
+      { name: 'NOT NULL … NOT VALID on 17', sql: 'ALTER TABLE orders ADD CONSTRAINT nn NOT NULL code NOT VALID;', version: 17, lines: [1] },
+      { name: 'virtual generated column on 17 (default kind from 18)', sql: 'ALTER TABLE orders\n  ADD COLUMN twice numeric GENERATED ALWAYS AS (amount * 2);', version: 17, lines: [2] },
+      { name: 'two features in one statement', sql: 'CREATE UNIQUE INDEX i ON ONLY t (a) INCLUDE (b) NULLS NOT DISTINCT;', version: 10, lines: [1, 1, 1] },
+    ],
+  },
   'prefer-identity': {
     valid: [{ sql: 'CREATE TABLE t (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);' }],
     invalid: [{ sql: 'CREATE TABLE t (id bigserial PRIMARY KEY);', lines: [1] }],
@@ -220,7 +403,10 @@ function files(c: Case): FileSpec[] {
 }
 
 async function findingsOf(rule: string, c: Case) {
-  const config = c.version ? { 'postgres-version': c.version } : {};
+  const config = {
+    ...(c.version ? { 'postgres-version': c.version } : {}),
+    ...(c.assumeInTransaction !== undefined ? { 'assume-in-transaction': c.assumeInTransaction } : {}),
+  };
   const all = await lint(files(c), { config, catalog: c.catalog });
   return all.filter((f) => f.rule === rule);
 }

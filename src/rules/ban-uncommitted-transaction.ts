@@ -1,0 +1,34 @@
+import { isBegin, isCommit, laterStatements } from './file-scan.js';
+import { meta } from './helpers.js';
+import type { Rule } from './types.js';
+
+const rule: Rule = {
+  meta: meta({
+    id: 'ban-uncommitted-transaction',
+    category: 'transaction',
+    defaultSeverity: 'error',
+    requires: 'ast',
+    description: 'A BEGIN with no COMMIT later in the file: the migration ends with the transaction open.',
+  }),
+  create(ctx) {
+    return {
+      TransactionStmt(node) {
+        if (node.kind !== 'TRANS_STMT_BEGIN' && node.kind !== 'TRANS_STMT_START') return;
+        const later = laterStatements(ctx);
+        if (!later) return;
+        for (const s of later) {
+          if (isCommit(s)) return;
+          if (isBegin(s)) break; // the next BEGIN is checked on its own
+        }
+        ctx.report({
+          message:
+            'This BEGIN has no COMMIT after it in the file: the migration ends with the transaction open, so its changes ' +
+            'are rolled back when the session closes, or the tool commits them with locks held for longer than planned.',
+          fix: { title: 'End the transaction in the same file', steps: ['Add COMMIT; after the last statement of the transaction.'] },
+        });
+      },
+    };
+  },
+};
+
+export default rule;

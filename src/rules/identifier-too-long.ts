@@ -1,0 +1,51 @@
+import { scanSync } from 'libpg-query';
+import { meta } from './helpers.js';
+import type { Rule, RuleContext } from './types.js';
+
+const MAX_BYTES = 63; // NAMEDATALEN - 1
+
+const rule: Rule = {
+  meta: meta({
+    id: 'identifier-too-long',
+    category: 'schema-design',
+    defaultSeverity: 'warning',
+    requires: 'ast',
+    description: 'Names longer than 63 bytes are silently truncated, so the object gets a different name than written.',
+  }),
+  create(ctx) {
+    return {
+      // The parser already truncates names in the tree, so the long ones are found in the tokens.
+      Statement(statement) {
+        let toks: { start: number; text: string; tokenName: string }[];
+        try {
+          toks = scanSync(statement.text).tokens;
+        } catch {
+          return;
+        }
+        const bytes = Buffer.from(statement.text, 'utf8');
+        const seen = new Set<string>();
+        for (const tok of toks) {
+          if (tok.tokenName !== 'IDENT') continue;
+          const name = tok.text.startsWith('"') ? tok.text.slice(1, -1).replace(/""/g, '"') : tok.text.toLowerCase();
+          if (Buffer.byteLength(name, 'utf8') <= MAX_BYTES || seen.has(name)) continue;
+          seen.add(name);
+          const before = bytes.subarray(0, tok.start).toString('utf8');
+          report(ctx, name, statement.line + (before.match(/\n/g)?.length ?? 0));
+        }
+      },
+    };
+  },
+};
+
+function report(ctx: RuleContext, name: string, line: number): void {
+  const truncated = Buffer.from(name, 'utf8').subarray(0, MAX_BYTES).toString('utf8').replace(/\uFFFD$/, '');
+  ctx.report({
+    message:
+      `"${name}" is ${Buffer.byteLength(name, 'utf8')} bytes; PostgreSQL truncates names to 63 bytes, so it becomes ` +
+      `"${truncated}" and code that uses the full name, or another name with the same first 63 bytes, collides or misses it.`,
+    line,
+    fix: { title: 'Use a name of at most 63 bytes', steps: ['Shorten the name so what you write is what PostgreSQL stores.'] },
+  });
+}
+
+export default rule;

@@ -1,0 +1,55 @@
+import { relationLabel } from './ast.js';
+import { runsInTransaction, statementFix, transactionWhy } from './common.js';
+import { insertAfterTokens } from './fix.js';
+import { isExisting, meta } from './helpers.js';
+import type { Rule } from './types.js';
+
+const rule: Rule = {
+  meta: meta({
+    id: 'require-concurrent-reindex',
+    category: 'locking',
+    defaultSeverity: 'error',
+    requires: 'ast',
+    description: 'REINDEX without CONCURRENTLY blocks writes to the table (and reads that use the index) while it rebuilds.',
+  }),
+  create(ctx) {
+    return {
+      ReindexStmt(node) {
+        if ((node.params ?? []).some((p: any) => p?.DefElem?.defname === 'concurrently')) return;
+        if (node.kind === 'REINDEX_OBJECT_SYSTEM') return; // system catalogs cannot be reindexed concurrently
+        if (node.relation && node.kind === 'REINDEX_OBJECT_TABLE' && !isExisting(ctx, node.relation)) return;
+        if (node.relation && node.kind === 'REINDEX_OBJECT_INDEX' && ctx.created.hasIndex(`${node.relation.schemaname ?? 'public'}.${node.relation.relname}`.toLowerCase())) return;
+        const target = node.relation ? relationLabel(node.relation) : (node.name ?? 'the database');
+        const lock =
+          `REINDEX of ${target} holds a SHARE lock on the table (writes wait) and an ACCESS EXCLUSIVE lock on each index ` +
+          '(queries planning to use it wait) until the rebuild ends.';
+        if (ctx.settings.postgresVersion < 12) {
+          ctx.report({
+            message: `${lock} REINDEX CONCURRENTLY needs PostgreSQL 12; the target is ${ctx.settings.postgresVersion}.`,
+            fix: {
+              title: 'Build a replacement index CONCURRENTLY and swap it in',
+              steps: [
+                'CREATE INDEX CONCURRENTLY <name>_new ON <table> (…same definition…);',
+                'DROP INDEX CONCURRENTLY <name>; ALTER INDEX <name>_new RENAME TO <name>;',
+              ],
+            },
+          });
+          return;
+        }
+        const inTx = runsInTransaction(ctx);
+        ctx.report({
+          message: lock,
+          fix: statementFix(
+            ctx,
+            'Rebuild the index CONCURRENTLY',
+            insertAfterTokens(ctx.statement.text, ['REINDEX', '?(', '?VERBOSE', '?)', '?INDEX', '?TABLE', '?SCHEMA', '?DATABASE'], ' CONCURRENTLY'),
+            inTx ? [`REINDEX CONCURRENTLY cannot run in a transaction, and this statement does (${transactionWhy(ctx)}): move it to its own migration.`] : undefined,
+            !inTx,
+          ),
+        });
+      },
+    };
+  },
+};
+
+export default rule;
