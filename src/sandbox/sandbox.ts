@@ -48,6 +48,8 @@ export interface MigrationRun {
 
 export interface Sandbox extends Queryable {
   readonly engine: { name: 'pglite'; version: string };
+  /** Why the sandbox stopped (deadline, memory, dead instance, closed); undefined while it runs. */
+  readonly stopped: SandboxStoppedError | undefined;
   runSetup(name: string, sql: string): Promise<void>;
   replay(files: PreparedMigration[], onProgress?: (done: number, total: number) => void): Promise<MigrationRun[]>;
   apply(file: PreparedMigration, opts: { trace: boolean }): Promise<MigrationRun>;
@@ -104,6 +106,10 @@ class WorkerSandbox implements Sandbox {
     private readonly loadedExtensions: ReadonlySet<string>,
   ) {
     this.engine = { name: 'pglite', version: `${pgliteVersion()} (PostgreSQL ${client.serverVersion})` };
+  }
+
+  get stopped(): SandboxStoppedError | undefined {
+    return this.client.stopped;
   }
 
   // ---- Queryable: every call is bounded by the statement deadline --------------------------------

@@ -18,7 +18,7 @@ async function runHostile(statement: string, overrides: Partial<SandboxOptions> 
     const elapsed = performance.now() - started;
     const later = await sandbox.apply(migration(['SELECT 1']), { trace: false });
     const query = await sandbox.query('SELECT 1').catch((error: unknown) => error);
-    return { run, elapsed, later, query };
+    return { run, elapsed, later, query, stopped: sandbox.stopped?.reason };
   } finally {
     await sandbox.close();
   }
@@ -26,7 +26,8 @@ async function runHostile(statement: string, overrides: Partial<SandboxOptions> 
 
 describe('hostile migrations', () => {
   it('stops an endless loop at the deadline', async () => {
-    const { run, elapsed, later, query } = await runHostile('DO $$ BEGIN LOOP END LOOP; END $$');
+    const { run, elapsed, later, query, stopped } = await runHostile('DO $$ BEGIN LOOP END LOOP; END $$');
+    expect(stopped).toBe('timeout');
     expect(run.outcomes.map((o) => o.status)).toEqual(['error', 'not-run']);
     expect(run.status.error).toMatchObject({ sqlstate: '57014', line: 1, message: 'statement did not finish within 2 s; the sandbox was stopped' });
     expect(elapsed).toBeLessThan(DEADLINE_MS + 3_000);
@@ -41,12 +42,13 @@ describe('hostile migrations', () => {
   });
 
   it('stops a statement whose memory grows past the bound', async () => {
-    const { run, elapsed } = await runHostile(
+    const { run, elapsed, stopped } = await runHostile(
       "CREATE TABLE hog AS SELECT g, repeat(md5(g::text), 30) AS filler FROM generate_series(1, 20000000) g",
       { memoryMb: 150, statementTimeoutMs: 20_000 },
     );
     expect(run.status.error).toMatchObject({ sqlstate: '53200' });
     expect(run.status.error?.message).toMatch(/more than 150 MB/);
+    expect(stopped).toBe('memory');
     expect(elapsed).toBeLessThan(20_000);
   });
 
@@ -57,6 +59,7 @@ describe('hostile migrations', () => {
       const run = await sandbox.apply(migration(["COPY victim FROM PROGRAM 'id'", 'SELECT 1']), { trace: false });
       expect(run.outcomes.map((o) => o.status)).toEqual(['error', 'not-run']);
       expect(run.status.error?.message).toMatch(/stopped working after this statement/);
+      expect(sandbox.stopped?.reason).toBe('died');
     } finally {
       await sandbox.close();
     }

@@ -140,11 +140,15 @@ describe('sandbox', () => {
         migration('h/001.sql', true, ['CREATE TABLE h1 (id int PRIMARY KEY)', '-- trailing comment\nINSERT INTO h1 VALUES (1) -- one']),
         migration('h/002.sql', false, ['CREATE TABLE h2 (id int)', 'CREATE INDEX CONCURRENTLY h2_id ON h2 (id)']),
         migration('h/003.sql', false, ['CREATE TABLE h3 (id int)', 'INSERT INTO h1 VALUES (1)', 'CREATE TABLE h3b (id int)']),
+        migration('h/004.sql', true, ['CREATE TABLE h4 (id int)', 'SELECT 1', 'SELECT * FROM h4_missing']),
       ],
       (done, total) => progress.push(done / total),
     );
-    expect(progress).toEqual([1 / 3, 2 / 3, 1]);
-    expect(runs.map((r) => r.status.status)).toEqual(['applied', 'applied', 'failed']);
+    expect(progress).toEqual([1 / 4, 2 / 4, 3 / 4, 1]);
+    expect(runs.map((r) => r.status.status)).toEqual(['applied', 'applied', 'failed', 'failed']);
+    expect(runs[3]?.status.error).toMatchObject({ line: 3, sqlstate: '42P01' });
+    expect(runs[3]?.outcomes.map((o) => o.status)).toEqual(['ok', 'ok', 'error']);
+    expect((await sandbox.query("SELECT to_regclass('h4') AS t")).rows).toEqual([{ t: null }]);
     expect(runs[2]?.status.error).toMatchObject({ line: 2, sqlstate: '23505' });
     // autocommit file: the statement before the failure stays, as its tool would leave it
     const left = await sandbox.query("SELECT to_regclass('h3')::text AS a, to_regclass('h3b')::text AS b, (SELECT count(*)::int FROM h1) AS n");
