@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CatalogSnapshot } from '../../src/types.js';
+import { rules } from '../../src/rules/index.js';
 import { emptyCatalog, lint, type FileSpec } from './helpers.js';
 
 interface Case {
@@ -431,5 +432,16 @@ for (const [rule, cases] of Object.entries(table)) {
     }
   });
 }
+
+describe('rule table', () => {
+  it('has valid and invalid cases for every registered rule', () => {
+    for (const rule of rules) {
+      const cases = table[rule.meta.id];
+      expect(cases, rule.meta.id).toBeDefined();
+      expect(cases!.valid.length, rule.meta.id).toBeGreaterThan(0);
+      expect(cases!.invalid.length, rule.meta.id).toBeGreaterThan(0);
+    }
+  });
+});
 
 export const ruleTable = table;
