@@ -191,9 +191,9 @@ describe('postgres sandbox: the database never outlives the review', () => {
       await admin.query(`drop database if exists ${lookalike}`);
     });
 
-    function startChild(): Promise<{ child: ChildProcess; database: string }> {
+    function startChild(env: Record<string, string> = {}): Promise<{ child: ChildProcess; database: string }> {
       const child = spawn(process.execPath, ['--import', 'tsx', childScript], {
-        env: { ...process.env, DATABASE_URL: url },
+        env: { ...process.env, DATABASE_URL: url, ...env },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       return new Promise((resolve, reject) => {
@@ -220,6 +220,13 @@ describe('postgres sandbox: the database never outlives the review', () => {
       child.kill('SIGTERM');
       await exited(child);
       expect(child.signalCode).toBe('SIGTERM');
+      expect(await databaseExists(database)).toBe(false);
+    });
+
+    it('process.exit without close: the exit handler drops the database', async () => {
+      const { child, database } = await startChild({ PGPRO_CHILD_EXIT: '1' });
+      await exited(child);
+      expect(child.exitCode).toBe(3);
       expect(await databaseExists(database)).toBe(false);
     });
 
