@@ -7,6 +7,8 @@ export interface WorkerInit {
   tarball?: Uint8Array;
   /** PGlite contrib modules to load (see extensions.ts). */
   contribModules: string[];
+  /** pglite.wasm compiled once by the main thread: each worker would otherwise compile it again. */
+  wasmModule?: WebAssembly.Module;
   /** temp_file_limit in MB: PGlite has no other bound on temp files. */
   tempFileLimitMb: number;
 }

@@ -4,6 +4,9 @@
 // When a hard limit stops the worker (deadline, memory, a silently dead instance) the sandbox is dead
 // for good: the statement gets an error outcome and everything after it in this sandbox is 'not-run'.
 // It does not restart itself: whoever wants to continue starts a new sandbox from a snapshot.
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { CatalogSnapshot, MigrationStatus, Queryable, StatementObservation, StatementOutcome } from '../types.js';
 import { pgliteVersion } from './cluster.js';
 import { readCatalog } from './catalog.js';
@@ -84,11 +87,28 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
     {
       contribModules: contribModulesFor(loadable),
       tempFileLimitMb: Math.max(16, Math.floor(options.memoryMb / 2)),
+      wasmModule: await pgliteWasmModule(),
       ...(options.tarball ? { tarball: options.tarball } : {}),
     },
     { memoryMb: options.memoryMb, startTimeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS },
   );
   return new WorkerSandbox(client, options, new Set(loadable));
+}
+
+let compiledWasm: Promise<WebAssembly.Module> | undefined;
+
+/** pglite.wasm compiled once per process; a compiled module is shared with workers without recompiling. */
+function pgliteWasmModule(): Promise<WebAssembly.Module> {
+  compiledWasm ??= (async () => {
+    const entry = fileURLToPath(import.meta.resolve('@electric-sql/pglite'));
+    // @types/node declares WebAssembly's types but not its value.
+    const wasm = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<WebAssembly.Module> } }).WebAssembly;
+    return wasm.compile(await readFile(join(dirname(entry), 'pglite.wasm')));
+  })().catch((error: unknown) => {
+    compiledWasm = undefined;
+    throw error;
+  });
+  return compiledWasm;
 }
 
 type StatementResult =

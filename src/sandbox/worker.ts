@@ -58,6 +58,7 @@ async function start(): Promise<void> {
     db = await openPglite({
       extensions: await loadContribModules(init.contribModules),
       ...(init.tarball ? { tarball: init.tarball } : {}),
+      ...(init.wasmModule ? { pgliteWasmModule: init.wasmModule } : {}),
     });
     await db.exec(`SET temp_file_limit = '${Math.max(1, Math.floor(init.tempFileLimitMb))}MB'`);
     const version = await db.query<{ server_version: string }>('SHOW server_version');
