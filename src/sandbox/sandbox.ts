@@ -78,7 +78,6 @@ export class SandboxSetupError extends Error {
 const BOOKKEEPING_TIMEOUT_MS = 10_000;
 /** Snapshots of a large history take a while to gzip. */
 const DUMP_TIMEOUT_MS = 120_000;
-/** temp_file_limit: temp files live in memory in PGlite, so they are bounded like memory. */
 const DEFAULT_START_TIMEOUT_MS = 60_000;
 
 export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
@@ -86,6 +85,7 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
   const client = await WorkerClient.start(
     {
       contribModules: contribModulesFor(loadable),
+      // Temp files live in memory in PGlite: half the memory bound, so the RSS watch rarely has to act.
       tempFileLimitMb: Math.max(16, Math.floor(options.memoryMb / 2)),
       wasmModule: await pgliteWasmModule(),
       ...(options.tarball ? { tarball: options.tarball } : {}),

@@ -1,7 +1,7 @@
 // The sandbox worker: one in-memory PGlite per worker thread. It only runs what it is asked; the main
 // thread owns deadlines, memory bounds and health checks, because a running query blocks this thread.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { PGlite } from '@electric-sql/pglite';
+import { PGlite } from '@electric-sql/pglite';
 import { openPglite } from './cluster.js';
 import { loadContribModules } from './extensions.js';
 import type { QueryValue, WorkerError, WorkerInit, WorkerRequest, WorkerResponse, WorkerStartMessage } from './protocol.js';
@@ -51,16 +51,25 @@ async function handle(db: PGlite, request: WorkerRequest): Promise<unknown> {
   }
 }
 
+/** PGlite's own start parameters (single-user mode, no parallel workers…), which startParams replaces. */
+function defaultStartParams(): string[] {
+  const params = (PGlite as unknown as { defaultStartParams?: unknown }).defaultStartParams;
+  if (!Array.isArray(params)) throw new Error('this PGlite version does not expose defaultStartParams');
+  return params as string[];
+}
+
 async function start(): Promise<void> {
   const init = workerData as WorkerInit;
   let db: PGlite;
   try {
+    const tempFileLimit = `temp_file_limit=${Math.max(1, Math.floor(init.tempFileLimitMb))}MB`;
     db = await openPglite({
+      // A server-level setting, so that RESET ALL in a migration comes back to it.
+      startParams: [...defaultStartParams(), '-c', tempFileLimit],
       extensions: await loadContribModules(init.contribModules),
       ...(init.tarball ? { tarball: init.tarball } : {}),
       ...(init.wasmModule ? { pgliteWasmModule: init.wasmModule } : {}),
     });
-    await db.exec(`SET temp_file_limit = '${Math.max(1, Math.floor(init.tempFileLimitMb))}MB'`);
     const version = await db.query<{ server_version: string }>('SHOW server_version');
     const ready: WorkerStartMessage = { type: 'ready', serverVersion: version.rows[0]?.server_version ?? 'unknown' };
     port!.postMessage(ready);

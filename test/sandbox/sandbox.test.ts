@@ -23,9 +23,11 @@ describe('sandbox', () => {
     await sandbox?.close();
   });
 
-  it('names its engine', () => {
+  it('names its engine and bounds temp files at the server level', async () => {
     expect(sandbox.engine.name).toBe('pglite');
     expect(sandbox.engine.version).toMatch(/PostgreSQL 1\d\./);
+    await sandbox.exec('SET temp_file_limit = -1; RESET ALL;');
+    expect((await sandbox.query('SHOW temp_file_limit')).rows).toEqual([{ temp_file_limit: '1GB' }]);
   });
 
   it('runs setup SQL and names the setup when it fails', async () => {
