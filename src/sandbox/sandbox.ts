@@ -209,7 +209,7 @@ class WorkerSandbox implements Sandbox {
 
       const t0 = performance.now();
       const result = await this.runStatement(statement);
-      const durationMs = performance.now() - t0;
+      const durationMs = Math.round((performance.now() - t0) * 10) / 10;
 
       if (result.status !== 'ok') {
         outcomes.push({ ...base, status: 'error', durationMs, error: result.error });
@@ -358,7 +358,8 @@ class WorkerSandbox implements Sandbox {
       const result = await this.client.query('SELECT 1 AS alive', undefined, Math.min(this.options.statementTimeoutMs, BOOKKEEPING_TIMEOUT_MS));
       if (result.rows[0]?.alive === 1) return undefined;
     } catch (error) {
-      if (error instanceof SandboxQueryError) return undefined; // answered, so alive (e.g. aborted transaction)
+      // A Postgres error is an answer (e.g. in an aborted transaction); anything else is not.
+      if (error instanceof SandboxQueryError && error.sqlstate) return undefined;
       if (error instanceof SandboxStoppedError && error.reason !== 'timeout') return this.stoppedError(line, error);
     }
     this.client.stop('died', message);

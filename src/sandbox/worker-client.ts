@@ -187,9 +187,16 @@ export class WorkerClient {
         () => this.stop('timeout', `statement did not finish within ${seconds(timeoutMs)}; the sandbox was stopped`),
         timeoutMs,
       );
+      try {
+        this.worker.postMessage({ ...request, id } as WorkerRequest);
+      } catch (error) {
+        // Parameters that cannot be cloned to the worker: nothing was sent.
+        clearTimeout(timer);
+        reject(new SandboxQueryError({ message: `parameters cannot be sent to the sandbox: ${error instanceof Error ? error.message : String(error)}` }));
+        return;
+      }
       this.pending = { id, resolve, reject, timer };
       this.startMemoryWatch();
-      this.worker.postMessage({ ...request, id } as WorkerRequest);
     });
   }
 
@@ -201,7 +208,7 @@ export class WorkerClient {
     this.stopMemoryWatch();
     if (message.ok) {
       pending.resolve(message.value);
-    } else if (message.error.fatal && message.error.message !== undefined && !message.error.sqlstate) {
+    } else if (message.error.fatal) {
       this.stop('crashed', `the sandbox's Postgres failed: ${message.error.message}`);
       pending.reject(this.stoppedWith!);
     } else {

@@ -9,20 +9,25 @@ import type { QueryValue, WorkerError, WorkerInit, WorkerRequest, WorkerResponse
 const port = parentPort;
 if (!port) throw new Error('sandbox worker started outside a worker thread');
 
+const WebAssemblyRuntimeError = (globalThis as unknown as { WebAssembly: { RuntimeError: new () => Error } }).WebAssembly.RuntimeError;
+
 function toWorkerError(error: unknown): WorkerError {
   if (error && typeof error === 'object' && 'message' in error) {
     const e = error as { message: string; code?: unknown; detail?: unknown; hint?: unknown; position?: unknown };
     const sqlstate = typeof e.code === 'string' ? e.code : undefined;
     const position = typeof e.position === 'string' || typeof e.position === 'number' ? Number(e.position) : undefined;
+    // A WASM trap or abort leaves the instance unusable; other JS errors (a bad parameter) do not.
+    const fatal = !sqlstate && (error instanceof WebAssemblyRuntimeError || /\babort|unreachable|out of bounds/i.test(String(e.message)));
     return {
       message: String(e.message),
-      ...(sqlstate ? { sqlstate } : { fatal: true }),
+      ...(sqlstate ? { sqlstate } : {}),
+      ...(fatal ? { fatal } : {}),
       ...(typeof e.detail === 'string' && e.detail ? { detail: e.detail } : {}),
       ...(typeof e.hint === 'string' && e.hint ? { hint: e.hint } : {}),
       ...(position !== undefined && Number.isFinite(position) && position > 0 ? { position } : {}),
     };
   }
-  return { message: String(error), fatal: true };
+  return { message: String(error) };
 }
 
 function queryValue(result: { rows: unknown[]; fields: { name: string }[]; affectedRows?: number }): QueryValue {

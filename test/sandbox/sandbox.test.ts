@@ -115,6 +115,13 @@ describe('sandbox', () => {
     expect(run.status.status).toBe('applied');
   });
 
+  it('survives parameters that are not SQL values', async () => {
+    await expect(sandbox.query('SELECT $1::text AS x', [() => 1])).rejects.toThrow(/cannot be sent/);
+    await expect(sandbox.query('SELECT $1::int AS x', ['nope'])).rejects.toMatchObject({ sqlstate: '22P02' });
+    expect((await sandbox.query('SELECT $1::int AS x', [7])).rows).toEqual([{ x: 7 }]);
+    expect(sandbox.stopped).toBeUndefined();
+  });
+
   it('reads host files only as a normal error', async () => {
     const run = await sandbox.apply(migration('db/009.sql', false, ["SELECT pg_read_file('/etc/passwd')"]), { trace: false });
     expect(run.status.error?.sqlstate).toBe('58P01');
