@@ -22,7 +22,7 @@ const setupEntry = z.union([
   z.strictObject({ sql: z.string().min(1) }),
 ]);
 
-export const DEFAULT_AGENT_MODEL = 'claude-sonnet-4-5';
+export const DEFAULT_AGENT_MODEL = 'claude-sonnet-5-5';
 
 export const configSchema = z.strictObject({
   migrations: z

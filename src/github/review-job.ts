@@ -24,7 +24,7 @@ export interface ReviewJobInput {
   check: CheckRun;
   pull: PullTarget;
   config: PgproConfig;
-  agent: 'auto' | 'force';
+  agent: 'auto' | 'force' | 'off';
   log: { error(obj: object, msg?: string): void };
 }
 

@@ -77,7 +77,7 @@ export class ReviewScheduler {
               check,
               pull,
               config,
-              agent: trigger === 'command' ? 'force' : 'auto',
+              agent: trigger === 'command' ? 'force' : config.agent['on-pull-request'] ? 'auto' : 'off',
               log: context.log,
             },
             this.deps,

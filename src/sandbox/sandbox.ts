@@ -50,7 +50,7 @@ export interface MigrationRun {
 }
 
 export interface Sandbox extends Queryable {
-  readonly engine: { name: 'pglite'; version: string };
+  readonly engine: { name: 'pglite' | 'postgres'; version: string };
   /** Why the sandbox stopped (deadline, memory, dead instance, closed); undefined while it runs. */
   readonly stopped: SandboxStoppedError | undefined;
   runSetup(name: string, sql: string): Promise<void>;

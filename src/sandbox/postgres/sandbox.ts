@@ -35,6 +35,8 @@ export interface PostgresSandboxOptions extends SandboxOptions {
 export interface PostgresSandbox {
   readonly engine: { name: 'postgres'; version: string };
   readonly alive: boolean;
+  /** Why the sandbox stopped (deadline, closed); undefined while it runs. */
+  readonly stopped: SandboxStoppedError | undefined;
   /** The throwaway database's name (for logs and tests). */
   readonly database: string;
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
@@ -120,6 +122,10 @@ class ServerSandbox implements PostgresSandbox {
 
   get alive(): boolean {
     return !this.session.stopped;
+  }
+
+  get stopped(): SandboxStoppedError | undefined {
+    return this.session.stopped;
   }
 
   // ---- Queryable -----------------------------------------------------------------------------------

@@ -1,0 +1,65 @@
+import { stat } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { directoryTree } from '../migrations/tree.js';
+import type { ChangeSet, FileTree } from '../types.js';
+import { gitTopLevel, gitTree } from './git.js';
+import { UsageError } from './args.js';
+
+/** Files that live one directory below their migration's own folder (prisma, diesel, sqitch). */
+const NESTED = new Set(['migration.sql', 'up.sql', 'down.sql']);
+
+function toPosix(path: string): string {
+  return path.split(sep).join('/');
+}
+
+function restrict(tree: FileTree, prefixes: string[]): FileTree {
+  if (prefixes.includes('')) return tree;
+  const paths = tree.paths.filter((p) => prefixes.some((prefix) => p.startsWith(`${prefix}/`)));
+  return { ...(tree.id ? { id: tree.id } : {}), paths, read: (path) => tree.read(path) };
+}
+
+/**
+ * Builds the change to review from the command line:
+ * - `--base <ref>`: head is the working tree at the repository root, base is the ref's tree;
+ * - paths: named files are new, their siblings history; a named directory is all new;
+ * - neither: everything under cwd is new.
+ * Returns the root that paths in the result are relative to.
+ */
+export async function localChangeSet(cwd: string, paths: string[], baseRef: string | undefined): Promise<{ change: ChangeSet; root: string }> {
+  if (baseRef !== undefined) {
+    const root = await gitTopLevel(cwd);
+    const [head, base] = await Promise.all([directoryTree(root), gitTree(root, baseRef)]);
+    if (paths.length === 0) return { change: { head, base }, root };
+    const prefixes = paths.map((p) => toPosix(relative(root, resolve(cwd, p))));
+    return { change: { head: restrict(head, prefixes), base: restrict(base, prefixes) }, root };
+  }
+  const root = resolve(cwd);
+  const head = await directoryTree(root);
+  if (paths.length === 0) return { change: { head }, root };
+
+  const prefixes: string[] = [];
+  const changed: string[] = [];
+  let allNew = false;
+  for (const p of paths) {
+    const absolute = isAbsolute(p) ? p : resolve(root, p);
+    const rel = toPosix(relative(root, absolute));
+    if (rel.startsWith('..')) throw new UsageError(`${p} is outside ${root}; run pgpro from a directory that contains it (or use --cwd).`);
+    const info = await stat(absolute).catch(() => undefined);
+    if (!info) throw new UsageError(`${p} does not exist.`);
+    if (info.isDirectory()) {
+      prefixes.push(rel === '' ? '' : rel);
+      allNew = true;
+      continue;
+    }
+    const parent = dirname(rel);
+    const scope = NESTED.has(basename(rel)) ? dirname(parent) : parent;
+    prefixes.push(scope === '.' ? '' : scope);
+    changed.push(rel);
+  }
+  const scoped = restrict(head, prefixes);
+  if (allNew && changed.length === 0) return { change: { head: scoped }, root };
+  if (allNew) {
+    throw new UsageError('Name either migration files (they are new, their siblings are history) or directories (all new), not both.');
+  }
+  return { change: { head: scoped, changed }, root };
+}

@@ -1,0 +1,99 @@
+import picomatch from 'picomatch';
+import type { PgproConfig } from '../config/schema.js';
+import { collectQueries, explainFindings, explainQueries, type ExplainedQuery, type QuerySource } from '../explain/index.js';
+import { fillSynthetic } from '../synthetic/index.js';
+import type { CatalogSnapshot, FileTree, Finding, MigrationFile, ParsedFile, Queryable } from '../types.js';
+
+interface Reviewed {
+  migration: MigrationFile;
+  parsed: ParsedFile;
+}
+
+export interface ExplainPrepared {
+  queries: QuerySource[];
+  before: ExplainedQuery[];
+  notes: string[];
+}
+
+/** Query files named by config `explain.queries`, read from the head tree. */
+export async function readQueryFiles(head: FileTree, globs: string[]): Promise<{ path: string; content: string }[]> {
+  if (globs.length === 0) return [];
+  const match = picomatch(globs, { dot: true });
+  const paths = head.paths.filter((p) => match(p));
+  const files = await Promise.all(paths.map(async (path) => ({ path, content: (await head.read(path)) ?? '' })));
+  return files.filter((f) => f.content.length > 0);
+}
+
+function mentions(texts: string[]): (table: string) => boolean {
+  const haystack = texts.join('\n').toLowerCase();
+  return (table) => {
+    const name = (table.split('.').pop() ?? table).replace(/"/g, '').toLowerCase();
+    return new RegExp(`(^|[^a-z0-9_$])"?${name.replace(/[^a-z0-9_]/g, '\\$&')}"?([^a-z0-9_$]|$)`).test(haystack);
+  };
+}
+
+/**
+ * Before the new migrations run: put rows into the tables that already exist, so that scans and
+ * rewrites are real and a constraint that existing rows violate fails; the tables the change or the
+ * queries touch get the EXPLAIN volume, the others a modest seed. Then plan the queries as they are.
+ */
+export async function prepareData(input: {
+  db: Queryable;
+  config: PgproConfig;
+  head: FileTree;
+  fresh: Reviewed[];
+  catalogBefore: CatalogSnapshot;
+  /** How long the fill and the first plans may take. */
+  budgetMs: number;
+}): Promise<ExplainPrepared> {
+  const { config, db } = input;
+  const queryFiles = config.explain.enabled ? await readQueryFiles(input.head, config.explain.queries) : [];
+  const queries = collectQueries(queryFiles);
+  const relevant = mentions([...input.fresh.map((f) => f.migration.sql), ...queries.map((q) => q.sql)]);
+  const explainRows = (table: string) =>
+    config.explain.rows[table] ?? config.explain.rows[table.replace(/^public\./, '')] ?? config.explain['default-rows'];
+  const seedRows = config.sandbox['seed-rows'];
+  const rowsFor = (table: string) =>
+    config.explain.enabled && relevant(table) ? Math.max(seedRows, explainRows(table)) : seedRows;
+  const started = Date.now();
+  const fill = await fillSynthetic(db, input.catalogBefore, rowsFor, { deadline: started + input.budgetMs });
+  const budgetMs = Math.max(0, input.budgetMs - (Date.now() - started));
+  const before = queries.length > 0 ? await explainQueries(db, queries, { budgetMs }) : [];
+  return { queries, before, notes: fill.notes };
+}
+
+/** After the new migrations: fill the tables they created, plan again, and judge. */
+export async function finishExplain(input: {
+  db: Queryable;
+  config: PgproConfig;
+  prepared: ExplainPrepared;
+  fresh: Reviewed[];
+  catalogBefore: CatalogSnapshot;
+  catalogAfter: CatalogSnapshot;
+  budgetMs: number;
+}): Promise<{ findings: Finding[]; notes: string[] }> {
+  const { db, config, prepared } = input;
+  const existed = new Set(input.catalogBefore.tables.map((t) => `${t.schema}.${t.name}`));
+  const started = Date.now();
+  const fill = await fillSynthetic(
+    db,
+    input.catalogAfter,
+    (table) => (existed.has(table) ? 0 : config.explain.rows[table] ?? config.explain['default-rows']),
+    { deadline: started + input.budgetMs },
+  );
+  const remaining = () => Math.max(0, input.budgetMs - (Date.now() - started));
+  const after = prepared.queries.length > 0 ? await explainQueries(db, prepared.queries, { budgetMs: remaining() }) : [];
+  const outcome = await explainFindings({
+    before: prepared.before,
+    after,
+    queries: prepared.queries,
+    newStatements: input.fresh.flatMap(({ migration, parsed }) =>
+      parsed.statements.map((statement) => ({ file: migration.path, statement })),
+    ),
+    catalogBefore: input.catalogBefore,
+    catalogAfter: input.catalogAfter,
+    db,
+    budgetMs: remaining(),
+  });
+  return { findings: outcome.findings, notes: [...fill.notes, ...outcome.notes] };
+}
