@@ -6,6 +6,7 @@ import { parseMigrationSql, applyIgnores } from './sql/parse.js';
 import { lintMigrations } from './rules/lint.js';
 import { sandboxFactory, engineSnapshots } from './sandbox/engine.js';
 import { mergeEquivalent } from './stages/equivalent.js';
+import { dataErrorFix } from './stages/data-errors.js';
 import { extensionsIn, type Sandbox, type SandboxOptions, type PreparedMigration, type MigrationRun } from './sandbox/index.js';
 import { historyPrefixHashes, type SnapshotCache } from './sandbox/snapshot-cache.js';
 import { presetSetup } from './sandbox/presets.js';
@@ -329,6 +330,7 @@ function applyErrorFindings(item: Reviewed, run: MigrationRun): Finding[] {
     if (outcome.status !== 'error' || !outcome.error) return [];
     const statement = item.parsed.statements.find((s) => s.index === outcome.index);
     const { error } = outcome;
+    const fix = dataErrorFix(error, statement?.text ?? '');
     const evidence = [
       error.sqlstate ? `SQLSTATE ${error.sqlstate}` : undefined,
       error.detail ? `DETAIL: ${error.detail}` : undefined,
@@ -344,8 +346,11 @@ function applyErrorFindings(item: Reviewed, run: MigrationRun): Finding[] {
         file: item.migration.path,
         line: error.line,
         endLine: Math.max(error.line, outcome.endLine),
-        message: `The migration fails here: ${error.message}${error.sqlstate ? ` (SQLSTATE ${error.sqlstate})` : ''}. Later statements and migrations did not run.`,
+        message: `The migration fails here: ${error.message}${error.sqlstate ? ` (SQLSTATE ${error.sqlstate})` : ''}.${
+          fix ? ' The sandbox held synthetic rows in the existing tables; rows in production are likely to break it the same way.' : ''
+        } Later statements and migrations did not run.`,
         ...(evidence ? { evidence } : {}),
+        ...(fix ? { fix } : {}),
         fingerprint: fingerprint('apply-error', item.migration.path, statement?.text ?? String(outcome.line)),
       },
     ];
