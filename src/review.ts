@@ -7,6 +7,7 @@ import { lintMigrations } from './rules/lint.js';
 import { sandboxFactory, engineSnapshots } from './sandbox/engine.js';
 import { mergeEquivalent } from './stages/equivalent.js';
 import { dataErrorFix } from './stages/data-errors.js';
+import { checkDown, rememberSchema } from './stages/reversibility.js';
 import { extensionsIn, type Sandbox, type SandboxOptions, type PreparedMigration, type MigrationRun } from './sandbox/index.js';
 import { historyPrefixHashes, type SnapshotCache } from './sandbox/snapshot-cache.js';
 import { presetSetup } from './sandbox/presets.js';
@@ -180,6 +181,7 @@ export async function review(change: ChangeSet, options: ReviewOptions, deps: Re
         // Each migration starts in a fresh session, as its tool would run it: a SET in one file
         // (lock_timeout, search_path) must not leak into the next.
         await sandbox!.exec('RESET ALL');
+        const schemaBefore = config.trace.enabled ? await rememberSchema(sandbox!, item.migration) : undefined;
         const run = await sandbox!.apply(prepare(item), { trace: config.trace.enabled });
         runs.set(item.migration.path, run);
         statuses.set(item.migration.path, run.status);
@@ -192,6 +194,11 @@ export async function review(change: ChangeSet, options: ReviewOptions, deps: Re
         }
         findings.push(...applyErrorFindings(item, run));
         if (run.status.status === 'failed') stopped = item.migration.path;
+        if (schemaBefore && run.status.status === 'applied' && !sandbox!.stopped) {
+          const down = await timed('reversibility', () => checkDown(sandbox!, item.migration, item.parsed, schemaBefore));
+          findings.push(...down.findings);
+          notes.push(...down.notes);
+        }
         if (!!sandbox!.stopped) {
           stopped = item.migration.path;
           notes.push(`The sandbox stopped while applying ${item.migration.path}; later migrations were not applied.`);

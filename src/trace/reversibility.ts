@@ -16,6 +16,11 @@ export interface ReversibilityInput {
    * (CONCURRENTLY, VACUUM); otherwise the caller must give a throwaway database.
    */
   transactional?: boolean;
+  /**
+   * The schema before up (schemaObjects) when up has already been applied: the check then runs
+   * down and up again from there, inside a transaction it rolls back, so it needs `transactional`.
+   */
+  before?: Map<string, string>;
 }
 
 export interface ReversibilityResult {
@@ -130,11 +135,16 @@ export async function checkReversibility(db: Queryable, input: ReversibilityInpu
     fingerprint: fingerprint(rule, file, statement?.text ?? ''),
   });
 
+  if (input.before && !transactional) {
+    return { findings, differences: [], skipped: 'CONCURRENTLY or VACUUM cannot run inside the transaction the check rolls back' };
+  }
   if (transactional) await db.exec('begin');
   try {
-    const before = await schemaObjects(db);
-    const upFailure = await runAll(db, input.up, transactional);
-    if (upFailure) return { findings, differences: [], skipped: `up failed at line ${upFailure.statement.line}: ${upFailure.message}` };
+    const before = input.before ?? (await schemaObjects(db));
+    if (!input.before) {
+      const upFailure = await runAll(db, input.up, transactional);
+      if (upFailure) return { findings, differences: [], skipped: `up failed at line ${upFailure.statement.line}: ${upFailure.message}` };
+    }
     const afterUp = await schemaObjects(db);
 
     const downFailure = await runAll(db, input.down, transactional);

@@ -1,0 +1,42 @@
+import { checkReversibility, schemaObjects } from '../trace/index.js';
+import { parseMigrationSql } from '../sql/parse.js';
+import type { Finding, MigrationFile, ParsedFile, Queryable } from '../types.js';
+
+/**
+ * The down migration check, in two halves around the traced apply of the up: remember the schema
+ * before it, then (up applied) run down and up again in a transaction that is rolled back. Running it
+ * after the apply keeps the up's own findings first-hand even when its down misbehaves.
+ */
+export async function rememberSchema(db: Queryable, migration: MigrationFile): Promise<Map<string, string> | undefined> {
+  if (!migration.down) return undefined;
+  return schemaObjects(db).catch(() => undefined);
+}
+
+export async function checkDown(
+  db: Queryable,
+  migration: MigrationFile,
+  up: ParsedFile,
+  before: Map<string, string>,
+): Promise<{ findings: Finding[]; notes: string[] }> {
+  const down = migration.down!;
+  const parsed = await parseMigrationSql(down.sql, down.path, down.lineOffset);
+  if (parsed.errors.length > 0) return { findings: parsed.errors, notes: [] };
+  if (parsed.statements.length === 0) {
+    return { findings: [], notes: [`${down.path}: the down migration of ${migration.path} is empty; it was not checked.`] };
+  }
+  try {
+    const result = await checkReversibility(db, {
+      file: migration.path,
+      up: up.statements,
+      downFile: down.path,
+      down: parsed.statements,
+      before,
+    });
+    return { findings: result.findings, notes: result.skipped ? [`Down migration of ${migration.path} not checked: ${result.skipped}.`] : [] };
+  } catch (error) {
+    return {
+      findings: [],
+      notes: [`Down migration of ${migration.path} could not be checked: ${error instanceof Error ? error.message : String(error)}`],
+    };
+  }
+}
