@@ -13,7 +13,8 @@ import { historyPrefixHashes, type SnapshotCache } from './sandbox/snapshot-cach
 import { presetSetup } from './sandbox/presets.js';
 import { traceFindings, mergeFindings } from './trace/index.js';
 import { prepareData, finishExplain, type ExplainPrepared } from './stages/explain.js';
-import { runAgentStage, type AgentStageDeps } from './stages/agent.js';
+import { agentWillCall, runAgentStage, type AgentStageDeps } from './stages/agent.js';
+import { fixVerifier } from './stages/verify-fix.js';
 import type {
   CatalogSnapshot,
   ChangeSet,
@@ -128,10 +129,16 @@ export async function review(change: ChangeSet, options: ReviewOptions, deps: Re
   let sandbox: Sandbox | undefined;
   const runs = new Map<string, MigrationRun>();
   let engine: ReviewStats['engine'];
+  const sandboxOptions: SandboxOptions = {
+    statementTimeoutMs: config.sandbox['statement-timeout-seconds'] * 1000,
+    memoryMb: config.sandbox['memory-mb'],
+    extensions,
+  };
+  let verifyFix: ((finding: Finding) => Promise<boolean>) | undefined;
   try {
     sandbox = await timed('sandbox', async () => {
       progress('sandbox', 'Starting the sandbox');
-      return startFromCache(openSandbox, snapshotCache, config, setup, extensions, historyParsed, notes, statuses, progress);
+      return startFromCache(openSandbox, snapshotCache, sandboxOptions, setup, extensions, historyParsed, notes, statuses, progress);
     });
     engine = sandbox.engine;
     catalogBefore = await timed('catalog', () => sandbox!.catalog());
@@ -153,6 +160,18 @@ export async function review(change: ChangeSet, options: ReviewOptions, deps: Re
         return undefined;
       });
       if (prepared) notes.push(...prepared.notes);
+    }
+    // The agent's proposed fixes are checked in a fresh sandbox from this point (history + seed rows).
+    if (reviewable.length > 0 && engineSnapshots(config) && agentWillCall(config, options.agent ?? 'auto', deps.env)) {
+      const tarball = await timed('snapshot', () => sandbox!.snapshot()).catch(() => undefined);
+      if (tarball) {
+        verifyFix = fixVerifier({
+          config,
+          open: () => openSandbox({ ...sandboxOptions, tarball }),
+          fresh: reviewable,
+          catalogBefore: catalogBefore!,
+        });
+      }
     }
 
     let stopped: string | undefined;
@@ -263,7 +282,7 @@ export async function review(change: ChangeSet, options: ReviewOptions, deps: Re
   const agentStats = await timed('agent', () =>
     runAgentStage(
       { config, mode: options.agent ?? 'auto', migrations: reviewable, catalog: catalogBefore, findings, sandbox },
-      deps,
+      { ...deps, ...(verifyFix && !deps.verifyFix ? { verifyFix } : {}) },
     ),
   ).catch((error: unknown) => {
     notes.push(`Claude review did not complete: ${messageOf(error)}`);
@@ -381,7 +400,7 @@ async function setupScripts(config: PgproConfig, change: ChangeSet): Promise<{ n
 async function startFromCache(
   factory: (options: SandboxOptions) => Promise<Sandbox>,
   cache: SnapshotCache | undefined,
-  config: PgproConfig,
+  base: SandboxOptions,
   setup: { name: string; sql: string }[],
   extensions: string[],
   history: Reviewed[],
@@ -389,11 +408,6 @@ async function startFromCache(
   statuses: Map<string, MigrationStatus>,
   progress: (stage: string, message: string, done?: number, total?: number) => void,
 ): Promise<Sandbox> {
-  const base: SandboxOptions = {
-    statementTimeoutMs: config.sandbox['statement-timeout-seconds'] * 1000,
-    memoryMb: config.sandbox['memory-mb'],
-    extensions,
-  };
   // hashes[i] names the state after history files 0..i on top of the setup and extensions.
   const hashes = historyPrefixHashes(
     history.map((h) => ({ path: h.migration.path, content: h.migration.sql })),

@@ -21,11 +21,19 @@ export interface AgentStageInput {
   sandbox: (Queryable & { readonly stopped: unknown; catalog(): Promise<CatalogSnapshot> }) | undefined;
 }
 
+/** Whether the agent stage will call the model (so work for it, like a fix-check snapshot, pays off). */
+export function agentWillCall(config: PgproConfig, mode: AgentStageInput['mode'], env: NodeJS.ProcessEnv = process.env): boolean {
+  return agentEnabled(config, mode) && Boolean(env.ANTHROPIC_API_KEY);
+}
+
+function agentEnabled(config: PgproConfig, mode: AgentStageInput['mode']): boolean {
+  return mode === 'force' || (mode === 'auto' && config.agent.enabled !== false);
+}
+
 /** Runs the Claude review when the mode and config allow it. Never throws for API trouble: notes. */
 export async function runAgentStage(input: AgentStageInput, deps: AgentStageDeps): Promise<AgentResult | undefined> {
   const { config, mode } = input;
-  if (mode === 'off' || input.migrations.length === 0) return undefined;
-  if (mode === 'auto' && config.agent.enabled === false) return undefined;
+  if (!agentEnabled(config, mode) || input.migrations.length === 0) return undefined;
   const env = deps.env ?? process.env;
   const sandbox = input.sandbox && !input.sandbox.stopped ? input.sandbox : undefined;
   return runAgentReview(
