@@ -25,7 +25,9 @@ export function catalogTable(ctx: RuleContext, rv: RangeVarLike | undefined): Ca
 export function sizeEvidence(ctx: RuleContext, rv: RangeVarLike | undefined): string | undefined {
   const table = catalogTable(ctx, rv);
   if (!table) return undefined;
-  return `${relationLabel(rv)} exists before this change (~${table.estimatedRows.toLocaleString('en-US')} rows estimated)`;
+  // The replayed history rarely holds data, so a zero estimate says nothing about production.
+  const rows = table.estimatedRows > 0 ? ` (~${table.estimatedRows.toLocaleString('en-US')} rows estimated)` : '';
+  return `${relationLabel(rv)} exists before this change${rows}`;
 }
 
 export { relationLabel };
