@@ -88,7 +88,7 @@ export function findingsMarkdown(findings: readonly Finding[], options: Findings
   for (const [file, group] of groupByFile(findings)) {
     const hidden = (perFile.get(file) ?? group.length) - group.length;
     const counts = formatCounts(countBySeverity(group)) + (hidden > 0 ? ` (${formatNumber(hidden)} more not shown)` : '');
-    const blocks = group.map((finding) => {
+    const block = (finding: Finding) => {
       const badge = options.isNew?.(finding) ? ' · 🆕 new' : '';
       return [
         findingHeadline(finding, badge),
@@ -97,8 +97,12 @@ export function findingsMarkdown(findings: readonly Finding[], options: Findings
         ...fixBlock(finding),
         ...(options.evidence ? evidenceBlock(finding.evidence) : []),
       ].join('\n');
-    });
-    sections.push(`### ${codeSpan(file)}\n\n${counts}\n\n${blocks.join('\n\n')}`);
+    };
+    // Reviewers act on errors and warnings; info findings stay one click away.
+    const major = group.filter((f) => f.severity !== 'info').map(block);
+    const info = group.filter((f) => f.severity === 'info');
+    const folded = info.length > 0 ? [`<details><summary>${plural(info.length, 'info finding')}</summary>\n\n${info.map(block).join('\n\n')}\n\n</details>`] : [];
+    sections.push(`### ${codeSpan(file)}\n\n${counts}\n\n${[...major, ...folded].join('\n\n')}`);
   }
   return sections.join('\n\n');
 }

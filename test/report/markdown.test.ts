@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RULE_DOCS_BASE_URL } from '../../src/report/common.js';
+import { groupByFile, RULE_DOCS_BASE_URL } from '../../src/report/common.js';
 import { diffFingerprints, readFingerprints, renderMarkdown, SUMMARY_MARKER } from '../../src/report/markdown.js';
 import type { Finding, Severity } from '../../src/types.js';
 import { ADD_NOTE, cleanResult, finding, sampleResult } from './fixture.js';
@@ -127,5 +127,24 @@ describe('diffFingerprints', () => {
     expect(diff.open).toEqual([a, c, twin]);
     expect(diff.fixed).toEqual(['gone1']);
     expect(diffFingerprints([], [a!]).new).toEqual([a]);
+  });
+});
+
+describe('info findings', () => {
+  it('fold into one collapsed block per file, after the errors and warnings', () => {
+    const result = sampleResult();
+    const body = renderMarkdown(result);
+    for (const [file, group] of groupByFile(result.findings)) {
+      const info = group.filter((f) => f.severity === 'info');
+      if (info.length === 0) continue;
+      const section = body.slice(body.indexOf(`### \`${file}\``)).split('\n### ')[0]!;
+      const fold = section.indexOf('<details><summary>' + (info.length === 1 ? '1 info finding' : `${info.length} info findings`) + '</summary>');
+      expect(fold).toBeGreaterThan(-1);
+      for (const f of group) {
+        const at = section.indexOf(`\`${f.rule}\``);
+        expect(at).toBeGreaterThan(-1);
+        expect(f.severity === 'info' ? at > fold : at < fold).toBe(true);
+      }
+    }
   });
 });
