@@ -356,7 +356,7 @@ function applyErrorFindings(item: Reviewed, run: MigrationRun): Finding[] {
     if (outcome.status !== 'error' || !outcome.error) return [];
     const statement = item.parsed.statements.find((s) => s.index === outcome.index);
     const { error } = outcome;
-    const fix = dataErrorFix(error, statement?.text ?? '');
+    const fix = dataErrorFix(error, statement?.text ?? '') ?? limitFix(error);
     const evidence = [
       error.sqlstate ? `SQLSTATE ${error.sqlstate}` : undefined,
       error.detail ? `DETAIL: ${error.detail}` : undefined,
@@ -381,6 +381,17 @@ function applyErrorFindings(item: Reviewed, run: MigrationRun): Finding[] {
       },
     ];
   });
+}
+
+/** A statement stopped by a sandbox limit: say which setting bounds it, in case the work is legitimate. */
+function limitFix(error: { sqlstate?: string }): Finding['fix'] {
+  if (error.sqlstate === '57014') {
+    return { title: 'If this statement is legitimately slow on the synthetic data, raise sandbox.statement-timeout-seconds in the pgpro config.' };
+  }
+  if (error.sqlstate === '53200') {
+    return { title: 'If this statement legitimately needs more memory, raise sandbox.memory-mb in the pgpro config.' };
+  }
+  return undefined;
 }
 
 async function setupScripts(config: PgproConfig, change: ChangeSet): Promise<{ name: string; sql: string }[]> {
