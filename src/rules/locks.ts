@@ -68,13 +68,5 @@ function key(rv: { schemaname?: string; relname?: string }): string {
   return `${rv.schemaname ?? 'public'}.${rv.relname ?? ''}`.toLowerCase();
 }
 
-export const LOCK_LABEL: Record<LockMode, string> = {
-  AccessShareLock: 'ACCESS SHARE',
-  RowShareLock: 'ROW SHARE',
-  RowExclusiveLock: 'ROW EXCLUSIVE',
-  ShareUpdateExclusiveLock: 'SHARE UPDATE EXCLUSIVE',
-  ShareLock: 'SHARE',
-  ShareRowExclusiveLock: 'SHARE ROW EXCLUSIVE',
-  ExclusiveLock: 'EXCLUSIVE',
-  AccessExclusiveLock: 'ACCESS EXCLUSIVE',
-};
+// The SQL names of the lock modes live with the conflict table they belong to.
+export { LOCK_NAME as LOCK_LABEL } from '../trace/locks.js';
