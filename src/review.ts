@@ -356,7 +356,8 @@ function applyErrorFindings(item: Reviewed, run: MigrationRun): Finding[] {
     if (outcome.status !== 'error' || !outcome.error) return [];
     const statement = item.parsed.statements.find((s) => s.index === outcome.index);
     const { error } = outcome;
-    const fix = dataErrorFix(error, statement?.text ?? '') ?? limitFix(error);
+    const dataFix = dataErrorFix(error, statement?.text ?? '');
+    const fix = dataFix ?? limitFix(error);
     const evidence = [
       error.sqlstate ? `SQLSTATE ${error.sqlstate}` : undefined,
       error.detail ? `DETAIL: ${error.detail}` : undefined,
@@ -373,7 +374,7 @@ function applyErrorFindings(item: Reviewed, run: MigrationRun): Finding[] {
         line: error.line,
         endLine: Math.max(error.line, outcome.endLine),
         message: `The migration fails here: ${error.message}${error.sqlstate ? ` (SQLSTATE ${error.sqlstate})` : ''}.${
-          fix ? ' The sandbox held synthetic rows in the existing tables; rows in production are likely to break it the same way.' : ''
+          dataFix ? ' The sandbox held synthetic rows in the existing tables; rows in production are likely to break it the same way.' : ''
         } Later statements and migrations did not run.`,
         ...(evidence ? { evidence } : {}),
         ...(fix ? { fix } : {}),
