@@ -12,12 +12,11 @@
 // - Extensions are whatever the server has; CREATE EXTENSION of a missing one is reported like PGlite's
 //   (`missingExtension`, statement not run) and the rest of the file still runs.
 import type pg from 'pg';
-import type { CatalogSnapshot, MigrationStatus, StatementObservation, StatementOutcome } from '../../types.js';
+import type { CatalogSnapshot, StatementObservation } from '../../types.js';
 import { readCatalog } from '../catalog.js';
-import { extensionsIn } from '../extensions.js';
-import { captureState, observeStatement } from '../observe.js';
-import { SandboxSetupError, type MigrationRun, type PreparedMigration, type PreparedStatement, type SandboxOptions } from '../sandbox.js';
-import { isCopyFromStdin, lineAtPosition, needsAutocommit, transactionControl } from '../statements.js';
+import { BOOKKEEPING_TIMEOUT_MS, MigrationRunner, type ExtensionAvailability, type SandboxEngine, type StatementError } from '../runner.js';
+import type { MigrationRun, PreparedMigration, PreparedStatement, Sandbox, SandboxOptions } from '../sandbox.js';
+import { isCopyFromStdin } from '../statements.js';
 import { SandboxQueryError, SandboxStoppedError } from '../worker-client.js';
 import { PostgresSandboxError, checkServer, connect, createDatabase, dropDatabase, sweepWith, type ServerInfo } from './admin.js';
 import { liveSandboxDatabases, trackDatabase, untrackDatabase } from './cleanup.js';
@@ -31,22 +30,12 @@ export interface PostgresSandboxOptions extends SandboxOptions {
   sweepOlderThanMs?: number | false;
 }
 
-/** The Sandbox interface as this engine implements it (the PGlite one's, with the engine name widened). */
-export interface PostgresSandbox {
+/** The Sandbox on a server: its engine name, and the throwaway database it lives in. */
+export interface PostgresSandbox extends Sandbox {
   readonly engine: { name: 'postgres'; version: string };
   readonly alive: boolean;
-  /** Why the sandbox stopped (deadline, closed); undefined while it runs. */
-  readonly stopped: SandboxStoppedError | undefined;
   /** The throwaway database's name (for logs and tests). */
   readonly database: string;
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
-  exec(sql: string): Promise<unknown>;
-  runSetup(name: string, sql: string): Promise<void>;
-  replay(files: PreparedMigration[], onProgress?: (done: number, total: number) => void): Promise<MigrationRun[]>;
-  apply(file: PreparedMigration, opts: { trace: boolean }): Promise<MigrationRun>;
-  catalog(): Promise<CatalogSnapshot>;
-  snapshot(): Promise<Uint8Array>;
-  close(): Promise<void>;
 }
 
 /** snapshot() on the postgres engine: the review should replay instead of caching. */
@@ -57,7 +46,6 @@ export class SnapshotNotSupportedError extends Error {
   }
 }
 
-const BOOKKEEPING_TIMEOUT_MS = 10_000;
 /** The client deadline trails the server's statement_timeout so that the server normally ends it cleanly. */
 const CLIENT_MARGIN_MS = 1000;
 const QUERY_CANCELED = '57014';
@@ -94,15 +82,11 @@ export async function createPostgresSandbox(options: PostgresSandboxOptions): Pr
   }
 }
 
-type StatementResult =
-  | { status: 'ok' }
-  | { status: 'error'; error: NonNullable<StatementOutcome['error']>; sqlstate?: string }
-  | { status: 'stopped'; error: NonNullable<StatementOutcome['error']> };
-
-class ServerSandbox implements PostgresSandbox {
+class ServerSandbox implements PostgresSandbox, SandboxEngine {
   readonly engine: { name: 'postgres'; version: string };
+  readonly extensions: ExtensionAvailability;
   private readonly session: SandboxSession;
-  private tracing = false;
+  private readonly runner = new MigrationRunner(this);
   private disposed: Promise<void> | undefined;
   private closed: Promise<void> | undefined;
 
@@ -115,6 +99,13 @@ class ServerSandbox implements PostgresSandbox {
     private readonly options: PostgresSandboxOptions,
   ) {
     this.engine = { name: 'postgres', version: info.version };
+    this.extensions = {
+      kind: 'probed',
+      unavailable: (name, sqlstate) =>
+        sqlstate && EXTENSION_MISSING.has(sqlstate)
+          ? `extension "${name}" is not available on the sandbox server (PostgreSQL ${info.version}); this statement was not run and statements that depend on it may fail`
+          : undefined,
+    };
     this.session = new SandboxSession(client, pid, admin, (stopped) => {
       if (stopped.reason !== 'closed') void this.dispose();
     });
@@ -128,120 +119,33 @@ class ServerSandbox implements PostgresSandbox {
     return this.session.stopped;
   }
 
+  get statementDeadlineMs(): number {
+    return this.options.statementTimeoutMs + CLIENT_MARGIN_MS;
+  }
+
   // ---- Queryable -----------------------------------------------------------------------------------
 
   async query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: T[] }> {
-    const result = await this.session.query(sql, params, this.deadline());
+    const result = await this.session.query(sql, params, this.statementDeadlineMs);
     return { rows: result.rows as T[] };
   }
 
   exec(sql: string): Promise<unknown> {
-    return this.session.exec(sql, this.deadline());
+    return this.session.exec(sql, this.statementDeadlineMs);
   }
 
-  // ---- setup, replay, apply ------------------------------------------------------------------------
+  // ---- setup, replay, apply (runner.ts) ------------------------------------------------------------
 
-  async runSetup(name: string, sql: string): Promise<void> {
-    try {
-      await this.session.exec(sql, this.deadline());
-    } catch (error) {
-      if (error instanceof SandboxQueryError) {
-        throw new SandboxSetupError(name, error.message, error.position ? lineAtPosition(sql, 1, error.position) : undefined, error.sqlstate);
-      }
-      throw new SandboxSetupError(name, error instanceof Error ? error.message : String(error));
-    }
+  runSetup(name: string, sql: string): Promise<void> {
+    return this.runner.runSetup(name, sql);
   }
 
-  async replay(files: PreparedMigration[], onProgress?: (done: number, total: number) => void): Promise<MigrationRun[]> {
-    const runs: MigrationRun[] = [];
-    for (const file of files) {
-      runs.push(fastPathAllowed(file) ? await this.replayWhole(file) : await this.apply(file, { trace: false }));
-      onProgress?.(runs.length, files.length);
-    }
-    return runs;
+  replay(files: PreparedMigration[], onProgress?: (done: number, total: number) => void): Promise<MigrationRun[]> {
+    return this.runner.replay(files, onProgress);
   }
 
-  async apply(file: PreparedMigration, opts: { trace: boolean }): Promise<MigrationRun> {
-    const started = performance.now();
-    const outcomes: StatementOutcome[] = [];
-    if (this.session.stopped) return notRun(file, this.session.stopped.message);
-    if (opts.trace) await this.startTracing();
-
-    const wrap = file.inTransaction && !file.statements.some((s) => transactionControl(s.text));
-    let openBlock = false;
-    let halted: string | undefined;
-    let missingExtension: string | undefined;
-
-    if (wrap && file.statements.length > 0) {
-      const begun = await this.bookkeeping('BEGIN');
-      if (begun) return notRun(file, begun);
-      openBlock = true;
-    }
-
-    for (const statement of file.statements) {
-      const base = { index: statement.index, line: statement.line, endLine: statement.endLine };
-      if (halted) {
-        outcomes.push({ ...base, status: 'not-run', durationMs: 0 });
-        continue;
-      }
-      const control = transactionControl(statement.text);
-      const ownBlock = opts.trace && !openBlock && !control && !needsAutocommit(statement.text);
-      const before = opts.trace ? await this.capture(ownBlock) : undefined;
-      // A missing extension must not abort the file's transaction: try it under a savepoint.
-      const creatingExtension = extensionsIn(statement.text)[0];
-      const guarded = creatingExtension !== undefined && (openBlock || ownBlock) && !(await this.bookkeeping('SAVEPOINT pgpro_extension'));
-
-      const t0 = performance.now();
-      const result = await this.runStatement(statement);
-      const durationMs = performance.now() - t0;
-
-      if (result.status === 'error' && creatingExtension !== undefined && result.sqlstate && EXTENSION_MISSING.has(result.sqlstate)) {
-        if (guarded) await this.bookkeeping('ROLLBACK TO SAVEPOINT pgpro_extension');
-        if (ownBlock) await this.bookkeeping('ROLLBACK');
-        missingExtension ??= creatingExtension;
-        outcomes.push({
-          ...base,
-          status: 'not-run',
-          durationMs,
-          error: {
-            message: `extension "${creatingExtension}" is not available on the sandbox server (PostgreSQL ${this.info.version}); this statement was not run and statements that depend on it may fail`,
-            line: statement.line,
-          },
-        });
-        continue;
-      }
-      if (result.status === 'stopped') await this.dispose(); // the database is gone when apply returns
-      if (result.status !== 'ok') {
-        outcomes.push({ ...base, status: 'error', durationMs, error: result.error });
-        halted = result.error.message;
-        if (result.status === 'error' && (openBlock || ownBlock)) await this.bookkeeping('ROLLBACK');
-        openBlock = false;
-        continue;
-      }
-      if (guarded) await this.bookkeeping('RELEASE SAVEPOINT pgpro_extension');
-      if (control === 'begin') openBlock = true;
-      if (control === 'end') openBlock = false;
-
-      let observation: StatementObservation | undefined;
-      if (before) observation = await this.observe(before, openBlock);
-      if (ownBlock) {
-        const committed = await this.bookkeeping('COMMIT');
-        if (committed) {
-          outcomes.push({ ...base, status: 'error', durationMs, error: { message: committed, line: statement.line } });
-          halted = committed;
-          continue;
-        }
-      }
-      outcomes.push({ ...base, status: 'ok', durationMs, ...(observation ? { observation } : {}) });
-    }
-
-    if (wrap && !halted && openBlock) {
-      const committed = await this.commitOutcome(outcomes);
-      if (committed) halted = committed;
-    } else if (openBlock && !halted) {
-      await this.bookkeeping('ROLLBACK'); // the file left its own transaction open
-    }
-    return run(file, outcomes, started, missingExtension);
+  apply(file: PreparedMigration, opts: { trace: boolean }): Promise<MigrationRun> {
+    return this.runner.apply(file, opts);
   }
 
   catalog(): Promise<CatalogSnapshot> {
@@ -261,10 +165,67 @@ class ServerSandbox implements PostgresSandbox {
     return this.closed;
   }
 
+  // ---- SandboxEngine -------------------------------------------------------------------------------
+
+  execWithin(sql: string, timeoutMs: number): Promise<unknown> {
+    return this.session.exec(sql, timeoutMs);
+  }
+
+  runStatement(statement: PreparedStatement, timeoutMs: number): Promise<void> {
+    return this.migrationSql(async () => {
+      if (isCopyFromStdin(statement.text)) await this.session.copyFrom(statement.text, statement.copyData ?? '', timeoutMs);
+      else await this.session.exec(statement.text, timeoutMs);
+    });
+  }
+
+  runScript(sql: string, timeoutMs: number): Promise<void> {
+    return this.migrationSql(async () => {
+      await this.session.exec(sql, timeoutMs);
+    });
+  }
+
+  /** The database is gone when the run reports the stop. */
+  settleStop(): Promise<void> {
+    return this.dispose();
+  }
+
+  /** A server that stops answering ends the session (SandboxSession): no check is needed. */
+  async healthCheck(): Promise<StatementError | undefined> {
+    return undefined;
+  }
+
+  /**
+   * The sandbox's own statement_timeout/lock_timeout are not the migration's: a timeout set at
+   * connection start (source 'client') reads as unset ('0'), as it would in PGlite.
+   */
+  async refineObservation(observation: StatementObservation): Promise<StatementObservation> {
+    if (observation.lockTimeout === '0' && observation.statementTimeout === '0') return observation;
+    const { rows } = await this.session.query(
+      `select name, source from pg_catalog.pg_settings where name in ('lock_timeout', 'statement_timeout')`,
+      undefined,
+      BOOKKEEPING_TIMEOUT_MS,
+    );
+    const fromClient = new Set(rows.filter((r: { source: string }) => r.source === 'client').map((r: { name: string }) => r.name));
+    return {
+      ...observation,
+      ...(fromClient.has('lock_timeout') ? { lockTimeout: '0' } : {}),
+      ...(fromClient.has('statement_timeout') ? { statementTimeout: '0' } : {}),
+    };
+  }
+
   // ---- internals -----------------------------------------------------------------------------------
 
-  private deadline(): number {
-    return this.options.statementTimeoutMs + CLIENT_MARGIN_MS;
+  /** The server's statement_timeout cancelling migration SQL is a hard limit, as PGlite's deadline is. */
+  private async migrationSql(send: () => Promise<void>): Promise<void> {
+    try {
+      await send();
+    } catch (error) {
+      if (error instanceof SandboxQueryError && error.sqlstate === QUERY_CANCELED) {
+        this.stopForTimeout();
+        throw this.session.stopped!;
+      }
+      throw error;
+    }
   }
 
   /** The session ends and the database goes, whatever stopped the sandbox. */
@@ -281,178 +242,8 @@ class ServerSandbox implements PostgresSandbox {
     return this.disposed;
   }
 
-  private async replayWhole(file: PreparedMigration): Promise<MigrationRun> {
-    const started = performance.now();
-    if (file.statements.length === 0) return run(file, [], started);
-    const text = file.statements.map((s) => s.text).join('\n;\n');
-    try {
-      await this.session.exec(text, this.deadline());
-    } catch (error) {
-      if (error instanceof SandboxQueryError && !this.session.stopped && error.sqlstate !== QUERY_CANCELED) {
-        // The implicit transaction rolled back: find the failing line statement by statement.
-        return this.apply(file, { trace: false });
-      }
-      if (error instanceof SandboxQueryError) this.stopForTimeout();
-      await this.dispose();
-      const failure = this.stoppedError(file.statements[0]!.line, error);
-      const outcomes: StatementOutcome[] = file.statements.map((s, i) => ({
-        index: s.index, line: s.line, endLine: s.endLine, status: i === 0 ? 'error' : 'not-run', durationMs: 0,
-        ...(i === 0 ? { error: failure } : {}),
-      }));
-      return run(file, outcomes, started);
-    }
-    const outcomes: StatementOutcome[] = file.statements.map((s) => ({
-      index: s.index, line: s.line, endLine: s.endLine, status: 'ok', durationMs: 0,
-    }));
-    return run(file, outcomes, started);
-  }
-
-  private async runStatement(statement: PreparedStatement): Promise<StatementResult> {
-    const timeout = this.deadline();
-    try {
-      if (isCopyFromStdin(statement.text)) await this.session.copyFrom(statement.text, statement.copyData ?? '', timeout);
-      else await this.session.exec(statement.text, timeout);
-      return { status: 'ok' };
-    } catch (error) {
-      if (error instanceof SandboxQueryError && error.sqlstate === QUERY_CANCELED) {
-        // The server's statement_timeout: a hard limit, as in PGlite.
-        this.stopForTimeout();
-        return { status: 'stopped', error: this.stoppedError(statement.line) };
-      }
-      if (error instanceof SandboxQueryError) {
-        return {
-          status: 'error',
-          ...(error.sqlstate ? { sqlstate: error.sqlstate } : {}),
-          error: {
-            message: error.message,
-            line: lineAtPosition(statement.text, statement.line, error.position),
-            ...(error.sqlstate ? { sqlstate: error.sqlstate } : {}),
-            ...(error.detail ? { detail: error.detail } : {}),
-            ...(error.hint ? { hint: error.hint } : {}),
-          },
-        };
-      }
-      return { status: 'stopped', error: this.stoppedError(statement.line, error) };
-    }
-  }
-
   private stopForTimeout(): void {
     const seconds = Number((this.options.statementTimeoutMs / 1000).toFixed(3));
     this.session.stop('timeout', `statement did not finish within ${seconds} s; the sandbox was stopped`);
   }
-
-  private stoppedError(line: number, error?: unknown): NonNullable<StatementOutcome['error']> {
-    const stopped = error instanceof SandboxStoppedError ? error : this.session.stopped;
-    if (!stopped) return { message: error instanceof Error ? error.message : String(error), line };
-    return { message: stopped.message, sqlstate: stopped.sqlstate, line };
-  }
-
-  private async bookkeeping(sql: string): Promise<string | undefined> {
-    try {
-      await this.session.exec(sql, Math.max(this.deadline(), BOOKKEEPING_TIMEOUT_MS));
-      return undefined;
-    } catch (error) {
-      return error instanceof Error ? error.message : String(error);
-    }
-  }
-
-  private async commitOutcome(outcomes: StatementOutcome[]): Promise<string | undefined> {
-    try {
-      await this.session.exec('COMMIT', this.deadline());
-      return undefined;
-    } catch (error) {
-      const last = [...outcomes].reverse().find((o) => o.status === 'ok') ?? outcomes[outcomes.length - 1];
-      const message = error instanceof Error ? error.message : String(error);
-      if (error instanceof SandboxQueryError) await this.bookkeeping('ROLLBACK');
-      if (last) {
-        const sqlstate = error instanceof SandboxQueryError || error instanceof SandboxStoppedError ? error.sqlstate : undefined;
-        last.status = 'error';
-        last.error = {
-          message: `at COMMIT: ${message}`,
-          line: last.line,
-          ...(sqlstate ? { sqlstate } : {}),
-          ...(error instanceof SandboxQueryError && error.detail ? { detail: error.detail } : {}),
-        };
-      }
-      return message;
-    }
-  }
-
-  private async startTracing(): Promise<void> {
-    if (this.tracing) return;
-    this.tracing = true;
-    await captureState(this).catch(() => undefined);
-  }
-
-  private async capture(ownBlock: boolean): Promise<Awaited<ReturnType<typeof captureState>> | undefined> {
-    if (ownBlock && (await this.bookkeeping('BEGIN'))) return undefined;
-    try {
-      return await captureState(this);
-    } catch {
-      return undefined;
-    }
-  }
-
-  private async observe(before: Awaited<ReturnType<typeof captureState>>, inTransaction: boolean): Promise<StatementObservation | undefined> {
-    try {
-      const observation = await observeStatement(this, before, inTransaction);
-      return await this.withoutInjectedTimeouts(observation);
-    } catch {
-      return undefined;
-    }
-  }
-
-  /**
-   * The sandbox's own statement_timeout/lock_timeout are not the migration's: a timeout set at
-   * connection start (source 'client') reads as unset ('0'), as it would in PGlite.
-   */
-  private async withoutInjectedTimeouts<T extends StatementObservation>(observation: T): Promise<T> {
-    if (observation.lockTimeout === '0' && observation.statementTimeout === '0') return observation;
-    const { rows } = await this.session.query(
-      `select name, source from pg_catalog.pg_settings where name in ('lock_timeout', 'statement_timeout')`,
-      undefined,
-      BOOKKEEPING_TIMEOUT_MS,
-    );
-    const fromClient = new Set(rows.filter((r: { source: string }) => r.source === 'client').map((r: { name: string }) => r.name));
-    return {
-      ...observation,
-      ...(fromClient.has('lock_timeout') ? { lockTimeout: '0' } : {}),
-      ...(fromClient.has('statement_timeout') ? { statementTimeout: '0' } : {}),
-    };
-  }
-}
-
-function fastPathAllowed(file: PreparedMigration): boolean {
-  return file.statements.every(
-    (s) =>
-      s.copyData === undefined &&
-      !isCopyFromStdin(s.text) &&
-      !transactionControl(s.text) &&
-      !needsAutocommit(s.text) &&
-      extensionsIn(s.text).length === 0,
-  );
-}
-
-function notRun(file: PreparedMigration, reason: string): MigrationRun {
-  const outcomes: StatementOutcome[] = file.statements.map((s) => ({
-    index: s.index, line: s.line, endLine: s.endLine, status: 'not-run', durationMs: 0,
-  }));
-  return {
-    status: { file: file.file, status: 'not-run', statements: file.statements.length, durationMs: 0, error: { message: reason, line: file.statements[0]?.line ?? 1 } },
-    outcomes,
-  };
-}
-
-function run(file: PreparedMigration, outcomes: StatementOutcome[], started: number, missingExtension?: string): MigrationRun {
-  const failed = outcomes.find((o) => o.status === 'error');
-  const status: MigrationStatus = {
-    file: file.file,
-    status: failed ? 'failed' : 'applied',
-    statements: file.statements.length,
-    durationMs: Math.round(performance.now() - started),
-    ...(failed?.error
-      ? { error: { message: failed.error.message, line: failed.error.line, ...(failed.error.sqlstate ? { sqlstate: failed.error.sqlstate } : {}) } }
-      : {}),
-  };
-  return { status, outcomes, ...(missingExtension ? { missingExtension } : {}) };
 }

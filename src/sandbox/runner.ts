@@ -1,0 +1,378 @@
+// The engine-independent half of a sandbox: setup SQL, the fast-path replay of a history and the
+// statement-by-statement apply (transaction wrapping, tracing around each statement, outcomes, the
+// rest of a file not run after a failure, missing extensions). An engine (the PGlite worker, a server
+// database) only runs SQL under its deadlines and says when it has stopped.
+import type { MigrationStatus, Queryable, StatementObservation, StatementOutcome } from '../types.js';
+import { extensionsIn } from './extensions.js';
+import { captureState, observeStatement } from './observe.js';
+import type { MigrationRun, PreparedMigration, PreparedStatement } from './sandbox.js';
+import { isCopyFromStdin, lineAtPosition, needsAutocommit, transactionControl } from './statements.js';
+import { SandboxQueryError, SandboxStoppedError } from './worker-client.js';
+
+export type StatementError = NonNullable<StatementOutcome['error']>;
+
+/** Setup SQL (a prelude) failed: the review cannot replay anything on top of it. */
+export class SandboxSetupError extends Error {
+  constructor(
+    readonly setupName: string,
+    message: string,
+    readonly line?: number,
+    readonly sqlstate?: string,
+  ) {
+    super(`setup "${setupName}" failed${line ? ` at line ${line}` : ''}: ${message}`);
+    this.name = 'SandboxSetupError';
+  }
+}
+
+/**
+ * What the runner needs from an engine. query()/exec() are the sandbox's own (bounded by its
+ * statement deadline): tracing reads the catalog through them.
+ */
+export interface SandboxEngine extends Queryable {
+  /** Why the engine stopped (deadline, memory, dead instance, closed); undefined while it runs. */
+  readonly stopped: SandboxStoppedError | undefined;
+  /** The deadline of a migration statement, of a whole file on the fast path and of setup SQL. */
+  readonly statementDeadlineMs: number;
+  /** exec() with a deadline of its own (bookkeeping: BEGIN, COMMIT, savepoints). */
+  execWithin(sql: string, timeoutMs: number): Promise<unknown>;
+  /**
+   * Runs one migration statement, feeding a COPY from its data. A hard limit (the deadline) stops
+   * the engine and throws SandboxStoppedError; a Postgres error throws SandboxQueryError.
+   */
+  runStatement(statement: PreparedStatement, timeoutMs: number): Promise<void>;
+  /** A whole file in one simple-query string; errors as runStatement's. */
+  runScript(sql: string, timeoutMs: number): Promise<void>;
+  /** After a hard limit stopped the engine, before the run reports it (a server drops its database). */
+  settleStop(): Promise<void>;
+  /** After a statement that succeeded: whether the engine still answers; if not, it is stopped. */
+  healthCheck(line: number): Promise<StatementError | undefined>;
+  /** Engine-specific touches on a traced observation. */
+  refineObservation(observation: StatementObservation): Promise<StatementObservation>;
+  readonly extensions: ExtensionAvailability;
+}
+
+/**
+ * PGlite knows before running a statement which extensions it cannot provide; a server finds out by
+ * trying (under a savepoint, so that the file's transaction survives).
+ */
+export type ExtensionAvailability =
+  | { kind: 'known'; missing(text: string): { name: string; message: string } | undefined }
+  | { kind: 'probed'; unavailable(name: string, sqlstate: string | undefined): string | undefined };
+
+type StatementResult = { status: 'ok' } | { status: 'error' | 'stopped'; error: StatementError };
+
+/** Health checks, COMMIT/ROLLBACK and similar bookkeeping should take milliseconds. */
+export const BOOKKEEPING_TIMEOUT_MS = 10_000;
+
+export class MigrationRunner {
+  private tracing = false;
+
+  constructor(private readonly engine: SandboxEngine) {}
+
+  async runSetup(name: string, sql: string): Promise<void> {
+    try {
+      await this.engine.execWithin(sql, this.engine.statementDeadlineMs);
+    } catch (error) {
+      if (error instanceof SandboxQueryError) {
+        throw new SandboxSetupError(name, error.message, error.position ? lineAtPosition(sql, 1, error.position) : undefined, error.sqlstate);
+      }
+      throw new SandboxSetupError(name, error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  async replay(files: PreparedMigration[], onProgress?: (done: number, total: number) => void): Promise<MigrationRun[]> {
+    const runs: MigrationRun[] = [];
+    for (const file of files) {
+      runs.push(this.fastPathAllowed(file) ? await this.replayWhole(file) : await this.apply(file, { trace: false }));
+      onProgress?.(runs.length, files.length);
+    }
+    return runs;
+  }
+
+  async apply(file: PreparedMigration, opts: { trace: boolean }): Promise<MigrationRun> {
+    const engine = this.engine;
+    const started = performance.now();
+    const outcomes: StatementOutcome[] = [];
+    if (engine.stopped) return notRun(file, engine.stopped.message);
+    if (opts.trace) await this.startTracing();
+
+    const wrap = file.inTransaction && !file.statements.some((s) => transactionControl(s.text));
+    let openBlock = false; // a transaction block is open (ours or the file's own BEGIN)
+    let halted: string | undefined; // why the rest of the file does not run
+    let missingExtension: string | undefined;
+
+    if (wrap && file.statements.length > 0) {
+      const begun = await this.bookkeeping('BEGIN');
+      if (begun) return notRun(file, begun);
+      openBlock = true;
+    }
+
+    for (const statement of file.statements) {
+      const base = { index: statement.index, line: statement.line, endLine: statement.endLine };
+      if (halted) {
+        outcomes.push({ ...base, status: 'not-run', durationMs: 0 });
+        continue;
+      }
+      const missing = engine.extensions.kind === 'known' ? engine.extensions.missing(statement.text) : undefined;
+      if (missing) {
+        missingExtension ??= missing.name;
+        outcomes.push({ ...base, status: 'not-run', durationMs: 0, error: { message: missing.message, line: statement.line } });
+        continue;
+      }
+
+      const control = transactionControl(statement.text);
+      // Locks show only while held: a traced autocommit statement runs in its own block, which changes
+      // nothing else since an autocommit statement is its own transaction anyway.
+      const ownBlock = opts.trace && !openBlock && !control && !needsAutocommit(statement.text);
+      const before = opts.trace ? await this.capture(ownBlock) : undefined;
+      if (this.stoppedReason()) {
+        await engine.settleStop();
+        const error = this.stoppedError(statement.line);
+        outcomes.push({ ...base, status: 'error', durationMs: 0, error });
+        halted = error.message;
+        continue;
+      }
+      // A missing extension must not abort the file's transaction: try it under a savepoint.
+      const probing = engine.extensions.kind === 'probed' ? extensionsIn(statement.text)[0] : undefined;
+      const guarded = probing !== undefined && (openBlock || ownBlock) && !(await this.bookkeeping('SAVEPOINT pgpro_extension'));
+
+      const t0 = performance.now();
+      const result = await this.runStatement(statement);
+      const durationMs = Math.round((performance.now() - t0) * 10) / 10;
+
+      const unavailable =
+        result.status === 'error' && probing !== undefined && engine.extensions.kind === 'probed'
+          ? engine.extensions.unavailable(probing, result.error.sqlstate)
+          : undefined;
+      if (unavailable) {
+        if (guarded) await this.bookkeeping('ROLLBACK TO SAVEPOINT pgpro_extension');
+        if (ownBlock) await this.bookkeeping('ROLLBACK');
+        missingExtension ??= probing;
+        outcomes.push({ ...base, status: 'not-run', durationMs, error: { message: unavailable, line: statement.line } });
+        continue;
+      }
+      if (result.status === 'stopped') await engine.settleStop();
+      if (result.status !== 'ok') {
+        outcomes.push({ ...base, status: 'error', durationMs, error: result.error });
+        halted = result.error.message;
+        if (result.status === 'error' && (openBlock || ownBlock)) await this.bookkeeping('ROLLBACK');
+        openBlock = false;
+        continue;
+      }
+      if (guarded) await this.bookkeeping('RELEASE SAVEPOINT pgpro_extension');
+      if (control === 'begin') openBlock = true;
+      if (control === 'end') openBlock = false;
+
+      let observation: StatementObservation | undefined;
+      if (before) observation = await this.observe(before, openBlock);
+      if (ownBlock) {
+        const committed = await this.bookkeeping('COMMIT');
+        if (committed) {
+          outcomes.push({ ...base, status: 'error', durationMs, error: { message: committed, line: statement.line } });
+          halted = committed;
+          continue;
+        }
+      }
+      const dead = await engine.healthCheck(statement.line);
+      if (dead) {
+        outcomes.push({ ...base, status: 'error', durationMs, error: dead });
+        halted = dead.message;
+        openBlock = false;
+        continue;
+      }
+      outcomes.push({ ...base, status: 'ok', durationMs, ...(observation ? { observation } : {}) });
+    }
+
+    if (wrap && !halted && openBlock) {
+      const committed = await this.commitOutcome(outcomes);
+      if (committed) halted = committed;
+    } else if (openBlock && !halted) {
+      // The file left its own transaction open: Postgres would roll it back when the session ends.
+      await this.bookkeeping('ROLLBACK');
+    }
+    return migrationRun(file, outcomes, started, missingExtension);
+  }
+
+  /** Why the engine stopped; read through a method: TypeScript would keep a narrowing of the getter across awaits. */
+  stoppedReason(): string | undefined {
+    return this.engine.stopped?.message;
+  }
+
+  /** The error of a statement that a stopped engine (or an error that is not Postgres') ended. */
+  stoppedError(line: number, error?: unknown): StatementError {
+    const stopped = error instanceof SandboxStoppedError ? error : this.engine.stopped;
+    if (!stopped) return { message: error instanceof Error ? error.message : String(error), line };
+    return { message: stopped.message, sqlstate: stopped.sqlstate, line };
+  }
+
+  // ---- internals ---------------------------------------------------------------------------------
+
+  private fastPathAllowed(file: PreparedMigration): boolean {
+    const extensions = this.engine.extensions;
+    return file.statements.every(
+      (s) =>
+        s.copyData === undefined &&
+        !isCopyFromStdin(s.text) &&
+        !transactionControl(s.text) &&
+        !needsAutocommit(s.text) &&
+        (extensions.kind === 'known' ? !extensions.missing(s.text) : extensionsIn(s.text).length === 0),
+    );
+  }
+
+  /**
+   * The whole file in one exec: one round trip instead of one per statement. Postgres runs a
+   * multi-statement string as one implicit transaction, so a failure leaves nothing behind and the
+   * file is re-run statement by statement to find the failing line and reach the state its tool would
+   * leave (autocommit files keep the statements before the error).
+   */
+  private async replayWhole(file: PreparedMigration): Promise<MigrationRun> {
+    const started = performance.now();
+    if (file.statements.length === 0) return migrationRun(file, [], started);
+    // A newline before each separator: a statement may end in a `--` comment.
+    const text = file.statements.map((s) => s.text).join('\n;\n');
+    try {
+      await this.engine.runScript(text, this.engine.statementDeadlineMs);
+    } catch (error) {
+      if (error instanceof SandboxQueryError && !this.stoppedReason() && !(await this.bookkeeping('ROLLBACK'))) {
+        return this.apply(file, { trace: false });
+      }
+      await this.engine.settleStop();
+      return this.stoppedRun(file, started, error);
+    }
+    const durationMs = performance.now() - started;
+    const last = file.statements[file.statements.length - 1]!;
+    const dead = await this.engine.healthCheck(last.line);
+    if (dead) {
+      const first = file.statements[0]!;
+      const outcomes: StatementOutcome[] = file.statements.map((s) => ({
+        index: s.index, line: s.line, endLine: s.endLine, status: 'not-run', durationMs: 0,
+      }));
+      outcomes[0] = { index: first.index, line: first.line, endLine: first.endLine, status: 'error', durationMs, error: { ...dead, line: first.line } };
+      return migrationRun(file, outcomes, started);
+    }
+    // Per-statement durations are unknown on the fast path; the file's total is on the status.
+    const outcomes: StatementOutcome[] = file.statements.map((s) => ({
+      index: s.index, line: s.line, endLine: s.endLine, status: 'ok', durationMs: 0,
+    }));
+    return migrationRun(file, outcomes, started);
+  }
+
+  private async runStatement(statement: PreparedStatement): Promise<StatementResult> {
+    try {
+      await this.engine.runStatement(statement, this.engine.statementDeadlineMs);
+      return { status: 'ok' };
+    } catch (error) {
+      if (error instanceof SandboxQueryError) {
+        return {
+          status: 'error',
+          error: {
+            message: error.message,
+            line: lineAtPosition(statement.text, statement.line, error.position),
+            ...(error.sqlstate ? { sqlstate: error.sqlstate } : {}),
+            ...(error.detail ? { detail: error.detail } : {}),
+            ...(error.hint ? { hint: error.hint } : {}),
+          },
+        };
+      }
+      return { status: 'stopped', error: this.stoppedError(statement.line, error) };
+    }
+  }
+
+  /** Runs a bookkeeping statement; returns why it failed, or undefined. */
+  private async bookkeeping(sql: string): Promise<string | undefined> {
+    try {
+      await this.engine.execWithin(sql, Math.max(this.engine.statementDeadlineMs, BOOKKEEPING_TIMEOUT_MS));
+      return undefined;
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  /** COMMIT of the file's transaction; deferred constraints fail here and count against the last statement. */
+  private async commitOutcome(outcomes: StatementOutcome[]): Promise<string | undefined> {
+    try {
+      await this.engine.execWithin('COMMIT', this.engine.statementDeadlineMs);
+      return undefined;
+    } catch (error) {
+      const last = [...outcomes].reverse().find((o) => o.status === 'ok') ?? outcomes[outcomes.length - 1];
+      const message = error instanceof Error ? error.message : String(error);
+      if (error instanceof SandboxQueryError) await this.bookkeeping('ROLLBACK');
+      if (last) {
+        const sqlstate = error instanceof SandboxQueryError || error instanceof SandboxStoppedError ? error.sqlstate : undefined;
+        last.status = 'error';
+        last.error = {
+          message: `at COMMIT: ${message}`,
+          line: last.line,
+          ...(sqlstate ? { sqlstate } : {}),
+          ...(error instanceof SandboxQueryError && error.detail ? { detail: error.detail } : {}),
+        };
+      }
+      return message;
+    }
+  }
+
+  private async startTracing(): Promise<void> {
+    if (this.tracing) return;
+    this.tracing = true;
+    // The first traced capture records the relations that exist now (after the history) as pre-existing.
+    await captureState(this.engine).catch(() => undefined);
+  }
+
+  private async capture(ownBlock: boolean): Promise<Awaited<ReturnType<typeof captureState>> | undefined> {
+    if (ownBlock && (await this.bookkeeping('BEGIN'))) return undefined;
+    try {
+      return await captureState(this.engine);
+    } catch {
+      return undefined; // tracing is best effort; the statement still runs
+    }
+  }
+
+  private async observe(before: Awaited<ReturnType<typeof captureState>>, inTransaction: boolean): Promise<StatementObservation | undefined> {
+    try {
+      return await this.engine.refineObservation(await observeStatement(this.engine, before, inTransaction));
+    } catch {
+      return undefined;
+    }
+  }
+
+  private stoppedRun(file: PreparedMigration, started: number, cause: unknown): MigrationRun {
+    const error = this.stoppedError(file.statements[0]?.line ?? 1, cause);
+    const outcomes: StatementOutcome[] = file.statements.map((s, i) => ({
+      index: s.index, line: s.line, endLine: s.endLine,
+      status: i === 0 ? 'error' : 'not-run',
+      durationMs: 0,
+      ...(i === 0 ? { error } : {}),
+    }));
+    return migrationRun(file, outcomes, started);
+  }
+}
+
+function notRun(file: PreparedMigration, reason: string): MigrationRun {
+  const outcomes: StatementOutcome[] = file.statements.map((s) => ({
+    index: s.index, line: s.line, endLine: s.endLine, status: 'not-run', durationMs: 0,
+  }));
+  return {
+    status: {
+      file: file.file,
+      status: 'not-run',
+      statements: file.statements.length,
+      durationMs: 0,
+      error: { message: reason, line: file.statements[0]?.line ?? 1 },
+    },
+    outcomes,
+  };
+}
+
+function migrationRun(file: PreparedMigration, outcomes: StatementOutcome[], started: number, missingExtension?: string): MigrationRun {
+  const failed = outcomes.find((o) => o.status === 'error');
+  const status: MigrationStatus = {
+    file: file.file,
+    status: failed ? 'failed' : 'applied',
+    statements: file.statements.length,
+    durationMs: Math.round(performance.now() - started),
+    ...(failed?.error
+      ? { error: { message: failed.error.message, line: failed.error.line, ...(failed.error.sqlstate ? { sqlstate: failed.error.sqlstate } : {}) } }
+      : {}),
+  };
+  return { status, outcomes, ...(missingExtension ? { missingExtension } : {}) };
+}
