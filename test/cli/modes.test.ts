@@ -1,0 +1,100 @@
+// What counts as history and what as new: a directory (all new) and --base <ref> in a git repository.
+// (Named files, whose earlier siblings are history, are asserted on the example in example.test.ts.)
+import { execFileSync } from 'node:child_process';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JsonReport } from '../../src/report/json.js';
+import { cli, FIXTURES, tempTree } from './helpers.js';
+
+const NO_EXPLAIN = ['--config', join(FIXTURES, 'no-explain.yml')];
+
+const HISTORY = {
+  'db/migrations/0001_create_accounts.sql': 'CREATE TABLE accounts (\n  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n  email text NOT NULL\n);\n',
+  'db/migrations/0002_create_invoices.sql':
+    'CREATE TABLE invoices (\n  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n  account_id bigint NOT NULL REFERENCES accounts (id)\n);\n',
+};
+
+async function json(argv: string[]): Promise<{ code: number; report: JsonReport; stderr: string }> {
+  const run = await cli(['review', '--format', 'json', '--no-cache', ...NO_EXPLAIN, ...argv]);
+  expect(run.stderr).toBe('');
+  return { code: run.code, report: JSON.parse(run.stdout) as JsonReport, stderr: run.stderr };
+}
+
+describe('a directory: every migration in it is new', () => {
+  let root: string;
+  beforeAll(async () => {
+    root = await tempTree({ ...HISTORY, 'other/0001_unrelated.sql': 'SELECT 1;\n' });
+  });
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('applies and reviews both files of the named directory and nothing outside it', async () => {
+    const { code, report } = await json(['db/migrations', '-C', root]);
+    expect(code).toBe(0);
+    expect(report.migrations.map((m) => [m.file, m.status])).toEqual([
+      ['db/migrations/0001_create_accounts.sql', 'applied'],
+      ['db/migrations/0002_create_invoices.sql', 'applied'],
+    ]);
+    expect(report.stats).toMatchObject({ migrationsTotal: 2, migrationsNew: 2 });
+    // Both files were reviewed as new: 0002's unindexed foreign key is reported (a warning: exit 0).
+    expect(report.findings.filter((f) => f.severity !== 'info').map((f) => [f.rule, f.file])).toEqual([
+      ['foreign-key-without-index', 'db/migrations/0002_create_invoices.sql'],
+    ]);
+    expect(report.conclusion).toBe('neutral');
+  });
+});
+
+describe('--base <ref> in a git repository', () => {
+  let repo: string;
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, stdio: 'pipe', encoding: 'utf8' });
+  beforeAll(async () => {
+    repo = await tempTree(HISTORY, 'pgpro-cli-git-');
+    git('init', '-q');
+    git('add', '.');
+    git('-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-q', '-m', 'history');
+    await writeFile(
+      join(repo, 'db/migrations/0003_invoice_total.sql'),
+      'ALTER TABLE invoices ADD COLUMN total_cents bigint NOT NULL DEFAULT 0;\nALTER TABLE invoices ALTER COLUMN account_id TYPE integer;\n',
+    );
+  });
+  afterAll(async () => {
+    await rm(repo, { recursive: true, force: true });
+  });
+
+  it('reviews only the files that differ from the ref; the ref\'s migrations are applied history', async () => {
+    const { code, report } = await json(['--base', 'HEAD', '-C', join(repo, 'db')]); // from a subdirectory too
+    expect(report.migrations.map((m) => [m.file, m.status])).toEqual([
+      ['db/migrations/0001_create_accounts.sql', 'applied'],
+      ['db/migrations/0002_create_invoices.sql', 'applied'],
+      ['db/migrations/0003_invoice_total.sql', 'applied'],
+    ]);
+    expect(report.stats).toMatchObject({ migrationsTotal: 3, migrationsNew: 1 });
+    expect(new Set(report.findings.map((f) => f.file))).toEqual(new Set(['db/migrations/0003_invoice_total.sql']));
+    // invoices existed before: the type change rewrites it under ACCESS EXCLUSIVE, and the trace saw it.
+    const rewrite = report.findings.find((f) => f.rule === 'changing-column-type');
+    expect(rewrite).toMatchObject({ line: 2, severity: 'error' });
+    expect(rewrite!.evidence).toMatch(/table-rewrite/);
+    expect(code).toBe(1);
+  });
+
+  it('an edited migration the ref already has: modified-applied-migration, and the ref\'s version is replayed', async () => {
+    const path = 'db/migrations/0001_create_accounts.sql';
+    await writeFile(join(repo, path), `${HISTORY[path]}ALTER TABLE accounts ADD COLUMN name text;\n`);
+    try {
+      const { report } = await json(['--base', 'HEAD', '-C', repo]);
+      const modified = report.findings.filter((f) => f.rule === 'modified-applied-migration');
+      expect(modified).toEqual([expect.objectContaining({ file: path, line: 1, severity: 'warning' })]);
+      expect(report.migrations.map((m) => m.file)).toEqual([
+        path,
+        'db/migrations/0002_create_invoices.sql',
+        'db/migrations/0003_invoice_total.sql',
+      ]);
+      expect(report.migrations.find((m) => m.file === path)).toMatchObject({ status: 'applied', statements: 1 });
+      expect(report.stats).toMatchObject({ migrationsNew: 1 });
+    } finally {
+      git('checkout', '-q', '--', 'db/migrations/0001_create_accounts.sql');
+    }
+  });
+});
