@@ -40,18 +40,14 @@ export function splitChange(
     const differs = !before || before.sql !== migration.sql || changedSet?.has(migration.path) === true;
     if (!differs) continue;
     if (before && before.sql !== migration.sql && migration.kind !== 'repeatable') {
-      findings.push({
-        rule: 'modified-applied-migration',
-        severity: 'warning',
-        source: 'lint',
-        file: migration.path,
-        line: migration.lineOffset + 1,
-        endLine: migration.lineOffset + 1,
-        message:
+      findings.push(
+        migrationWarning(
+          'modified-applied-migration',
+          migration,
           'This migration already exists on the base branch and was edited. Databases that ran it will not run it again, so the edit never reaches them.',
-        fix: { title: 'Revert the edit and put the change in a new migration.' },
-        fingerprint: fingerprint('modified-applied-migration', migration.path, migration.sql),
-      });
+          'Revert the edit and put the change in a new migration.',
+        ),
+      );
       continue;
     }
     fresh.push(migration);
@@ -65,18 +61,31 @@ export function splitChange(
       !baseByPath.has(migration.path) &&
       head.indexOf(migration) < head.findIndex((m) => m.path === lastHistory.path)
     ) {
-      findings.push({
-        rule: 'out-of-order-migration',
-        severity: 'warning',
-        source: 'lint',
-        file: migration.path,
-        line: migration.lineOffset + 1,
-        endLine: migration.lineOffset + 1,
-        message: `This migration sorts before ${lastHistory.path}, which the base branch already has. Most tools skip or reject a migration older than the latest one applied.`,
-        fix: { title: 'Rename it so that its version sorts after every existing migration.' },
-        fingerprint: fingerprint('out-of-order-migration', migration.path, migration.sql),
-      });
+      findings.push(
+        migrationWarning(
+          'out-of-order-migration',
+          migration,
+          `This migration sorts before ${lastHistory.path}, which the base branch already has. Most tools skip or reject a migration older than the latest one applied.`,
+          'Rename it so that its version sorts after every existing migration.',
+        ),
+      );
     }
   }
   return { history: base.filter((m) => m.kind !== 'undo'), fresh, findings };
+}
+
+/** A warning about a migration file as a whole, placed on its first line. */
+function migrationWarning(rule: string, migration: MigrationFile, message: string, fixTitle: string): Finding {
+  const line = migration.lineOffset + 1;
+  return {
+    rule,
+    severity: 'warning',
+    source: 'lint',
+    file: migration.path,
+    line,
+    endLine: line,
+    message,
+    fix: { title: fixTitle },
+    fingerprint: fingerprint(rule, migration.path, migration.sql),
+  };
 }
