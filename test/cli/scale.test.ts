@@ -1,0 +1,101 @@
+// 300 migrations through the real CLI as a separate process: every file gets a status, and a
+// hostile file costs one finding within its statement deadline, after which the process ends
+// (no leaked PGlite worker or timer keeps Node alive).
+import { spawn } from 'node:child_process';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateHistory } from '../../bench/history.js';
+import type { JsonReport } from '../../src/report/json.js';
+import { cliEnv, REPO, tempTree } from './helpers.js';
+
+const COUNT = 300;
+const HOSTILE = 'db/migrations/0150_spin.sql';
+// max-files: the default (200) would mark the last 100 skipped; explain off keeps the run about applying.
+const CONFIG = 'limits:\n  max-files: 300\nexplain:\n  enabled: false\n';
+
+interface ProcessRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  elapsedMs: number;
+}
+
+function pgpro(args: string[], timeoutMs: number): Promise<ProcessRun> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli/main.ts'), ...args], {
+      cwd: REPO,
+      env: cliEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    // A process still alive past the bound is the failure this test exists for: kill it and say so.
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, elapsedMs: performance.now() - started });
+    });
+  });
+}
+
+let root: string;
+let history: Record<string, string>;
+beforeAll(async () => {
+  history = generateHistory(COUNT);
+  root = await tempTree({ ...history, 'pgpro.yml': CONFIG }, 'pgpro-cli-300-');
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe(`pgpro review --format json over ${COUNT} migrations, as a process`, () => {
+  it('applies every one of them and reports each file\'s status', async () => {
+    const run = await pgpro(['review', 'db/migrations', '-C', root, '--format', 'json', '--no-cache'], 150_000);
+    expect(run.signal).toBeNull();
+    expect(run.stderr).toBe('');
+    const report = JSON.parse(run.stdout) as JsonReport;
+    expect(report.migrations.map((m) => m.file)).toEqual(Object.keys(history));
+    expect(report.migrations.filter((m) => m.status !== 'applied')).toEqual([]);
+    expect(report.stats).toMatchObject({ migrationsTotal: COUNT, migrationsNew: COUNT });
+    expect(report.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    expect(run.code).toBe(0);
+  }, 160_000);
+
+  it('a hostile file at 150 with a 2 s statement timeout: one finding at its line, later files not-run, exit 1', async () => {
+    const spinning = Object.keys(history)[149]!;
+    await rm(join(root, spinning));
+    await writeFile(join(root, HOSTILE), '-- spins forever\nDO $$ BEGIN LOOP END LOOP; END $$;\n');
+    await writeFile(join(root, 'pgpro.yml'), `${CONFIG}sandbox:\n  statement-timeout-seconds: 2\n`);
+
+    const run = await pgpro(['review', 'db/migrations', '-C', root, '--format', 'json', '--no-cache'], 120_000);
+    expect(run.signal).toBeNull(); // ended by itself, not by the test's kill
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout) as JsonReport;
+
+    const statuses = report.migrations.map((m) => m.status);
+    expect(statuses.slice(0, 149)).toEqual(Array(149).fill('applied'));
+    expect(report.migrations[149]).toMatchObject({
+      file: HOSTILE,
+      status: 'failed',
+      error: { line: 2, sqlstate: '57014' },
+    });
+    expect(report.migrations[149]!.durationMs).toBeGreaterThanOrEqual(1900);
+    expect(report.migrations[149]!.durationMs).toBeLessThan(10_000);
+    expect(statuses.slice(150)).toEqual(Array(COUNT - 150).fill('not-run'));
+
+    const errors = report.findings.filter((f) => f.severity === 'error');
+    expect(errors).toEqual([expect.objectContaining({ rule: 'apply-error', file: HOSTILE, line: 2 })]);
+    expect(errors[0]!.message).toMatch(/did not finish within 2 s/);
+    expect(errors[0]!.message).not.toMatch(/synthetic rows/); // a timeout, not a data problem
+    expect(errors[0]!.fix?.title).toMatch(/sandbox\.statement-timeout-seconds/);
+    expect(report.notes.some((n) => n.includes(`The sandbox stopped while applying ${HOSTILE}`))).toBe(true);
+    // Generous: 149 migrations plus a 2 s deadline; a missed deadline would run into the 20 s default or hang.
+    expect(run.elapsedMs).toBeLessThan(90_000);
+  }, 130_000);
+});
