@@ -1,11 +1,15 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { rules } from '../../src/rules/index.js';
+import { AGENT_DOC_PAGE, OTHER_RULE_IDS, OTHER_RULES_BY_STAGE } from '../../src/rules/other-rules.js';
+import { ruleDocUrl } from '../../src/report/common.js';
 import type { Finding } from '../../src/types.js';
 import { emptyCatalog, lint } from './helpers.js';
 
 const docsDir = fileURLToPath(new URL('../../docs/rules/', import.meta.url));
+const srcDir = fileURLToPath(new URL('../../src/', import.meta.url));
 
 describe('lintMigrations', () => {
   it('drops a rule set to off and overrides a severity', async () => {
@@ -80,15 +84,45 @@ describe('lintMigrations', () => {
 describe('registry and docs', () => {
   const pages = readdirSync(docsDir).filter((f) => f.endsWith('.md') && f !== 'README.md').map((f) => f.slice(0, -3));
   const ids = rules.map((r) => r.meta.id);
+  const readme = readFileSync(`${docsDir}README.md`, 'utf8');
 
-  it('has a doc page for every rule and a rule for every doc page', () => {
-    expect([...pages].sort()).toEqual([...ids].sort());
+  it('has a doc page for every rule, lint or not, and a rule for every doc page', () => {
+    const documented = [...ids, ...OTHER_RULE_IDS, AGENT_DOC_PAGE];
+    expect(new Set(documented).size, 'a non-lint id repeats a lint id').toBe(documented.length);
+    expect([...pages].sort()).toEqual([...documented].sort());
   });
 
-  it('lists every rule in docs/rules/README.md', async () => {
-    const { readFileSync } = await import('node:fs');
-    const readme = readFileSync(`${docsDir}README.md`, 'utf8');
-    for (const id of ids) expect(readme, id).toContain(`[${id}](${id}.md)`);
+  it('lists every rule in docs/rules/README.md', () => {
+    for (const id of [...ids, ...OTHER_RULE_IDS, AGENT_DOC_PAGE]) expect(readme, id).toContain(`[${id}](${id}.md)`);
+  });
+
+  it('lists each non-lint rule under its stage in docs/rules/README.md', () => {
+    for (const [stage, stageIds] of Object.entries(OTHER_RULES_BY_STAGE)) {
+      const heading = readme.indexOf(`### ${stage[0]!.toUpperCase()}${stage.slice(1)}`);
+      expect(heading, `README section for ${stage}`).toBeGreaterThan(-1);
+      const next = readme.indexOf('\n### ', heading + 1);
+      const section = readme.slice(heading, next < 0 ? undefined : next);
+      for (const id of stageIds) expect(section, `${id} under ${stage}`).toContain(`[${id}](${id}.md)`);
+    }
+  });
+
+  it('links every finding rule, agent topics included, to an existing page', () => {
+    for (const id of [...ids, ...OTHER_RULE_IDS, 'agent/missing-fk-index']) {
+      const page = decodeURIComponent(ruleDocUrl(id).split('/').pop()!).slice(0, -3);
+      expect(pages, id).toContain(page);
+    }
+  });
+
+  it('knows every rule id the non-lint stages emit', () => {
+    // Ids written as literals where findings are built: `rule: 'x'`, or the first argument of a finding factory.
+    const emitted = new Set<string>();
+    const pattern = /(?:\brule:\s*|\b(?:finding|make|makeFinding|fingerprint)\(\s*)'([a-z0-9]+(?:-[a-z0-9]+)+)'/g;
+    for (const file of sourceFiles(srcDir)) {
+      if (file.startsWith(join(srcDir, 'rules'))) continue;
+      for (const match of readFileSync(file, 'utf8').matchAll(pattern)) emitted.add(match[1]!);
+    }
+    expect(emitted.size).toBeGreaterThan(10);
+    for (const id of emitted) expect([...ids, ...OTHER_RULE_IDS], id).toContain(id);
   });
 
   it('keeps ids unique, kebab-case and consistent with meta.docs', () => {
@@ -97,8 +131,17 @@ describe('registry and docs', () => {
       expect(rule.meta.id).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
       expect(rule.meta.docs).toBe(`docs/rules/${rule.meta.id}.md`);
     }
+    for (const id of OTHER_RULE_IDS) expect(id).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
   });
 });
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return entry.name.endsWith('.ts') ? [path] : [];
+  });
+}
 
 describe('rendered findings for a sample migration', () => {
   it('matches the snapshot', async () => {
