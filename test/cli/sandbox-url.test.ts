@@ -1,0 +1,130 @@
+// --sandbox-url: the review runs in a scratch database on a real PostgreSQL server, which is dropped
+// afterwards; a run killed with SIGKILL leaves its database to the sweep of a later run.
+import { spawn } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JsonReport } from '../../src/report/json.js';
+import { sweepStaleSandboxes } from '../../src/sandbox/postgres/index.js';
+import { cli, cliEnv, EXAMPLE, REPO, tempTree } from './helpers.js';
+
+const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const MARK = 'clitest_killed_run';
+
+let admin: pg.Client;
+beforeAll(async () => {
+  admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+});
+afterAll(async () => {
+  await admin.end();
+});
+
+async function sandboxDatabases(): Promise<Set<string>> {
+  const { rows } = await admin.query<{ datname: string }>(`select datname from pg_database where datname like 'pgpro\\_sbx\\_%'`);
+  return new Set(rows.map((r) => r.datname));
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('pgpro review --sandbox-url', () => {
+  it('reviews the example on the server and drops its scratch database', async () => {
+    const before = await sandboxDatabases();
+    const run = await cli([
+      'review',
+      `${EXAMPLE}/0009_order_tracking.sql`,
+      `${EXAMPLE}/0010_customer_tiers.sql`,
+      '-C',
+      REPO,
+      '--format',
+      'json',
+      '--sandbox-url',
+      url,
+    ]);
+    expect(run.stderr).toBe('');
+    const report = JSON.parse(run.stdout) as JsonReport;
+    expect(report.stats.engine).toMatchObject({ name: 'postgres', version: expect.stringMatching(/^\d+/) });
+    expect(report.migrations.slice(0, 8).every((m) => m.status === 'applied')).toBe(true);
+    // The server finds the same data error at the same line as PGlite.
+    expect(report.migrations[9]).toMatchObject({ status: 'failed', error: { line: 7, sqlstate: '23502' } });
+    expect(report.findings).toContainEqual(expect.objectContaining({ rule: 'apply-error', file: `${EXAMPLE}/0010_customer_tiers.sql`, line: 7 }));
+    expect(report.findings.some((f) => f.source === 'trace')).toBe(true);
+    expect(run.code).toBe(1);
+
+    const left = [...(await sandboxDatabases())].filter((name) => !before.has(name));
+    expect(left).toEqual([]);
+  });
+
+  describe('after a killed run', () => {
+    let root: string;
+    beforeAll(async () => {
+      root = await tempTree({
+        'db/migrations/0001_slow.sql': `SELECT pg_sleep(30) AS ${MARK};\n`,
+        // The server's statement_timeout ends the orphaned pg_sleep soon after the client is gone.
+        'pgpro.yml': 'sandbox:\n  statement-timeout-seconds: 4\nexplain:\n  enabled: false\n',
+      });
+    });
+    afterAll(async () => {
+      await rm(root, { recursive: true, force: true });
+    });
+
+    it('the leftover stays while younger than the sweep threshold (1 h) and is swept once older', async () => {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli/main.ts'), 'review', '-C', root, '--sandbox-url', url], {
+        cwd: REPO,
+        env: cliEnv(),
+        stdio: 'ignore',
+      });
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+      let leftover: string;
+      try {
+        // Ours is the sandbox database whose backend runs the marked statement.
+        leftover = await until(
+          'the child run to reach pg_sleep',
+          async () => {
+            const { rows } = await admin.query<{ datname: string }>(
+              `select datname from pg_stat_activity where datname like 'pgpro\\_sbx\\_%' and query like $1`,
+              [`%${MARK}%`],
+            );
+            return rows[0]?.datname;
+          },
+          60_000,
+        );
+      } finally {
+        child.kill('SIGKILL');
+      }
+      expect(await exited).toBe('SIGKILL');
+      expect((await sandboxDatabases()).has(leftover)).toBe(true);
+      // Nobody connected any more (the server ended the orphaned statement at its timeout).
+      await until(
+        'the orphaned backend to end',
+        async () => {
+          const { rows } = await admin.query('select 1 from pg_stat_activity where datname = $1', [leftover]);
+          return rows.length === 0 ? true : undefined;
+        },
+        30_000,
+      );
+
+      // A new run sweeps at start, but only leftovers over an hour old: this one could be a review in progress.
+      const again = await cli(['review', `${EXAMPLE}/0001_create_customers.sql`, '-C', REPO, '--format', 'json', '--sandbox-url', url]);
+      expect(again.code).toBe(0);
+      expect(JSON.parse(again.stdout)).toMatchObject({ stats: { engine: { name: 'postgres' } } });
+      expect((await sandboxDatabases()).has(leftover)).toBe(true);
+
+      // The sweep itself, with its default threshold, as the next run an hour later would call it
+      // (others' sandboxes are kept out of it: tests in parallel may own them).
+      const others = new Set([...(await sandboxDatabases())].filter((name) => name !== leftover));
+      const dropped = await sweepStaleSandboxes(url, undefined, { now: new Date(Date.now() + 3_601_000), keep: others });
+      expect(dropped).toEqual([leftover]);
+      expect((await sandboxDatabases()).has(leftover)).toBe(false);
+    }, 120_000);
+  });
+});
