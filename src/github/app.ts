@@ -4,7 +4,9 @@ import type { ApplicationFunction, Probot } from 'probot';
 import type { review } from '../review.js';
 import { runCommand } from './command-flow.js';
 import { parseCommand } from './commands.js';
+import { Metrics, metricsHandler, processSnapshotCache } from './metrics.js';
 import { CHECK_NAME } from './publish.js';
+import { BullMqQueue, redisQueueSettings } from './queue-bullmq.js';
 import { InProcessQueue, type JobQueue } from './queue.js';
 import { ReviewScheduler } from './schedule.js';
 
@@ -12,6 +14,7 @@ export interface PgproAppDeps {
   review: typeof review;
   queue?: JobQueue;
   now?: () => number;
+  metrics?: Metrics;
 }
 
 const PULL_REQUEST_EVENTS = [
@@ -23,16 +26,27 @@ const PULL_REQUEST_EVENTS = [
 
 export function pgproApp(deps: PgproAppDeps): ApplicationFunction {
   return (app: Probot, options) => {
+    const metrics = deps.metrics ?? new Metrics();
+    const redis = redisQueueSettings();
+    // With REDIS_URL, jobs go to BullMQ and `pgpro worker` processes run them; otherwise they run here.
     const queue =
       deps.queue ??
-      new InProcessQueue({
-        concurrency: Number(process.env.PGPRO_CONCURRENCY) || 2,
-        onError: (error) => app.log.error({ err: error }, 'pgpro job failed'),
-      });
-    const scheduler = new ReviewScheduler(queue, { review: deps.review, now: deps.now });
+      (redis
+        ? new BullMqQueue(redis)
+        : new InProcessQueue({
+            concurrency: Number(process.env.PGPRO_CONCURRENCY) || 2,
+            onError: (error) => app.log.error({ err: error }, 'pgpro job failed'),
+          }));
+    const snapshotCache = processSnapshotCache(metrics);
+    const scheduler = new ReviewScheduler(queue, {
+      review: (change, reviewOptions) => deps.review(change, reviewOptions, { snapshotCache }),
+      now: deps.now,
+      observer: metrics,
+    });
 
     try {
       options.addHandler(healthz);
+      options.addHandler(metricsHandler(metrics, () => queue.depth?.()));
     } catch {
       // No HTTP server (probot.receive in tests, serverless hosts): nothing to serve.
     }
@@ -93,5 +107,6 @@ function healthz(req: IncomingMessage, res: ServerResponse): boolean {
  * `probot run ./dist/github/app.js` loads this. The engine (PGlite, libpg-query, the agent) loads on the
  * first review, so the server answers webhooks as soon as it starts.
  */
-const lazyReview: typeof review = async (change, options) => (await import('../review.js')).review(change, options);
+const lazyReview: typeof review = async (change, options, reviewDeps) =>
+  (await import('../review.js')).review(change, options, reviewDeps);
 export default pgproApp({ review: lazyReview });

@@ -64,6 +64,11 @@ export class Publisher {
     return new CheckRun(this.#octokit, this.#repoParams, data.id, data.html_url ?? undefined, this.#now, this.#log);
   }
 
+  /** A handle on a check run created earlier, e.g. by the server process before it queued the job. */
+  resumeCheck(id: number, url: string | undefined): CheckRun {
+    return new CheckRun(this.#octokit, this.#repoParams, id, url, this.#now, this.#log);
+  }
+
   async react(commentId: number, content: 'eyes'): Promise<void> {
     await this.#octokit.rest.reactions.createForIssueComment({ ...this.#repoParams, comment_id: commentId, content });
   }

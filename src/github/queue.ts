@@ -10,6 +10,15 @@ export interface Job {
   ids: readonly string[];
   /** Does the work. `signal` aborts when a newer job of the same group arrives; the job must then publish nothing. */
   run(signal: AbortSignal): Promise<void>;
+  /** A serializable description of the work, for queues whose workers run in other processes. */
+  data?: unknown;
+  /** A stable id for such queues (repo, pull request and head sha), so the same work is queued once. */
+  key?: string;
+}
+
+export interface QueueDepth {
+  waiting: number;
+  running: number;
 }
 
 /** Where jobs wait and run. The in-process queue below is the default; a BullMQ one can implement the same contract. */
@@ -26,6 +35,10 @@ export interface JobQueue {
   add(job: Job): void | Promise<void>;
   /** Resolves once nothing is queued or running. */
   idle(): Promise<void>;
+  /** Jobs waiting and running now, for /metrics. */
+  depth?(): Promise<QueueDepth>;
+  /** Lets go of connections and timers. */
+  close?(): Promise<void>;
 }
 
 export interface InProcessQueueOptions {
@@ -62,8 +75,12 @@ export class InProcessQueue implements JobQueue {
     this.#onError = options.onError ?? (() => {});
   }
 
-  get size(): { waiting: number; running: number } {
+  get size(): QueueDepth {
     return { waiting: this.#waiting.length, running: this.#running.size };
+  }
+
+  depth(): Promise<QueueDepth> {
+    return Promise.resolve(this.size);
   }
 
   claim(ids: readonly string[]): boolean {

@@ -2,8 +2,9 @@
 import type { PgproConfig } from '../config/schema.js';
 import { detectMigrations } from '../migrations/index.js';
 import type { review as reviewFn } from '../review.js';
-import type { ProgressEvent } from '../types.js';
+import type { ProgressEvent, ReviewResult } from '../types.js';
 import type { GitHubClient } from './client.js';
+import { accessDenied, isTransient, withRetries } from './faults.js';
 import { listChangedFiles } from './files.js';
 import type { CheckRun, Publisher } from './publish.js';
 import { gitFileTree } from './tree.js';
@@ -18,6 +19,15 @@ export interface PullTarget {
   changedFiles?: number;
 }
 
+/** A review job as a queue in another process stores it: everything a worker needs to run it. */
+export interface ReviewJobData {
+  installationId: number;
+  pull: PullTarget;
+  check: { id: number; url?: string };
+  config: PgproConfig;
+  agent: 'auto' | 'force' | 'off';
+}
+
 export interface ReviewJobInput {
   octokit: GitHubClient;
   publisher: Publisher;
@@ -25,11 +35,37 @@ export interface ReviewJobInput {
   pull: PullTarget;
   config: PgproConfig;
   agent: 'auto' | 'force' | 'off';
-  log: { error(obj: object, msg?: string): void };
+  log: { error(obj: object, msg?: string): void; warn(obj: object, msg?: string): void };
+  /**
+   * Asked right before publishing, for queues whose supersede signal lives elsewhere (Redis): false means
+   * a newer job of the pull request exists and this one must close its check as cancelled.
+   */
+  stillCurrent?: () => Promise<boolean>;
+  /** True when the queue will run this job again for this error: the check is then left for that attempt. */
+  willRetry?: (error: unknown) => boolean;
+  /** Keeps a computed result across attempts, so a failed publish is retried without recomputing. */
+  results?: ResultStore;
 }
+
+export interface ResultStore {
+  load(): Promise<ReviewResult | undefined>;
+  save(result: ReviewResult): Promise<void>;
+}
+
+/** What a job reports as it ends, for /metrics. */
+export interface ReviewJobObserver {
+  reviewed(result: ReviewResult): void;
+  ended(outcome: JobOutcome, seconds: number): void;
+}
+
+export type JobOutcome = 'success' | 'failure' | 'neutral' | 'cancelled' | 'error' | 'inaccessible' | 'no-migrations' | 'retry';
 
 export interface ReviewJobDeps {
   review: typeof reviewFn;
+  observer?: ReviewJobObserver;
+  /** Publish attempts within one job beyond the client's own retries (each after `publishBackoffMs` × attempt). */
+  publishAttempts?: number;
+  publishBackoffMs?: number;
 }
 
 export const SUPERSEDED_OUTPUT = {
@@ -79,45 +115,39 @@ export function changedMigrations(treePaths: readonly string[], changed: readonl
 }
 
 /**
- * Runs the review and publishes it. Never throws and never leaves the check in progress: a superseded
- * job closes its check as cancelled and publishes nothing else; an internal error closes it as failure
- * with the reason (the stack goes to the log only).
+ * Runs the review and publishes it. Never throws (unless `willRetry` says another attempt will follow) and
+ * never leaves the check in progress: a superseded job closes its check as cancelled and publishes nothing
+ * else; an internal error closes it as failure with the reason (the stack goes to the log only); a repository
+ * the app can no longer reach ends the job with a log line.
  */
 export async function runReviewJob(input: ReviewJobInput, deps: ReviewJobDeps, signal: AbortSignal): Promise<void> {
-  const { octokit, publisher, check, pull, config } = input;
+  const started = performance.now();
+  const end = (outcome: JobOutcome) => deps.observer?.ended(outcome, (performance.now() - started) / 1000);
+  const { check, pull } = input;
+  const superseded = async () => signal.aborted || (input.stillCurrent ? !(await input.stillCurrent()) : false);
   try {
-    if (signal.aborted) return await check.complete('cancelled', SUPERSEDED_OUTPUT);
-
-    check.progress('Listing changed files…');
-    const ref = { owner: pull.owner, repo: pull.repo, blobCache: new Map<string, Promise<string>>() };
-    const [files, head] = await Promise.all([
-      listChangedFiles(octokit, { owner: pull.owner, repo: pull.repo, pullNumber: pull.number }, pull.changedFiles),
-      gitFileTree(octokit, { ...ref, sha: pull.headSha }),
-    ]);
-    if (changedMigrations(head.paths, files.changed, config).length === 0) {
-      return await check.complete('success', NO_MIGRATIONS_OUTPUT);
-    }
-    if (signal.aborted) return await check.complete('cancelled', SUPERSEDED_OUTPUT);
-
-    check.progress('Reading the base branch…');
-    const base = await gitFileTree(octokit, { ...ref, sha: pull.baseSha });
-    const result = await deps.review(
-      { head, base, changed: files.changed },
-      { config, agent: input.agent, signal, onProgress: progressReporter(check) },
-    );
-    if (signal.aborted) return await check.complete('cancelled', SUPERSEDED_OUTPUT);
-    if (files.truncated) {
-      result.notes.push(
-        'GitHub lists at most 3000 changed files of a pull request; migrations beyond that were not seen as changed.',
-      );
-    }
-    await publisher.publishReview(check, result, { number: pull.number, headSha: pull.headSha, patches: files.patches }, config);
+    const outcome = await reviewAndPublish(input, deps, signal, superseded);
+    end(outcome);
   } catch (error) {
-    if (signal.aborted && !check.completed) {
-      await check.complete('cancelled', SUPERSEDED_OUTPUT).catch(() => {});
+    const where = `${pull.owner}/${pull.repo}#${pull.number}`;
+    if (accessDenied(error)) {
+      // The app was uninstalled or lost access to the repository: nothing can be published any more.
+      input.log.warn({ pull: where, status: (error as { status?: number }).status }, 'pgpro cannot access the repository any more (app uninstalled or access removed); job dropped');
+      end('inaccessible');
       return;
     }
-    input.log.error({ err: error, pull: `${pull.owner}/${pull.repo}#${pull.number}` }, 'pgpro review failed');
+    if (signal.aborted && !check.completed) {
+      await check.complete('cancelled', SUPERSEDED_OUTPUT).catch(() => {});
+      end('cancelled');
+      return;
+    }
+    if (!check.completed && input.willRetry?.(error)) {
+      input.log.warn({ err: error, pull: where }, 'pgpro review attempt failed; the queue will retry it');
+      end('retry');
+      throw error;
+    }
+    input.log.error({ err: error, pull: where }, 'pgpro review failed');
+    end('error');
     if (check.completed) return;
     await check
       .complete('failure', {
@@ -126,6 +156,60 @@ export async function runReviewJob(input: ReviewJobInput, deps: ReviewJobDeps, s
       })
       .catch((completeError: unknown) => input.log.error({ err: completeError }, 'Could not complete the check run'));
   }
+}
+
+async function reviewAndPublish(
+  input: ReviewJobInput,
+  deps: ReviewJobDeps,
+  signal: AbortSignal,
+  superseded: () => Promise<boolean>,
+): Promise<JobOutcome> {
+  const { octokit, publisher, check, pull, config } = input;
+  const cancel = async (): Promise<JobOutcome> => {
+    await check.complete('cancelled', SUPERSEDED_OUTPUT);
+    return 'cancelled';
+  };
+  if (await superseded()) return cancel();
+
+  check.progress('Listing changed files…');
+  const listFiles = () =>
+    listChangedFiles(octokit, { owner: pull.owner, repo: pull.repo, pullNumber: pull.number }, pull.changedFiles);
+  let result = await input.results?.load();
+  let files: Awaited<ReturnType<typeof listFiles>>;
+  if (result) {
+    files = await listFiles();
+  } else {
+    const ref = { owner: pull.owner, repo: pull.repo, blobCache: new Map<string, Promise<string>>() };
+    const [listed, head] = await Promise.all([listFiles(), gitFileTree(octokit, { ...ref, sha: pull.headSha })]);
+    files = listed;
+    if (changedMigrations(head.paths, files.changed, config).length === 0) {
+      await check.complete('success', NO_MIGRATIONS_OUTPUT);
+      return 'no-migrations';
+    }
+    if (await superseded()) return cancel();
+
+    check.progress('Reading the base branch…');
+    const base = await gitFileTree(octokit, { ...ref, sha: pull.baseSha });
+    result = await deps.review(
+      { head, base, changed: files.changed },
+      { config, agent: input.agent, signal, onProgress: progressReporter(check) },
+    );
+    if (files.truncated) {
+      result.notes.push(
+        'GitHub lists at most 3000 changed files of a pull request; migrations beyond that were not seen as changed.',
+      );
+    }
+    deps.observer?.reviewed(result);
+    await input.results?.save(result);
+  }
+  if (await superseded()) return cancel();
+  const computed = result;
+  // GitHub may fail after the client's own retries; the result is kept and only the publishing is repeated.
+  await withRetries(
+    () => publisher.publishReview(check, computed, { number: pull.number, headSha: pull.headSha, patches: files.patches }, config),
+    { attempts: deps.publishAttempts ?? 3, backoffMs: deps.publishBackoffMs ?? 2_000, retryable: isTransient },
+  );
+  return computed.conclusion;
 }
 
 /** The first line of an error's message, without a stack: safe to show on a pull request. */

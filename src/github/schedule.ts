@@ -3,9 +3,10 @@ import type { Context } from 'probot';
 import { ConfigError } from '../config/parse.js';
 import type { PgproConfig } from '../config/schema.js';
 import { loadConfig } from './config.js';
+import { accessDenied } from './faults.js';
 import { Publisher } from './publish.js';
 import type { JobQueue } from './queue.js';
-import { runReviewJob, type PullTarget, type ReviewJobDeps } from './review-job.js';
+import { runReviewJob, type PullTarget, type ReviewJobData, type ReviewJobDeps } from './review-job.js';
 
 export type Trigger = 'push' | 'command' | 'rerequested';
 
@@ -14,7 +15,7 @@ export interface ScheduleRequest {
   trigger: Trigger;
 }
 
-export type ScheduleOutcome = 'queued' | 'duplicate' | 'draft-skipped' | 'config-error';
+export type ScheduleOutcome = 'queued' | 'duplicate' | 'draft-skipped' | 'config-error' | 'inaccessible';
 
 type AnyContext = Context<'pull_request' | 'issue_comment' | 'check_run'>;
 
@@ -66,9 +67,20 @@ export class ReviewScheduler {
         });
         return 'config-error';
       }
+      const agent = trigger === 'command' ? 'force' : config.agent['on-pull-request'] ? 'auto' : 'off';
+      const data: ReviewJobData = {
+        installationId: (context.payload as { installation?: { id: number } }).installation?.id ?? 0,
+        pull,
+        check: { id: check.id, ...(check.url ? { url: check.url } : {}) },
+        config,
+        agent,
+      };
       await this.queue.add({
         group,
         ids,
+        data,
+        // Pushes are keyed by head sha: the same commit is one job. Explicit requests get their own.
+        key: `${group}@${pull.headSha}${trigger === 'push' ? '' : `+${check.id}`}`,
         run: (signal) =>
           runReviewJob(
             {
@@ -77,7 +89,7 @@ export class ReviewScheduler {
               check,
               pull,
               config,
-              agent: trigger === 'command' ? 'force' : config.agent['on-pull-request'] ? 'auto' : 'off',
+              agent,
               log: context.log,
             },
             this.deps,
@@ -86,6 +98,11 @@ export class ReviewScheduler {
       });
       return 'queued';
     } catch (error) {
+      if (accessDenied(error)) {
+        // Uninstalled meanwhile, or the repository is no longer shared with the app: nothing to do, ever.
+        context.log.warn({ pull: group, status: (error as { status?: number }).status }, 'pgpro cannot access the repository (app uninstalled or access removed); webhook ignored');
+        return 'inaccessible';
+      }
       // Nothing was queued: let a redelivery try again.
       await this.queue.release(ids);
       throw error;
