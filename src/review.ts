@@ -205,6 +205,10 @@ export async function review(change: ChangeSet, options: ReviewOptions, deps: Re
         runs.set(item.migration.path, run);
         statuses.set(item.migration.path, run.status);
         if (run.missingExtension) {
+          // Statements after the skipped CREATE EXTENSION fail for want of it (an unknown type, function):
+          // the environment's gap, not the user's error, so the file is not-run rather than failed.
+          const { error: _error, ...status } = run.status;
+          statuses.set(item.migration.path, { ...status, status: 'not-run' });
           notes.push(
             `The extension "${run.missingExtension}" is not available in the ${sandbox!.engine.name === 'pglite' ? 'PGlite sandbox' : 'sandbox server'}, so ${item.migration.path} was not run from the statement that needs it on, nor were later migrations. ${sandbox!.engine.name === 'pglite' ? 'Point pgpro at a PostgreSQL server that has it (sandbox.engine: postgres).' : 'Install it on that server.'}`,
           );
