@@ -258,7 +258,9 @@ export async function review(change: ChangeSet, options: ReviewOptions, deps: Re
             db: sandbox!,
             config,
             prepared: prepared!,
-            fresh: reviewable,
+            // Plans of a migration that failed (and may have been rolled back) would judge a schema
+            // that never existed.
+            fresh: reviewable.filter((item) => statuses.get(item.migration.path)?.status === 'applied'),
             catalogBefore: catalogBefore!,
             catalogAfter: catalogAfter!,
             budgetMs: Math.min(config.explain['time-budget-seconds'] * 1000, Math.max(0, deadline - now())),

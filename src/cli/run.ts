@@ -6,6 +6,7 @@ import { render } from '../report/index.js';
 import { review } from '../review.js';
 import { SnapshotCache } from '../sandbox/snapshot-cache.js';
 import { cacheDir } from '../sandbox/cluster.js';
+import { DirectoryAgentCache } from '../agent/index.js';
 import { HELP, parseCliArgs, UsageError, type CliArgs } from './args.js';
 import { GitError } from './git.js';
 import { localChangeSet } from './input.js';
@@ -36,6 +37,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(HELP);
     return EXIT_OK;
   }
+  if (args.command === 'worker') return (await import('./worker.js')).runWorker(io);
   if (args.command === 'version') {
     io.stdout.write(`${VERSION}\n`);
     return EXIT_OK;
@@ -48,7 +50,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       change,
       { config, agent: args.agent, ...(progress ? { onProgress: progress.update } : {}) },
       {
-        ...(args.cache ? { snapshotCache: new SnapshotCache({ dir: join(cacheDir(), 'snapshots') }) } : {}),
+        ...(args.cache
+          ? {
+              snapshotCache: new SnapshotCache({ dir: join(cacheDir(), 'snapshots') }),
+              agentCache: new DirectoryAgentCache(join(cacheDir(), 'agent')),
+            }
+          : {}),
         env: io.env,
       },
     );
