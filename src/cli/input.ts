@@ -26,6 +26,7 @@ function restrict(tree: FileTree, prefixes: string[]): FileTree {
  * Returns the root that paths in the result are relative to.
  */
 export async function localChangeSet(cwd: string, paths: string[], baseRef: string | undefined): Promise<{ change: ChangeSet; root: string }> {
+  if (!(await stat(cwd).catch(() => undefined))?.isDirectory()) throw new UsageError(`The directory ${cwd} does not exist.`);
   if (baseRef !== undefined) {
     const root = await gitTopLevel(cwd);
     const [head, base] = await Promise.all([directoryTree(root), gitTree(root, baseRef)]);
