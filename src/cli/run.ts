@@ -60,6 +60,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       },
     );
     progress?.done();
+    // Files named on the command line that discovery did not take as migrations: say so, or a typo'd
+    // convention would pass silently as "No new migrations to review".
+    const reviewed = new Set(result.migrations.map((m) => m.file));
+    for (const path of change.changed ?? []) {
+      if (!reviewed.has(path)) result.notes.push(`${path} was named but is not a migration pgpro recognizes (see migrations.paths and migrations.convention); it was not reviewed.`);
+    }
     const color = args.color ?? (io.stdout.isTTY === true && !io.env.NO_COLOR);
     io.stdout.write(render(args.format, result, { color }));
     if (args.fix) {

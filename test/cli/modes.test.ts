@@ -24,7 +24,7 @@ async function json(argv: string[]): Promise<{ code: number; report: JsonReport;
 describe('a directory: every migration in it is new', () => {
   let root: string;
   beforeAll(async () => {
-    root = await tempTree({ ...HISTORY, 'other/0001_unrelated.sql': 'SELECT 1;\n' });
+    root = await tempTree({ ...HISTORY, 'db/migrations/README.md': '# how we migrate\n', 'other/0001_unrelated.sql': 'SELECT 1;\n' });
   });
   afterAll(async () => {
     await rm(root, { recursive: true, force: true });
@@ -43,6 +43,15 @@ describe('a directory: every migration in it is new', () => {
       ['foreign-key-without-index', 'db/migrations/0002_create_invoices.sql'],
     ]);
     expect(report.conclusion).toBe('neutral');
+  });
+
+  it('a named file that is not a migration is not silently "nothing to review": a note names it', async () => {
+    const { code, report } = await json(['db/migrations/README.md', '-C', root]);
+    expect(code).toBe(0);
+    expect(report.stats).toMatchObject({ migrationsNew: 0 });
+    expect(report.notes).toContain(
+      'db/migrations/README.md was named but is not a migration pgpro recognizes (see migrations.paths and migrations.convention); it was not reviewed.',
+    );
   });
 });
 
