@@ -6,7 +6,7 @@ const FORMATS: readonly Format[] = ['text', 'json', 'markdown', 'sarif'];
 const FAIL_ON = ['error', 'warning', 'info', 'none'] as const;
 
 export interface CliArgs {
-  command: 'review' | 'help' | 'version';
+  command: 'review' | 'worker' | 'help' | 'version';
   paths: string[];
   base?: string;
   format: Format;
@@ -29,6 +29,7 @@ export const HELP = `pgpro — review PostgreSQL migrations by running them
 
 Usage:
   pgpro review [paths…] [options]
+  pgpro worker            run GitHub review jobs from the Redis queue (REDIS_URL, APP_ID, PRIVATE_KEY)
 
   With --base, the migrations that differ from the git ref are new and the ref's are the history.
   With paths, the named files are new and the earlier files of their convention are history
@@ -92,7 +93,8 @@ export function parseCliArgs(argv: string[]): CliArgs {
   if (values.version) return { ...base, command: 'version' };
   const [command, ...paths] = positionals;
   if (command === undefined || command === 'help') return { ...base, command: 'help' };
-  if (command !== 'review') throw new UsageError(`Unknown command "${command}". The command is "review".`);
+  if (command === 'worker') return { ...base, command: 'worker' };
+  if (command !== 'review') throw new UsageError(`Unknown command "${command}". The commands are "review" and "worker".`);
 
   const format = values.format ?? 'text';
   if (!FORMATS.includes(format as Format)) {

@@ -182,11 +182,11 @@ async function reviewAndPublish(
     const ref = { owner: pull.owner, repo: pull.repo, blobCache: new Map<string, Promise<string>>() };
     const [listed, head] = await Promise.all([listFiles(), gitFileTree(octokit, { ...ref, sha: pull.headSha })]);
     files = listed;
+    if (await superseded()) return cancel();
     if (changedMigrations(head.paths, files.changed, config).length === 0) {
       await check.complete('success', NO_MIGRATIONS_OUTPUT);
       return 'no-migrations';
     }
-    if (await superseded()) return cancel();
 
     check.progress('Reading the base branch…');
     const base = await gitFileTree(octokit, { ...ref, sha: pull.baseSha });

@@ -42,10 +42,26 @@ export interface CheckRunState {
   annotations: unknown[];
 }
 
+/** A fault injected into matching requests, `times` times (then the normal answer). */
+export interface Fault {
+  method?: string;
+  /** Matched against the path without /api/v3 and query. */
+  path: RegExp;
+  match?: (request: FakeRequest) => boolean;
+  times: number;
+  /** Wait this long before answering (a slow GitHub; clients with a timeout give up first). */
+  delayMs?: number;
+  /** Answer with this instead of the normal response. */
+  status?: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
 export interface FakeGitHub {
   /** host:port, for GHE_HOST. */
   host: string;
   requests: FakeRequest[];
+  inject(fault: Fault): void;
   checkRuns: CheckRunState[];
   comments: { id: number; issue: number; body: string; user: { login: string; type: string } }[];
   reviews: { pull: number; body: Record<string, unknown> }[];
@@ -61,6 +77,7 @@ export async function startFakeGitHub(state: FakeRepo): Promise<FakeGitHub> {
   const comments: FakeGitHub['comments'] = [];
   const reviews: FakeGitHub['reviews'] = [];
   const blobs = new Map<string, string>();
+  const faults: Fault[] = [];
   let nextId = 1000;
   const repoPrefix = `/repos/${state.owner}/${state.repo}`;
 
@@ -155,7 +172,23 @@ export async function startFakeGitHub(state: FakeRepo): Promise<FakeGitHub> {
       // keep the raw text
     }
     const method = req.method ?? 'GET';
-    requests.push({ method, path, query: Object.fromEntries(url.searchParams), body });
+    const request: FakeRequest = { method, path, query: Object.fromEntries(url.searchParams), body };
+    requests.push(request);
+    const fault = faults.find(
+      (f) => f.times > 0 && (!f.method || f.method === method) && f.path.test(path) && (!f.match || f.match(request)),
+    );
+    if (fault) {
+      fault.times--;
+      if (fault.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+      if (fault.status !== undefined) {
+        if (res.destroyed) return;
+        res
+          .writeHead(fault.status, { 'content-type': 'application/json; charset=utf-8', ...fault.headers })
+          .end(JSON.stringify(fault.body ?? { message: 'injected fault' }));
+        return;
+      }
+    }
+    if (res.destroyed) return;
     const [status, response] = route(method, path, body);
     if (typeof response === 'string') {
       res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(response);
@@ -172,6 +205,7 @@ export async function startFakeGitHub(state: FakeRepo): Promise<FakeGitHub> {
   return {
     host: `127.0.0.1:${port}`,
     requests,
+    inject: (fault) => void faults.push(fault),
     checkRuns,
     comments,
     reviews,
