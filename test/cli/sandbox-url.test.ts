@@ -49,6 +49,7 @@ describe('pgpro review --sandbox-url', () => {
       'json',
       '--sandbox-url',
       url,
+      '--no-cache',
     ]);
     expect(run.stderr).toBe('');
     const report = JSON.parse(run.stdout) as JsonReport;
@@ -78,7 +79,7 @@ describe('pgpro review --sandbox-url', () => {
     });
 
     it('the leftover stays while younger than the sweep threshold (1 h) and is swept once older', async () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli/main.ts'), 'review', '-C', root, '--sandbox-url', url], {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli/main.ts'), 'review', '-C', root, '--sandbox-url', url, '--no-cache'], {
         cwd: REPO,
         env: cliEnv(),
         stdio: 'ignore',
@@ -114,7 +115,7 @@ describe('pgpro review --sandbox-url', () => {
       );
 
       // A new run sweeps at start, but only leftovers over an hour old: this one could be a review in progress.
-      const again = await cli(['review', `${EXAMPLE}/0001_create_customers.sql`, '-C', REPO, '--format', 'json', '--sandbox-url', url]);
+      const again = await cli(['review', `${EXAMPLE}/0001_create_customers.sql`, '-C', REPO, '--format', 'json', '--sandbox-url', url, '--no-cache']);
       expect(again.code).toBe(0);
       expect(JSON.parse(again.stdout)).toMatchObject({ stats: { engine: { name: 'postgres' } } });
       expect((await sandboxDatabases()).has(leftover)).toBe(true);
