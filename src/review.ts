@@ -29,6 +29,14 @@ import type {
   Severity,
 } from './types.js';
 
+/** The sandbox could not start (unreachable server, failing setup SQL): the review cannot run. */
+export class SandboxUnavailableError extends Error {
+  override name = 'SandboxUnavailableError';
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(`The sandbox could not start: ${reason}`, options);
+  }
+}
+
 export interface ReviewOptions {
   config: PgproConfig;
   /** 'force': run the agent even when automatic runs have it off (the `/pgpro review` command). */
@@ -138,7 +146,12 @@ export async function review(change: ChangeSet, options: ReviewOptions, deps: Re
   try {
     sandbox = await timed('sandbox', async () => {
       progress('sandbox', 'Starting the sandbox');
-      return startFromCache(openSandbox, snapshotCache, sandboxOptions, setup, extensions, historyParsed, notes, statuses, progress);
+      try {
+        return await startFromCache(openSandbox, snapshotCache, sandboxOptions, setup, extensions, historyParsed, notes, statuses, progress);
+      } catch (error) {
+        // Without a sandbox pgpro cannot do its main job: the caller must hear it, not a lint-only pass.
+        throw new SandboxUnavailableError(messageOf(error), { cause: error });
+      }
     });
     engine = sandbox.engine;
     catalogBefore = await timed('catalog', () => sandbox!.catalog());
@@ -273,6 +286,10 @@ export async function review(change: ChangeSet, options: ReviewOptions, deps: Re
       });
     }
   } catch (error) {
+    if (error instanceof SandboxUnavailableError) {
+      await sandbox?.close().catch(() => undefined);
+      throw error;
+    }
     notes.push(`The sandbox could not run: ${messageOf(error)}`);
     for (const item of reviewable) {
       if (!statuses.has(item.migration.path)) {

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { ConfigError, defaultConfig, parseConfig } from '../config/parse.js';
 import type { PgproConfig } from '../config/schema.js';
 import { render } from '../report/index.js';
-import { review } from '../review.js';
+import { review, SandboxUnavailableError } from '../review.js';
 import { SnapshotCache } from '../sandbox/snapshot-cache.js';
 import { cacheDir } from '../sandbox/cluster.js';
 import { DirectoryAgentCache } from '../agent/index.js';
@@ -74,7 +74,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     }
     return result.conclusion === 'failure' ? EXIT_FINDINGS : EXIT_OK;
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof UsageError || error instanceof GitError || isFileError(error)) {
+    if (error instanceof ConfigError || error instanceof UsageError || error instanceof GitError || error instanceof SandboxUnavailableError || isFileError(error)) {
       io.stderr.write(`pgpro: ${(error as Error).message}\n`);
     } else {
       io.stderr.write(`pgpro could not run: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -262,7 +262,7 @@ function foreignKeysWithoutIndex(input: TraceInput): Finding[] {
     const create = `CREATE INDEX${fk.newTable ? '' : ' CONCURRENTLY'} ${indexName(fk)} ON ${fk.table} (${cols});`;
     const evidence = [
       `no index on ${fk.table} starts with (${cols})`,
-      indexes.length ? `indexes on ${fk.table}: ${indexes.map((i) => `${i.name ?? '?'} (${i.columns.join(', ')})`).join(', ')}` : `${fk.table} has no index`,
+      indexes.length ? `indexes on ${fk.table}: ${indexes.map((i) => `${i.name ? `${i.name} ` : ''}(${i.columns.join(', ')})`).join(', ')}` : `${fk.table} has no index`,
       outcome?.observation ? observationEvidence(outcome.observation, (outcome.observation as { acquired?: never[] }).acquired ?? []) : undefined,
     ].filter(Boolean).join('; ');
     out.push(finding(

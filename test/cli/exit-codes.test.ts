@@ -23,6 +23,27 @@ describe('exit 2: pgpro could not run', () => {
     expect(run.stdout).toBe('');
   });
 
+  it('a sandbox server that cannot be reached: no lint-only pass, a message naming the problem', async () => {
+    const run = await cli(['review', '-C', CLEAN, '--no-cache', '--sandbox-url', 'postgres://nobody@127.0.0.1:1/nothing']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^pgpro: The sandbox could not start: /m);
+    expect(run.stdout).toBe('');
+  });
+
+  it('setup SQL that fails names the setup and its line', async () => {
+    const root = await tempTree({
+      'pgpro.yml': 'sandbox:\n  setup:\n    - sql: "CREATE ROLE app;\\nCREATE SCHEMA oops AUTHORIZATION missing_role;"\n',
+      'db/migrations/0001_a.sql': 'CREATE TABLE a (id bigint);\n',
+    });
+    try {
+      const run = await cli(['review', '-C', root, '--no-cache']);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/The sandbox could not start: setup "sandbox\.setup\[0\]" failed: role "missing_role" does not exist/);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
   it('an invalid config file: the message names the file, the key and its line', async () => {
     const run = await cli(['review', '-C', CLEAN, '--config', join(FIXTURES, 'bad-config/pgpro.yml'), '--no-cache']);
     expect(run.code).toBe(2);
