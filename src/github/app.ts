@@ -44,6 +44,16 @@ export function pgproApp(deps: PgproAppDeps): ApplicationFunction {
       observer: metrics,
     });
 
+    // GitHub waits 10 s for an answer and retries nothing: handlers start their work and return at
+    // once; the queue holds the work so that idle() (and shutdown) still wait for it.
+    const inBackground = (what: string, work: () => Promise<unknown>): void => {
+      queue.hold(
+        work().catch((error: unknown) => {
+          app.log.error({ err: error }, `pgpro: ${what} failed`);
+        }),
+      );
+    };
+
     try {
       options.addHandler(healthz);
       options.addHandler(metricsHandler(metrics, () => queue.depth?.()));
@@ -54,7 +64,7 @@ export function pgproApp(deps: PgproAppDeps): ApplicationFunction {
     app.on([...PULL_REQUEST_EVENTS], async (context) => {
       const pr = context.payload.pull_request;
       if (pr.state !== 'open') return;
-      await scheduler.schedule(context, {
+      inBackground('scheduling a review', () => scheduler.schedule(context, {
         trigger: 'push',
         pull: {
           owner: context.payload.repository.owner.login,
@@ -65,7 +75,7 @@ export function pgproApp(deps: PgproAppDeps): ApplicationFunction {
           changedFiles: pr.changed_files,
           draft: pr.draft === true,
         },
-      });
+      }));
     });
 
     app.on('issue_comment.created', async (context) => {
@@ -74,14 +84,14 @@ export function pgproApp(deps: PgproAppDeps): ApplicationFunction {
       if (!issue.pull_request || context.isBot || comment.user?.type === 'Bot') return;
       const command = parseCommand(comment.body);
       if (!command) return;
-      await runCommand(context, command, scheduler, deps.now);
+      inBackground(`the command /pgpro ${command.name}`, () => runCommand(context, command, scheduler, deps.now));
     });
 
     app.on('check_run.rerequested', async (context) => {
       const run = context.payload.check_run;
       const pr = run.pull_requests[0];
       if (run.name !== CHECK_NAME || !pr) return;
-      await scheduler.schedule(context, {
+      inBackground('scheduling a re-run', () => scheduler.schedule(context, {
         trigger: 'rerequested',
         pull: {
           owner: context.payload.repository.owner.login,
@@ -91,7 +101,7 @@ export function pgproApp(deps: PgproAppDeps): ApplicationFunction {
           baseSha: pr.base.sha,
           draft: false,
         },
-      });
+      }));
     });
   };
 }

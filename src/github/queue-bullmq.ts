@@ -96,7 +96,15 @@ export class BullMqQueue implements JobQueue {
     return { waiting: (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0), running: counts.active ?? 0 };
   }
 
+  readonly #held = new Set<Promise<unknown>>();
+
+  hold(work: Promise<unknown>): void {
+    const settled = work.catch(() => undefined).finally(() => this.#held.delete(settled));
+    this.#held.add(settled);
+  }
+
   async idle(): Promise<void> {
+    while (this.#held.size > 0) await Promise.all([...this.#held]);
     for (;;) {
       const { waiting, running } = await this.depth();
       if (waiting + running === 0) return;

@@ -33,7 +33,12 @@ export interface JobQueue {
   release(ids: readonly string[]): void | Promise<void>;
   /** Queues a job whose ids were claimed. Aborts older jobs of the same group, queued or running. */
   add(job: Job): void | Promise<void>;
-  /** Resolves once nothing is queued or running. */
+  /**
+   * Counts work started outside the queue (a webhook's scheduling, which runs after the webhook is
+   * answered) as pending until it settles, so that idle() also waits for it.
+   */
+  hold(work: Promise<unknown>): void;
+  /** Resolves once nothing is queued, running or held. */
   idle(): Promise<void>;
   /** Jobs waiting and running now, for /metrics. */
   depth?(): Promise<QueueDepth>;
@@ -67,6 +72,7 @@ export class InProcessQueue implements JobQueue {
   readonly #seen = new Map<string, number>();
   readonly #latest = new Map<string, Entry>();
   #idleWaiters: (() => void)[] = [];
+  readonly #held = new Set<Promise<unknown>>();
 
   constructor(options: InProcessQueueOptions = {}) {
     this.#concurrency = Math.max(1, options.concurrency ?? 2);
@@ -106,8 +112,23 @@ export class InProcessQueue implements JobQueue {
     this.#pump();
   }
 
+  hold(work: Promise<unknown>): void {
+    const settled: Promise<unknown> = work
+      .catch(() => undefined)
+      .finally(() => {
+        this.#held.delete(settled);
+        this.#pump();
+      });
+    this.#held.add(settled);
+  }
+
+  /** Resolves once the held work (webhook handlers) has settled: its jobs, if any, are queued. */
+  async scheduled(): Promise<void> {
+    while (this.#held.size > 0) await Promise.all([...this.#held]);
+  }
+
   idle(): Promise<void> {
-    if (this.#waiting.length === 0 && this.#running.size === 0) return Promise.resolve();
+    if (this.#waiting.length === 0 && this.#running.size === 0 && this.#held.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
@@ -117,7 +138,7 @@ export class InProcessQueue implements JobQueue {
       this.#running.add(entry);
       void this.#start(entry);
     }
-    if (this.#waiting.length === 0 && this.#running.size === 0) {
+    if (this.#waiting.length === 0 && this.#running.size === 0 && this.#held.size === 0) {
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];
       for (const resolve of waiters) resolve();

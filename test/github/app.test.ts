@@ -95,6 +95,8 @@ async function receive(
   const payload = fixture(name);
   edit(payload);
   await probot.receive({ id, name: event, payload } as Parameters<Probot['receive']>[0]);
+  // Handlers answer at once and schedule in the background: wait until that work is handed over.
+  await queue.scheduled();
 }
 
 beforeEach(() => {
@@ -340,6 +342,25 @@ describe('pull_request', () => {
     expect(review.calls).toHaveLength(0);
     for (const scope of scopes) expect(scope.isDone()).toBe(true);
     expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it('answers the webhook before any request to GitHub: the work runs after it', async () => {
+    await start();
+    const scopes = [
+      token(),
+      config(),
+      createCheck(),
+      updateCheck(55, 2),
+      files([{ filename: 'README.md', status: 'modified', patch: '@@ -1 +1 @@\n-a\n+b' }]),
+      tree(HEAD, HEAD_PATHS),
+    ];
+    const payload = fixture('pull_request.opened');
+    await probot.receive({ id: 'early-answer', name: 'pull_request', payload } as Parameters<Probot['receive']>[0]);
+    // receive() resolved: Probot has answered the delivery, yet no check run has been created.
+    expect(sent.bodies['create:55']).toBeUndefined();
+    await queue.idle();
+    expect(sent.bodies['create:55']).toHaveLength(1);
+    for (const scope of scopes) expect(scope.isDone()).toBe(true);
   });
 
   it('skips a draft PR by default: no check run at all', async () => {
