@@ -110,11 +110,10 @@ afterAll(async () => {
 
 describe('pgpro server end to end', () => {
   it('reviews a pull request: check run completed with annotations, one summary comment, one inline review', async () => {
-    const started = Date.now();
     const response = await deliver('pull_request', fixture('pull_request.opened'));
     expect(response.status).toBeLessThan(300);
-    // The webhook is answered before the review runs.
-    expect(Date.now() - started).toBeLessThan(5_000);
+    // The webhook is answered before the review runs: nothing is completed when the answer arrives.
+    expect(fake.checkRuns.filter((r) => r.status === 'completed')).toEqual([]);
 
     const run = await until('the check run to complete', () => fake.checkRuns.find((r) => r.status === 'completed'), 90_000);
     expect(fake.checkRuns).toHaveLength(1);

@@ -57,10 +57,9 @@ describe('GitHub faults', () => {
 
   it('gives up on a hung request after the timeout and retries it', async () => {
     fake.inject({ method: 'GET', path: /\/pulls\/4\/files$/, times: 1, delayMs: 6_000 });
-    const started = Date.now();
     await deliver(server.url, 'pull_request', openedPayload(4));
     expect((await until('PR 4 completed', completedRun(4), 20_000, logs)).conclusion).toBe('success');
-    expect(Date.now() - started).toBeLessThan(6_000);
+    // Two requests: the client gave up on the hung one and asked again (waiting would have made one).
     expect(fake.requests.filter((r) => r.path.endsWith('/pulls/4/files'))).toHaveLength(2);
   });
 
