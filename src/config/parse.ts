@@ -34,13 +34,13 @@ export function validateConfig(raw: unknown, file: string): PgproConfig {
 /** Parses YAML text; errors carry the line of the offending key. Pure. */
 export function parseConfig(text: string, file: string): PgproConfig {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       file,
       doc.errors.map((e) => ({
         path: '',
-        message: e.message.split('\n')[0] ?? e.message,
+        message: (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, ''),
         line: e.linePos?.[0]?.line,
       })),
     );

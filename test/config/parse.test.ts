@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, defaultConfig, parseConfig, validateConfig } from '../../src/config/parse.js';
+
+function problems(text: string): ConfigError['problems'] {
+  try {
+    parseConfig(text, '.github/pgpro.yml');
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseConfig', () => {
+  it('gives the defaults for an empty file', () => {
+    expect(parseConfig('', 'pgpro.yml')).toEqual(defaultConfig());
+    expect(defaultConfig()['fail-on']).toBe('error');
+    expect(defaultConfig().sandbox.engine).toBe('pglite');
+  });
+
+  it('keeps what the file sets and fills in the rest', () => {
+    const config = parseConfig('postgres-version: 12\nrules:\n  ban-drop-column: off\n  prefer-text-field: error\nexplain:\n  rows:\n    public.orders: 50000\n', 'pgpro.yml');
+    expect(config['postgres-version']).toBe(12);
+    expect(config.rules).toEqual({ 'ban-drop-column': 'off', 'prefer-text-field': 'error' });
+    expect(config.explain.rows).toEqual({ 'public.orders': 50000 });
+    expect(config.explain['default-rows']).toBe(20000);
+  });
+
+  it('names the key, its line and what is wrong, for every problem at once', () => {
+    expect(problems('fail-on: sometimes\nsandbox:\n  engine: mysql\n  memory-mb: 10\n')).toEqual([
+      { path: 'fail-on', line: 1, message: expect.stringContaining('"error"') },
+      { path: 'sandbox.engine', line: 3, message: expect.stringContaining('"pglite"') },
+      { path: 'sandbox.memory-mb', line: 4, message: expect.stringMatching(/>=\s*256/) },
+    ]);
+  });
+
+  it('rejects keys it does not know instead of ignoring a typo', () => {
+    const [problem] = problems('fail_on: warning\n');
+    expect(problem?.message).toMatch(/fail_on/);
+  });
+
+  it('reports YAML syntax errors with their line', () => {
+    expect(problems('postgres-version: 16\nrules:\n  a: off\n  a: error\n')).toEqual([
+      { path: '', message: 'Map keys must be unique', line: 4 },
+    ]);
+  });
+
+  it('puts file, key and line into the message a user sees', () => {
+    expect(() => parseConfig('rules:\n  x: loud\n', '.github/pgpro.yml')).toThrow(
+      /Invalid pgpro config in \.github\/pgpro\.yml:\n {2}- rules\.x \(line 2\): /,
+    );
+  });
+
+  it('validates an already-loaded object (the app reads YAML through Probot)', () => {
+    expect(validateConfig({ github: { drafts: true } }, '.github/pgpro.yml').github.drafts).toBe(true);
+    expect(() => validateConfig({ agent: { severity: 'fatal' } }, '.github/pgpro.yml')).toThrow(/agent\.severity/);
+  });
+});
