@@ -18,7 +18,7 @@ ENV NODE_ENV=production \
     PGPRO_CACHE_DIR=/home/node/.cache/pgpro
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+RUN npm ci --omit=dev --ignore-scripts && rm -rf node_modules/@squawk-cli && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY app.yml ./
 # The image's unprivileged `node` user; the sandbox cache lives in its home.

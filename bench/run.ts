@@ -149,7 +149,6 @@ function print(): void {
     else {
       const rows: (string | number)[][] = [
         [`squawk binary (${squawk.version})`, squawk.binary.runs, ms(squawk.binary.medianMs), ms(squawk.binary.minMs), ms(squawk.binary.maxMs), squawk.issues],
-        ['squawk via node_modules/.bin (Node wrapper)', squawk.wrapper.runs, ms(squawk.wrapper.medianMs), ms(squawk.wrapper.minMs), ms(squawk.wrapper.maxMs), squawk.issues],
       ];
       if (lint) {
         rows.push(['pgpro lint-only, warm (in-process)', lint.warm.runs, ms(lint.warm.medianMs), ms(lint.warm.minMs), ms(lint.warm.maxMs), lint.findings]);
@@ -158,7 +157,7 @@ function print(): void {
       console.log(table(`2. squawk vs pgpro lint-only, same ${files.length} files (squawk: one process per run, offline: ${squawk.offline})`, ['tool', 'runs', 'median', 'min', 'max', 'issues'], rows));
       if (lint) {
         console.log(`   ratio pgpro warm / squawk binary: ${ratio(lint.warm.medianMs, squawk.binary.medianMs)}`);
-        console.log(`   ratio pgpro first run / squawk via wrapper: ${ratio(lint.coldMs, squawk.wrapper.medianMs)} (neither counts Node/tsx start of pgpro itself)`);
+        console.log(`   ratio pgpro first run in a process / squawk binary: ${ratio(lint.coldMs, squawk.binary.medianMs)} (pgpro's Node/tsx start not counted)`);
         console.log('   (issue counts differ by design: different rule sets and defaults)');
       }
     }

@@ -1,7 +1,8 @@
-// squawk (the installed squawk-cli devDependency) over the same files, as a separate process per run.
+// squawk over the same files, as a separate process per run. Its binary comes from the platform
+// package (@squawk-cli/<platform>-<arch>, an optional dependency): the registry these machines use
+// holds only linux-x64, and squawk-cli's own lock entries for the others would break `npm ci`.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { summarize, timed, type Repeated } from './measure.js';
 
@@ -10,9 +11,7 @@ export type SquawkResult =
   | {
       available: true;
       version: string;
-      /** Through node_modules/.bin/squawk: a Node wrapper that spawns the platform binary. */
-      wrapper: Repeated;
-      /** The platform binary itself, without the wrapper's Node start. */
+      /** The platform binary, one process per run. */
       binary: Repeated;
       issues: number;
       /** Run once in an empty network namespace (unshare -rn), when the machine allows it. */
@@ -20,14 +19,10 @@ export type SquawkResult =
     };
 
 export async function benchSquawk(root: string, files: string[], runs: number): Promise<SquawkResult> {
-  const wrapper = join(root, 'node_modules', '.bin', 'squawk');
-  if (!existsSync(wrapper)) return { available: false, reason: `${wrapper} is missing (npm install the devDependencies)` };
-  let binary: string;
-  try {
-    const squawk = createRequire(join(root, 'package.json'))('squawk-cli/js/index.js') as { getBinaryPath(): string };
-    binary = squawk.getBinaryPath();
-  } catch (error) {
-    return { available: false, reason: `no squawk binary for ${process.platform}-${process.arch}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` };
+  const platform = `${process.platform}-${process.arch}`;
+  const binary = join(root, 'node_modules', '@squawk-cli', platform, 'bin', 'squawk');
+  if (!existsSync(binary)) {
+    return { available: false, reason: `no squawk binary for ${platform} (the optional dependency @squawk-cli/${platform} is not installed)` };
   }
   const version = spawnSync(binary, ['--version'], { encoding: 'utf8' });
   if (version.status !== 0) return { available: false, reason: `the squawk binary does not run: ${version.stderr || version.error?.message}` };
@@ -49,7 +44,6 @@ export async function benchSquawk(root: string, files: string[], runs: number): 
   return {
     available: true,
     version: version.stdout.trim(),
-    wrapper: await time(wrapper),
     binary: await time(binary),
     issues,
     offline: offlineCheck(binary, args),
