@@ -8,6 +8,7 @@ import { sandboxFactory, engineSnapshots } from './sandbox/engine.js';
 import { mergeEquivalent } from './stages/equivalent.js';
 import { dataErrorFix } from './stages/data-errors.js';
 import { checkDown, rememberSchema } from './stages/reversibility.js';
+import { knownHistory, knownMigration, manifestKey, manifestOf, type KnownHistory } from './stages/known-history.js';
 import { extensionsIn, type Sandbox, type SandboxOptions, type PreparedMigration, type MigrationRun } from './sandbox/index.js';
 import { historyPrefixHashes, type SnapshotCache } from './sandbox/snapshot-cache.js';
 import { presetSetup } from './sandbox/presets.js';
@@ -86,7 +87,29 @@ export async function review(change: ChangeSet, options: ReviewOptions, deps: Re
     maxFileBytes: config.limits['max-file-bytes'],
     assumeInTransaction: config['assume-in-transaction'],
   };
+  const setup = await timed('setup', () => setupScripts(config, change));
+  const snapshotCache = engineSnapshots(config) ? deps.snapshotCache : undefined;
+  // The base tree's id names its history: with a manifest and snapshot cached under it, no history
+  // file is read at all (on GitHub, none of its blobs is downloaded).
+  const historyKey =
+    snapshotCache && change.base?.id && change.changed ? manifestKey(change.base.id, discoverOptions, setup) : undefined;
+  const known = historyKey ? await knownHistory(snapshotCache!, historyKey) : undefined;
+  const historyCounts = new Map(known?.manifest.history.map((e) => [e.path, e.statements]));
   const { head, base } = await timed('discover', async () => {
+    if (known) {
+      const changed = new Set(change.changed);
+      const headLoad = await loadMigrations(change.head, {
+        ...discoverOptions,
+        only: (c) => changed.has(c.path) || (c.downPath !== undefined && changed.has(c.downPath)),
+      });
+      notes.push(...headLoad.notes);
+      const loaded = new Map(headLoad.migrations.map((m) => [m.path, m]));
+      const history = new Map(known.manifest.history.map((e) => [e.path, knownMigration(e)]));
+      return {
+        head: headLoad.order.flatMap((path) => loaded.get(path) ?? history.get(path) ?? []),
+        base: [...history.values()],
+      };
+    }
     const headLoad = await loadMigrations(change.head, discoverOptions);
     const baseLoad = change.base ? await loadMigrations(change.base, discoverOptions) : undefined;
     notes.push(...headLoad.notes);
@@ -128,9 +151,10 @@ export async function review(change: ChangeSet, options: ReviewOptions, deps: Re
 
   // 3. sandbox: history, then the new migrations traced statement by statement
   const openSandbox = deps.createSandbox ?? sandboxFactory(config, deps.env);
-  const snapshotCache = engineSnapshots(config) ? deps.snapshotCache : undefined;
-  const setup = await timed('setup', () => setupScripts(config, change));
-  const extensions = [...new Set([...setup, ...historyParsed, ...reviewable].flatMap((s) => extensionsIn('sql' in s ? s.sql : s.migration.sql)))];
+  const historyExtensions = known
+    ? known.manifest.extensions
+    : [...new Set([...setup.map((s) => s.sql), ...historyParsed.map((h) => h.migration.sql)].flatMap(extensionsIn))];
+  const extensions = [...new Set([...historyExtensions, ...reviewable.flatMap((r) => extensionsIn(r.migration.sql))])];
   const statuses = new Map<string, MigrationStatus>();
   let catalogBefore: CatalogSnapshot | undefined;
   let catalogAfter: CatalogSnapshot | undefined;
@@ -147,7 +171,17 @@ export async function review(change: ChangeSet, options: ReviewOptions, deps: Re
     sandbox = await timed('sandbox', async () => {
       progress('sandbox', 'Starting the sandbox');
       try {
-        return await startFromCache(openSandbox, snapshotCache, sandboxOptions, setup, extensions, historyParsed, notes, statuses, progress);
+        if (known) return await startFromKnown(openSandbox, sandboxOptions, known, notes, statuses);
+        const sandbox = await startFromCache(openSandbox, snapshotCache, sandboxOptions, setup, extensions, historyParsed, notes, statuses, progress);
+        if (historyKey && snapshotCache && historyParsed.length > 0 && historyParsed.every((h) => statuses.get(h.migration.path)?.status === 'applied')) {
+          const snapshot = historyPrefixHashes(
+            historyParsed.map((h) => ({ path: h.migration.path, content: h.migration.sql })),
+            { setup: JSON.stringify(setup), extensions },
+          ).at(-1)!;
+          const entries = historyParsed.map((h) => ({ migration: h.migration, statements: h.parsed.statements.length }));
+          await snapshotCache.setDocument(historyKey, manifestOf(snapshot, historyExtensions, entries));
+        }
+        return sandbox;
       } catch (error) {
         // Without a sandbox pgpro cannot do its main job: the caller must hear it, not a lint-only pass.
         throw new SandboxUnavailableError(messageOf(error), { cause: error });
@@ -329,7 +363,7 @@ export async function review(change: ChangeSet, options: ReviewOptions, deps: Re
   const stats: ReviewStats = {
     migrationsTotal: history.length + fresh.length + skipped.length,
     migrationsNew: reviewable.length + skipped.length,
-    statements: [...historyParsed, ...reviewable].reduce((n, i) => n + i.parsed.statements.length, 0),
+    statements: [...historyParsed, ...reviewable].reduce((n, i) => n + (historyCounts.get(i.migration.path) ?? i.parsed.statements.length), 0),
     durationMs: Math.round(now() - started),
     stages,
     ...(engine ? { engine } : {}),
@@ -430,6 +464,22 @@ async function setupScripts(config: PgproConfig, change: ChangeSet): Promise<{ n
     scripts.push({ name: entry.file, sql });
   }
   return scripts;
+}
+
+/** Restores the whole history from its snapshot, knowing it only from the manifest. */
+async function startFromKnown(
+  factory: (options: SandboxOptions) => Promise<Sandbox>,
+  base: SandboxOptions,
+  known: KnownHistory,
+  notes: string[],
+  statuses: Map<string, MigrationStatus>,
+): Promise<Sandbox> {
+  const sandbox = await factory({ ...base, tarball: known.tarball });
+  for (const entry of known.manifest.history) {
+    statuses.set(entry.path, { file: entry.path, status: 'applied', statements: entry.statements, durationMs: 0 });
+  }
+  notes.push(`Restored ${known.manifest.history.length} history migrations from the snapshot cache (the base's history files were not read).`);
+  return sandbox;
 }
 
 async function startFromCache(

@@ -16,11 +16,18 @@ export interface LoadOptions extends DetectOptions {
   maxFileBytes?: number;
   /** Config `assume-in-transaction`: overrides every convention's transaction mode when set. */
   assumeInTransaction?: boolean;
+  /**
+   * Read and return only these candidates (detection and order still see every path). Lets a review
+   * whose history is already known skip reading it.
+   */
+  only?: (candidate: MigrationCandidate) => boolean;
 }
 
 export interface LoadedMigrations {
   migrations: MigrationFile[];
   notes: string[];
+  /** Paths of every candidate in apply order, read or not. */
+  order: string[];
 }
 
 const DEFAULT_MAX_FILE_BYTES = 2_000_000;
@@ -65,8 +72,9 @@ export async function loadMigrations(tree: FileTree, options: LoadOptions = {}):
     ordered.push(...(convention === 'sqitch' ? await sqitchOrder(directory, inDirectory, readOptional, notes) : inDirectory));
   }
 
+  const selected = options.only ? ordered.filter(options.only) : ordered;
   const loaded = await Promise.all(
-    ordered.map(async (candidate): Promise<{ migration?: MigrationFile; notes: string[] }> => {
+    selected.map(async (candidate): Promise<{ migration?: MigrationFile; notes: string[] }> => {
       const fileNotes: string[] = [];
       if (candidate.kind === 'undo') {
         fileNotes.push(`${candidate.path} is a Flyway undo migration with no matching versioned migration; not applied.`);
@@ -89,7 +97,7 @@ export async function loadMigrations(tree: FileTree, options: LoadOptions = {}):
       m.transactionReason = `Config assume-in-transaction: ${options.assumeInTransaction} overrides the ${m.convention} default (${m.transactionReason})`;
     }
   }
-  return { migrations, notes };
+  return { migrations, notes, order: ordered.map((c) => c.path) };
 }
 
 async function buildMigration(

@@ -36,8 +36,12 @@ function sha256(text: string): string {
 
 const HASH = /^[0-9a-f]{64}$/;
 
+/** Documents kept in memory at most (they are small; the disk keeps the rest). */
+const MAX_DOCUMENTS = 1000;
+
 export class SnapshotCache {
   private readonly memory = new Map<string, Uint8Array>();
+  private readonly documents = new Map<string, unknown>();
   private memoryBytes = 0;
   private readonly maxMemoryBytes: number;
   private readonly maxDiskBytes: number;
@@ -64,6 +68,34 @@ export class SnapshotCache {
     if (!HASH.test(hash)) throw new Error(`not a prefix hash: ${hash}`);
     this.remember(hash, tarball);
     await this.writeDisk(hash, tarball);
+  }
+
+  /** A small JSON document stored beside the snapshots (e.g. what a snapshot's history was). */
+  async getDocument<T>(key: string): Promise<T | undefined> {
+    if (!HASH.test(key)) return undefined;
+    const known = this.documents.get(key);
+    if (known !== undefined) return known as T;
+    if (!this.options.dir) return undefined;
+    try {
+      const value = JSON.parse(await readFile(join(this.options.dir, `${key}.json`), 'utf8')) as T;
+      this.documents.set(key, value);
+      return value;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async setDocument(key: string, value: unknown): Promise<void> {
+    if (!HASH.test(key)) throw new Error(`not a document key: ${key}`);
+    this.documents.set(key, value);
+    if (this.documents.size > MAX_DOCUMENTS) this.documents.delete(this.documents.keys().next().value!);
+    const dir = this.options.dir;
+    if (!dir) return;
+    await mkdir(dir, { recursive: true });
+    const file = join(dir, `${key}.json`);
+    const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+    await writeFile(tmp, JSON.stringify(value));
+    await rename(tmp, file);
   }
 
   private remember(hash: string, tarball: Uint8Array): void {
