@@ -188,6 +188,7 @@ function print(): void {
     console.log(
       table(`4. Tracing cost: ${tracing.files} files, ${tracing.statements} statements, a fresh sandbox per run (start not counted)`, ['mode', 'runs', 'median', 'per statement', 'vs untraced'], [
         ['apply, statement by statement, trace: true', tracing.traced.runs, ms(tracing.traced.medianMs), perStatement(tracing.traced.medianMs), ratio(tracing.traced.medianMs, base)],
+        ['  the same, each file in one transaction', tracing.tracedInTransaction.runs, ms(tracing.tracedInTransaction.medianMs), perStatement(tracing.tracedInTransaction.medianMs), ratio(tracing.tracedInTransaction.medianMs, base)],
         ['apply, statement by statement, trace: false', tracing.untraced.runs, ms(base), perStatement(base), '1.00x'],
         ['replay (fast path: one exec per file)', tracing.replay.runs, ms(tracing.replay.medianMs), perStatement(tracing.replay.medianMs), ratio(tracing.replay.medianMs, base)],
       ]),

@@ -157,12 +157,19 @@ export const tracing = async ({ dir, runs }: ScenarioContext) => {
       if (failed > 0) throw new Error(`${label}: ${failed} migrations did not apply`);
       return { ms, breakdown: probe.report(ms), extra: after ? await after(sandbox, probe) : undefined };
     });
-  const applyAll = (trace: boolean) => async (sandbox: Sandbox) => {
+  const applyAll = (trace: boolean, inTransaction?: boolean) => async (sandbox: Sandbox) => {
     const out = [];
-    for (const file of files) out.push(await sandbox.apply(file, { trace }));
+    for (const file of files) {
+      // CONCURRENTLY cannot run in a transaction block: those files stay in autocommit.
+      const wrap = inTransaction === true && !file.statements.some((st) => /\bconcurrently\b/i.test(st.text));
+      out.push(await sandbox.apply(inTransaction === undefined ? file : { ...file, inTransaction: wrap }, { trace }));
+    }
     return out;
   };
   const traced = await measure('traced', applyAll(true), (sandbox, probe) => explainCapture(sandbox, probe.captureSql(), cheapRuns));
+  // Inside a transaction a statement's after-state is the next one's before-state: one capture fewer
+  // each (the files that can run in one: those without CONCURRENTLY).
+  const tracedInTransaction = await measure('traced in transaction', applyAll(true, true));
   const untraced: Awaited<ReturnType<typeof measure>>[] = [];
   const replayed: Awaited<ReturnType<typeof measure>>[] = [];
   for (let i = 0; i < cheapRuns; i++) {
@@ -178,6 +185,7 @@ export const tracing = async ({ dir, runs }: ScenarioContext) => {
     statements,
     files: files.length,
     traced: { ...summarize([traced.ms]), breakdown: traced.breakdown, captureQueryInPostgres: traced.extra as Awaited<ReturnType<typeof explainCapture>> },
+    tracedInTransaction: summarize([tracedInTransaction.ms]),
     untraced: pick(untraced),
     replay: pick(replayed),
     memory: rss.stop(),

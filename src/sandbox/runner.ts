@@ -4,7 +4,7 @@
 // database) only runs SQL under its deadlines and says when it has stopped.
 import type { MigrationStatus, Queryable, StatementObservation, StatementOutcome } from '../types.js';
 import { extensionsIn } from './extensions.js';
-import { captureState, observeStatement } from './observe.js';
+import { captureState, observeWithState, type RelationState } from './observe.js';
 import type { MigrationRun, PreparedMigration, PreparedStatement } from './sandbox.js';
 import { isCopyFromStdin, lineAtPosition, needsAutocommit, transactionControl } from './statements.js';
 import { SandboxQueryError, SandboxStoppedError } from './worker-client.js';
@@ -100,6 +100,10 @@ export class MigrationRunner {
     let openBlock = false; // a transaction block is open (ours or the file's own BEGIN)
     let halted: string | undefined; // why the rest of the file does not run
     let missingExtension: string | undefined;
+    // Inside an open transaction the state after one traced statement is the state before the next (a
+    // capture reads the whole catalog, so this halves tracing's cost there). Across a COMMIT it is not:
+    // locks are released and scan counters move from the transaction's to the shared statistics.
+    let carried: RelationState | undefined;
 
     if (wrap && file.statements.length > 0) {
       const begun = await this.bookkeeping('BEGIN');
@@ -124,7 +128,8 @@ export class MigrationRunner {
       // Locks show only while held: a traced autocommit statement runs in its own block, which changes
       // nothing else since an autocommit statement is its own transaction anyway.
       const ownBlock = opts.trace && !openBlock && !control && !needsAutocommit(statement.text);
-      const before = opts.trace ? await this.capture(ownBlock) : undefined;
+      const before = opts.trace ? await this.capture(ownBlock, carried) : undefined;
+      carried = undefined;
       if (this.stoppedReason()) {
         await engine.settleStop();
         const error = this.stoppedError(statement.line);
@@ -164,17 +169,22 @@ export class MigrationRunner {
       if (control === 'end') openBlock = false;
 
       let observation: StatementObservation | undefined;
-      if (before) observation = await this.observe(before, openBlock);
+      let after: RelationState | undefined;
+      if (before) ({ observation, after } = await this.observe(before, openBlock));
+      // A file's own BEGIN/COMMIT/ROLLBACK changes what is held or undoes work: capture afresh after it.
+      if (after && !control && !ownBlock && openBlock) carried = after;
       if (ownBlock) {
         const committed = await this.bookkeeping('COMMIT');
         if (committed) {
           outcomes.push({ ...base, status: 'error', durationMs, error: { message: committed, line: statement.line } });
           halted = committed;
+          carried = undefined;
           continue;
         }
       }
       const dead = await engine.healthCheck(statement.line);
       if (dead) {
+        carried = undefined;
         outcomes.push({ ...base, status: 'error', durationMs, error: dead });
         halted = dead.message;
         openBlock = false;
@@ -318,8 +328,9 @@ export class MigrationRunner {
     await captureState(this.engine).catch(() => undefined);
   }
 
-  private async capture(ownBlock: boolean): Promise<Awaited<ReturnType<typeof captureState>> | undefined> {
+  private async capture(ownBlock: boolean, carried: RelationState | undefined): Promise<RelationState | undefined> {
     if (ownBlock && (await this.bookkeeping('BEGIN'))) return undefined;
+    if (carried) return carried;
     try {
       return await captureState(this.engine);
     } catch {
@@ -327,11 +338,15 @@ export class MigrationRunner {
     }
   }
 
-  private async observe(before: Awaited<ReturnType<typeof captureState>>, inTransaction: boolean): Promise<StatementObservation | undefined> {
+  private async observe(
+    before: RelationState,
+    inTransaction: boolean,
+  ): Promise<{ observation?: StatementObservation; after?: RelationState }> {
     try {
-      return await this.engine.refineObservation(await observeStatement(this.engine, before, inTransaction));
+      const { observation, after } = await observeWithState(this.engine, before, inTransaction);
+      return { observation: await this.engine.refineObservation(observation), after };
     } catch {
-      return undefined;
+      return {};
     }
   }
 
