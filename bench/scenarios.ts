@@ -5,7 +5,7 @@ import { defaultConfig } from '../src/config/parse.js';
 import type { PgproConfig } from '../src/config/schema.js';
 import { loadMigrations, directoryTree, memoryTree } from '../src/migrations/index.js';
 import { review } from '../src/review.js';
-import { lintMigrations } from '../src/rules/lint.js';
+import { lintMigrations } from '../src/rules/lib/lint.js';
 import { rules as allRules } from '../src/rules/index.js';
 import { createSandbox, SnapshotCache, type PreparedMigration, type Sandbox } from '../src/sandbox/index.js';
 import { freshClusterTarball, openPglite } from '../src/sandbox/cluster.js';

@@ -1,9 +1,9 @@
-import { nameList } from './ast.js';
-import { runsInTransaction, transactionWhy } from './common.js';
-import { isCommit, laterStatements } from './file-scan.js';
-import { meta } from './helpers.js';
+import { nameList } from './lib/ast.js';
+import { runsInTransaction, transactionWhy } from './lib/common.js';
+import { isCommit, laterStatements } from './lib/file-scan.js';
+import { meta } from './lib/helpers.js';
 import type { Rule } from './types.js';
-import { walk } from './walk.js';
+import { walk } from './lib/walk.js';
 
 const rule: Rule = {
   meta: meta({

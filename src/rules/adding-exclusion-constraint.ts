@@ -1,5 +1,5 @@
-import { nearest, relationLabel } from './ast.js';
-import { isExisting, meta, sizeEvidence } from './helpers.js';
+import { nearest, relationLabel } from './lib/ast.js';
+import { isExisting, meta, sizeEvidence } from './lib/helpers.js';
 import type { Rule } from './types.js';
 
 const rule: Rule = {

@@ -1,7 +1,7 @@
-import { columnConstraints, defaultExpression, nearest, relationLabel, SERIAL_TYPES, typeInfo } from './ast.js';
-import { isExisting, meta, sizeEvidence } from './helpers.js';
+import { columnConstraints, defaultExpression, nearest, relationLabel, SERIAL_TYPES, typeInfo } from './lib/ast.js';
+import { isExisting, meta, sizeEvidence } from './lib/helpers.js';
 import type { Rule } from './types.js';
-import { volatileCall } from './volatility.js';
+import { volatileCall } from './lib/volatility.js';
 
 const rule: Rule = {
   meta: meta({

@@ -1,6 +1,6 @@
-import { columnConstraints, nearest, relationLabel } from './ast.js';
-import { notValidFix } from './constraint-fix.js';
-import { isExisting, meta, sizeEvidence } from './helpers.js';
+import { columnConstraints, nearest, relationLabel } from './lib/ast.js';
+import { notValidFix } from './lib/constraint-fix.js';
+import { isExisting, meta, sizeEvidence } from './lib/helpers.js';
 import type { Rule } from './types.js';
 
 const rule: Rule = {

@@ -1,6 +1,6 @@
-import { nameList, nearest, relationKey, relationLabel } from './ast.js';
-import { lineOfTokens } from './common.js';
-import { catalogTable, isExisting, meta, sizeEvidence } from './helpers.js';
+import { nameList, nearest, relationKey, relationLabel } from './lib/ast.js';
+import { lineOfTokens } from './lib/common.js';
+import { catalogTable, isExisting, meta, sizeEvidence } from './lib/helpers.js';
 import type { Rule, RuleContext } from './types.js';
 
 const rule: Rule = {

@@ -1,5 +1,5 @@
-import { columnConstraints, defaultExpression, nearest, relationLabel, SERIAL_TYPES, typeInfo } from './ast.js';
-import { catalogTable, isExisting, meta } from './helpers.js';
+import { columnConstraints, defaultExpression, nearest, relationLabel, SERIAL_TYPES, typeInfo } from './lib/ast.js';
+import { catalogTable, isExisting, meta } from './lib/helpers.js';
 import type { Rule } from './types.js';
 
 const rule: Rule = {

@@ -1,5 +1,5 @@
-import { nameList } from './ast.js';
-import { meta } from './helpers.js';
+import { nameList } from './lib/ast.js';
+import { meta } from './lib/helpers.js';
 import type { Rule } from './types.js';
 
 const rule: Rule = {

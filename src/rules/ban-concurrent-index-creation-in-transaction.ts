@@ -1,6 +1,6 @@
-import { relationLabel } from './ast.js';
-import { runsInTransaction, transactionWhy } from './common.js';
-import { meta } from './helpers.js';
+import { relationLabel } from './lib/ast.js';
+import { runsInTransaction, transactionWhy } from './lib/common.js';
+import { meta } from './lib/helpers.js';
 import type { Rule, RuleContext } from './types.js';
 
 const rule: Rule = {

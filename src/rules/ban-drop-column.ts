@@ -1,6 +1,6 @@
-import { nearest, relationLabel } from './ast.js';
-import { lineOfTokens } from './common.js';
-import { isExisting, meta } from './helpers.js';
+import { nearest, relationLabel } from './lib/ast.js';
+import { lineOfTokens } from './lib/common.js';
+import { isExisting, meta } from './lib/helpers.js';
 import type { Rule } from './types.js';
 
 const rule: Rule = {

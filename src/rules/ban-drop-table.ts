@@ -1,5 +1,5 @@
-import { nameList, relationKey } from './ast.js';
-import { meta } from './helpers.js';
+import { nameList, relationKey } from './lib/ast.js';
+import { meta } from './lib/helpers.js';
 import type { Rule } from './types.js';
 
 const rule: Rule = {

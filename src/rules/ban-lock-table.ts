@@ -1,6 +1,6 @@
-import { relationLabel } from './ast.js';
-import { runsInTransaction } from './common.js';
-import { isExisting, meta } from './helpers.js';
+import { relationLabel } from './lib/ast.js';
+import { runsInTransaction } from './lib/common.js';
+import { isExisting, meta } from './lib/helpers.js';
 import type { Rule } from './types.js';
 
 // LockStmt.mode: 1 ACCESS SHARE … 5 SHARE … 8 ACCESS EXCLUSIVE (the default of LOCK TABLE).

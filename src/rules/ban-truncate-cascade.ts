@@ -1,5 +1,5 @@
-import { relationLabel } from './ast.js';
-import { meta } from './helpers.js';
+import { relationLabel } from './lib/ast.js';
+import { meta } from './lib/helpers.js';
 import type { Rule } from './types.js';
 
 const rule: Rule = {

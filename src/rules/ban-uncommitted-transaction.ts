@@ -1,5 +1,5 @@
-import { isBegin, isCommit, laterStatements } from './file-scan.js';
-import { meta } from './helpers.js';
+import { isBegin, isCommit, laterStatements } from './lib/file-scan.js';
+import { meta } from './lib/helpers.js';
 import type { Rule } from './types.js';
 
 const rule: Rule = {

@@ -1,5 +1,5 @@
-import { nearest, relationLabel, typeInfo, type TypeInfo } from './ast.js';
-import { catalogTable, isExisting, meta, sizeEvidence } from './helpers.js';
+import { nearest, relationLabel, typeInfo, type TypeInfo } from './lib/ast.js';
+import { catalogTable, isExisting, meta, sizeEvidence } from './lib/helpers.js';
 import type { Rule } from './types.js';
 
 const rule: Rule = {

@@ -1,7 +1,7 @@
-import { nearest, relationLabel } from './ast.js';
-import { runsInTransaction, transactionWhy } from './common.js';
-import { notValidFix } from './constraint-fix.js';
-import { isExisting, meta, sizeEvidence } from './helpers.js';
+import { nearest, relationLabel } from './lib/ast.js';
+import { runsInTransaction, transactionWhy } from './lib/common.js';
+import { notValidFix } from './lib/constraint-fix.js';
+import { isExisting, meta, sizeEvidence } from './lib/helpers.js';
 import type { Rule } from './types.js';
 
 // Foreign keys are reported once, by adding-foreign-key-constraint; this rule covers CHECK

@@ -1,6 +1,6 @@
-import { columnConstraints, nameList, nearest, relationLabel } from './ast.js';
-import { runsInTransaction, statementFix } from './common.js';
-import { isExisting, meta, sizeEvidence } from './helpers.js';
+import { columnConstraints, nameList, nearest, relationLabel } from './lib/ast.js';
+import { runsInTransaction, statementFix } from './lib/common.js';
+import { isExisting, meta, sizeEvidence } from './lib/helpers.js';
 import type { Rule } from './types.js';
 
 const rule: Rule = {

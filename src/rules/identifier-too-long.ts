@@ -1,5 +1,5 @@
 import { scanSync } from 'libpg-query';
-import { meta } from './helpers.js';
+import { meta } from './lib/helpers.js';
 import type { Rule, RuleContext } from './types.js';
 
 const MAX_BYTES = 63; // NAMEDATALEN - 1

@@ -1,6 +1,6 @@
-import { INT16_TYPES } from './ast.js';
-import { columnTypeVisitors, isKeyColumn, typeFix } from './column-types.js';
-import { meta } from './helpers.js';
+import { INT16_TYPES } from './lib/ast.js';
+import { columnTypeVisitors, isKeyColumn, typeFix } from './lib/column-types.js';
+import { meta } from './lib/helpers.js';
 import type { Rule } from './types.js';
 
 const rule: Rule = {

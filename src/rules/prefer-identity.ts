@@ -1,6 +1,6 @@
-import { SERIAL_TYPES } from './ast.js';
-import { columnTypeVisitors, typeFix } from './column-types.js';
-import { meta } from './helpers.js';
+import { SERIAL_TYPES } from './lib/ast.js';
+import { columnTypeVisitors, typeFix } from './lib/column-types.js';
+import { meta } from './lib/helpers.js';
 import type { Rule } from './types.js';
 
 const BASE: Record<string, string> = {

@@ -1,5 +1,5 @@
-import { columnTypeVisitors, typeFix } from './column-types.js';
-import { meta } from './helpers.js';
+import { columnTypeVisitors, typeFix } from './lib/column-types.js';
+import { meta } from './lib/helpers.js';
 import type { Rule } from './types.js';
 
 const rule: Rule = {

@@ -1,8 +1,8 @@
-import { nearest, relationLabel } from './ast.js';
-import { runsInTransaction, statementFix } from './common.js';
-import { fileStatements } from './file-scan.js';
-import { insertAfterTokens } from './fix.js';
-import { meta } from './helpers.js';
+import { nearest, relationLabel } from './lib/ast.js';
+import { runsInTransaction, statementFix } from './lib/common.js';
+import { fileStatements } from './lib/file-scan.js';
+import { insertAfterTokens } from './lib/fix.js';
+import { meta } from './lib/helpers.js';
 import type { Rule, RuleContext } from './types.js';
 
 const rule: Rule = {

@@ -1,5 +1,5 @@
-import { relationLabel } from './ast.js';
-import { isExisting, meta } from './helpers.js';
+import { relationLabel } from './lib/ast.js';
+import { isExisting, meta } from './lib/helpers.js';
 import type { Rule } from './types.js';
 
 const rule: Rule = {

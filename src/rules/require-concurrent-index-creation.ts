@@ -1,7 +1,7 @@
-import { relationLabel } from './ast.js';
-import { runsInTransaction, statementFix, transactionWhy } from './common.js';
-import { insertAfterTokens } from './fix.js';
-import { isExisting, meta, sizeEvidence } from './helpers.js';
+import { relationLabel } from './lib/ast.js';
+import { runsInTransaction, statementFix, transactionWhy } from './lib/common.js';
+import { insertAfterTokens } from './lib/fix.js';
+import { isExisting, meta, sizeEvidence } from './lib/helpers.js';
 import type { Rule } from './types.js';
 
 const rule: Rule = {

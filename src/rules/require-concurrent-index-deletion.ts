@@ -1,7 +1,7 @@
-import { nameList, relationKey } from './ast.js';
-import { runsInTransaction, statementFix, transactionWhy } from './common.js';
-import { insertAfterTokens } from './fix.js';
-import { meta } from './helpers.js';
+import { nameList, relationKey } from './lib/ast.js';
+import { runsInTransaction, statementFix, transactionWhy } from './lib/common.js';
+import { insertAfterTokens } from './lib/fix.js';
+import { meta } from './lib/helpers.js';
 import type { Rule } from './types.js';
 
 const rule: Rule = {

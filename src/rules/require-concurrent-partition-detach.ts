@@ -1,7 +1,7 @@
-import { nearest, relationLabel } from './ast.js';
-import { lineOfTokens, runsInTransaction, statementFix, transactionWhy } from './common.js';
-import { appendToStatement } from './fix.js';
-import { isExisting, meta } from './helpers.js';
+import { nearest, relationLabel } from './lib/ast.js';
+import { lineOfTokens, runsInTransaction, statementFix, transactionWhy } from './lib/common.js';
+import { appendToStatement } from './lib/fix.js';
+import { isExisting, meta } from './lib/helpers.js';
 import type { Rule } from './types.js';
 
 const rule: Rule = {

@@ -1,7 +1,7 @@
-import { relationLabel } from './ast.js';
-import { statementFix } from './common.js';
-import { insertAfterTokens } from './fix.js';
-import { isExisting, meta } from './helpers.js';
+import { relationLabel } from './lib/ast.js';
+import { statementFix } from './lib/common.js';
+import { insertAfterTokens } from './lib/fix.js';
+import { isExisting, meta } from './lib/helpers.js';
 import type { Rule } from './types.js';
 
 const rule: Rule = {

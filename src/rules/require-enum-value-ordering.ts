@@ -1,7 +1,7 @@
-import { nameList } from './ast.js';
-import { statementFix } from './common.js';
-import { appendToStatement } from './fix.js';
-import { meta } from './helpers.js';
+import { nameList } from './lib/ast.js';
+import { statementFix } from './lib/common.js';
+import { appendToStatement } from './lib/fix.js';
+import { meta } from './lib/helpers.js';
 import type { Rule } from './types.js';
 
 const rule: Rule = {

@@ -1,6 +1,6 @@
-import { statementFix } from './common.js';
-import { meta } from './helpers.js';
-import { dangerousLock, LOCK_LABEL } from './locks.js';
+import { statementFix } from './lib/common.js';
+import { meta } from './lib/helpers.js';
+import { dangerousLock, LOCK_LABEL } from './lib/locks.js';
 import type { Rule } from './types.js';
 
 const rule: Rule = {

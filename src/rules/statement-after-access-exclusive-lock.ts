@@ -1,8 +1,8 @@
-import { runsInTransaction } from './common.js';
-import { meta } from './helpers.js';
-import { dangerousLock } from './locks.js';
+import { runsInTransaction } from './lib/common.js';
+import { meta } from './lib/helpers.js';
+import { dangerousLock } from './lib/locks.js';
 import type { Rule } from './types.js';
-import { unwrapNode } from './walk.js';
+import { unwrapNode } from './lib/walk.js';
 
 interface Holding {
   relation: string;

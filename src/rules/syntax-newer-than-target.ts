@@ -1,7 +1,7 @@
-import { nameList } from './ast.js';
-import { meta } from './helpers.js';
+import { nameList } from './lib/ast.js';
+import { meta } from './lib/helpers.js';
 import type { AncestorEntry, Rule } from './types.js';
-import { walk } from './walk.js';
+import { walk } from './lib/walk.js';
 
 interface Feature {
   /** First major version that accepts it. */

@@ -1,4 +1,4 @@
-import { meta } from './helpers.js';
+import { meta } from './lib/helpers.js';
 import type { Rule } from './types.js';
 
 const rule: Rule = {

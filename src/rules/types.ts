@@ -1,6 +1,6 @@
 import type { PgproConfig } from '../config/schema.js';
 import type { CatalogSnapshot, Fix, MigrationFile, ParsedStatement, Severity } from '../types.js';
-import type { CreatedObjects } from './created.js';
+import type { CreatedObjects } from './lib/created.js';
 
 export type RuleCategory = 'locking' | 'rewrite' | 'compatibility' | 'schema-design' | 'transaction' | 'version';
 

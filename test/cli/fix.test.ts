@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyFixes } from '../../src/cli/fix.js';
 import { defaultConfig } from '../../src/config/parse.js';
 import type { PgproConfig } from '../../src/config/schema.js';
-import { lintMigrations } from '../../src/rules/lint.js';
+import { lintMigrations } from '../../src/rules/lib/lint.js';
 import { parseMigrationSql } from '../../src/sql/parse.js';
 import type { Finding, MigrationFile } from '../../src/types.js';
 

@@ -1,6 +1,6 @@
 import { defaultConfig } from '../../src/config/parse.js';
 import type { PgproConfig } from '../../src/config/schema.js';
-import { lintMigrations } from '../../src/rules/lint.js';
+import { lintMigrations } from '../../src/rules/lib/lint.js';
 import { parseMigrationSql } from '../../src/sql/parse.js';
 import type { CatalogSnapshot, Finding, MigrationFile } from '../../src/types.js';
 

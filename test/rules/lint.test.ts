@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { rules } from '../../src/rules/index.js';
-import { AGENT_DOC_PAGE, OTHER_RULE_IDS, OTHER_RULES_BY_STAGE } from '../../src/rules/other-rules.js';
+import { AGENT_DOC_PAGE, OTHER_RULE_IDS, OTHER_RULES_BY_STAGE } from '../../src/rules/lib/other-rules.js';
 import { ruleDocUrl } from '../../src/report/common.js';
 import type { Finding } from '../../src/types.js';
 import { emptyCatalog, lint } from './helpers.js';

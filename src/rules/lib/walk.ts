@@ -1,4 +1,4 @@
-import type { AncestorEntry } from './types.js';
+import type { AncestorEntry } from '../types.js';
 
 /** libpg-query wraps every `Node *` field as `{ TypeName: {...} }`: one PascalCase key. */
 export function unwrapNode(value: unknown): AncestorEntry | undefined {

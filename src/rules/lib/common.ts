@@ -1,6 +1,6 @@
-import type { Fix } from '../types.js';
+import type { Fix } from '../../types.js';
 import { replaceStatementLines, tokens } from './fix.js';
-import type { RuleContext } from './types.js';
+import type { RuleContext } from '../types.js';
 
 /** The statement runs inside a transaction block: the file's mode or an explicit BEGIN before it. */
 export function runsInTransaction(ctx: RuleContext): boolean {

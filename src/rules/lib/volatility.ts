@@ -1,5 +1,5 @@
 import { nameList } from './ast.js';
-import type { RuleContext } from './types.js';
+import type { RuleContext } from '../types.js';
 import { walk } from './walk.js';
 
 // Built-in volatile functions commonly used as column defaults: each call yields a new value, so

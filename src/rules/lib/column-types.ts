@@ -1,8 +1,8 @@
-import type { Fix } from '../types.js';
+import type { Fix } from '../../types.js';
 import { columnConstraints, nameList, nearest, type TypeInfo, typeInfo } from './ast.js';
 import { statementFix } from './common.js';
 import { replaceType } from './fix.js';
-import type { AncestorEntry, RuleContext, Visitors } from './types.js';
+import type { AncestorEntry, RuleContext, Visitors } from '../types.js';
 
 export interface ColumnSite {
   column: string;

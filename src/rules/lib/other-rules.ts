@@ -1,7 +1,7 @@
 // Rule ids of findings that do not come from the lint registry (src/rules/index.ts): the parse, apply,
 // change-split and ignore steps of the pipeline, the trace, the down-migration check and the EXPLAIN
 // checks. Each has its page in docs/rules/<id>.md, as lint rules do; a test keeps both in step.
-import { TRACE_RULES } from '../trace/findings.js';
+import { TRACE_RULES } from '../../trace/findings.js';
 
 /** Findings of the pipeline itself: parse, apply, change split, ignore directives. */
 export const PIPELINE_RULES = [

@@ -1,6 +1,6 @@
 import { parseSync } from 'libpg-query';
-import type { MigrationFile } from '../types.js';
-import type { RuleContext } from './types.js';
+import type { MigrationFile } from '../../types.js';
+import type { RuleContext } from '../types.js';
 import { unwrapNode } from './walk.js';
 
 export interface FileStatementNode {

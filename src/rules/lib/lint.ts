@@ -1,11 +1,11 @@
 import { parseSync } from 'libpg-query';
-import type { PgproConfig } from '../config/schema.js';
-import { fingerprint } from '../finding.js';
-import type { CatalogSnapshot, Finding, MigrationFile, ParsedFile, ParsedStatement, Severity } from '../types.js';
+import type { PgproConfig } from '../../config/schema.js';
+import { fingerprint } from '../../finding.js';
+import type { CatalogSnapshot, Finding, MigrationFile, ParsedFile, ParsedStatement, Severity } from '../../types.js';
 import { nameList, isZeroDuration, setValueText } from './ast.js';
 import { CreatedObjects } from './created.js';
-import { rules as allRules } from './index.js';
-import type { FileState, Located, ReportDescriptor, Rule, RuleContext, RuleSettings, Visitors } from './types.js';
+import { rules as allRules } from '../index.js';
+import type { FileState, Located, ReportDescriptor, Rule, RuleContext, RuleSettings, Visitors } from '../types.js';
 import { firstLocation, unwrapNode, walk } from './walk.js';
 
 export interface LintInput {

@@ -1,5 +1,5 @@
 import { scanSync } from 'libpg-query';
-import type { MigrationFile, ParsedStatement } from '../types.js';
+import type { MigrationFile, ParsedStatement } from '../../types.js';
 
 export interface StatementSource {
   statement: ParsedStatement;

@@ -1,7 +1,7 @@
-import type { LockMode } from '../types.js';
+import type { LockMode } from '../../types.js';
 import { nameList, relationLabel } from './ast.js';
 import { isExisting } from './helpers.js';
-import type { RuleContext } from './types.js';
+import type { RuleContext } from '../types.js';
 import { unwrapNode } from './walk.js';
 
 // ALTER TABLE subcommands that take at most SHARE UPDATE EXCLUSIVE: they do not block reads or writes.
@@ -69,4 +69,4 @@ function key(rv: { schemaname?: string; relname?: string }): string {
 }
 
 // The SQL names of the lock modes live with the conflict table they belong to.
-export { LOCK_NAME as LOCK_LABEL } from '../trace/locks.js';
+export { LOCK_NAME as LOCK_LABEL } from '../../trace/locks.js';

@@ -1,8 +1,8 @@
-import type { Fix } from '../types.js';
+import type { Fix } from '../../types.js';
 import { relationLabel } from './ast.js';
 import { runsInTransaction, statementFix } from './common.js';
 import { appendToStatement } from './fix.js';
-import type { RuleContext } from './types.js';
+import type { RuleContext } from '../types.js';
 
 /**
  * NOT VALID now, VALIDATE separately. A drop-in replacement when the ALTER TABLE adds only this

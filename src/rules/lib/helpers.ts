@@ -1,6 +1,6 @@
-import type { CatalogTable } from '../types.js';
+import type { CatalogTable } from '../../types.js';
 import { relationKey, relationLabel, type RangeVarLike } from './ast.js';
-import type { RuleContext, RuleMeta } from './types.js';
+import type { RuleContext, RuleMeta } from '../types.js';
 
 export function docsPath(id: string): string {
   return `docs/rules/${id}.md`;
