@@ -3,7 +3,7 @@ import { atLeast, compareFindings, fingerprint } from './finding.js';
 import { splitChange } from './change/split.js';
 import { loadMigrations } from './migrations/index.js';
 import { parseMigrationSql, applyIgnores } from './sql/parse.js';
-import { lintMigrations } from './rules/lint.js';
+import { lintMigrations } from './rules/lib/lint.js';
 import { sandboxFactory, engineSnapshots } from './sandbox/engine.js';
 import { mergeEquivalent } from './stages/equivalent.js';
 import { dataErrorFix } from './stages/data-errors.js';

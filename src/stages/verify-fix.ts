@@ -1,6 +1,6 @@
 import type { PgproConfig } from '../config/schema.js';
 import { atLeast } from '../finding.js';
-import { lintMigrations } from '../rules/lint.js';
+import { lintMigrations } from '../rules/lib/lint.js';
 import type { Sandbox, SandboxOptions, PreparedMigration } from '../sandbox/index.js';
 import { parseMigrationSql } from '../sql/parse.js';
 import { traceFindings } from '../trace/index.js';
