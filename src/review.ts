@@ -172,16 +172,12 @@ export async function review(change: ChangeSet, options: ReviewOptions, deps: Re
       progress('sandbox', 'Starting the sandbox');
       try {
         if (known) return await startFromKnown(openSandbox, sandboxOptions, known, notes, statuses);
-        const sandbox = await startFromCache(openSandbox, snapshotCache, sandboxOptions, setup, extensions, historyParsed, notes, statuses, progress);
-        if (historyKey && snapshotCache && historyParsed.length > 0 && historyParsed.every((h) => statuses.get(h.migration.path)?.status === 'applied')) {
-          const snapshot = historyPrefixHashes(
-            historyParsed.map((h) => ({ path: h.migration.path, content: h.migration.sql })),
-            { setup: JSON.stringify(setup), extensions },
-          ).at(-1)!;
+        const started = await startFromCache(openSandbox, snapshotCache, sandboxOptions, setup, extensions, historyParsed, notes, statuses, progress);
+        if (historyKey && started.historySnapshot) {
           const entries = historyParsed.map((h) => ({ migration: h.migration, statements: h.parsed.statements.length }));
-          await snapshotCache.setDocument(historyKey, manifestOf(snapshot, historyExtensions, entries));
+          await snapshotCache!.setDocument(historyKey, manifestOf(started.historySnapshot, historyExtensions, entries));
         }
-        return sandbox;
+        return started.sandbox;
       } catch (error) {
         // Without a sandbox pgpro cannot do its main job: the caller must hear it, not a lint-only pass.
         throw new SandboxUnavailableError(messageOf(error), { cause: error });
@@ -492,7 +488,7 @@ async function startFromCache(
   notes: string[],
   statuses: Map<string, MigrationStatus>,
   progress: (stage: string, message: string, done?: number, total?: number) => void,
-): Promise<Sandbox> {
+): Promise<{ sandbox: Sandbox; historySnapshot?: string }> {
   // hashes[i] names the state after history files 0..i on top of the setup and extensions.
   const hashes = historyPrefixHashes(
     history.map((h) => ({ path: h.migration.path, content: h.migration.sql })),
@@ -522,9 +518,12 @@ async function startFromCache(
       );
     } else if (cache && !sandbox.stopped) {
       await cache.set(hashes.at(-1)!, await sandbox.snapshot());
+      return { sandbox, historySnapshot: hashes.at(-1)! };
     }
+    return { sandbox };
   }
-  return sandbox;
+  // Everything came from the cache (or there was no history).
+  return restored > 0 ? { sandbox, historySnapshot: hashes.at(-1)! } : { sandbox };
 }
 
 /** Config `rules` applies to every finding with that id, whatever its source; errors of the run itself stay. */
