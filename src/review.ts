@@ -363,7 +363,8 @@ export async function review(change: ChangeSet, options: ReviewOptions, deps: Re
     durationMs: Math.round(now() - started),
     stages,
     ...(engine ? { engine } : {}),
-    ...(agentStats?.usage ? { agent: agentStats.usage } : {}),
+    // Token use only when Claude was asked (or answered from the cache); a skipped agent used nothing.
+    ...(agentStats?.usage && (agentStats.usage.inputTokens > 0 || agentStats.usage.cached) ? { agent: agentStats.usage } : {}),
   };
   if (fresh.length === 0 && skipped.length === 0) notes.push('No new migrations to review.');
   return {

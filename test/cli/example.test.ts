@@ -34,6 +34,9 @@ describe('pgpro review on the example, --format json', () => {
     expect(report.stats.statements).toBeGreaterThan(10);
     expect(report.stats.durationMs).toBeGreaterThan(0);
     expect(Object.keys(report.stats.stages)).toEqual(expect.arrayContaining(['sandbox', 'apply', 'lint', 'trace', 'explain']));
+    // No key: Claude was not asked, so the stats claim no token use (a note says it was skipped).
+    expect(report.stats.agent).toBeUndefined();
+    expect(report.notes).toContain('Claude review skipped: ANTHROPIC_API_KEY is not set.');
   });
 
   it('named files are new, their earlier siblings history: 8 applied history + 2 new', () => {
