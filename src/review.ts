@@ -344,6 +344,8 @@ export async function review(change: ChangeSet, options: ReviewOptions, deps: Re
   if (agentStats) {
     findings.push(...agentStats.findings);
     notes.push(...agentStats.notes);
+    // Model-written: shown as Claude's words, never as the verdict (the conclusion comes from findings).
+    if (agentStats.summary?.trim()) notes.push(`Claude's overall assessment: ${agentStats.summary.trim()}`);
   }
   await sandbox?.close().catch(() => undefined);
 
