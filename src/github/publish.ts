@@ -143,6 +143,8 @@ export class Publisher {
 export class CheckRun {
   #chain: Promise<void> = Promise.resolve();
   #completed = false;
+  /** Annotation batches already sent by completeWithResult (a retry continues after them). */
+  #batchesSent = 0;
   #lastTitle: string | undefined;
 
   constructor(
@@ -181,8 +183,12 @@ export class CheckRun {
     const output = checkRunOutput(result);
     const batches = output.annotations.length > 0 ? output.annotations : [[]];
     await this.#enqueue(async () => {
+      // A retried publish (a later step failed, or a batch did) must not complete the check twice or
+      // send a batch again: GitHub appends annotations, so a resent batch would show twice.
+      if (this.#completed) return;
       // GitHub appends annotations across updates; the last batch goes with the completion.
       for (const [index, annotations] of batches.entries()) {
+        if (index < this.#batchesSent) continue;
         const last = index === batches.length - 1;
         const text = { title: output.title, summary: output.summary, ...(output.text ? { text: output.text } : {}) };
         await this.octokit.rest.checks.update({
@@ -191,6 +197,7 @@ export class CheckRun {
           ...(last ? { status: 'completed' as const, conclusion: output.conclusion, completed_at: this.#timestamp() } : {}),
           output: annotations.length > 0 ? { ...text, annotations } : text,
         });
+        this.#batchesSent = index + 1;
       }
       this.#completed = true;
     });
