@@ -1,8 +1,9 @@
 // `pgpro worker`: takes review jobs from the Redis queue until SIGTERM/SIGINT. Credentials come from the same
 // environment as the server: APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, GHE_HOST/GHE_PROTOCOL, REDIS_URL.
+import { createServer, type Server } from 'node:http';
 import { createProbot } from 'probot';
 import type { GitHubClient } from '../github/client.js';
-import { Metrics, processSnapshotCache } from '../github/metrics.js';
+import { Metrics, metricsHandler, processSnapshotCache } from '../github/metrics.js';
 import { octokitSettings, pgproOctokit } from '../github/octokit.js';
 import { redisQueueSettings } from '../github/queue-bullmq.js';
 import { startReviewWorker } from '../github/worker.js';
@@ -38,11 +39,32 @@ export async function runWorker(io: CliIo): Promise<number> {
     stalledIntervalMs: positive(env.PGPRO_WORKER_STALLED_MS),
     sweepIntervalMs: positive(env.PGPRO_WORKER_SWEEP_MS),
   });
-  probot.log.info({ prefix: redis.prefix }, 'pgpro worker: taking review jobs');
+  // Reviews run in the workers, so their durations and outcomes are counted here: serve them.
+  const metricsPort = positive(env.PGPRO_METRICS_PORT);
+  const server = metricsPort ? await serveMetrics(metrics, metricsPort, env.HOST ?? '0.0.0.0') : undefined;
+  probot.log.info({ prefix: redis.prefix, ...(metricsPort ? { metricsPort } : {}) }, 'pgpro worker: taking review jobs');
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
   });
   await worker.close();
+  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
   return 0;
+}
+
+/** GET /metrics (Prometheus text) and GET /healthz for a worker process. */
+function serveMetrics(metrics: Metrics, port: number, host: string): Promise<Server> {
+  const handle = metricsHandler(metrics);
+  const server = createServer((req, res) => {
+    if (handle(req, res)) return;
+    if (req.method === 'GET' && req.url?.split('?')[0] === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
+  });
 }

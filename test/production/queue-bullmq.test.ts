@@ -5,13 +5,14 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deletePrefix } from '../../src/github/queue-bullmq.js';
 import type { FakeGitHub } from '../helpers/fake-github.js';
-import { baseEnv, deliver, fakeGitHub, openedPayload, pullRequest, startServer, startWorker, until, type Child, type Server } from './harness.js';
+import { baseEnv, deliver, fakeGitHub, freePort, openedPayload, pullRequest, startServer, startWorker, until, type Child, type Server } from './harness.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `pgpro-test-${randomUUID()}`;
 let fake: FakeGitHub;
 let server: Server;
 let env: NodeJS.ProcessEnv;
+let workerMetricsPort: number;
 const workers: Child[] = [];
 const logs = () => [server, ...workers].map((c) => c.logs.join('')).join('\n---\n');
 const headOf = (n: number) => pullRequest(n, false).pull.headSha;
@@ -43,7 +44,9 @@ describe('BullMQ queue with worker processes', () => {
     const first = workers[0]!;
     first.process.kill('SIGKILL');
     await new Promise((resolve) => first.process.once('exit', resolve));
-    workers.push(await startWorker(env));
+    // The replacement serves its metrics (it runs the jobs of this and the later cases).
+    workerMetricsPort = await freePort();
+    workers.push(await startWorker({ ...env, HOST: '127.0.0.1', PGPRO_METRICS_PORT: String(workerMetricsPort) }));
     const run = await until('the check run to complete', () => runsOf(headOf(11)).find((r) => r.status === 'completed'), 30_000, logs);
     expect(run.conclusion).toBe('success');
     expect(runsOf(headOf(11))).toHaveLength(1);
@@ -72,6 +75,11 @@ describe('BullMQ queue with worker processes', () => {
     await deliver(server.url, 'pull_request', payload, 'delivery-14b');
     await new Promise((r) => setTimeout(r, 500));
     expect(runsOf(headOf(14))).toHaveLength(1);
+    const fromWorker = await (await fetch(`http://127.0.0.1:${workerMetricsPort}/metrics`)).text();
+    // This worker ran PR 11, 12 (superseded), 13 and 14; none of them changes a migration.
+    expect(fromWorker).toMatch(/^pgpro_review_jobs_total\{outcome="no-migrations"\} 3$/m);
+    expect(fromWorker).toMatch(/^pgpro_review_jobs_total\{outcome="cancelled"\} 1$/m);
+    expect((await fetch(`http://127.0.0.1:${workerMetricsPort}/healthz`)).status).toBe(200);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(/^pgpro_queue_jobs\{state="running"\} 0$/m);
   });
