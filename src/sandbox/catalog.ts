@@ -1,3 +1,4 @@
+import { quoteIdentifier as quoteIdent } from '../sql/quote.js';
 // The schema as the sandbox holds it, in user schemas only: what catalog rules and the agent see as
 // "before". A few catalog queries assembled here; all of them also run on PostgreSQL 15.
 import type { CatalogSnapshot, CatalogTable, Queryable } from '../types.js';
@@ -133,6 +134,4 @@ async function estimatedRows(db: Queryable, table: TableRow): Promise<number> {
   return Number(count.rows[0]?.n ?? 0);
 }
 
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
+

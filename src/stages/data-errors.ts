@@ -1,3 +1,4 @@
+import { quoteIdent as quote } from '../sql/quote.js';
 import type { ApplyError, Fix } from '../types.js';
 
 /**
@@ -20,7 +21,6 @@ export function dataErrorFix(error: ApplyError, statement: string): Fix | undefi
   }
 }
 
-const quote = (name: string) => (/^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`);
 
 function notNull(error: ApplyError, statement: string): Fix | undefined {
   const match = /column "([^"]+)" of relation "([^"]+)" contains null values/.exec(error.message);

@@ -1,3 +1,4 @@
+import { quoteIdent } from '../sql/quote.js';
 import type { CatalogSnapshot, CatalogTable } from '../types.js';
 import { fillOrder, foreignKeys, qualifiedName, type ForeignKey } from './order.js';
 import { checkHints, normalizeTypeName, valueExpression, type ColumnHints } from './values.js';
@@ -24,9 +25,7 @@ export interface TableFill {
   note?: string;
 }
 
-export function quoteIdent(name: string): string {
-  return /^[a-z_][a-z0-9_]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
-}
+export { quoteIdent };
 
 export function quoteTable(qualified: string): string {
   const dot = qualified.indexOf('.');

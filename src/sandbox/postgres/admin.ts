@@ -1,3 +1,4 @@
+import { quoteIdentifier as quoteIdent } from '../../sql/quote.js';
 // Server-level operations on the sandbox server: who we are, creating and dropping pgpro's throwaway
 // databases, cancelling a runaway backend, sweeping leftovers. Connects to the database named in the
 // URL only to issue these commands; every DROP goes through a name check first, so no database that
@@ -20,9 +21,7 @@ export interface ServerInfo {
   role: string;
 }
 
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
+
 
 function describeConnectError(error: unknown): string {
   const e = error as { code?: string; message?: string };
