@@ -1,4 +1,3 @@
-export { readCatalog } from './catalog.js';
 export { collectQueries, splitSql, type QuerySource } from './queries.js';
 export { explainQuery, summarizePlan, renderPlan, type PlanSummary, type PlanNode } from './plan.js';
 export {

@@ -1,6 +1,6 @@
 import type { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCatalog } from '../../src/explain/catalog.js';
+import { readCatalog } from '../../src/sandbox/catalog.js';
 import { explainFindings, explainQueries, type ExplainedQuery, type NewStatement } from '../../src/explain/checks.js';
 import { collectQueries, type QuerySource } from '../../src/explain/queries.js';
 import { openPglite } from '../../src/sandbox/cluster.js';

@@ -1,6 +1,6 @@
 import type { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCatalog } from '../../src/explain/catalog.js';
+import { readCatalog } from '../../src/sandbox/catalog.js';
 import { openPglite } from '../../src/sandbox/cluster.js';
 import { fillSynthetic, type FillResult } from '../../src/synthetic/fill.js';
 import { fillOrder } from '../../src/synthetic/order.js';
