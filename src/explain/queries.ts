@@ -1,3 +1,4 @@
+import { splitTopLevel } from '../sql/lexer.js';
 /** A query to explain, from a query file named in config. */
 export interface QuerySource {
   file: string;
@@ -10,55 +11,18 @@ export interface QuerySource {
   name?: string;
 }
 
-interface Piece {
-  text: string;
-  start: number;
-}
-
 /**
- * Split SQL on top-level semicolons, skipping quotes, dollar quotes and comments. Pieces keep their
- * leading comments (sqlc puts the query name there).
+ * Each top-level statement with the comments before it (sqlc puts the query name there): the text
+ * from just after the previous `;` up to this statement's own `;`. The splitting is the shared lexer's.
  */
-export function splitSql(sql: string): Piece[] {
-  const pieces: Piece[] = [];
-  let start = 0;
-  let i = 0;
-  while (i < sql.length) {
-    const ch = sql[i];
-    const next = sql[i + 1];
-    if (ch === '-' && next === '-') {
-      const end = sql.indexOf('\n', i);
-      i = end < 0 ? sql.length : end + 1;
-    } else if (ch === '/' && next === '*') {
-      let depth = 1;
-      i += 2;
-      while (i < sql.length && depth > 0) {
-        if (sql[i] === '/' && sql[i + 1] === '*') (depth++, (i += 2));
-        else if (sql[i] === '*' && sql[i + 1] === '/') (depth--, (i += 2));
-        else i++;
-      }
-    } else if (ch === "'" || ch === '"') {
-      i++;
-      while (i < sql.length) {
-        if (sql[i] === ch && sql[i + 1] === ch) i += 2;
-        else if (sql[i] === ch) break;
-        else i++;
-      }
-      i++;
-    } else if (ch === '$') {
-      const tag = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i, i + 64));
-      if (tag && !/[A-Za-z0-9_]/.test(sql[i - 1] ?? '')) {
-        const end = sql.indexOf(tag[0], i + tag[0].length);
-        i = end < 0 ? sql.length : end + tag[0].length;
-      } else i++;
-    } else if (ch === ';') {
-      pieces.push({ text: sql.slice(start, i), start });
-      start = i + 1;
-      i++;
-    } else i++;
-  }
-  pieces.push({ text: sql.slice(start), start });
-  return pieces;
+export function splitSql(sql: string): { text: string; start: number }[] {
+  let from = 0;
+  return splitTopLevel(sql).pieces.map((piece) => {
+    const start = from;
+    const end = piece.semicolon >= 0 ? piece.semicolon : piece.end;
+    from = piece.semicolon >= 0 ? piece.semicolon + 1 : piece.end;
+    return { text: sql.slice(start, end), start };
+  });
 }
 
 /** The text with comments and string contents blanked, for placeholder and keyword scans. */
