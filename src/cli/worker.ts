@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import { createProbot } from 'probot';
 import type { GitHubClient } from '../github/client.js';
-import { Metrics, metricsHandler, processSnapshotCache } from '../github/metrics.js';
+import { Metrics, metricsHandler, processCaches } from '../github/metrics.js';
 import { octokitSettings, pgproOctokit } from '../github/octokit.js';
 import { redisQueueSettings } from '../github/queue-bullmq.js';
 import { startReviewWorker } from '../github/worker.js';
@@ -25,9 +25,8 @@ export async function runWorker(io: CliIo): Promise<number> {
   }
   const probot = createProbot({ env, overrides: { Octokit: pgproOctokit(octokitSettings(env)) } });
   const metrics = new Metrics();
-  const snapshotCache = processSnapshotCache(metrics, env);
-  const review: typeof reviewFn = async (change, options) =>
-    (await import('../review.js')).review(change, options, { snapshotCache });
+  const caches = processCaches(metrics, env);
+  const review: typeof reviewFn = async (change, options) => (await import('../review.js')).review(change, options, caches);
   const worker = await startReviewWorker({
     ...redis,
     auth: async (installationId) => (await probot.auth(installationId)) as unknown as GitHubClient,

@@ -4,7 +4,7 @@ import type { ApplicationFunction, Probot } from 'probot';
 import type { review } from '../review.js';
 import { runCommand } from './command-flow.js';
 import { parseCommand } from './commands.js';
-import { Metrics, metricsHandler, processSnapshotCache } from './metrics.js';
+import { Metrics, metricsHandler, processCaches } from './metrics.js';
 import { CHECK_NAME } from './publish.js';
 import { BullMqQueue, redisQueueSettings } from './queue-bullmq.js';
 import { InProcessQueue, type JobQueue } from './queue.js';
@@ -37,9 +37,9 @@ export function pgproApp(deps: PgproAppDeps): ApplicationFunction {
             concurrency: Number(process.env.PGPRO_CONCURRENCY) || 2,
             onError: (error) => app.log.error({ err: error }, 'pgpro job failed'),
           }));
-    const snapshotCache = processSnapshotCache(metrics);
+    const caches = processCaches(metrics);
     const scheduler = new ReviewScheduler(queue, {
-      review: (change, reviewOptions) => deps.review(change, reviewOptions, { snapshotCache }),
+      review: (change, reviewOptions) => deps.review(change, reviewOptions, caches),
       now: deps.now,
       observer: metrics,
     });

@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { DirectoryAgentCache, MemoryAgentCache, type AgentCache } from '../agent/index.js';
 // Prometheus text exposition (format 0.0.4) for the few series pgpro keeps: reviews by outcome, durations by
 // stage, queue depth and snapshot cache lookups. Hand-written: counters and fixed-bucket histograms only.
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -109,11 +111,21 @@ export class MeteredSnapshotCache extends SnapshotCache {
   }
 }
 
-/** The snapshot cache of a long-running server or worker: memory-bounded, on disk with PGPRO_CACHE_DIR. */
-export function processSnapshotCache(metrics: Metrics, env: NodeJS.ProcessEnv = process.env): MeteredSnapshotCache {
+/**
+ * The caches of a long-running server or worker, shared by all its reviews: history snapshots
+ * (memory-bounded) and Claude's answers; on disk too with PGPRO_CACHE_DIR, laid out as the CLI does.
+ */
+export function processCaches(metrics: Metrics, env: NodeJS.ProcessEnv = process.env): { snapshotCache: MeteredSnapshotCache; agentCache: AgentCache } {
+  return {
+    snapshotCache: processSnapshotCache(metrics, env),
+    agentCache: env.PGPRO_CACHE_DIR ? new DirectoryAgentCache(join(env.PGPRO_CACHE_DIR, 'agent')) : new MemoryAgentCache(),
+  };
+}
+
+function processSnapshotCache(metrics: Metrics, env: NodeJS.ProcessEnv): MeteredSnapshotCache {
   return new MeteredSnapshotCache(metrics, {
     maxMemoryBytes: (Number(env.PGPRO_CACHE_MEMORY_MB) || 256) * 1024 * 1024,
-    ...(env.PGPRO_CACHE_DIR ? { dir: env.PGPRO_CACHE_DIR } : {}),
+    ...(env.PGPRO_CACHE_DIR ? { dir: join(env.PGPRO_CACHE_DIR, 'snapshots') } : {}),
     ...(env.PGPRO_CACHE_DISK_MB ? { maxDiskBytes: Number(env.PGPRO_CACHE_DISK_MB) * 1024 * 1024 } : {}),
   });
 }

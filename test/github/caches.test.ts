@@ -1,0 +1,36 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryAgentCache } from '../../src/agent/index.js';
+import { Metrics, processCaches } from '../../src/github/metrics.js';
+
+const KEY = 'a'.repeat(64);
+const ANSWER = { findings: [], notes: [], usage: { inputTokens: 10, outputTokens: 2, cached: false, toolCalls: 0 } };
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'pgpro-caches-'));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe('the caches a server or worker shares across reviews', () => {
+  it('keep snapshots and Claude answers on disk under PGPRO_CACHE_DIR, laid out as the CLI does', async () => {
+    const { snapshotCache, agentCache } = processCaches(new Metrics(), { PGPRO_CACHE_DIR: dir });
+    await snapshotCache.set(KEY, new Uint8Array([1, 2, 3]));
+    await agentCache.set(KEY, ANSWER);
+    expect(await readdir(join(dir, 'snapshots'))).toEqual([`${KEY}.tar.gz`]);
+    expect(await readdir(join(dir, 'agent'))).toEqual([`${KEY}.json`]);
+    // Another process over the same directory reuses both.
+    const other = processCaches(new Metrics(), { PGPRO_CACHE_DIR: dir });
+    expect(await other.snapshotCache.get([KEY])).toEqual({ tarball: new Uint8Array([1, 2, 3]), length: 1 });
+    expect((await other.agentCache.get(KEY))?.usage.inputTokens).toBe(10);
+  });
+
+  it('without a directory, Claude answers are still reused within the process', async () => {
+    const { agentCache } = processCaches(new Metrics(), {});
+    expect(agentCache).toBeInstanceOf(MemoryAgentCache);
+    await agentCache.set(KEY, ANSWER);
+    expect(await agentCache.get(KEY)).toEqual(ANSWER);
+  });
+});
