@@ -7,7 +7,7 @@ import { loadMigrations, directoryTree, memoryTree } from '../src/migrations/ind
 import { review } from '../src/review.js';
 import { lintMigrations } from '../src/rules/lib/lint.js';
 import { rules as allRules } from '../src/rules/index.js';
-import { createSandbox, SnapshotCache, type PreparedMigration, type Sandbox } from '../src/sandbox/index.js';
+import { createSandbox, prepareMigration, SnapshotCache, type PreparedMigration, type Sandbox } from '../src/sandbox/index.js';
 import { freshClusterTarball, openPglite } from '../src/sandbox/cluster.js';
 import { parseMigrationSql } from '../src/sql/parse.js';
 import type { FileTree, MigrationFile, ParsedFile, ReviewResult } from '../src/types.js';
@@ -47,11 +47,7 @@ function benchConfig(): PgproConfig {
 }
 
 function prepared(item: Loaded): PreparedMigration {
-  return {
-    file: item.migration.path,
-    inTransaction: item.migration.inTransaction,
-    statements: item.parsed.statements.map((s) => ({ index: s.index, text: s.text, line: s.line, endLine: s.endLine })),
-  };
+  return prepareMigration(item.migration.path, item.migration.inTransaction, item.parsed.statements);
 }
 
 function sandboxOptions(config = defaultConfig()) {

@@ -9,7 +9,7 @@ import { mergeEquivalent } from './stages/equivalent.js';
 import { dataErrorFix } from './stages/data-errors.js';
 import { checkDown, rememberSchema } from './stages/reversibility.js';
 import { knownHistory, knownMigration, manifestKey, manifestOf, type KnownHistory } from './stages/known-history.js';
-import { extensionsIn, type Sandbox, type SandboxOptions, type PreparedMigration, type MigrationRun } from './sandbox/index.js';
+import { extensionsIn, prepareMigration, type Sandbox, type SandboxOptions, type PreparedMigration, type MigrationRun } from './sandbox/index.js';
 import { historyPrefixHashes, type SnapshotCache } from './sandbox/snapshot-cache.js';
 import { presetSetup } from './sandbox/presets.js';
 import { traceFindings, mergeFindings } from './trace/index.js';
@@ -394,17 +394,7 @@ function statusOf(m: MigrationFile, status: MigrationStatus['status'], statement
 }
 
 function prepare(item: Reviewed): PreparedMigration {
-  return {
-    file: item.migration.path,
-    inTransaction: item.migration.inTransaction,
-    statements: item.parsed.statements.map((s) => ({
-      index: s.index,
-      text: s.text,
-      line: s.line,
-      endLine: s.endLine,
-      ...(s.copyData !== undefined ? { copyData: s.copyData } : {}),
-    })),
-  };
+  return prepareMigration(item.migration.path, item.migration.inTransaction, item.parsed.statements);
 }
 
 function applyErrorFindings(item: Reviewed, run: MigrationRun): Finding[] {

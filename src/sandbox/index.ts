@@ -1,6 +1,7 @@
 export { createSandbox, SandboxSetupError } from './sandbox.js';
 export type { MigrationRun, PreparedMigration, PreparedStatement, Sandbox, SandboxOptions } from './sandbox.js';
 export { SandboxQueryError, SandboxStoppedError, type StopReason } from './worker-client.js';
+export { prepareMigration } from './prepare.js';
 export { extensionsIn, isSupportedExtension } from './extensions.js';
 export { SnapshotCache, historyPrefixHashes, type HistoryEntry, type SnapshotCacheOptions } from './snapshot-cache.js';
 export { readCatalog } from './catalog.js';

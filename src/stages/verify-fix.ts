@@ -1,7 +1,7 @@
 import type { PgproConfig } from '../config/schema.js';
 import { atLeast } from '../finding.js';
 import { lintMigrations } from '../rules/lib/lint.js';
-import type { Sandbox, SandboxOptions, PreparedMigration } from '../sandbox/index.js';
+import { prepareMigration, type Sandbox, type SandboxOptions } from '../sandbox/index.js';
 import { parseMigrationSql } from '../sql/parse.js';
 import { traceFindings } from '../trace/index.js';
 import type { CatalogSnapshot, Finding, MigrationFile, ParsedFile } from '../types.js';
@@ -19,14 +19,6 @@ export interface FixVerifierInput {
   catalogBefore: CatalogSnapshot;
 }
 
-function prepared(file: string, inTransaction: boolean, parsed: ParsedFile['statements']): PreparedMigration {
-  return {
-    file,
-    inTransaction,
-    statements: parsed.map((s) => ({ index: s.index, text: s.text, line: s.line, endLine: s.endLine, ...(s.copyData !== undefined ? { copyData: s.copyData } : {}) })),
-  };
-}
-
 /**
  * A proposed fix is verified when, in a fresh sandbox brought to the state just before the statement
  * it replaces, the fix applies and neither the rules nor the trace find a warning or error in it.
@@ -41,12 +33,12 @@ export function fixVerifier(input: FixVerifierInput): (finding: Finding) => Prom
     if (fix.errors.length > 0 || fix.statements.length === 0) return false;
     const sandbox = await input.open();
     try {
-      const earlier = input.fresh.slice(0, index).map((r) => prepared(r.migration.path, r.migration.inTransaction, r.parsed.statements));
+      const earlier = input.fresh.slice(0, index).map((r) => prepareMigration(r.migration.path, r.migration.inTransaction, r.parsed.statements));
       const before = target.parsed.statements.filter((s) => s.endLine < finding.line);
-      if (before.length > 0) earlier.push(prepared(target.migration.path, target.migration.inTransaction, before));
+      if (before.length > 0) earlier.push(prepareMigration(target.migration.path, target.migration.inTransaction, before));
       const replayed = await sandbox.replay(earlier);
       if (replayed.some((r) => r.status.status !== 'applied')) return false;
-      const run = await sandbox.apply(prepared(finding.file, target.migration.inTransaction, fix.statements), { trace: true });
+      const run = await sandbox.apply(prepareMigration(finding.file, target.migration.inTransaction, fix.statements), { trace: true });
       if (run.status.status !== 'applied') return false;
       const migration: MigrationFile = { ...target.migration, sql, lineOffset: finding.line - 1 };
       const lint = lintMigrations([{ migration, parsed: fix }], { config: input.config, catalog: input.catalogBefore });
