@@ -1,8 +1,10 @@
-import { join } from 'node:path';
-import { DirectoryAgentCache, MemoryAgentCache, type AgentCache } from '../agent/index.js';
 // Prometheus text exposition (format 0.0.4) for the few series pgpro keeps: reviews by outcome, durations by
 // stage, queue depth and snapshot cache lookups. Hand-written: counters and fixed-bucket histograms only.
+import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+// The cache module alone: the agent itself (SDK, parser) loads with the first review, not at start-up.
+import { DirectoryAgentCache, MemoryAgentCache } from '../agent/cache.js';
+import type { AgentCache } from '../agent/types.js';
 import { SnapshotCache, type SnapshotCacheOptions } from '../sandbox/snapshot-cache.js';
 import type { ReviewResult } from '../types.js';
 import type { QueueDepth } from './queue.js';
