@@ -2,6 +2,7 @@ import type { PgproConfig } from '../config/schema.js';
 import { runAgentReview, type AgentCache, type AgentResult, type AgentTools } from '../agent/index.js';
 import type { CatalogSnapshot, Finding, MigrationFile, ParsedFile, Queryable } from '../types.js';
 import { describeTable } from './describe.js';
+import { messageOf, timed, type ReviewState } from './state.js';
 
 export interface AgentStageDeps {
   /** Where ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL come from; process.env by default. */
@@ -86,4 +87,32 @@ export function sandboxTools(db: Queryable & { catalog(): Promise<CatalogSnapsho
       }),
     describe: async (table) => describeTable(await db.catalog(), table),
   };
+}
+
+/** Stage 6: the Claude review, grounded in everything the stages before it found. Optional. */
+export async function agentStage(state: ReviewState): Promise<AgentResult | undefined> {
+  const { config, deps } = state;
+  const stats = await timed(state, 'agent', () =>
+    runAgentStage(
+      {
+        config,
+        mode: state.options.agent ?? 'auto',
+        migrations: state.reviewable,
+        catalog: state.catalogBefore,
+        findings: state.findings,
+        sandbox: state.sandbox,
+      },
+      { ...deps, ...(state.verifyFix && !deps.verifyFix ? { verifyFix: state.verifyFix } : {}) },
+    ),
+  ).catch((error: unknown) => {
+    state.notes.push(`Claude review did not complete: ${messageOf(error)}`);
+    return undefined;
+  });
+  if (stats) {
+    state.findings.push(...stats.findings);
+    state.notes.push(...stats.notes);
+    // Model-written: shown as Claude's words, never as the verdict (the conclusion comes from findings).
+    if (stats.summary?.trim()) state.notes.push(`Claude's overall assessment: ${stats.summary.trim()}`);
+  }
+  return stats;
 }

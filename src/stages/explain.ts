@@ -2,12 +2,8 @@ import picomatch from 'picomatch';
 import type { PgproConfig } from '../config/schema.js';
 import { collectQueries, explainFindings, explainQueries, type ExplainedQuery, type QuerySource } from '../explain/index.js';
 import { fillSynthetic } from '../synthetic/index.js';
-import type { CatalogSnapshot, FileTree, Finding, MigrationFile, ParsedFile, Queryable } from '../types.js';
-
-interface Reviewed {
-  migration: MigrationFile;
-  parsed: ParsedFile;
-}
+import type { CatalogSnapshot, FileTree, Finding, Queryable } from '../types.js';
+import { budgetLeft, messageOf, progress, timed, type ReviewState, type ReviewedMigration as Reviewed } from './state.js';
 
 export interface ExplainPrepared {
   queries: QuerySource[];
@@ -96,4 +92,32 @@ export async function finishExplain(input: {
     budgetMs: remaining(),
   });
   return { findings: outcome.findings, notes: [...fill.notes, ...outcome.notes] };
+}
+
+/** Stage 5: plans after the change, and the EXPLAIN checks. Optional: a failure is a note. */
+export async function explainStage(state: ReviewState): Promise<void> {
+  const { config } = state;
+  const sandbox = state.sandbox!;
+  const prepared = state.explainPrepared;
+  if (!config.explain.enabled || !prepared || sandbox.stopped || !state.catalogBefore || !state.catalogAfter) return;
+  progress(state, 'explain', 'Checking query plans on synthetic data');
+  await timed(state, 'explain', async () => {
+    try {
+      const result = await finishExplain({
+        db: sandbox,
+        config,
+        prepared,
+        // Plans of a migration that failed (and may have been rolled back) would judge a schema
+        // that never existed.
+        fresh: state.reviewable.filter((item) => state.statuses.get(item.migration.path)?.status === 'applied'),
+        catalogBefore: state.catalogBefore!,
+        catalogAfter: state.catalogAfter!,
+        budgetMs: budgetLeft(state, config.explain['time-budget-seconds'] * 1000),
+      });
+      state.findings.push(...result.findings);
+      state.notes.push(...result.notes);
+    } catch (error) {
+      state.notes.push(`EXPLAIN checks did not complete: ${messageOf(error)}`);
+    }
+  });
 }

@@ -1,0 +1,119 @@
+// Stage 3d-3e: each new migration applied statement by statement, traced, in its tool's transaction
+// mode; its down migration checked after it. A migration that fails stops the ones after it.
+import { fingerprint } from '../finding.js';
+import type { MigrationRun } from '../sandbox/index.js';
+import type { Finding } from '../types.js';
+import { dataErrorFix } from './data-errors.js';
+import { prepare } from './history.js';
+import { checkDown, rememberSchema } from './reversibility.js';
+import { outOfTime, progress, statusOf, timed, type ReviewState, type ReviewedMigration } from './state.js';
+
+export async function applyStage(state: ReviewState): Promise<void> {
+  const sandbox = state.sandbox!;
+  let stopped: string | undefined;
+  await timed(state, 'apply', async () => {
+    for (const [i, item] of state.reviewable.entries()) {
+      const { migration, parsed } = item;
+      if (stopped) {
+        state.statuses.set(migration.path, statusOf(migration, 'not-run', parsed.statements.length, 0));
+        continue;
+      }
+      if (outOfTime(state)) {
+        stopped = 'the review deadline';
+        state.notes.push(`The review deadline (limits.review-timeout-seconds) was reached: ${migration.path} and later migrations were not applied.`);
+        state.statuses.set(migration.path, statusOf(migration, 'not-run', parsed.statements.length, 0));
+        continue;
+      }
+      progress(state, 'apply', `Applying ${migration.path}`, i, state.reviewable.length);
+      if (parsed.errors.length > 0) {
+        const first = parsed.errors[0]!;
+        state.statuses.set(migration.path, {
+          ...statusOf(migration, 'failed', parsed.statements.length, 0),
+          error: { message: first.message, line: first.line, sqlstate: '42601' },
+        });
+        stopped = migration.path;
+        continue;
+      }
+      // Each migration starts in a fresh session, as its tool would run it: a SET in one file
+      // (lock_timeout, search_path) must not leak into the next.
+      await sandbox.exec('RESET ALL');
+      const schemaBefore = state.config.trace.enabled ? await rememberSchema(sandbox, migration) : undefined;
+      const run = await sandbox.apply(prepare(item), { trace: state.config.trace.enabled });
+      state.runs.set(migration.path, run);
+      state.statuses.set(migration.path, run.status);
+      if (run.missingExtension) {
+        // Statements after the skipped CREATE EXTENSION fail for want of it (an unknown type, function):
+        // the environment's gap, not the user's error, so the file is not-run rather than failed.
+        const { error: _error, ...status } = run.status;
+        state.statuses.set(migration.path, { ...status, status: 'not-run' });
+        state.notes.push(
+          `The extension "${run.missingExtension}" is not available in the ${sandbox.engine.name === 'pglite' ? 'PGlite sandbox' : 'sandbox server'}, so ${migration.path} was not run from the statement that needs it on, nor were later migrations. ${sandbox.engine.name === 'pglite' ? 'Point pgpro at a PostgreSQL server that has it (sandbox.engine: postgres).' : 'Install it on that server.'}`,
+        );
+        stopped = migration.path;
+        continue;
+      }
+      state.findings.push(...applyErrorFindings(item, run));
+      if (run.status.status === 'failed') stopped = migration.path;
+      if (schemaBefore && run.status.status === 'applied' && !sandbox.stopped) {
+        const down = await timed(state, 'reversibility', () => checkDown(sandbox, migration, parsed, schemaBefore));
+        state.findings.push(...down.findings);
+        state.notes.push(...down.notes);
+      }
+      if (sandbox.stopped) {
+        stopped = migration.path;
+        state.notes.push(`The sandbox stopped while applying ${migration.path}; later migrations were not applied.`);
+      }
+    }
+  });
+}
+
+/** The catalog after the new migrations, for EXPLAIN's before/after comparison. */
+export async function catalogAfterStage(state: ReviewState): Promise<void> {
+  const sandbox = state.sandbox!;
+  if (sandbox.stopped) return;
+  state.catalogAfter = await timed(state, 'catalog', () => sandbox.catalog()).catch(() => undefined);
+}
+
+function applyErrorFindings(item: ReviewedMigration, run: MigrationRun): Finding[] {
+  return run.outcomes.flatMap((outcome) => {
+    if (outcome.status !== 'error' || !outcome.error) return [];
+    const statement = item.parsed.statements.find((s) => s.index === outcome.index);
+    const { error } = outcome;
+    const dataFix = dataErrorFix(error, statement?.text ?? '');
+    const fix = dataFix ?? limitFix(error);
+    const evidence = [
+      error.sqlstate ? `SQLSTATE ${error.sqlstate}` : undefined,
+      error.detail ? `DETAIL: ${error.detail}` : undefined,
+      error.hint ? `HINT: ${error.hint}` : undefined,
+    ]
+      .filter(Boolean)
+      .join('\n');
+    return [
+      {
+        rule: 'apply-error',
+        severity: 'error' as const,
+        source: 'apply' as const,
+        file: item.migration.path,
+        line: error.line,
+        endLine: Math.max(error.line, outcome.endLine),
+        message: `The migration fails here: ${error.message}${error.sqlstate ? ` (SQLSTATE ${error.sqlstate})` : ''}.${
+          dataFix ? ' The sandbox held synthetic rows in the existing tables; rows in production are likely to break it the same way.' : ''
+        } Later statements and migrations did not run.`,
+        ...(evidence ? { evidence } : {}),
+        ...(fix ? { fix } : {}),
+        fingerprint: fingerprint('apply-error', item.migration.path, statement?.text ?? String(outcome.line)),
+      },
+    ];
+  });
+}
+
+/** A statement stopped by a sandbox limit: say which setting bounds it, in case the work is legitimate. */
+function limitFix(error: { sqlstate?: string }): Finding['fix'] {
+  if (error.sqlstate === '57014') {
+    return { title: 'If this statement is legitimately slow on the synthetic data, raise sandbox.statement-timeout-seconds in the pgpro config.' };
+  }
+  if (error.sqlstate === '53200') {
+    return { title: 'If this statement legitimately needs more memory, raise sandbox.memory-mb in the pgpro config.' };
+  }
+  return undefined;
+}

@@ -1,0 +1,73 @@
+// Stage 7: one finding per hazard across stages, ignore directives, the severity policy, and the
+// result: statuses, stats and the conclusion.
+import type { PgproConfig } from '../config/schema.js';
+import { atLeast, compareFindings } from '../finding.js';
+import { applyIgnores } from '../sql/parse.js';
+import type { AgentResult } from '../agent/index.js';
+import type { Conclusion, Finding, MigrationFile, ReviewResult, ReviewStats, Severity } from '../types.js';
+import { mergeEquivalent } from './equivalent.js';
+import { statusOf, type ReviewState } from './state.js';
+
+export function finishStage(state: ReviewState, agent: AgentResult | undefined): ReviewResult {
+  const { config } = state;
+  const final = applySeverityPolicy(
+    applyIgnores(mergeEquivalent(state.findings), state.freshParsed.map((i) => i.parsed)),
+    config,
+  ).sort(compareFindings);
+  const migrations = [
+    ...state.history.map((m) => state.statuses.get(m.path) ?? statusOf(m, 'not-run', 0, 0)),
+    ...state.reviewable.map(
+      (i) => state.statuses.get(i.migration.path) ?? statusOf(i.migration, 'not-run', i.parsed.statements.length, 0),
+    ),
+    ...state.skipped,
+  ];
+  const historyCounts = new Map(state.known?.manifest.history.map((e) => [e.path, e.statements]));
+  const stats: ReviewStats = {
+    migrationsTotal: state.history.length + state.fresh.length + state.skipped.length,
+    migrationsNew: state.reviewable.length + state.skipped.length,
+    statements: [...state.historyParsed, ...state.reviewable].reduce(
+      (n, i) => n + (historyCounts.get(i.migration.path) ?? i.parsed.statements.length),
+      0,
+    ),
+    durationMs: Math.round(state.now() - state.started),
+    stages: state.stages,
+    ...(state.engine ? { engine: state.engine } : {}),
+    // Token use only when Claude was asked (or answered from the cache); a skipped agent used nothing.
+    ...(agent?.usage && (agent.usage.inputTokens > 0 || agent.usage.cached) ? { agent: agent.usage } : {}),
+  };
+  if (state.fresh.length === 0 && state.skipped.length === 0) state.notes.push('No new migrations to review.');
+  return {
+    version: 1,
+    conclusion: conclude(final, config['fail-on']),
+    migrations,
+    findings: final,
+    notes: state.notes,
+    stats,
+    sources: Object.fromEntries(state.freshParsed.map((i) => [i.migration.path, sourceOf(i.migration)])),
+  };
+}
+
+/** The whole file as the author sees it, for reporters that quote statements by file line. */
+function sourceOf(migration: MigrationFile): string {
+  return '\n'.repeat(migration.lineOffset) + migration.sql;
+}
+
+/** Config `rules` applies to every finding with that id, whatever its source; errors of the run itself stay. */
+function applySeverityPolicy(findings: Finding[], config: PgproConfig): Finding[] {
+  const out: Finding[] = [];
+  for (const finding of findings) {
+    const setting = config.rules[finding.rule];
+    if (!setting || finding.rule === 'syntax-error' || finding.rule === 'apply-error') {
+      out.push(finding);
+    } else if (setting !== 'off') {
+      out.push({ ...finding, severity: setting });
+    }
+  }
+  return out;
+}
+
+export function conclude(findings: Finding[], failOn: Severity | 'none'): Conclusion {
+  if (failOn !== 'none' && findings.some((f) => atLeast(f.severity, failOn))) return 'failure';
+  if (findings.some((f) => f.severity !== 'info')) return 'neutral';
+  return 'success';
+}

@@ -1,0 +1,29 @@
+// Stage 4: the static rules over the parsed migrations and the catalog before, merged with what the
+// trace observed (a suspicion the observation disproves drops to info).
+import { lintMigrations } from '../rules/lib/lint.js';
+import { mergeFindings, traceFindings } from '../trace/index.js';
+import { timed, type ReviewState } from './state.js';
+
+export async function lintStage(state: ReviewState): Promise<void> {
+  const lint = await timed(state, 'lint', async () => lintMigrations(state.reviewable, { config: state.config, catalog: state.catalogBefore }));
+  const traced = await timed(state, 'trace', async () =>
+    state.reviewable.flatMap((item) => {
+      const run = state.runs.get(item.migration.path);
+      if (!run || !state.catalogBefore) return [];
+      return traceFindings({
+        file: item.migration.path,
+        statements: item.parsed.statements,
+        outcomes: run.outcomes,
+        inTransaction: item.migration.inTransaction,
+        catalogBefore: state.catalogBefore,
+      });
+    }),
+  );
+  state.findings.push(...mergeFindings(lint, traced));
+}
+
+/** Lint alone, when the sandbox failed before the lint stage ran. */
+export function lintWithoutSandbox(state: ReviewState): void {
+  if (state.findings.some((f) => f.source === 'lint')) return;
+  state.findings.push(...lintMigrations(state.reviewable, { config: state.config, catalog: state.catalogBefore }));
+}

@@ -1,0 +1,31 @@
+// Stage 2: parse every migration; new ones over the statement limit are left out.
+import { parseMigrationSql } from '../sql/parse.js';
+import type { MigrationFile, ParsedFile } from '../types.js';
+import { progress, statusOf, timed, type ReviewState, type ReviewedMigration } from './state.js';
+
+export async function parseStage(state: ReviewState): Promise<void> {
+  progress(state, 'parse', `Parsing ${state.history.length + state.fresh.length} migrations`);
+  const parseAll = (files: MigrationFile[]) =>
+    Promise.all(files.map(async (migration): Promise<ReviewedMigration> => ({ migration, parsed: await parseFile(migration) })));
+  await timed(state, 'parse', async () => {
+    state.freshParsed = await parseAll(state.fresh);
+    state.historyParsed = await parseAll(state.history);
+  });
+
+  const maxStatements = state.config.limits['max-statements-per-file'];
+  for (const item of state.freshParsed) {
+    state.findings.push(...item.parsed.errors);
+    if (item.parsed.statements.length > maxStatements) {
+      state.notes.push(
+        `${item.migration.path} has ${item.parsed.statements.length} statements, over limits.max-statements-per-file (${maxStatements}); it was not applied.`,
+      );
+      state.skipped.push(statusOf(item.migration, 'skipped', item.parsed.statements.length, 0));
+      continue;
+    }
+    state.reviewable.push(item);
+  }
+}
+
+export function parseFile(migration: MigrationFile): Promise<ParsedFile> {
+  return parseMigrationSql(migration.sql, migration.path, migration.lineOffset);
+}

@@ -1,0 +1,160 @@
+// The state one review carries from stage to stage. review() creates it, each stage module reads what
+// earlier stages left and adds its own part; nothing else keeps review-wide mutable state.
+import type { PgproConfig } from '../config/schema.js';
+import type { Sandbox, SandboxOptions, MigrationRun } from '../sandbox/index.js';
+import type { SnapshotCache } from '../sandbox/snapshot-cache.js';
+import type {
+  CatalogSnapshot,
+  ChangeSet,
+  Finding,
+  MigrationFile,
+  MigrationStatus,
+  ParsedFile,
+  ProgressEvent,
+  ReviewStats,
+} from '../types.js';
+import type { AgentStageDeps } from './agent.js';
+import type { ExplainPrepared } from './explain.js';
+import type { KnownHistory } from './known-history.js';
+
+export interface ReviewOptions {
+  config: PgproConfig;
+  /** 'force': run the agent even when automatic runs have it off (the `/pgpro review` command). */
+  agent?: 'auto' | 'force' | 'off';
+  onProgress?: (event: ProgressEvent) => void;
+  signal?: AbortSignal;
+}
+
+export interface ReviewDeps extends AgentStageDeps {
+  createSandbox?: (options: SandboxOptions) => Promise<Sandbox>;
+  snapshotCache?: SnapshotCache;
+  now?: () => number;
+}
+
+/** A migration with its parse. */
+export interface ReviewedMigration {
+  migration: MigrationFile;
+  parsed: ParsedFile;
+}
+
+export interface SetupScript {
+  name: string;
+  sql: string;
+}
+
+export interface ReviewState {
+  readonly change: ChangeSet;
+  readonly config: PgproConfig;
+  readonly options: ReviewOptions;
+  readonly deps: ReviewDeps;
+  readonly now: () => number;
+  readonly started: number;
+  /** When the review must stop applying (limits.review-timeout-seconds). */
+  readonly deadline: number;
+  readonly notes: string[];
+  readonly findings: Finding[];
+  /** Milliseconds per stage name, summed over repeated calls. */
+  readonly stages: Record<string, number>;
+
+  // discover
+  setup: SetupScript[];
+  /** The snapshot cache, when the engine supports snapshots. */
+  snapshotCache: SnapshotCache | undefined;
+  /** Cache key of the base tree's history manifest, when the change names its base tree. */
+  historyKey: string | undefined;
+  /** The base history restored from the cache without reading its files. */
+  known: KnownHistory | undefined;
+  history: MigrationFile[];
+  /** New migrations within limits.max-files. */
+  fresh: MigrationFile[];
+
+  // parse
+  historyParsed: ReviewedMigration[];
+  freshParsed: ReviewedMigration[];
+  /** New migrations that will be applied (within the statement limit). */
+  reviewable: ReviewedMigration[];
+  /** New migrations left out by a limit. */
+  skipped: MigrationStatus[];
+
+  // sandbox and apply
+  /** Extensions the setup and the history create. */
+  historyExtensions: string[];
+  sandboxOptions: SandboxOptions | undefined;
+  sandbox: Sandbox | undefined;
+  engine: ReviewStats['engine'];
+  statuses: Map<string, MigrationStatus>;
+  runs: Map<string, MigrationRun>;
+  catalogBefore: CatalogSnapshot | undefined;
+  catalogAfter: CatalogSnapshot | undefined;
+  explainPrepared: ExplainPrepared | undefined;
+  verifyFix: ((finding: Finding) => Promise<boolean>) | undefined;
+}
+
+export function createReviewState(change: ChangeSet, options: ReviewOptions, deps: ReviewDeps): ReviewState {
+  const now = deps.now ?? (() => performance.now());
+  const started = now();
+  return {
+    change,
+    config: options.config,
+    options,
+    deps,
+    now,
+    started,
+    deadline: started + options.config.limits['review-timeout-seconds'] * 1000,
+    notes: [],
+    findings: [],
+    stages: {},
+    setup: [],
+    snapshotCache: undefined,
+    historyKey: undefined,
+    known: undefined,
+    history: [],
+    fresh: [],
+    historyParsed: [],
+    freshParsed: [],
+    reviewable: [],
+    skipped: [],
+    historyExtensions: [],
+    sandboxOptions: undefined,
+    sandbox: undefined,
+    engine: undefined,
+    statuses: new Map(),
+    runs: new Map(),
+    catalogBefore: undefined,
+    catalogAfter: undefined,
+    explainPrepared: undefined,
+    verifyFix: undefined,
+  };
+}
+
+export function progress(state: ReviewState, stage: string, message: string, done?: number, total?: number): void {
+  state.options.onProgress?.({ stage, message, done, total });
+}
+
+/** Runs a stage's work, adding its time to `stats.stages[stage]`. */
+export async function timed<T>(state: ReviewState, stage: string, work: () => Promise<T>): Promise<T> {
+  const t0 = state.now();
+  try {
+    return await work();
+  } finally {
+    state.stages[stage] = Math.round((state.stages[stage] ?? 0) + state.now() - t0);
+  }
+}
+
+/** The review deadline passed or the caller gave up on the review. */
+export function outOfTime(state: ReviewState): boolean {
+  return state.now() > state.deadline || state.options.signal?.aborted === true;
+}
+
+/** Milliseconds left of `budgetMs`, never past the review deadline. */
+export function budgetLeft(state: ReviewState, budgetMs: number): number {
+  return Math.min(budgetMs, Math.max(0, state.deadline - state.now()));
+}
+
+export function statusOf(m: MigrationFile, status: MigrationStatus['status'], statements: number, durationMs: number): MigrationStatus {
+  return { file: m.path, status, statements, durationMs };
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
