@@ -4,6 +4,7 @@
 //   npm run corpus -- [--only a,b] [--root /work/corpus] [--label name | --out dir] [--last 10]
 //                     [--no-replay] [--no-oracle] [--no-prs] [--database-url url]
 //   npm run corpus -- compare <before-dir> <after-dir>
+//   npm run corpus -- summary <results-dir>          (the table again, from the JSON files)
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -96,6 +97,11 @@ async function main(): Promise<void> {
   if (positionals[0] === 'compare') {
     if (positionals.length !== 3) throw new Error('usage: npm run corpus -- compare <before-dir> <after-dir>');
     await compare(positionals[1]!, positionals[2]!);
+    return;
+  }
+  if (positionals[0] === 'summary') {
+    if (positionals.length !== 2) throw new Error('usage: npm run corpus -- summary <results-dir>');
+    console.log(renderSummary(await readResults(positionals[1]!)));
     return;
   }
   if (positionals.length > 0) throw new Error(`unknown arguments: ${positionals.join(' ')}`);

@@ -5,7 +5,7 @@ import { review } from '../../src/review.js';
 import { SnapshotCache } from '../../src/sandbox/snapshot-cache.js';
 import type { FileTree, MigrationFile, ReviewResult } from '../../src/types.js';
 import type { FileResult, PrReview } from './results.js';
-import { pullRequestTrees } from './tree.js';
+import { ownedPaths, pullRequestTrees, subtree } from './tree.js';
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -35,7 +35,8 @@ export async function replayHistory(tree: FileTree, config: PgproConfig): Promis
 /**
  * The last `count` migrations, each reviewed as the pull request that adds it to the history before
  * it. One snapshot cache per history: the first review replays the history, later ones restore it
- * and replay the one file the previous review added.
+ * and replay the one file the previous review added. Repeatable migrations (Flyway R__) are left out:
+ * today's version of a view or function refers to today's schema, not to the schema at that point.
  */
 export async function reviewLastAsPullRequests(
   tree: FileTree,
@@ -46,11 +47,13 @@ export async function reviewLastAsPullRequests(
 ): Promise<PrReview[]> {
   const cache = new SnapshotCache();
   const versioned = ordered.filter((m) => m.kind === 'versioned');
+  const repeatable = new Set(ordered.filter((m) => m.kind === 'repeatable').flatMap((m) => ownedPaths(m, tree.paths)));
+  const withoutRepeatable = subtree(tree, (p) => !repeatable.has(p));
   const first = Math.max(0, versioned.length - count);
   const reviews: PrReview[] = [];
   for (let index = first; index < versioned.length; index++) {
     const migration = versioned[index]!;
-    const { base, head, changed } = pullRequestTrees(tree, versioned, index);
+    const { base, head, changed } = pullRequestTrees(withoutRepeatable, versioned, index);
     const t0 = performance.now();
     let entry: PrReview;
     try {

@@ -106,6 +106,8 @@ export interface SummaryRow {
   prs?: number;
   prCounts?: Counts;
   prNotApplied?: number;
+  /** Of those, the files the real server applies: failures pgpro invented. */
+  prNotAppliedPgApplies?: number;
   medianWallMs?: number;
   maxWallMs?: number;
 }
@@ -124,7 +126,12 @@ export function summaryRow(result: EntryResult): SummaryRow {
   if (result.prs) {
     row.prs = result.prs.length;
     row.prCounts = severityCounts(result.prs.flatMap((p) => p.findings));
-    row.prNotApplied = result.prs.filter((p) => p.status !== 'applied').length;
+    const notApplied = result.prs.filter((p) => p.status !== 'applied');
+    row.prNotApplied = notApplied.length;
+    if (result.oracle && 'files' in result.oracle) {
+      const pgApplied = new Set(result.oracle.files.filter((f) => f.status === 'applied').map((f) => f.file));
+      row.prNotAppliedPgApplies = notApplied.filter((p) => pgApplied.has(p.file)).length;
+    }
     const walls = result.prs.filter((p) => !p.failure).map((p) => p.wallMs);
     row.medianWallMs = median(walls);
     row.maxWallMs = walls.length ? Math.max(...walls) : undefined;
@@ -132,14 +139,17 @@ export function summaryRow(result: EntryResult): SummaryRow {
   return row;
 }
 
+const notApplied = (count: number | undefined, pgApplies: number | undefined) =>
+  count === undefined ? '–' : pgApplies === undefined ? String(count) : `${count} (${pgApplies})`;
+
 /** The markdown table printed after a run. */
 export function renderSummary(results: readonly EntryResult[]): string {
   const lines = [
-    '| history | tool | files | pgpro applied | PG applied | PG-only | pgpro-only | PRs | PR new file not applied | PR findings e/w/i | PR wall median / max (s) |',
+    '| history | tool | files | pgpro applied | PG applied | PG-only | pgpro-only | PRs | PR file not applied (PG applies it) | PR findings e/w/i | PR wall median / max (s) |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|',
   ];
-  const total: Required<Pick<SummaryRow, 'files' | 'pgproApplied' | 'oracleApplied' | 'pgOnly' | 'pgproOnly' | 'prs' | 'prNotApplied'>> & { counts: Counts } = {
-    files: 0, pgproApplied: 0, oracleApplied: 0, pgOnly: 0, pgproOnly: 0, prs: 0, prNotApplied: 0, counts: { error: 0, warning: 0, info: 0 },
+  const total: Required<Pick<SummaryRow, 'files' | 'pgproApplied' | 'oracleApplied' | 'pgOnly' | 'pgproOnly' | 'prs' | 'prNotApplied' | 'prNotAppliedPgApplies'>> & { counts: Counts } = {
+    files: 0, pgproApplied: 0, oracleApplied: 0, pgOnly: 0, pgproOnly: 0, prs: 0, prNotApplied: 0, prNotAppliedPgApplies: 0, counts: { error: 0, warning: 0, info: 0 },
   };
   for (const result of results) {
     const r = summaryRow(result);
@@ -150,16 +160,17 @@ export function renderSummary(results: readonly EntryResult[]): string {
     total.pgproOnly += r.pgproOnly ?? 0;
     total.prs += r.prs ?? 0;
     total.prNotApplied += r.prNotApplied ?? 0;
+    total.prNotAppliedPgApplies += r.prNotAppliedPgApplies ?? 0;
     for (const s of SEVERITIES) total.counts[s] += r.prCounts?.[s] ?? 0;
     lines.push(
-      `| ${r.name} | ${r.tool} | ${r.files} | ${cell(r.pgproApplied)} | ${cell(r.oracleApplied)} | ${cell(r.pgOnly)} | ${cell(r.pgproOnly)} | ${cell(r.prs)} | ${cell(r.prNotApplied)} | ${
+      `| ${r.name} | ${r.tool} | ${r.files} | ${cell(r.pgproApplied)} | ${cell(r.oracleApplied)} | ${cell(r.pgOnly)} | ${cell(r.pgproOnly)} | ${cell(r.prs)} | ${notApplied(r.prNotApplied, r.prNotAppliedPgApplies)} | ${
         r.prCounts ? SEVERITIES.map((s) => r.prCounts![s]).join('/') : '–'
       } | ${cell(seconds(r.medianWallMs))} / ${cell(seconds(r.maxWallMs))} |`,
     );
   }
   if (results.length > 1) {
     lines.push(
-      `| **total** | | ${total.files} | ${total.pgproApplied} | ${total.oracleApplied} | ${total.pgOnly} | ${total.pgproOnly} | ${total.prs} | ${total.prNotApplied} | ${SEVERITIES.map((s) => total.counts[s]).join('/')} | |`,
+      `| **total** | | ${total.files} | ${total.pgproApplied} | ${total.oracleApplied} | ${total.pgOnly} | ${total.pgproOnly} | ${total.prs} | ${notApplied(total.prNotApplied, total.prNotAppliedPgApplies)} | ${SEVERITIES.map((s) => total.counts[s]).join('/')} | |`,
     );
   }
   return lines.join('\n');

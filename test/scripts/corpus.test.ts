@@ -145,12 +145,15 @@ describe('oracleDiff', () => {
 describe('renderSummary', () => {
   it('counts applied files, differences and PR findings per history, with a total', () => {
     const table = renderSummary([
-      result('one', ['applied', 'failed'], ['applied', 'applied'], [review('m/1.sql', ['error', 'warning', 'warning'])]),
+      result('one', ['applied', 'failed'], ['applied', 'applied'], [
+        review('m/1.sql', ['error', 'warning', 'warning']),
+        { ...review('m/0.sql', ['error']), status: 'failed' },
+      ]),
       result('two', ['applied'], ['applied']),
     ]);
     const rows = table.split('\n');
-    expect(rows[2]).toBe('| one | sqlx | 2 | 1 | 2 | 1 | 0 | 1 | 0 | 1/2/0 | 1.0 / 1.0 |');
-    expect(rows[4]).toBe('| **total** | | 3 | 2 | 3 | 1 | 0 | 1 | 0 | 1/2/0 | |');
+    expect(rows[2]).toBe('| one | sqlx | 2 | 1 | 2 | 1 | 0 | 2 | 1 (1) | 2/2/0 | 1.0 / 1.0 |');
+    expect(rows[4]).toBe('| **total** | | 3 | 2 | 3 | 1 | 0 | 2 | 1 (1) | 2/2/0 | |');
   });
 });
 
