@@ -14,11 +14,19 @@ import { loadMigrations } from '../src/migrations/index.js';
 import { entryConfig, entryDir, parseManifest, selectEntries, type CorpusEntry } from './corpus/manifest.js';
 import { runOracle } from './corpus/oracle.js';
 import { replayHistory, reviewLastAsPullRequests } from './corpus/replay.js';
-import { compareRuns, oracleDiff, renderComparison, renderSummary, type EntryResult } from './corpus/results.js';
+import { compareRuns, oracleDiff, renderComparison, renderSummary, type EntryResult, type FileResult } from './corpus/results.js';
 import { entryTree } from './corpus/tree.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/** Files that did not apply, with the reason, at most `max` of them. */
+function logFiles(files: readonly FileResult[], max = 10): void {
+  for (const f of files.slice(0, max)) {
+    log(`    ${f.file}: ${f.status}${f.error ? ` at line ${f.error.line}: ${f.error.message}${f.error.sqlstate ? ` (${f.error.sqlstate})` : ''}` : ''}`);
+  }
+  if (files.length > max) log(`    … and ${files.length - max} more (see the JSON)`);
+}
 
 async function readResults(dir: string): Promise<EntryResult[]> {
   const names = (await readdir(dir)).filter((n) => n.endsWith('.json') && n !== 'summary.json').sort();
@@ -54,6 +62,7 @@ async function runEntry(entry: CorpusEntry, options: { root: string; last: numbe
     result.replay = await replayHistory(tree, config);
     const r = result.replay;
     log(`  replay: ${r.files.filter((f) => f.status === 'applied').length}/${r.files.length} applied in ${(r.wallMs / 1000).toFixed(1)} s${r.failure ? ` (failed: ${r.failure})` : ''}`);
+    logFiles(r.files.filter((f) => f.status !== 'applied'));
   }
   if (options.oracle) {
     try {
@@ -62,7 +71,10 @@ async function runEntry(entry: CorpusEntry, options: { root: string; last: numbe
       log(`  oracle (PostgreSQL ${o.serverVersion}): ${o.files.filter((f) => f.status === 'applied').length}/${o.files.length} applied${o.setupError ? ` (setup failed: ${o.setupError})` : ''}`);
       if (result.replay) {
         const diff = oracleDiff(result.replay.files, o.files);
-        log(`  PG applies, pgpro does not: ${diff.pgOnly.length}; pgpro applies, PG does not: ${diff.pgproOnly.length}`);
+        log(`  PG applies, pgpro does not: ${diff.pgOnly.length}`);
+        logFiles(diff.pgOnly);
+        log(`  pgpro applies, PG does not: ${diff.pgproOnly.length}`);
+        logFiles(diff.pgproOnly);
       }
     } catch (error) {
       result.oracle = { failure: error instanceof Error ? error.message : String(error) };
