@@ -12,8 +12,36 @@ export interface Fix {
   steps?: string[];
   /** True when `sql` is a drop-in replacement of the statement's lines (a GitHub suggestion block). */
   replacesStatement?: boolean;
-  /** Set by the agent stage when the fix was applied in a fresh sandbox and the hazard was gone. */
+  /** True only when `proof` verified the fix (src/proof): the only way a fix is shown as verified. */
   verified?: boolean;
+  /** The outcome of the fix proof, when one ran: why the fix is (not) offered as a drop-in replacement. */
+  proof?: FixProof;
+}
+
+/**
+ * Why a fix proof ended as it did (src/proof). `verified` is the only passing reason; `budget` and
+ * `unavailable` say the proof did not run to the end (time budget, an engine without snapshots).
+ */
+export type FixProofReason =
+  | 'verified'
+  | 'unparsable'
+  | 'unchanged'
+  | 'not-a-statement'
+  | 'does-not-apply'
+  | 'breaks-later-statement'
+  | 'hazard-remains'
+  | 'new-finding'
+  | 'schema-differs'
+  | 'data-differs'
+  | 'original-not-applied'
+  | 'budget'
+  | 'unavailable';
+
+export interface FixProof {
+  verified: boolean;
+  reason: FixProofReason;
+  /** What was seen: the error, the new rule ids, the schema or data that differs. */
+  detail?: string;
 }
 
 export interface Finding {
@@ -202,7 +230,15 @@ export interface ReviewStats {
   durationMs: number;
   stages: Record<string, number>;
   engine?: { name: 'pglite' | 'postgres'; version: string };
-  agent?: { inputTokens: number; outputTokens: number; cached: boolean; toolCalls: number };
+  agent?: {
+    inputTokens: number;
+    outputTokens: number;
+    cached: boolean;
+    toolCalls: number;
+    /** Prompt-cache reads and writes, apart from `inputTokens` (the uncached input). */
+    cacheReadTokens?: number;
+    cacheWriteTokens?: number;
+  };
   [key: string]: unknown;
 }
 
@@ -230,6 +266,11 @@ export interface ChangeSet {
    * migration absent from or different in the base is new; with no base, every migration is new.
    */
   changed?: readonly string[];
+  /**
+   * Unified-diff hunks per changed path (GitHub's `patch` of a pull request file), when known. The
+   * Claude review reads the files that are not migrations to judge deploy ordering.
+   */
+  patches?: Readonly<Record<string, string>>;
 }
 
 /** Anything that runs SQL: a PGlite instance, a pg client wrapper, the sandbox worker proxy. */

@@ -56,6 +56,8 @@ export const configSchema = z.strictObject({
       'max-files': z.number().int().positive().default(200),
       'max-file-bytes': z.number().int().positive().default(2_000_000),
       'max-statements-per-file': z.number().int().positive().default(10_000),
+      /** Time for proving fixes in fresh sandboxes, in parallel; a proof not finished is "not verified (budget)". */
+      'fix-proof-seconds': z.number().positive().max(1800).default(120),
     })
     .prefault({}),
   trace: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
@@ -80,6 +82,8 @@ export const configSchema = z.strictObject({
       'max-tool-calls': z.number().int().min(0).max(50).default(8),
       'timeout-seconds': z.number().positive().max(900).default(120),
       severity: severity.default('warning'),
+      /** A file in the repository with production table sizes (CSV or JSON): stated to Claude as assumptions. */
+      'production-stats': z.string().min(1).optional(),
     })
     .prefault({}),
   github: z

@@ -1,0 +1,437 @@
+// The fix proof: a fix is offered as a drop-in replacement only after it was applied in a fresh
+// sandbox at the same point, followed by the rest of its file, and re-reviewed. It must parse and
+// apply, its hazard must be gone, it must bring no new warning or error, and the schema (and, for a
+// statement that writes rows, the data) afterwards must be what the original statement intended.
+//
+// Each file's starting state (the seeded snapshot plus the new migrations before it) is made once and
+// shared; so is the run of the original file every proof in it is compared with. Proofs run in
+// parallel, bounded by `concurrency` sandboxes, within a time budget: a proof not finished by then is
+// "not verified (budget)".
+import { setMaxListeners } from 'node:events';
+import type { PgproConfig } from '../config/schema.js';
+import { normalizeStatement } from '../finding.js';
+import { lintMigrations } from '../rules/lib/lint.js';
+import { prepareMigration, type Sandbox } from '../sandbox/index.js';
+import { parseMigrationSql } from '../sql/parse.js';
+import { mergeFindings, schemaObjects, traceFindings } from '../trace/index.js';
+import type { CatalogSnapshot, Finding, FixProof, MigrationFile, ParsedFile, ParsedStatement } from '../types.js';
+import { dataDifferences, tableChecksums, writtenData, type TableChecksum, type WrittenData } from './data.js';
+import { compareFindings, ruleIsRechecked, withPolicy, type Span } from './findings.js';
+import { replaceLines, type Replaced } from './replace.js';
+import { schemaDifferences } from './schema.js';
+
+export interface ProofFile {
+  migration: MigrationFile;
+  parsed: ParsedFile;
+}
+
+/** A candidate replacement for lines `line..endLine` of `file`, fixing the hazard `rule`. */
+export interface ProofTarget {
+  file: string;
+  line: number;
+  endLine: number;
+  rule: string;
+  sql: string;
+}
+
+export interface FixProverInput {
+  config: PgproConfig;
+  /** The new migrations, in the order they apply. */
+  files: readonly ProofFile[];
+  /** The catalog before the new migrations: what the review's lint and trace read. */
+  catalogBefore: CatalogSnapshot;
+  /** Snapshot of the sandbox before the first new migration (history and synthetic rows). */
+  start: Uint8Array;
+  open(tarball: Uint8Array): Promise<Sandbox>;
+  /** Sandboxes open at once; 2 by default. */
+  concurrency?: number;
+}
+
+export interface ProveOptions {
+  budgetMs: number;
+  signal?: AbortSignal;
+}
+
+export interface FixProver {
+  /** One verdict per target, in order. Never throws. */
+  prove(targets: readonly ProofTarget[], options: ProveOptions): Promise<FixProof[]>;
+}
+
+const DEFAULT_CONCURRENCY = 2;
+
+interface Failure {
+  line: number;
+  message: string;
+  sqlstate?: string;
+}
+
+interface Run {
+  failure?: Failure;
+  /** Lint and trace findings of the file, merged, under the config's policy. */
+  findings: Finding[];
+  /** The same before merging: trace rule ids a lint finding absorbed still count as "the original had it". */
+  raw: Finding[];
+  schema?: Map<string, string>;
+  data?: Map<string, TableChecksum>;
+}
+
+interface Reference extends Run {
+  /** The original failed on the sandbox's rows; its intended schema comes from a run on empty tables. */
+  emptied?: Run;
+}
+
+interface Plan {
+  target: ProofTarget;
+  fileIndex: number;
+  replaced: Replaced;
+  /** Original lines replaced, widened to the statements they touch. */
+  originalSpan: Span;
+  migration: MigrationFile;
+  parsed: ParsedFile;
+  written: WrittenData;
+}
+
+class Stopped extends Error {}
+
+/** A proof that ended without running to the end: the budget ran out or the work was cancelled. */
+const BUDGET: FixProof = { verified: false, reason: 'budget', detail: 'the fix proof did not finish within its time budget' };
+
+export function createFixProver(input: FixProverInput): FixProver {
+  return new Prover(input);
+}
+
+class Prover implements FixProver {
+  private readonly starts = new Map<number, Promise<Uint8Array>>();
+  private readonly references = new Map<string, Promise<Reference>>();
+  private readonly slots: Slots;
+
+  constructor(private readonly input: FixProverInput) {
+    this.slots = new Slots(Math.max(1, input.concurrency ?? DEFAULT_CONCURRENCY));
+  }
+
+  async prove(targets: readonly ProofTarget[], options: ProveOptions): Promise<FixProof[]> {
+    const controller = new AbortController();
+    // Every waiting and running piece of work listens for the budget's end.
+    setMaxListeners(16 + targets.length * 4, controller.signal);
+    const stop = () => controller.abort();
+    const timer = setTimeout(stop, Math.max(0, options.budgetMs));
+    options.signal?.addEventListener('abort', stop, { once: true });
+    if (options.signal?.aborted) stop();
+    const stopped = new Promise<FixProof>((resolve) => {
+      if (controller.signal.aborted) resolve(BUDGET);
+      controller.signal.addEventListener('abort', () => resolve(BUDGET), { once: true });
+    });
+    try {
+      const planned = await Promise.all(targets.map((t) => this.plan(t)));
+      const written = this.writtenPerFile(planned.filter((p): p is Plan => !('reason' in p)));
+      const cache = new Map<string, Promise<FixProof>>();
+      return await Promise.all(
+        planned.map((plan) => {
+          if ('reason' in plan) return plan;
+          const key = JSON.stringify([plan.target.file, plan.target.line, plan.target.endLine, plan.target.rule, plan.replaced.replacement]);
+          let verdict = cache.get(key);
+          if (!verdict) {
+            verdict = Promise.race([
+              this.run(plan, written.get(plan.fileIndex)!, controller.signal).catch((error: unknown) => unavailable(error)),
+              stopped,
+            ]);
+            cache.set(key, verdict);
+          }
+          return verdict;
+        }),
+      );
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', stop);
+      // Whatever still runs is of no use now: its sandbox is closed by the slot's abort handling.
+      controller.abort();
+    }
+  }
+
+  /** What can be decided without a sandbox: where the fix goes, whether it parses, whether it changes anything. */
+  private async plan(target: ProofTarget): Promise<Plan | FixProof> {
+    const fileIndex = this.input.files.findIndex((f) => f.migration.path === target.file);
+    const file = this.input.files[fileIndex];
+    if (!file) return { verified: false, reason: 'not-a-statement', detail: `${target.file} is not one of the reviewed migrations` };
+    if (!target.sql.trim()) return { verified: false, reason: 'unparsable', detail: 'the fix has no SQL' };
+    const replaced = replaceLines(file.migration, target.line, target.endLine, target.sql);
+    if (!replaced) {
+      return { verified: false, reason: 'not-a-statement', detail: `lines ${target.line}-${target.endLine} are not in the migration's SQL` };
+    }
+    const touched = statementsIn(file.parsed.statements, target);
+    if (touched.length === 0) {
+      return { verified: false, reason: 'not-a-statement', detail: `lines ${target.line}-${target.endLine} hold no statement` };
+    }
+    if (sameSql(replaced.original, replaced.replacement)) {
+      return { verified: false, reason: 'unchanged', detail: 'the fix is the statement as it is' };
+    }
+    const migration: MigrationFile = { ...file.migration, sql: replaced.sql };
+    const parsed = await parseMigrationSql(replaced.sql, migration.path, migration.lineOffset);
+    if (parsed.errors.length > 0) {
+      const error = parsed.errors[0]!;
+      return { verified: false, reason: 'unparsable', detail: `line ${error.line}: ${error.message}` };
+    }
+    const replacement = statementsIn(parsed.statements, { line: replaced.firstLine, endLine: replaced.lastLine });
+    if (replacement.length === 0) return { verified: false, reason: 'unparsable', detail: 'the fix contains no SQL statement' };
+    const originalSpan = {
+      line: Math.min(target.line, touched[0]!.line),
+      endLine: Math.max(target.endLine, touched.at(-1)!.endLine),
+    };
+    const written = writtenData(touched);
+    writtenData(replacement, written);
+    return { target, fileIndex, replaced, originalSpan, migration, parsed, written };
+  }
+
+  /** Per file, every table the original or any of its fixes writes: one reference run serves them all. */
+  private writtenPerFile(plans: Plan[]): Map<number, WrittenData> {
+    const out = new Map<number, WrittenData>();
+    for (const plan of plans) {
+      let data = out.get(plan.fileIndex);
+      if (!data) {
+        data = writtenData(this.input.files[plan.fileIndex]!.parsed.statements);
+        out.set(plan.fileIndex, data);
+      }
+      plan.written.tables.forEach((t) => data!.tables.add(t));
+      plan.written.volatileColumns.forEach((c) => data!.volatileColumns.add(c));
+    }
+    return out;
+  }
+
+  private async run(plan: Plan, written: WrittenData, signal: AbortSignal): Promise<FixProof> {
+    const { target, replaced } = plan;
+    const reference = await this.reference(plan.fileIndex, written, signal);
+    const span = plan.originalSpan;
+    let intended: Run = reference;
+    if (reference.failure) {
+      const at = reference.failure.line;
+      const inSpan = at >= span.line && at <= span.endLine;
+      if (!inSpan || !reference.emptied || reference.emptied.failure) {
+        return {
+          verified: false,
+          reason: 'original-not-applied',
+          detail: `the original file fails at line ${at} (${reference.failure.message}), so the rest of the file could not be re-reviewed`,
+        };
+      }
+      intended = reference.emptied;
+    }
+
+    const start = await this.fileStart(plan.fileIndex, signal);
+    const fixed = await this.slots.use(signal, this.input.open, start, (db) =>
+      this.review(db, plan.fileIndex, plan.migration, plan.parsed, written),
+    );
+    const replacementSpan = { line: replaced.firstLine, endLine: replaced.lastLine };
+    if (fixed.failure) {
+      const { line, message, sqlstate } = fixed.failure;
+      const what = `line ${line}: ${message}${sqlstate ? ` (SQLSTATE ${sqlstate})` : ''}`;
+      if (line > replaced.lastLine) return { verified: false, reason: 'breaks-later-statement', detail: what };
+      return { verified: false, reason: 'does-not-apply', detail: what };
+    }
+
+    const compared = compareFindings({
+      rule: target.rule,
+      original: [...reference.findings, ...reference.raw],
+      fixed: fixed.findings,
+      replaced: span,
+      replacement: replacementSpan,
+      delta: replaced.delta,
+    });
+    const rechecked = ruleIsRechecked(target.rule);
+    if (rechecked && compared.hazardRemains.length > 0) {
+      const f = compared.hazardRemains[0]!;
+      return { verified: false, reason: 'hazard-remains', detail: `${f.rule} at line ${f.line}: ${f.message}` };
+    }
+    if (compared.added.length > 0) {
+      return {
+        verified: false,
+        reason: 'new-finding',
+        detail: compared.added.map((f) => `${f.severity} ${f.rule} at line ${f.line}`).join('; '),
+      };
+    }
+    if (!intended.schema || !fixed.schema) {
+      return { verified: false, reason: 'unavailable', detail: 'the schema after the run could not be read' };
+    }
+    const schema = schemaDifferences(intended.schema, fixed.schema);
+    if (schema.length > 0) {
+      return { verified: false, reason: 'schema-differs', detail: clipList(schema) };
+    }
+    const comparesData = intended === reference && reference.data !== undefined && fixed.data !== undefined;
+    if (comparesData) {
+      const data = dataDifferences(reference.data!, fixed.data!);
+      if (data.length > 0) return { verified: false, reason: 'data-differs', detail: clipList(data) };
+    }
+    const notes: string[] = [];
+    if (!rechecked) notes.push(`${target.rule} is not a check pgpro re-runs; the fix was checked for applying, new findings, schema and data`);
+    if (intended !== reference) notes.push("the original fails on the sandbox's rows: its intended schema was read from a run on empty tables, and rows were not compared");
+    return { verified: true, reason: 'verified', ...(notes.length ? { detail: notes.join('; ') } : {}) };
+  }
+
+  /** The state before file `index`: the start snapshot with the earlier new migrations replayed. */
+  private fileStart(index: number, signal: AbortSignal): Promise<Uint8Array> {
+    if (index === 0) return Promise.resolve(this.input.start);
+    let start = this.starts.get(index);
+    if (!start) {
+      start = (async () => {
+        const previous = await this.fileStart(index - 1, signal);
+        const file = this.input.files[index - 1]!;
+        return this.slots.use(signal, this.input.open, previous, async (db) => {
+          const [run] = await db.replay([prepareMigration(file.migration.path, file.migration.inTransaction, file.parsed.statements)]);
+          if (run?.status.status !== 'applied') {
+            throw new Error(`the earlier migration ${file.migration.path} did not apply in the proof sandbox`);
+          }
+          return db.snapshot();
+        });
+      })();
+      start.catch(() => this.starts.delete(index));
+      this.starts.set(index, start);
+    }
+    return start;
+  }
+
+  /** The original file, run the way its fixes are: what every fix in it is compared with. */
+  private reference(index: number, written: WrittenData, signal: AbortSignal): Promise<Reference> {
+    const key = JSON.stringify([index, [...written.tables].sort(), [...written.volatileColumns].sort()]);
+    let reference = this.references.get(key);
+    if (!reference) {
+      reference = (async () => {
+        const file = this.input.files[index]!;
+        const start = await this.fileStart(index, signal);
+        const run = await this.slots.use(signal, this.input.open, start, (db) => this.review(db, index, file.migration, file.parsed, written));
+        if (!run.failure || !isDataError(run.failure.sqlstate)) return run;
+        const emptied = await this.slots.use(signal, this.input.open, start, async (db) => {
+          await db.exec(EMPTY_TABLES);
+          return this.review(db, index, file.migration, file.parsed, undefined);
+        });
+        return { ...run, emptied };
+      })();
+      reference.catch(() => this.references.delete(key));
+      this.references.set(key, reference);
+    }
+    return reference;
+  }
+
+  /** Applies one version of a file, traced, and reviews it as the pipeline does: lint, trace, schema, data. */
+  private async review(db: Sandbox, index: number, migration: MigrationFile, parsed: ParsedFile, written: WrittenData | undefined): Promise<Run> {
+    const { config, catalogBefore } = this.input;
+    const run = await db.apply(prepareMigration(migration.path, migration.inTransaction, parsed.statements), { trace: true });
+    const earlier = this.input.files.slice(0, index);
+    const lint = lintMigrations([...earlier, { migration, parsed }], { config, catalog: catalogBefore }).filter(
+      (f) => f.file === migration.path,
+    );
+    const traced = traceFindings({
+      file: migration.path,
+      statements: parsed.statements,
+      outcomes: run.outcomes,
+      inTransaction: migration.inTransaction,
+      catalogBefore,
+    });
+    const failed = run.outcomes.find((o) => o.status === 'error' && o.error);
+    const failure = failed?.error
+      ? { line: failed.error.line, message: failed.error.message, ...(failed.error.sqlstate ? { sqlstate: failed.error.sqlstate } : {}) }
+      : run.status.status === 'applied'
+        ? undefined
+        : { line: run.status.error?.line ?? parsed.statements[0]?.line ?? 1, message: run.status.error?.message ?? `the file was ${run.status.status}` };
+    const result: Run = {
+      findings: withPolicy(mergeFindings(lint, traced), config),
+      raw: withPolicy([...lint, ...traced], config),
+      ...(failure ? { failure } : {}),
+    };
+    if (db.stopped) return result;
+    result.schema = await schemaObjects(db);
+    if (written && written.tables.size > 0) result.data = await tableChecksums(db, written);
+    return result;
+  }
+}
+
+/** Statements of a file that lines `line..endLine` touch. */
+function statementsIn(statements: readonly ParsedStatement[], span: Span): ParsedStatement[] {
+  return statements.filter((s) => s.line <= span.endLine && span.line <= s.endLine);
+}
+
+function sameSql(a: string, b: string): boolean {
+  const norm = (s: string) => normalizeStatement(s).replace(/\s*;\s*/g, ';').replace(/;+$/, '');
+  return norm(a) === norm(b);
+}
+
+/** Integrity (23) and data (22) errors come from rows, not from the statement: an empty table accepts it. */
+function isDataError(sqlstate: string | undefined): boolean {
+  return sqlstate !== undefined && (sqlstate.startsWith('23') || sqlstate.startsWith('22'));
+}
+
+const EMPTY_TABLES = `DO $pgpro$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT format('%I.%I', schemaname, tablename) AS name FROM pg_catalog.pg_tables
+           WHERE schemaname NOT IN ('pg_catalog', 'information_schema') AND schemaname NOT LIKE 'pg\\_%'
+  LOOP
+    EXECUTE 'TRUNCATE ' || r.name || ' CASCADE';
+  END LOOP;
+END $pgpro$`;
+
+function clipList(items: string[], max = 3): string {
+  return items.slice(0, max).join('; ') + (items.length > max ? `; and ${items.length - max} more` : '');
+}
+
+function unavailable(error: unknown): FixProof {
+  if (error instanceof Stopped) return BUDGET;
+  const message = error instanceof Error ? error.message : String(error);
+  return { verified: false, reason: 'unavailable', detail: `the proof sandbox failed: ${message.split('\n')[0]}` };
+}
+
+/**
+ * At most `size` sandboxes at once. A sandbox opened for work that is cancelled (the budget ran out)
+ * is closed at once; waiting work does not start.
+ */
+class Slots {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly size: number) {}
+
+  async use<T>(signal: AbortSignal, open: (tarball: Uint8Array) => Promise<Sandbox>, tarball: Uint8Array, work: (db: Sandbox) => Promise<T>): Promise<T> {
+    await this.acquire(signal);
+    let db: Sandbox | undefined;
+    const onAbort = () => void db?.close().catch(() => undefined);
+    try {
+      if (signal.aborted) throw new Stopped();
+      db = await open(tarball);
+      signal.addEventListener('abort', onAbort, { once: true });
+      if (signal.aborted) throw new Stopped();
+      const result = await work(db);
+      if (signal.aborted) throw new Stopped();
+      return result;
+    } catch (error) {
+      throw signal.aborted ? new Stopped() : error;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      await db?.close().catch(() => undefined);
+      this.release();
+    }
+  }
+
+  private acquire(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return Promise.reject(new Stopped());
+    if (this.active < this.size) {
+      this.active += 1;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const ready = () => {
+        signal.removeEventListener('abort', cancel);
+        this.active += 1;
+        resolve();
+      };
+      const cancel = () => {
+        const at = this.waiting.indexOf(ready);
+        if (at >= 0) this.waiting.splice(at, 1);
+        reject(new Stopped());
+      };
+      signal.addEventListener('abort', cancel, { once: true });
+      this.waiting.push(ready);
+    });
+  }
+
+  private release(): void {
+    this.active -= 1;
+    this.waiting.shift()?.();
+  }
+}
