@@ -33,6 +33,7 @@ export type FixProofReason =
   | 'new-finding'
   | 'schema-differs'
   | 'data-differs'
+  | 'data-not-exercised'
   | 'original-not-applied'
   | 'budget'
   | 'unavailable';

@@ -89,6 +89,8 @@ interface Plan {
   migration: MigrationFile;
   parsed: ParsedFile;
   written: WrittenData;
+  /** The replaced statements write rows (UPDATE, INSERT, DELETE, DO…). */
+  writesRows: boolean;
 }
 
 class Stopped extends Error {}
@@ -103,6 +105,7 @@ export function createFixProver(input: FixProverInput): FixProver {
 class Prover implements FixProver {
   private readonly starts = new Map<number, Promise<Uint8Array>>();
   private readonly references = new Map<string, Promise<Reference>>();
+  private readonly withouts = new Map<string, Promise<Map<string, TableChecksum> | undefined>>();
   private readonly slots: Slots;
 
   constructor(private readonly input: FixProverInput) {
@@ -178,8 +181,9 @@ class Prover implements FixProver {
       endLine: Math.max(target.endLine, touched.at(-1)!.endLine),
     };
     const written = writtenData(touched);
+    const writesRows = written.tables.size > 0;
     writtenData(replacement, written);
-    return { target, fileIndex, replaced, originalSpan, migration, parsed, written };
+    return { target, fileIndex, replaced, originalSpan, migration, parsed, written, writesRows };
   }
 
   /** Per file, every table the original or any of its fixes writes: one reference run serves them all. */
@@ -258,11 +262,48 @@ class Prover implements FixProver {
     if (comparesData) {
       const data = dataDifferences(reference.data!, fixed.data!);
       if (data.length > 0) return { verified: false, reason: 'data-differs', detail: clipList(data) };
+      // Equal rows prove something only if the original's rows differ from those without it: an UPDATE
+      // whose WHERE matches no synthetic row cannot tell a correct fix from one that does nothing.
+      if (plan.writesRows) {
+        const without = await this.withoutOriginal(plan, written, signal);
+        if (without && dataDifferences(reference.data!, without).length === 0) {
+          return {
+            verified: false,
+            reason: 'data-not-exercised',
+            detail: "the original statement changed no row of the sandbox's synthetic data, so whether the fix writes the same rows could not be checked",
+          };
+        }
+      }
     }
     const notes: string[] = [];
     if (!rechecked) notes.push(`${target.rule} is not a check pgpro re-runs; the fix was checked for applying, new findings, schema and data`);
     if (intended !== reference) notes.push("the original fails on the sandbox's rows: its intended schema was read from a run on empty tables, and rows were not compared");
     return { verified: true, reason: 'verified', ...(notes.length ? { detail: notes.join('; ') } : {}) };
+  }
+
+  /** The rows after the file with the replaced lines left out; undefined when that does not parse or apply. */
+  private withoutOriginal(plan: Plan, written: WrittenData, signal: AbortSignal): Promise<Map<string, TableChecksum> | undefined> {
+    const { target, fileIndex } = plan;
+    const key = JSON.stringify([fileIndex, target.line, target.endLine, [...written.tables].sort(), [...written.volatileColumns].sort()]);
+    let rows = this.withouts.get(key);
+    if (!rows) {
+      rows = (async () => {
+        const file = this.input.files[fileIndex]!;
+        const removed = replaceLines(file.migration, target.line, target.endLine, '');
+        if (!removed) return undefined;
+        const parsed = await parseMigrationSql(removed.sql, file.migration.path, file.migration.lineOffset);
+        if (parsed.errors.length > 0) return undefined;
+        const start = await this.fileStart(fileIndex, signal);
+        return this.slots.use(signal, this.input.open, start, async (db) => {
+          const run = await db.apply(prepareMigration(file.migration.path, file.migration.inTransaction, parsed.statements), { trace: false });
+          if (run.status.status !== 'applied' || db.stopped) return undefined;
+          return tableChecksums(db, written);
+        });
+      })();
+      rows.catch(() => this.withouts.delete(key));
+      this.withouts.set(key, rows);
+    }
+    return rows;
   }
 
   /** The state before file `index`: the start snapshot with the earlier new migrations replayed. */

@@ -24,6 +24,7 @@ const A = migration(
     'UPDATE orders SET total = 1;',
     'ALTER TABLE orders ADD COLUMN shipped_at timestamptz;',
     'CREATE INDEX CONCURRENTLY orders_total_idx ON orders (total);',
+    "UPDATE orders SET note = 'x' WHERE id < 0;",
     '',
   ].join('\n'),
   false,
@@ -62,6 +63,7 @@ const TARGETS = {
   ),
   noOpBackfill: target(A, 4, 'agent/unbatched-backfill', 'SELECT 1;'),
   batchedBackfill: target(A, 4, 'agent/unbatched-backfill', 'UPDATE orders SET total = 1 WHERE id <= 1000;\nUPDATE orders SET total = 1 WHERE id > 1000;'),
+  noOpWhereNothingChanges: target(A, 7, 'agent/unbatched-backfill', 'SELECT 1;'),
   dropsWhatLaterNeeds: target(A, 4, 'agent/unbatched-backfill', 'ALTER TABLE orders DROP COLUMN total;'),
   unchanged: target(A, 5, 'agent/timestamps', 'ALTER TABLE  orders ADD COLUMN shipped_at timestamptz ;'),
   changesType: target(A, 5, 'agent/timestamps', 'ALTER TABLE orders ADD COLUMN shipped_at timestamptz(3);'),
@@ -167,6 +169,14 @@ describe('a fix is not verified', () => {
       verified: false,
       reason: 'data-differs',
       detail: "public.orders: the rows' values differ from what the original leaves",
+    });
+  });
+
+  it("when the original changed no synthetic row, so the rows cannot tell a fix from nothing", () => {
+    expect(verdicts.get('noOpWhereNothingChanges')).toEqual({
+      verified: false,
+      reason: 'data-not-exercised',
+      detail: "the original statement changed no row of the sandbox's synthetic data, so whether the fix writes the same rows could not be checked",
     });
   });
 
