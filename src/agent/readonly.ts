@@ -7,6 +7,27 @@ import { parse } from 'libpg-query';
 
 const WRITING_NODES = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt', 'IntoClause', 'LockingClause']);
 
+/** Catalogs that hold password verifiers or connection secrets: never read, whatever the query. */
+const CREDENTIAL_RELATIONS = new Set(['pg_authid', 'pg_shadow', 'pg_user_mapping', 'pg_user_mappings']);
+
+function findCredentialRelation(node: unknown): string | undefined {
+  if (Array.isArray(node)) {
+    for (const item of node) {
+      const found = findCredentialRelation(item);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (node === null || typeof node !== 'object') return undefined;
+  const record = node as Record<string, unknown>;
+  if (typeof record.relname === 'string' && CREDENTIAL_RELATIONS.has(record.relname.toLowerCase())) return record.relname;
+  for (const value of Object.values(record)) {
+    const found = findCredentialRelation(value);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 export type ReadOnlyCheck = { ok: true } | { ok: false; reason: string };
 
 function findWritingNode(node: unknown): string | undefined {
@@ -73,6 +94,8 @@ export async function checkReadOnlySql(sql: string, allowExplain: boolean): Prom
   }
   const writing = findWritingNode(select);
   if (writing) return { ok: false, reason: `read-only tools reject ${DESCRIBE_WRITE[writing] ?? writing}` };
+  const credentials = findCredentialRelation(select);
+  if (credentials) return { ok: false, reason: `${credentials} holds credentials and is not readable by the review` };
   return { ok: true };
 }
 
