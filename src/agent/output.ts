@@ -28,6 +28,13 @@ export const agentFindingSchema = z.object({
     .min(1)
     .describe('The evidence: quote the migration lines, findings, schema rows or tool results you relied on.'),
   confidence: z.number().min(0).max(1).describe('0..1: how sure you are, given the evidence.'),
+  extends: z
+    .string()
+    .describe('Id of the deterministic finding this point builds on, e.g. "F3", or "" when it is independent of all of them.'),
+  adds: z
+    .string()
+    .optional()
+    .describe('When "extends" is set: what this point adds that the finding does not already say.'),
   fix: z
     .object({
       title: z.string().min(1),
@@ -83,6 +90,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 export interface ConvertContext {
   migrations: AgentMigration[];
   severity: Severity;
+  /** The deterministic findings by the id the prompt gave them (F1, F2…). */
+  deterministic?: ReadonlyMap<string, Finding>;
 }
 
 /**
@@ -95,6 +104,7 @@ export function toFindings(raw: unknown[], context: ConvertContext): { findings:
   const findings: Finding[] = [];
   const files = new Map(context.migrations.map((m) => [m.file, m]));
   const seen = new Set<string>();
+  const restated: string[] = [];
   raw.forEach((candidate, index) => {
     const parsed = agentFindingSchema.safeParse(normalizeTopic(candidate));
     if (!parsed.success) {
@@ -119,7 +129,13 @@ export function toFindings(raw: unknown[], context: ConvertContext): { findings:
     const statementText = sqlLines(migration, item.line, endLine);
     const print = fingerprint(rule, item.file, statementText);
     if (seen.has(print)) return;
+    const related = relatedFinding(item, endLine, context.deterministic);
+    if (related.restates) {
+      restated.push(`${item.topic} (restates ${related.restates.rule} at line ${related.restates.line})`);
+      return;
+    }
     seen.add(print);
+    const extended = related.extends;
     const finding: Finding = {
       rule,
       severity: context.severity,
@@ -127,8 +143,10 @@ export function toFindings(raw: unknown[], context: ConvertContext): { findings:
       file: item.file,
       line: item.line,
       endLine,
-      message: `${item.title}: ${item.message}`,
-      evidence: item.rationale,
+      message: extended
+        ? `${item.title} (builds on ${extended.rule} at line ${extended.line}): ${item.message}`
+        : `${item.title}: ${item.message}`,
+      evidence: extended && item.adds?.trim() ? `Adds to ${extended.rule}: ${item.adds.trim()}\n${item.rationale}` : item.rationale,
       fingerprint: print,
       confidence: item.confidence,
     };
@@ -139,7 +157,86 @@ export function toFindings(raw: unknown[], context: ConvertContext): { findings:
     }
     findings.push(finding);
   });
+  if (restated.length) {
+    notes.push(`Claude review: ${restated.length} point(s) dropped because they only restate a deterministic finding: ${restated.join(', ')}.`);
+  }
   return { findings, notes };
+}
+
+// ---- restatements -----------------------------------------------------------------------------
+
+/**
+ * Words that carry a topic's meaning, with synonyms folded together: "missing-fk-index" and
+ * "foreign-key-without-index" both become {fk, index}; "timestamp-without-time-zone" and
+ * "prefer-timestamptz" share {tz}.
+ */
+const SYNONYMS: Record<string, string> = {
+  foreign: 'fk', key: 'fk', keys: 'fk', fkey: 'fk', references: 'fk', reference: 'fk',
+  idx: 'index', indexes: 'index', indices: 'index', indexed: 'index', unindexed: 'index',
+  timestamptz: 'tz', zone: 'tz', timezone: 'tz', tz: 'tz',
+  concurrently: 'concurrent', concurrent: 'concurrent',
+  required: 'notnull', nullable: 'notnull', null: 'notnull', notnull: 'notnull',
+  locks: 'lock', locking: 'lock', exclusive: 'lock', blocking: 'lock', blocks: 'lock',
+  timeouts: 'timeout', rewrites: 'rewrite', rewriting: 'rewrite',
+  varchar: 'text', char: 'text', bigserial: 'bigint', int: 'bigint', integer: 'bigint', int4: 'bigint', serial: 'bigint',
+  renaming: 'rename', renamed: 'rename', dropping: 'drop', dropped: 'drop',
+  backfills: 'backfill', batch: 'backfill', batched: 'backfill', batches: 'backfill', unbatched: 'backfill',
+  validate: 'valid', validation: 'valid', validated: 'valid',
+};
+const NOISE = new Set([
+  'missing', 'without', 'no', 'not', 'prefer', 'require', 'requires', 'add', 'adding', 'added', 'ban', 'use', 'using',
+  'field', 'column', 'columns', 'table', 'tables', 'new', 'the', 'a', 'an', 'of', 'on', 'in', 'with', 'over', 'time',
+  'statement', 'statements', 'settings', 'setting', 'constraint', 'type', 'one', 'large', 'full', 'whole', 'agent',
+]);
+
+function topicWords(topic: string): Set<string> {
+  const words = new Set<string>();
+  for (const word of topic.toLowerCase().split(/[^a-z0-9]+/)) {
+    if (!word || NOISE.has(word)) continue;
+    words.add(SYNONYMS[word] ?? word);
+  }
+  return words;
+}
+
+/** How alike two topics are: the share of their meaningful words they have in common (Jaccard). */
+function topicSimilarity(a: string, b: string): number {
+  const x = topicWords(a);
+  const y = topicWords(b);
+  if (x.size === 0 || y.size === 0) return 0;
+  const common = [...x].filter((w) => y.has(w)).length;
+  return common / (x.size + y.size - common);
+}
+
+function sameSql(a: string | undefined, b: string | undefined): boolean {
+  if (!a || !b) return false;
+  const norm = (s: string) => s.replace(/--[^\n]*/g, ' ').replace(/\s+/g, ' ').replace(/\s*;\s*$/, '').trim().toLowerCase();
+  return norm(a) === norm(b);
+}
+
+/**
+ * How a model finding relates to the deterministic ones on its lines: it restates one (same topic or
+ * same fix, and says nothing it adds), or it extends the one it names. Restatements are dropped.
+ */
+function relatedFinding(
+  item: AgentFindingOutput,
+  endLine: number,
+  deterministic: ReadonlyMap<string, Finding> | undefined,
+): { restates?: Finding; extends?: Finding } {
+  if (!deterministic || deterministic.size === 0) return {};
+  const named = item.extends.trim() ? deterministic.get(item.extends.trim().toUpperCase()) : undefined;
+  const adds = item.adds?.trim() ?? '';
+  if (named) {
+    if (adds.length < 12 || sameSql(item.fix?.sql, named.fix?.sql)) return { restates: named };
+    return { extends: named };
+  }
+  // The closest finding on the same lines: same fix, or a topic that shares at least half its words.
+  let best: { finding: Finding; score: number } | undefined;
+  for (const finding of deterministic.values()) {
+    if (finding.file !== item.file || finding.line > endLine || item.line > finding.endLine) continue;
+    const score = sameSql(item.fix?.sql, finding.fix?.sql) ? 2 : topicSimilarity(item.topic, finding.rule);
+    if (score >= 0.5 && (!best || score > best.score)) best = { finding, score };
+  }
+  return best ? { restates: best.finding } : {};
 }
 
 /** A topic like "Missing FK index" becomes "missing-fk-index" rather than failing the finding. */

@@ -1,13 +1,13 @@
 import Anthropic, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
 import type {
   ContentBlock,
+  Message,
   MessageCreateParamsNonStreaming,
   MessageParam,
   ToolResultBlockParam,
   Usage,
 } from '@anthropic-ai/sdk/resources/messages';
 import { compareFindings } from '../finding.js';
-import type { Finding } from '../types.js';
 import { agentCacheKey } from './cache.js';
 import { parseReviewText, REVIEW_OUTPUT_FORMAT, toFindings } from './output.js';
 import { buildUserMessage, estimateTokens, PROMPT_VERSION, SYSTEM_PROMPT } from './prompt.js';
@@ -41,8 +41,10 @@ function beforeDeadline<T>(promise: Promise<T>, signal: AbortSignal): Promise<T>
 
 function addUsage(total: AgentUsage, usage: Usage | undefined): void {
   if (!usage) return;
-  total.inputTokens += (usage.input_tokens ?? 0) + (usage.cache_creation_input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0);
+  total.inputTokens += usage.input_tokens ?? 0;
   total.outputTokens += usage.output_tokens ?? 0;
+  total.cacheReadTokens = (total.cacheReadTokens ?? 0) + (usage.cache_read_input_tokens ?? 0);
+  total.cacheWriteTokens = (total.cacheWriteTokens ?? 0) + (usage.cache_creation_input_tokens ?? 0);
 }
 
 /** A failure of the agent stage as a note the user can act on; never contains the key. */
@@ -78,7 +80,7 @@ function describeFailure(error: unknown, options: AgentOptions, deadlineHit: boo
  * The deterministic findings in `input` are only read (shown to the model), never changed.
  */
 export async function runAgentReview(input: AgentInput, options: AgentOptions, deps: AgentDeps = {}): Promise<AgentResult> {
-  const usage: AgentUsage = { inputTokens: 0, outputTokens: 0, cached: false, toolCalls: 0 };
+  const usage: AgentUsage = { inputTokens: 0, outputTokens: 0, cached: false, toolCalls: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
   if (!options.apiKey) return { findings: [], notes: [MISSING_KEY_NOTE], usage };
   if (input.migrations.length === 0) return { findings: [], notes: [], usage };
 
@@ -92,6 +94,38 @@ export async function runAgentReview(input: AgentInput, options: AgentOptions, d
     return { findings: [], notes, usage };
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** What a turn's answer is, by its stop reason (every one the API documents, and an unknown one). */
+type Turn =
+  | { kind: 'tools'; calls: Extract<ContentBlock, { type: 'tool_use' }>[] }
+  | { kind: 'answer'; text: string; cutOff?: 'max_tokens' | 'context' }
+  | { kind: 'continue' }
+  | { kind: 'refusal'; category?: string };
+
+function classify(response: Message): Turn {
+  const text = response.content
+    .filter((b): b is Extract<ContentBlock, { type: 'text' }> => b.type === 'text')
+    .map((b) => b.text)
+    .join('');
+  const calls = response.content.filter((b): b is Extract<ContentBlock, { type: 'tool_use' }> => b.type === 'tool_use');
+  switch (response.stop_reason) {
+    case 'tool_use':
+      return calls.length > 0 ? { kind: 'tools', calls } : { kind: 'answer', text };
+    case 'refusal':
+      return { kind: 'refusal', ...(response.stop_details?.category ? { category: response.stop_details.category } : {}) };
+    case 'pause_turn':
+      // The API paused a long turn: sending the assistant's content back lets it continue.
+      return { kind: 'continue' };
+    case 'max_tokens':
+      return { kind: 'answer', text, cutOff: 'max_tokens' };
+    case 'model_context_window_exceeded':
+      return { kind: 'answer', text, cutOff: 'context' };
+    case 'end_turn':
+    case 'stop_sequence':
+    default:
+      return { kind: 'answer', text };
   }
 }
 
@@ -111,36 +145,39 @@ async function review(
     SYSTEM_PROMPT + (toolsOffered ? JSON.stringify(TOOL_DEFINITIONS) : '') + JSON.stringify(REVIEW_OUTPUT_FORMAT),
   );
   const user = buildUserMessage(input, Math.max(500, options.inputTokenBudget - fixedTokens));
-  if (user.redacted.length) {
-    notes.push(`Claude review: secrets were redacted from the prompt (${user.redacted.join(', ')}); keep secrets out of migrations.`);
-  }
+  const redacted = new Set(user.redacted.map((kind) => `${kind} (prompt)`));
   if (user.omitted.length) {
     notes.push(
       `Claude review: to fit agent.input-token-budget (${options.inputTokenBudget} tokens) the prompt left out ${user.omitted.join('; ')}.`,
     );
   }
 
+  // One request shape for every turn: the tools, the system prompt and tool_choice never change, so
+  // the cached prefix (tools + system, breakpoint on the system block) stays valid; the top-level
+  // cache_control moves a second breakpoint to the end of each request, so a turn reads the turns
+  // before it from the cache.
   const base: Omit<MessageCreateParamsNonStreaming, 'messages'> = {
     model: options.model,
     max_tokens: options.maxTokens,
-    system: SYSTEM_PROMPT,
+    system: [{ type: 'text', text: SYSTEM_PROMPT, cache_control: { type: 'ephemeral' } }],
     ...(toolsOffered ? { tools: TOOL_DEFINITIONS, tool_choice: { type: 'auto' as const } } : {}),
     output_config: { format: REVIEW_OUTPUT_FORMAT },
+    cache_control: { type: 'ephemeral' },
   };
-  // The breakpoint caches tools + system + this message across the tool-loop turns.
-  const messages: MessageParam[] = [
-    { role: 'user', content: [{ type: 'text', text: user.text, cache_control: { type: 'ephemeral' } }] },
-  ];
+  const messages: MessageParam[] = [{ role: 'user', content: user.text }];
 
+  // Keyed on the message without run-to-run noise (durations), so an identical change hits.
   const key = agentCacheKey(options.model, PROMPT_VERSION, {
     ...base,
-    messages,
+    messages: [{ role: 'user', content: user.key }],
     maxToolCalls: toolsOffered ? options.maxToolCalls : 0,
     severity: options.severity,
-    verifiesFixes: deps.verifyFix !== undefined,
   });
   const hit = await deps.cache?.get(key).catch(() => undefined);
-  if (hit) return { ...hit, usage: { ...hit.usage, cached: true } };
+  if (hit) {
+    if (redacted.size) notes.push(redactionNote(redacted));
+    return { ...hit, notes: [...notes, ...hit.notes], usage: { ...hit.usage, cached: true } };
+  }
 
   const client = new Anthropic({
     apiKey: options.apiKey,
@@ -150,30 +187,27 @@ async function review(
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
   });
 
+  const answerNotes: string[] = [];
   let repaired = false;
-  // Each turn either runs tools (bounded by maxToolCalls) or ends; +2 leaves room for the
-  // forced final answer and one repair.
-  for (let turn = 0; turn < options.maxToolCalls + 3; turn++) {
-    const toolBudgetLeft = usage.toolCalls < options.maxToolCalls;
-    const request: MessageCreateParamsNonStreaming = {
-      ...base,
-      ...(toolsOffered && !toolBudgetLeft ? { tool_choice: { type: 'none' as const } } : {}),
-      messages,
-    };
-    const response = await client.messages.create(request, { signal, timeout: remainingMs() });
+  // Each turn runs tools (bounded by maxToolCalls), continues a paused turn, or ends; the extra turns
+  // leave room for the answer after the last tool call, one repair and a pause.
+  for (let turn = 0; turn < options.maxToolCalls + 4; turn++) {
+    const response = await client.messages.create({ ...base, messages }, { signal, timeout: remainingMs() });
     addUsage(usage, response.usage);
+    const outcome = classify(response);
 
-    if (response.stop_reason === 'refusal') {
-      const category = response.stop_details?.category ? ` (${response.stop_details.category})` : '';
-      notes.push(`Claude review: Claude declined to review this change${category}; the review completed without it.`);
-      return { findings: [], notes, usage };
+    if (outcome.kind === 'refusal') {
+      notes.push(`Claude review: Claude declined to review this change${outcome.category ? ` (${outcome.category})` : ''}; the review completed without it.`);
+      return finish();
     }
-
-    const toolUses = response.content.filter((b): b is Extract<ContentBlock, { type: 'tool_use' }> => b.type === 'tool_use');
-    if (response.stop_reason === 'tool_use' && toolUses.length > 0) {
+    if (outcome.kind === 'continue') {
+      messages.push({ role: 'assistant', content: response.content });
+      continue;
+    }
+    if (outcome.kind === 'tools') {
       messages.push({ role: 'assistant', content: response.content });
       const results: ToolResultBlockParam[] = [];
-      for (const call of toolUses) {
+      for (const call of outcome.calls) {
         if (!deps.tools || usage.toolCalls >= options.maxToolCalls) {
           results.push({
             type: 'tool_result',
@@ -184,20 +218,24 @@ async function review(
           continue;
         }
         usage.toolCalls += 1;
-        const outcome = await beforeDeadline(runTool(deps.tools, call.name, call.input), signal);
-        results.push({ type: 'tool_result', tool_use_id: call.id, content: outcome.content, ...(outcome.isError ? { is_error: true } : {}) });
+        const result = await beforeDeadline(runTool(deps.tools, call.name, call.input), signal);
+        result.redacted.forEach((kind) => redacted.add(`${kind} (${call.name} result)`));
+        results.push({ type: 'tool_result', tool_use_id: call.id, content: result.content, ...(result.isError ? { is_error: true } : {}) });
       }
       messages.push({ role: 'user', content: results });
       continue;
     }
 
-    const text = response.content
-      .filter((b): b is Extract<ContentBlock, { type: 'text' }> => b.type === 'text')
-      .map((b) => b.text)
-      .join('');
-    const parsed = parseReviewText(text);
+    const parsed = parseReviewText(outcome.text);
     if (!parsed.ok) {
-      const cutOff = response.stop_reason === 'max_tokens' ? ` It was cut off at max_tokens (${options.maxTokens}).` : '';
+      if (outcome.cutOff === 'context') {
+        // A repair turn would only be longer: stop here.
+        notes.push(
+          `Claude review: the conversation reached the model's context window (${usage.inputTokens + (usage.cacheReadTokens ?? 0) + (usage.cacheWriteTokens ?? 0)} input tokens so far) before an answer was complete; no agent findings. Lower agent.input-token-budget or agent.max-tool-calls.`,
+        );
+        return finish();
+      }
+      const cutOff = outcome.cutOff === 'max_tokens' ? ` It was cut off at max_tokens (${options.maxTokens}).` : '';
       if (!repaired) {
         repaired = true;
         if (response.content.length) messages.push({ role: 'assistant', content: response.content });
@@ -210,33 +248,30 @@ async function review(
         continue;
       }
       notes.push(`Claude review: the answer was unusable after one repair attempt (${parsed.problem}).${cutOff} No agent findings.`);
-      return { findings: [], notes, usage };
+      return finish();
     }
 
-    const converted = toFindings(parsed.findings, { migrations: input.migrations, severity: options.severity });
-    notes.push(...converted.notes);
-    await verifyFixes(converted.findings, deps, signal, notes);
-    const result: AgentResult = { findings: converted.findings.sort(compareFindings), notes, usage };
+    const converted = toFindings(parsed.findings, {
+      migrations: input.migrations,
+      severity: options.severity,
+      deterministic: user.findingIds,
+    });
+    answerNotes.push(...converted.notes);
+    const result: AgentResult = { findings: converted.findings.sort(compareFindings), notes: answerNotes, usage: { ...usage } };
     if (parsed.summary) result.summary = parsed.summary;
     await deps.cache?.set(key, result).catch(() => notes.push('Claude review: the answer could not be cached.'));
-    return result;
+    return { ...result, notes: [...finish().notes, ...answerNotes] };
   }
   notes.push('Claude review: no final answer within the turn limit; no agent findings.');
-  return { findings: [], notes, usage };
+  return finish();
+
+  function finish(): AgentResult {
+    if (redacted.size) notes.push(redactionNote(redacted));
+    return { findings: [], notes, usage };
+  }
 }
 
-/** A fix with SQL is shown as verified only when the sandbox says it applies and the hazard is gone. */
-async function verifyFixes(findings: Finding[], deps: AgentDeps, signal: AbortSignal, notes: string[]): Promise<void> {
-  if (!deps.verifyFix) return;
-  let unverified = 0;
-  for (const finding of findings) {
-    if (!finding.fix?.sql) continue;
-    try {
-      finding.fix.verified = signal.aborted ? false : await beforeDeadline(deps.verifyFix(finding), signal);
-    } catch {
-      finding.fix.verified = false;
-      unverified += 1;
-    }
-  }
-  if (unverified) notes.push(`Claude review: ${unverified} proposed fix(es) could not be checked in the sandbox.`);
+/** Says what was withheld from Claude, and where it was found (never the values). */
+function redactionNote(kinds: Set<string>): string {
+  return `Claude review: secrets were withheld from Claude: ${[...kinds].sort().join(', ')}. Keep secrets out of migrations and their data.`;
 }

@@ -1,4 +1,4 @@
-import type { CatalogSnapshot, Finding, Severity } from '../types.js';
+import type { CatalogSnapshot, Finding, Severity, StatementObservation } from '../types.js';
 
 /**
  * Read-only access to the sandbox the migrations ran in. Implemented over the sandbox worker by the
@@ -22,12 +22,54 @@ export interface AgentMigration {
   inTransaction: boolean;
 }
 
+/** What the sandbox saw one statement of a new migration do. */
+export interface AgentStatement {
+  file: string;
+  line: number;
+  endLine: number;
+  status: 'ok' | 'error' | 'not-run';
+  durationMs: number;
+  error?: string;
+  observation?: StatementObservation;
+}
+
+/** A table's size in production, as the user stated it: an assumption, never a measurement of ours. */
+export interface TableSize {
+  rows: number;
+  bytes?: number;
+  /** Where the number comes from: 'production stats file db/stats.csv', 'explain.rows in the config'. */
+  source: string;
+}
+
+/** One configured application query, planned before and after the change (EXPLAIN on synthetic data). */
+export interface AgentQueryPlan {
+  file: string;
+  line: number;
+  name?: string;
+  sql: string;
+  before?: string;
+  after?: string;
+  /** Why it could not be planned after the change (it names a dropped column…). */
+  error?: string;
+}
+
 export interface AgentInput {
   migrations: AgentMigration[];
   catalog?: CatalogSnapshot;
   /** Every deterministic finding (parse, apply, lint, trace, explain): shown to the model, never changed. */
   findings: Finding[];
   postgresVersion: number;
+  /** Per statement of the new migrations, what the sandbox observed. */
+  statements?: AgentStatement[];
+  /** Relations (`schema.name`) the new migrations name; their schema and FK neighbours are shown. */
+  touched?: string[];
+  /** Production sizes by `schema.name`, from config or a stats file. */
+  sizes?: Record<string, TableSize>;
+  /** Synthetic rows the sandbox held, by `schema.name`. */
+  sandboxRows?: Record<string, number>;
+  plans?: AgentQueryPlan[];
+  /** The pull request's diff of files that are not migrations, by path. */
+  patches?: Record<string, string>;
 }
 
 export interface AgentOptions {
@@ -48,10 +90,13 @@ export interface AgentOptions {
 }
 
 export interface AgentUsage {
+  /** Input tokens not read from or written to the prompt cache. */
   inputTokens: number;
   outputTokens: number;
   cached: boolean;
   toolCalls: number;
+  cacheReadTokens?: number;
+  cacheWriteTokens?: number;
 }
 
 export interface AgentResult {
@@ -70,7 +115,5 @@ export interface AgentCache {
 export interface AgentDeps {
   tools?: AgentTools;
   cache?: AgentCache;
-  /** Applies `finding.fix.sql` in a fresh sandbox; true when it applies and the hazard is gone. */
-  verifyFix?: (finding: Finding) => Promise<boolean>;
   fetch?: typeof fetch;
 }

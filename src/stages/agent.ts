@@ -1,15 +1,35 @@
 import type { PgproConfig } from '../config/schema.js';
-import { runAgentReview, type AgentCache, type AgentResult, type AgentTools } from '../agent/index.js';
-import type { CatalogSnapshot, Finding, MigrationFile, ParsedFile, Queryable } from '../types.js';
+import {
+  runAgentReview,
+  type AgentCache,
+  type AgentQueryPlan,
+  type AgentResult,
+  type AgentStatement,
+  type AgentTools,
+  type TableSize,
+} from '../agent/index.js';
+import { quotedPlainText } from '../agent/plain.js';
+import { parseProductionStats } from '../agent/sizes.js';
+import type { ExplainedQuery } from '../explain/index.js';
+import type { FixProver } from '../proof/index.js';
+import type {
+  CatalogSnapshot,
+  ChangeSet,
+  Finding,
+  MigrationFile,
+  ParsedFile,
+  ParsedStatement,
+  Queryable,
+  StatementOutcome,
+} from '../types.js';
 import { describeTable } from './describe.js';
-import { messageOf, timed, type ReviewState } from './state.js';
+import { budgetLeft, messageOf, timed, type ReviewState } from './state.js';
+import { proveFindingFixes } from './verify-fix.js';
 
 export interface AgentStageDeps {
   /** Where ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL come from; process.env by default. */
   env?: NodeJS.ProcessEnv;
   agentCache?: AgentCache;
-  /** Applies a proposed fix in a fresh sandbox; true when it applies and the hazard is gone. */
-  verifyFix?: (finding: Finding) => Promise<boolean>;
 }
 
 export interface AgentStageInput {
@@ -20,9 +40,21 @@ export interface AgentStageInput {
   catalog: CatalogSnapshot | undefined;
   findings: Finding[];
   sandbox: (Queryable & { readonly stopped: unknown; catalog(): Promise<CatalogSnapshot> }) | undefined;
+  /** The traced outcomes of each new migration's apply, by path. */
+  outcomes?: ReadonlyMap<string, readonly StatementOutcome[]>;
+  /** The configured queries' plans before and after the new migrations. */
+  plans?: { before: readonly ExplainedQuery[]; after?: readonly ExplainedQuery[] };
+  /** The catalog after the new migrations: the synthetic rows the sandbox held. */
+  catalogAfter?: CatalogSnapshot;
+  /** The change: its head tree (for the production stats file) and the pull request's patches. */
+  change?: ChangeSet;
+  /** Proves Claude's fixes; without it no fix is shown as verified. */
+  prover?: FixProver;
+  /** Time for the proofs (limits.fix-proof-seconds, within what is left of the review). */
+  proofBudgetMs?: number;
 }
 
-/** Whether the agent stage will call the model (so work for it, like a fix-check snapshot, pays off). */
+/** Whether the agent stage will call the model (so work for it, like a fix-proof snapshot, pays off). */
 export function agentWillCall(config: PgproConfig, mode: AgentStageInput['mode'], env: NodeJS.ProcessEnv = process.env): boolean {
   return agentEnabled(config, mode) && Boolean(env.ANTHROPIC_API_KEY);
 }
@@ -37,7 +69,9 @@ export async function runAgentStage(input: AgentStageInput, deps: AgentStageDeps
   if (!agentEnabled(config, mode) || input.migrations.length === 0) return undefined;
   const env = deps.env ?? process.env;
   const sandbox = input.sandbox && !input.sandbox.stopped ? input.sandbox : undefined;
-  return runAgentReview(
+  const stats = await productionSizes(config, input.change);
+  const sandboxRows = syntheticRows(input.catalog, input.catalogAfter);
+  const result = await runAgentReview(
     {
       migrations: input.migrations.map(({ migration }) => ({
         file: migration.path,
@@ -49,6 +83,12 @@ export async function runAgentStage(input: AgentStageInput, deps: AgentStageDeps
       ...(input.catalog ? { catalog: input.catalog } : {}),
       findings: input.findings,
       postgresVersion: config['postgres-version'],
+      statements: statementRows(input.migrations, input.outcomes),
+      touched: touchedRelations(input.migrations.flatMap(({ parsed }) => parsed.statements)),
+      sizes: stats.sizes,
+      sandboxRows,
+      plans: queryPlans(input.plans),
+      ...(input.change?.patches ? { patches: otherPatches(input.change.patches, input.migrations) } : {}),
     },
     {
       model: config.agent.model,
@@ -61,15 +101,160 @@ export async function runAgentStage(input: AgentStageInput, deps: AgentStageDeps
       ...(env.ANTHROPIC_BASE_URL ? { baseURL: env.ANTHROPIC_BASE_URL } : {}),
     },
     {
-      ...(sandbox ? { tools: sandboxTools(sandbox) } : {}),
+      ...(sandbox ? { tools: sandboxTools(sandbox, stats.sizes) } : {}),
       ...(deps.agentCache ? { cache: deps.agentCache } : {}),
-      ...(deps.verifyFix ? { verifyFix: deps.verifyFix } : {}),
     },
   );
+  result.notes.unshift(...stats.notes);
+  if (result.summary?.trim()) result.summary = quotedPlainText(result.summary);
+  await proveAgentFixes(result, input);
+  return result;
+}
+
+/** Claude's fixes go through the same proof as every other fix; one that fails says why in its title. */
+async function proveAgentFixes(result: AgentResult, input: AgentStageInput): Promise<void> {
+  const withSql = result.findings.filter((f) => f.fix?.sql);
+  if (withSql.length === 0) return;
+  if (!input.prover) {
+    for (const f of withSql) {
+      f.fix!.proof = { verified: false, reason: 'unavailable', detail: 'no sandbox snapshot to prove fixes in (engine without snapshots, or the sandbox stopped)' };
+      f.fix!.verified = false;
+    }
+  } else {
+    await proveFindingFixes(withSql, input.prover, { budgetMs: input.proofBudgetMs ?? 60_000 });
+  }
+  for (const f of withSql) {
+    if (f.fix!.verified) continue;
+    f.fix!.title = `${f.fix!.title} (not verified: ${PROOF_REASON_TEXT[f.fix!.proof?.reason ?? 'unavailable']})`;
+  }
+}
+
+const PROOF_REASON_TEXT: Record<string, string> = {
+  unparsable: 'the SQL does not parse',
+  unchanged: 'it is the statement as it is',
+  'not-a-statement': 'the lines it replaces are not whole statements of the migration',
+  'does-not-apply': 'it fails in the sandbox',
+  'breaks-later-statement': 'a later statement of the file fails after it',
+  'hazard-remains': 'the problem remains',
+  'new-finding': 'it brings a new warning',
+  'schema-differs': 'the schema afterwards differs from what the original intended',
+  'data-differs': "the rows afterwards differ from the original's",
+  'data-not-exercised': "the sandbox's rows could not show whether it writes what the original does",
+  'original-not-applied': 'the original file did not apply in the sandbox',
+  budget: 'the proof ran out of time',
+  unavailable: 'it could not be checked in a sandbox',
+};
+
+async function productionSizes(config: PgproConfig, change: ChangeSet | undefined): Promise<{ sizes: Record<string, TableSize>; notes: string[] }> {
+  const sizes: Record<string, TableSize> = {};
+  const notes: string[] = [];
+  for (const [table, rows] of Object.entries(config.explain.rows)) {
+    sizes[table.includes('.') ? table : `public.${table}`] = { rows, source: 'explain.rows in the pgpro config' };
+  }
+  const path = config.agent['production-stats'];
+  if (path) {
+    const content = change ? await change.head.read(path).catch(() => undefined) : undefined;
+    if (content === undefined) {
+      notes.push(`Claude review: agent.production-stats names ${path}, which the change's head does not have; production sizes are unknown.`);
+    } else {
+      const parsed = parseProductionStats(path, content);
+      Object.assign(sizes, parsed.sizes);
+      if (parsed.problems.length) {
+        notes.push(`Claude review: ${parsed.problems.length} entr${parsed.problems.length === 1 ? 'y' : 'ies'} of ${path} could not be read (${parsed.problems.slice(0, 3).join('; ')}).`);
+      }
+    }
+  }
+  return { sizes, notes };
+}
+
+function syntheticRows(before: CatalogSnapshot | undefined, after: CatalogSnapshot | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  const existed = new Set(before?.tables.map((t) => `${t.schema}.${t.name}`));
+  for (const table of after?.tables ?? []) {
+    const key = `${table.schema}.${table.name}`;
+    if (existed.has(key) && table.estimatedRows >= 0) out[key] = Math.round(table.estimatedRows);
+  }
+  return out;
+}
+
+function statementRows(
+  migrations: AgentStageInput['migrations'],
+  outcomes: AgentStageInput['outcomes'],
+): AgentStatement[] {
+  if (!outcomes) return [];
+  const rows: AgentStatement[] = [];
+  for (const { migration, parsed } of migrations) {
+    const run = outcomes.get(migration.path);
+    if (!run) continue;
+    const byIndex = new Map(run.map((o) => [o.index, o]));
+    for (const statement of parsed.statements) {
+      const outcome = byIndex.get(statement.index);
+      rows.push({
+        file: migration.path,
+        line: statement.line,
+        endLine: statement.endLine,
+        status: outcome?.status ?? 'not-run',
+        durationMs: outcome?.durationMs ?? 0,
+        ...(outcome?.error ? { error: `${outcome.error.message}${outcome.error.sqlstate ? ` (${outcome.error.sqlstate})` : ''}` } : {}),
+        ...(outcome?.observation ? { observation: outcome.observation } : {}),
+      });
+    }
+  }
+  return rows;
+}
+
+/** Every relation the statements name (`schema.name`, unqualified names in public). */
+export function touchedRelations(statements: readonly ParsedStatement[]): string[] {
+  const found = new Set<string>();
+  const visit = (value: unknown): void => {
+    if (value === null || typeof value !== 'object') return;
+    if (Array.isArray(value)) {
+      value.forEach(visit);
+      return;
+    }
+    const record = value as Record<string, unknown>;
+    if (typeof record.relname === 'string') {
+      found.add(`${typeof record.schemaname === 'string' ? record.schemaname : 'public'}.${record.relname}`);
+    }
+    Object.values(record).forEach(visit);
+  };
+  for (const statement of statements) {
+    visit(statement.ast);
+    const drop = (statement.ast as { DropStmt?: { removeType?: string; objects?: unknown[] } }).DropStmt;
+    if (drop?.removeType === 'OBJECT_TABLE') {
+      for (const object of drop.objects ?? []) {
+        const names = ((object as { List?: { items?: { String?: { sval?: string } }[] } }).List?.items ?? []).map((i) => i.String?.sval ?? '');
+        if (names.length === 1) found.add(`public.${names[0]}`);
+        if (names.length === 2) found.add(`${names[0]}.${names[1]}`);
+      }
+    }
+  }
+  return [...found];
+}
+
+function queryPlans(plans: AgentStageInput['plans']): AgentQueryPlan[] {
+  if (!plans) return [];
+  return plans.before.map((before, i) => {
+    const after = plans.after?.[i];
+    return {
+      file: before.query.file,
+      line: before.query.line,
+      ...(before.query.name ? { name: before.query.name } : {}),
+      sql: before.query.sql,
+      ...(before.plan ? { before: before.plan.text } : {}),
+      ...(after?.plan ? { after: after.plan.text } : {}),
+      ...(after?.error ? { error: after.error } : {}),
+    };
+  });
+}
+
+function otherPatches(patches: Readonly<Record<string, string>>, migrations: AgentStageInput['migrations']): Record<string, string> {
+  const excluded = new Set(migrations.flatMap(({ migration }) => [migration.path, ...(migration.down ? [migration.down.path] : [])]));
+  return Object.fromEntries(Object.entries(patches).filter(([path]) => !excluded.has(path)));
 }
 
 /** The agent's read-only window on the sandbox; the agent has already checked the SQL is a SELECT. */
-export function sandboxTools(db: Queryable & { catalog(): Promise<CatalogSnapshot> }): AgentTools {
+export function sandboxTools(db: Queryable & { catalog(): Promise<CatalogSnapshot> }, sizes: Record<string, TableSize> = {}): AgentTools {
   const readOnly = async <T>(work: () => Promise<T>): Promise<T> => {
     await db.exec('BEGIN READ ONLY');
     try {
@@ -85,7 +270,15 @@ export function sandboxTools(db: Queryable & { catalog(): Promise<CatalogSnapsho
         const { rows } = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`);
         return rows.map((r) => r['QUERY PLAN']).join('\n');
       }),
-    describe: async (table) => describeTable(await db.catalog(), table),
+    describe: async (table) => {
+      const text = describeTable(await db.catalog(), table);
+      // The sandbox's count is synthetic: say so, next to the production size the user stated, if any.
+      return text.replace(/^Table (\S+) \(~(\d+) rows\)/, (_m, name: string, count: string) => {
+        const size = sizes[name];
+        const production = size ? `production: ~${size.rows.toLocaleString('en-US')} rows, assumed from ${size.source}` : 'production size unknown';
+        return `Table ${name} (sandbox: ${Number(count).toLocaleString('en-US')} synthetic rows; ${production})`;
+      });
+    },
   };
 }
 
@@ -101,8 +294,14 @@ export async function agentStage(state: ReviewState): Promise<AgentResult | unde
         catalog: state.catalogBefore,
         findings: state.findings,
         sandbox: state.sandbox,
+        outcomes: new Map([...state.runs].map(([path, run]) => [path, run.outcomes])),
+        ...(state.explainPrepared ? { plans: { before: state.explainPrepared.before, ...(state.plansAfter ? { after: state.plansAfter } : {}) } } : {}),
+        ...(state.catalogAfter ? { catalogAfter: state.catalogAfter } : {}),
+        change: state.change,
+        ...(state.prover ? { prover: state.prover } : {}),
+        proofBudgetMs: budgetLeft(state, config.limits['fix-proof-seconds'] * 1000),
       },
-      { ...deps, ...(state.verifyFix && !deps.verifyFix ? { verifyFix: state.verifyFix } : {}) },
+      deps,
     ),
   ).catch((error: unknown) => {
     state.notes.push(`Claude review did not complete: ${messageOf(error)}`);
@@ -112,7 +311,7 @@ export async function agentStage(state: ReviewState): Promise<AgentResult | unde
     state.findings.push(...stats.findings);
     state.notes.push(...stats.notes);
     // Model-written: shown as Claude's words, never as the verdict (the conclusion comes from findings).
-    if (stats.summary?.trim()) state.notes.push(`Claude's overall assessment: ${stats.summary.trim()}`);
+    if (stats.summary?.trim()) state.notes.push(`Claude's overall assessment (its words, not checked): ${stats.summary.trim()}`);
   }
   return stats;
 }

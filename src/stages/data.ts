@@ -5,7 +5,7 @@ import { agentWillCall } from './agent.js';
 import { prepareData } from './explain.js';
 import { sandboxOpener } from './history.js';
 import { budgetLeft, messageOf, progress, timed, type ReviewState } from './state.js';
-import { fixVerifier } from './verify-fix.js';
+import { fixProver } from './verify-fix.js';
 
 export async function catalogBeforeStage(state: ReviewState): Promise<void> {
   const sandbox = state.sandbox!;
@@ -32,7 +32,7 @@ export async function dataStage(state: ReviewState): Promise<void> {
   if (state.explainPrepared) state.notes.push(...state.explainPrepared.notes);
 }
 
-/** The agent's proposed fixes are checked in a fresh sandbox from this point (history + seed rows). */
+/** Proposed fixes are proven in fresh sandboxes started from this point (history + synthetic rows). */
 export async function fixPointStage(state: ReviewState): Promise<void> {
   const { config } = state;
   if (state.reviewable.length === 0 || !engineSnapshots(config)) return;
@@ -40,10 +40,11 @@ export async function fixPointStage(state: ReviewState): Promise<void> {
   const tarball = await timed(state, 'snapshot', () => state.sandbox!.snapshot()).catch(() => undefined);
   if (!tarball) return;
   const open = sandboxOpener(state);
-  state.verifyFix = fixVerifier({
+  state.prover = fixProver({
     config,
-    open: () => open({ ...state.sandboxOptions!, tarball }),
     fresh: state.reviewable,
     catalogBefore: state.catalogBefore!,
+    start: tarball,
+    open: (start) => open({ ...state.sandboxOptions!, tarball: start }),
   });
 }

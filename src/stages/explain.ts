@@ -67,7 +67,7 @@ export async function finishExplain(input: {
   catalogBefore: CatalogSnapshot;
   catalogAfter: CatalogSnapshot;
   budgetMs: number;
-}): Promise<{ findings: Finding[]; notes: string[] }> {
+}): Promise<{ findings: Finding[]; notes: string[]; after: ExplainedQuery[] }> {
   const { db, config, prepared } = input;
   const existed = new Set(input.catalogBefore.tables.map((t) => `${t.schema}.${t.name}`));
   const started = Date.now();
@@ -91,7 +91,7 @@ export async function finishExplain(input: {
     db,
     budgetMs: remaining(),
   });
-  return { findings: outcome.findings, notes: [...fill.notes, ...outcome.notes] };
+  return { findings: outcome.findings, notes: [...fill.notes, ...outcome.notes], after };
 }
 
 /** Stage 5: plans after the change, and the EXPLAIN checks. Optional: a failure is a note. */
@@ -116,6 +116,7 @@ export async function explainStage(state: ReviewState): Promise<void> {
       });
       state.findings.push(...result.findings);
       state.notes.push(...result.notes);
+      state.plansAfter = result.after;
     } catch (error) {
       state.notes.push(`EXPLAIN checks did not complete: ${messageOf(error)}`);
     }

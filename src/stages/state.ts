@@ -13,6 +13,8 @@ import type {
   ProgressEvent,
   ReviewStats,
 } from '../types.js';
+import type { ExplainedQuery } from '../explain/index.js';
+import type { FixProver } from '../proof/index.js';
 import type { AgentStageDeps } from './agent.js';
 import type { ExplainPrepared } from './explain.js';
 import type { KnownHistory } from './known-history.js';
@@ -87,7 +89,10 @@ export interface ReviewState {
   catalogBefore: CatalogSnapshot | undefined;
   catalogAfter: CatalogSnapshot | undefined;
   explainPrepared: ExplainPrepared | undefined;
-  verifyFix: ((finding: Finding) => Promise<boolean>) | undefined;
+  /** The configured queries' plans after the new migrations (EXPLAIN stage). */
+  plansAfter: ExplainedQuery[] | undefined;
+  /** Proves proposed fixes from the snapshot taken after the synthetic fill (src/proof). */
+  prover: FixProver | undefined;
 }
 
 export function createReviewState(change: ChangeSet, options: ReviewOptions, deps: ReviewDeps): ReviewState {
@@ -123,7 +128,8 @@ export function createReviewState(change: ChangeSet, options: ReviewOptions, dep
     catalogBefore: undefined,
     catalogAfter: undefined,
     explainPrepared: undefined,
-    verifyFix: undefined,
+    plansAfter: undefined,
+    prover: undefined,
   };
 }
 

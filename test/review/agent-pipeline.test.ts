@@ -30,6 +30,7 @@ const answer = {
       message: 'Building orders_account_idx blocks writes to orders for the whole build.',
       rationale: 'describe_table(orders) shows no index on account_id yet; the trace saw a SHARE lock.',
       confidence: 0.8,
+      extends: '',
       fix: { title: 'Build it concurrently', sql: 'CREATE INDEX CONCURRENTLY orders_account_idx ON orders (account_id);' },
     },
     {
@@ -40,6 +41,7 @@ const answer = {
       message: 'Index the wrong table.',
       rationale: 'For the test: this fix must not be verified.',
       confidence: 0.3,
+      extends: '',
       fix: { title: 'Use another table', sql: 'CREATE INDEX CONCURRENTLY x_idx ON no_such_table (account_id);' },
     },
   ],
@@ -72,17 +74,20 @@ describe('the Claude review inside the pipeline', () => {
     expect(toolTurn[0]!.content).toContain('account_id bigint NOT NULL');
   });
 
-  it('reports the findings at the configured severity, with each fix checked in a fresh sandbox', () => {
+  it('reports the findings at the configured severity, each fix proven in a fresh sandbox, a restatement dropped', () => {
     const agent = result.findings.filter((f) => f.source === 'agent');
-    expect(agent.map((f) => [f.rule, f.severity, f.line, f.fix?.verified])).toEqual([
-      ['agent/index-build', 'warning', 2, true],
-      ['agent/naming', 'warning', 2, false],
+    expect(agent.map((f) => [f.rule, f.severity, f.line, f.fix?.verified, f.fix?.proof?.reason])).toEqual([
+      ['agent/naming', 'warning', 2, false, 'does-not-apply'],
     ]);
+    // Its fix is the rule's own: the point adds nothing to require-concurrent-index-creation.
+    expect(result.notes).toContain(
+      'Claude review: 1 point(s) dropped because they only restate a deterministic finding: index-build (restates require-concurrent-index-creation at line 2).',
+    );
   });
 
   it('shows the tokens used and the model\'s summary as its words', () => {
-    expect(result.stats.agent).toEqual({ inputTokens: 2000, outputTokens: 100, cached: false, toolCalls: 1 });
-    expect(result.notes).toContain("Claude's overall assessment: One blocking index build on orders.");
+    expect(result.stats.agent).toEqual({ inputTokens: 2000, outputTokens: 100, cached: false, toolCalls: 1, cacheReadTokens: 0, cacheWriteTokens: 0 });
+    expect(result.notes).toContain("Claude's overall assessment (its words, not checked): “One blocking index build on orders.”");
   });
 
   it('never sends the API key to the model', () => {
