@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { directoryTree } from '../migrations/tree.js';
 import type { ChangeSet, FileTree } from '../types.js';
-import { gitTopLevel, gitTree } from './git.js';
+import { gitPatches, gitTopLevel, gitTree } from './git.js';
 import { UsageError } from './args.js';
 
 /** Files that live one directory below their migration's own folder (prisma, diesel, sqitch). */
@@ -30,9 +30,12 @@ export async function localChangeSet(cwd: string, paths: string[], baseRef: stri
   if (baseRef !== undefined) {
     const root = await gitTopLevel(cwd);
     const [head, base] = await Promise.all([directoryTree(root), gitTree(root, baseRef)]);
-    if (paths.length === 0) return { change: { head, base }, root };
+    // The whole change's diff, for the Claude review to judge deploy ordering; without it the review still runs.
+    const patches = await gitPatches(root, baseRef).catch(() => undefined);
+    const extra = patches ? { patches } : {};
+    if (paths.length === 0) return { change: { head, base, ...extra }, root };
     const prefixes = paths.map((p) => toPosix(relative(root, resolve(cwd, p))));
-    return { change: { head: restrict(head, prefixes), base: restrict(base, prefixes) }, root };
+    return { change: { head: restrict(head, prefixes), base: restrict(base, prefixes), ...extra }, root };
   }
   const root = resolve(cwd);
   const head = await directoryTree(root);

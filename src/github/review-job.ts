@@ -191,7 +191,7 @@ async function reviewAndPublish(
     check.progress('Reading the base branch…');
     const base = await gitFileTree(octokit, { ...ref, sha: pull.baseSha });
     result = await deps.review(
-      { head, base, changed: files.changed },
+      { head, base, changed: files.changed, patches: files.patches },
       { config, agent: input.agent, signal, onProgress: progressReporter(check) },
     );
     if (files.truncated) {
