@@ -55,7 +55,7 @@ export async function gitPatches(cwd: string, ref: string): Promise<Record<strin
   let path: string | undefined;
   let hunks: string[] = [];
   const flush = () => {
-    if (path !== undefined && hunks.length > 0) patches[path] = clipPatch(hunks.join('\n'));
+    if (path !== undefined && hunks.length > 0) patches[path] = clipPatch(hunks.join('\n').replace(/\n+$/, ''));
     hunks = [];
   };
   for (const line of diff.split('\n')) {

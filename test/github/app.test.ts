@@ -235,6 +235,8 @@ describe('pull_request', () => {
     const [call] = review.calls;
     expect(call!.options.agent).toBe('auto');
     expect(call!.change.changed).toEqual(['README.md', MIGRATION]);
+    // The pull request's diff goes to the review too: Claude reads the non-migration files for deploy ordering.
+    expect(call!.change.patches).toEqual({ 'README.md': '@@ -1 +1 @@\n-old\n+new', [MIGRATION]: PATCH });
     expect(call!.change.head.id).toBe('tree-a1a1');
     expect(call!.change.base?.id).toBe('tree-b0b0');
     for (const scope of scopes) expect(scope.isDone()).toBe(true);
