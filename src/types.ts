@@ -57,10 +57,15 @@ export interface Finding {
   message: string;
   fix?: Fix;
   evidence?: string;
-  /** Stable across pushes: rule + file + normalized statement. */
+  /** Stable across pushes and unique in a review: rule + file + the hazard's object (table, column, index…). */
   fingerprint: string;
   /** Agent findings: 0..1. */
   confidence?: number;
+  /**
+   * Set when this finding stands for the same hazard on several statements of its file: each statement's
+   * lines and fingerprint, this finding's own first. New / fixed / still open is told per occurrence.
+   */
+  occurrences?: { line: number; endLine: number; fingerprint: string }[];
 }
 
 /** A directory-like view of files: a git tree, a local folder, or an in-memory map. */
@@ -227,7 +232,10 @@ export interface CatalogSnapshot {
 export interface ReviewStats {
   migrationsTotal: number;
   migrationsNew: number;
+  /** Statements replayed and reviewed: the history's and the new migrations'. */
   statements: number;
+  /** Statements of the new migrations alone. */
+  newStatements?: number;
   durationMs: number;
   stages: Record<string, number>;
   engine?: { name: 'pglite' | 'postgres'; version: string };

@@ -91,8 +91,12 @@ export const configSchema = z.strictObject({
       drafts: z.boolean().default(false),
       'summary-comment': z.boolean().default(true),
       'inline-comments': z.boolean().default(true),
+      /** Inline comments per review, most severe first; the rest stay in the summary and the annotations. */
+      'max-inline-comments': z.number().int().min(0).max(200).default(25),
     })
     .prefault({}),
+  /** Base URL of the rule pages that reports link to (a rule's page is `<docs-url>/<rule-id>`). */
+  'docs-url': z.url().optional(),
 });
 
 export type PgproConfig = z.infer<typeof configSchema>;

@@ -1,4 +1,6 @@
 import { fingerprint } from '../finding.js';
+import type { HazardFinding } from '../hazards/types.js';
+import { formatNumber, plural } from '../text/grammar.js';
 import type { CatalogSnapshot, CatalogTable, Finding, ParsedStatement, Queryable } from '../types.js';
 import { foreignKeys, qualifiedName, type ForeignKey } from '../synthetic/order.js';
 import { quoteIdent, quoteTable } from '../synthetic/plan.js';
@@ -113,7 +115,7 @@ function makeFinding(
   evidence: string,
   fix?: Finding['fix'],
   identity = '',
-): Finding {
+): HazardFinding {
   return {
     rule,
     severity,
@@ -125,6 +127,7 @@ function makeFinding(
     ...(fix ? { fix } : {}),
     evidence,
     fingerprint: fingerprint(rule, at.file, `${at.statement.text}${identity ? `\n${identity}` : ''}`),
+    ...(identity ? { hazard: { object: identity } } : {}),
   };
 }
 
@@ -232,18 +235,22 @@ async function backfillFindings(input: ExplainInput, budget: Budget): Promise<Fi
           : plan.nodes.find((n) => n.relation === target && /Scan$/.test(n.type) && n.depth > 0);
       if (!scanned?.relation) continue;
       if (statement.kind === 'InsertStmt') sourceTables = [scanned.relation];
-      const total = await tableRows(input.db, scanned.relation);
-      const whole = noWhere || (total > 0 && scanned.rows >= 0.5 * total && scanned.rows >= 1000);
+      const table = statement.kind === 'InsertStmt' ? scanned.relation : (target as string);
+      const total = await tableRows(input.db, table);
+      // The rows the statement changes: what the plan feeds the modify node (its top), never what a scan
+      // under a join reads (a dedupe DELETE … USING reads every row and deletes a few).
+      const affected = Math.min(plan.estimatedRows, total > 0 ? total : plan.estimatedRows);
+      const whole = noWhere || (total > 0 && affected >= 0.5 * total && affected >= 1000);
       if (!whole) continue;
       const what = statement.kind === 'UpdateStmt' ? 'updates' : statement.kind === 'DeleteStmt' ? 'deletes' : 'copies';
-      const table = statement.kind === 'InsertStmt' ? scanned.relation : (target as string);
+      const fed = plan.nodes.find((n) => n.depth === 1) ?? plan.nodes[0];
       findings.push(
         makeFinding(
           'backfill-in-one-statement',
           'warning',
           item,
-          `This statement ${what} ${noWhere ? 'every row' : `about ${Math.round(scanned.rows)} of ${Math.round(total)} rows`} of ${table} in one transaction: on a large table it holds row locks on all of them until commit, bloats the table and delays replicas.`,
-          `${describeNode(plan, scanned)}; table holds ~${Math.round(total)} synthetic rows\n${plan.text}`,
+          `This statement ${what} ${noWhere ? 'every row' : `about ${formatNumber(Math.round(affected))} of the ${plural(Math.round(total), 'row')} (planner estimate on synthetic data)`} of ${table} in one transaction: on a large table it holds row locks on all of them until commit, bloats the table and delays replicas.`,
+          `${plan.topNode}: estimated rows ${Math.round(plan.estimatedRows)} (${describeNode(plan, fed)}); table holds ~${Math.round(total)} synthetic rows\n${plan.text}`,
           batchedFix(statement, table, pkColumn(input.catalogAfter, statement.kind === 'InsertStmt' ? sourceTables[0] : target), batch),
         ),
       );
@@ -279,9 +286,54 @@ function hasLeadingIndex(table: CatalogTable | undefined, columns: string[]): bo
   return leadingIndexes(table, columns).length > 0;
 }
 
+/** The top-level items of an index definition's column list: `(a, lower(b), "C")` → ['a', 'lower(b)', '"C"']. */
+function definitionItems(definition: string): string[] | undefined {
+  const open = definition.indexOf('(', definition.search(/\bUSING\b|\bON\b/i));
+  if (open < 0) return undefined;
+  const items: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const ch of definition.slice(open + 1)) {
+    if (ch === '(') depth++;
+    if (ch === ')' && depth-- === 0) break;
+    if (ch === ',' && depth === 0) {
+      items.push(current.trim());
+      current = '';
+    } else current += ch;
+  }
+  items.push(current.trim());
+  return items;
+}
+
+/**
+ * The plain columns an index leads with, in order, up to its first expression. The catalog lists an
+ * index's named columns only, so the definition says where an expression sits.
+ */
+function leadingColumns(index: CatalogTable['indexes'][number]): string[] {
+  const items = definitionItems(index.definition);
+  if (!items) return index.columns;
+  const out: string[] = [];
+  for (const item of items) {
+    const name = /^("(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)(?:\s+(?:ASC|DESC|NULLS\s+(?:FIRST|LAST)|COLLATE\s+\S+|[a-z_][a-z0-9_]*_ops))*$/i.exec(item)?.[1];
+    if (!name) break;
+    out.push(name.startsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name);
+  }
+  return out;
+}
+
+/**
+ * Indexes that serve a lookup on `columns` (in any order): valid, not partial, and leading with exactly
+ * those columns. Unique indexes and primary keys count.
+ */
 function leadingIndexes(table: CatalogTable | undefined, columns: string[]): string[] {
   if (!table) return [];
-  return table.indexes.filter((i) => i.valid && columns.every((c) => i.columns.slice(0, columns.length).includes(c))).map((i) => i.name);
+  return table.indexes
+    .filter((i) => {
+      if (!i.valid || /\)\s+WHERE\s/i.test(i.definition)) return false;
+      const leading = leadingColumns(i).slice(0, columns.length);
+      return leading.length === columns.length && columns.every((c) => leading.includes(c));
+    })
+    .map((i) => i.name);
 }
 
 /** The statement to attach a foreign-key finding to: the one adding the key, or dropping its index. */
@@ -324,6 +376,9 @@ async function foreignKeyFindings(input: ExplainInput, budget: Budget): Promise<
         continue;
       }
       if (!plan.seqScans.includes(childName)) continue;
+      // A planner scans a small table even when an index exists: "has no index" is a claim about the
+      // catalog after the change (indexes the same file or pull request creates count), checked here.
+      if (hasLeadingIndex(child, fk.columns)) continue;
       const scan = plan.nodes.find((n) => n.type === 'Seq Scan' && n.relation === childName);
       const cols = fk.columns.map(quoteIdent).join(', ');
       const total = await tableRows(input.db, childName);
@@ -332,7 +387,7 @@ async function foreignKeyFindings(input: ExplainInput, budget: Budget): Promise<
           'fk-path-seq-scan',
           'warning',
           at,
-          `Deleting a row of ${fk.parent} or changing its key scans all of ${childName} (~${Math.round(total)} synthetic rows) to check foreign key ${fk.name}: ${childName}(${fk.columns.join(', ')}) has no index${lostIndex ? ' any more' : ''}.`,
+          `Deleting a row of ${fk.parent} or changing its key scans all of ${childName} (~${plural(Math.round(total), 'synthetic row')}) to check foreign key ${fk.name}: no index of ${childName} leads with (${fk.columns.join(', ')})${lostIndex ? ' any more' : ''}.`,
           `${describeNode(plan, scan)}\nprobe: ${probe}\n${plan.text}`,
           {
             title: `Index ${childName}(${fk.columns.join(', ')})`,

@@ -7,6 +7,7 @@ import { parseCommand } from './commands.js';
 import { Metrics, metricsHandler, processCaches } from './metrics.js';
 import { CHECK_NAME } from './publish.js';
 import { BullMqQueue, redisQueueSettings } from './queue-bullmq.js';
+import { rulePagesHandler } from './rule-pages.js';
 import { InProcessQueue, type JobQueue } from './queue.js';
 import { ReviewScheduler } from './schedule.js';
 
@@ -57,6 +58,7 @@ export function pgproApp(deps: PgproAppDeps): ApplicationFunction {
     try {
       options.addHandler(healthz);
       options.addHandler(metricsHandler(metrics, () => queue.depth?.()));
+      options.addHandler(rulePagesHandler());
     } catch {
       // No HTTP server (probot.receive in tests, serverless hosts): nothing to serve.
     }

@@ -2,10 +2,11 @@
 // reactions and replies. Everything it writes comes from the pure reporters in src/report/.
 import type { PgproConfig } from '../config/schema.js';
 import { checkRunOutput } from '../report/check-run.js';
-import { inlineComments, readCommentFingerprint } from '../report/inline.js';
-import { readFingerprints, renderMarkdown, SUMMARY_MARKER } from '../report/markdown.js';
+import { inlineComments, readCommentFingerprints } from '../report/inline.js';
+import { previousHazards, renderMarkdown, SUMMARY_MARKER } from '../report/markdown.js';
 import type { Conclusion, ReviewResult } from '../types.js';
 import type { GitHubClient } from './client.js';
+import { docsUrlFor } from './rule-pages.js';
 
 export const CHECK_NAME = 'pgpro';
 
@@ -25,6 +26,8 @@ export interface PublisherOptions {
   repo: string;
   now?: () => number;
   log?: Log;
+  /** Where PGPRO_PUBLIC_URL is read (rule links to the App's own pages); default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Writes to one repository on behalf of one installation. */
@@ -34,6 +37,7 @@ export class Publisher {
   readonly #repo: string;
   readonly #now: () => number;
   readonly #log: Log | undefined;
+  readonly #env: NodeJS.ProcessEnv;
 
   constructor(octokit: GitHubClient, options: PublisherOptions) {
     this.#octokit = octokit;
@@ -41,6 +45,7 @@ export class Publisher {
     this.#repo = options.repo;
     this.#now = options.now ?? Date.now;
     this.#log = options.log;
+    this.#env = options.env ?? process.env;
   }
 
   get #repoParams(): { owner: string; repo: string } {
@@ -87,12 +92,19 @@ export class Publisher {
     pull: { number: number; headSha: string; patches: Record<string, string> },
     config: PgproConfig,
   ): Promise<void> {
-    await check.completeWithResult(result);
-    if (config.github['summary-comment']) await this.#upsertSummary(pull.number, result, check.url);
-    if (config.github['inline-comments']) await this.#postInlineReview(pull, result);
+    const docsUrl = docsUrlFor(config, this.#env);
+    await check.completeWithResult(result, { docsUrl });
+    if (config.github['summary-comment']) await this.#upsertSummary(pull, result, check.url, docsUrl);
+    if (config.github['inline-comments']) await this.#postInlineReview(pull, result, { max: config.github['max-inline-comments'], docsUrl });
   }
 
-  async #upsertSummary(issueNumber: number, result: ReviewResult, checkRunUrl: string | undefined): Promise<void> {
+  async #upsertSummary(
+    pull: { number: number; headSha: string },
+    result: ReviewResult,
+    checkRunUrl: string | undefined,
+    docsUrl: string | undefined,
+  ): Promise<void> {
+    const issueNumber = pull.number;
     const comments = await this.#octokit.paginate(this.#octokit.rest.issues.listComments, {
       ...this.#repoParams,
       issue_number: issueNumber,
@@ -101,8 +113,11 @@ export class Publisher {
     // Only a bot's comment counts: a person quoting the summary must not have their comment overwritten.
     const existing = comments.find((c) => c.user?.type === 'Bot' && c.body?.includes(SUMMARY_MARKER));
     const body = renderMarkdown(result, {
-      previous: existing?.body ? readFingerprints(existing.body) : undefined,
+      // A new push compares with the summary as it stands; a re-run of the same push keeps its delta.
+      previous: previousHazards(existing?.body, pull.headSha),
+      headSha: pull.headSha,
       checkRunUrl,
+      docsUrl,
     });
     if (existing) {
       await this.#octokit.rest.issues.updateComment({ ...this.#repoParams, comment_id: existing.id, body });
@@ -114,6 +129,7 @@ export class Publisher {
   async #postInlineReview(
     pull: { number: number; headSha: string; patches: Record<string, string> },
     result: ReviewResult,
+    options: { max: number; docsUrl: string | undefined },
   ): Promise<void> {
     if (result.findings.length === 0) return;
     const posted = await this.#octokit.paginate(this.#octokit.rest.pulls.listReviewComments, {
@@ -122,18 +138,18 @@ export class Publisher {
       per_page: 100,
     });
     const alreadyPosted = new Set<string>();
-    for (const comment of posted) {
-      const fingerprint = readCommentFingerprint(comment.body);
-      if (fingerprint) alreadyPosted.add(fingerprint);
-    }
-    const { comments } = inlineComments(result.findings, pull.patches, { alreadyPosted });
+    for (const comment of posted) for (const fingerprint of readCommentFingerprints(comment.body)) alreadyPosted.add(fingerprint);
+    const { comments, capped } = inlineComments(result.findings, pull.patches, { alreadyPosted, max: options.max, docsUrl: options.docsUrl });
     if (comments.length === 0) return;
+    const rest = capped.length
+      ? ` ${capped.length === 1 ? '1 more finding is' : `${capped.length} more findings are`} in the summary comment and the check run's annotations.`
+      : '';
     await this.#octokit.rest.pulls.createReview({
       ...this.#repoParams,
       pull_number: pull.number,
       commit_id: pull.headSha,
       event: 'COMMENT',
-      body: `pgpro left ${comments.length === 1 ? '1 comment' : `${comments.length} comments`} on migration lines; the summary comment has the full report.`,
+      body: `pgpro left ${comments.length === 1 ? '1 comment' : `${comments.length} comments`} on migration lines; the summary comment has the full report.${rest}`,
       comments,
     });
   }
@@ -179,8 +195,8 @@ export class CheckRun {
   }
 
   /** Completes the check from a review: title with counts, markdown summary, annotations in batches of 50. */
-  async completeWithResult(result: ReviewResult): Promise<void> {
-    const output = checkRunOutput(result);
+  async completeWithResult(result: ReviewResult, options: { docsUrl?: string } = {}): Promise<void> {
+    const output = checkRunOutput(result, { docsUrl: options.docsUrl });
     const batches = output.annotations.length > 0 ? output.annotations : [[]];
     await this.#enqueue(async () => {
       // A retried publish (a later step failed, or a batch did) must not complete the check twice or

@@ -2,7 +2,7 @@
 // batches GitHub accepts per request (50).
 import { compareFindings } from '../finding.js';
 import type { Finding, ReviewResult, Severity } from '../types.js';
-import { clip, GITHUB_TEXT_LIMIT, resultTitle } from './common.js';
+import { clip, clipBytes, GITHUB_TEXT_LIMIT, resultTitle } from './common.js';
 import {
   cutNotice,
   findingsMarkdown,
@@ -14,7 +14,7 @@ import {
 } from './markdown-parts.js';
 
 export const ANNOTATIONS_PER_REQUEST = 50;
-/** GitHub's limits on annotation fields. */
+/** GitHub's limits on annotation fields (the message and details in bytes). */
 const TITLE_LIMIT = 255;
 const ANNOTATION_TEXT_LIMIT = 64 * 1024 - 1;
 
@@ -37,8 +37,10 @@ export interface CheckRunOutput {
 }
 
 export interface CheckRunOptions {
-  /** Defaults to GitHub's 65,535 characters (summary and text each). */
+  /** Defaults to GitHub's 65,535 bytes (summary and text each). */
   maxLength?: number;
+  /** Base URL of the rule pages. */
+  docsUrl?: string;
 }
 
 const LEVELS: Record<Severity, Annotation['annotation_level']> = { error: 'failure', warning: 'warning', info: 'notice' };
@@ -51,9 +53,9 @@ function annotation(finding: Finding): Annotation {
     end_line: Math.max(1, finding.line, finding.endLine),
     annotation_level: LEVELS[finding.severity],
     title: clip(finding.rule, TITLE_LIMIT),
-    message: clip(`${finding.message}${fix}`, ANNOTATION_TEXT_LIMIT),
+    message: clipBytes(`${finding.message}${fix}`, ANNOTATION_TEXT_LIMIT),
   };
-  if (finding.evidence) out.raw_details = clip(finding.evidence, ANNOTATION_TEXT_LIMIT);
+  if (finding.evidence) out.raw_details = clipBytes(finding.evidence, ANNOTATION_TEXT_LIMIT);
   return out;
 }
 
@@ -65,7 +67,7 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
 
 export function checkRunOutput(result: ReviewResult, options: CheckRunOptions = {}): CheckRunOutput {
   const limit = options.maxLength ?? GITHUB_TEXT_LIMIT;
-  const summary = clip(
+  const summary = clipBytes(
     [headerMarkdown(result), migrationsMarkdown(result), notesMarkdown(result), statsMarkdown(result)]
       .filter((part) => part !== '')
       .join('\n\n'),
@@ -79,7 +81,7 @@ export function checkRunOutput(result: ReviewResult, options: CheckRunOptions = 
   };
   if (result.findings.length > 0) {
     output.text = fitFindings(result.findings, limit, (shown, cut) =>
-      [cutNotice(cut, 'Every finding is also an annotation on its file.'), findingsMarkdown(shown, { all: result.findings, evidence: cut.evidence })]
+      [cutNotice(cut, 'Every finding is also an annotation on its file.'), findingsMarkdown(shown, { all: result.findings, evidence: cut.evidence, docsUrl: options.docsUrl })]
         .filter((part) => part !== '')
         .join('\n\n'),
     );

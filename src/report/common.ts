@@ -1,18 +1,85 @@
 // Helpers shared by the reporters: counting, grouping, wording and making untrusted text safe to show.
+import { readFileSync } from 'node:fs';
 import { compareFindings, severityRank } from '../finding.js';
+import { formatNumber, plural } from '../text/grammar.js';
 import type { Finding, MigrationStatus, ReviewResult, Severity } from '../types.js';
 
-/** Rule pages live in the repository; agent findings share one page. */
-export const RULE_DOCS_BASE_URL = 'https://github.com/pgpro-dev/pgpro/blob/main/docs/rules/';
+export { formatNumber, plural } from '../text/grammar.js';
 
-/** GitHub's limit for a comment body, a check run summary and a check run text. */
+interface PackageInfo {
+  version?: string;
+  repository?: string | { url?: string };
+}
+
+function readPackage(): PackageInfo {
+  try {
+    // src/report/ and dist/report/ are both two levels below the package root.
+    return JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as PackageInfo;
+  } catch {
+    return {};
+  }
+}
+
+/** https://github.com/owner/name from package.json's repository field (a string or { url }). */
+export function repositoryUrl(repository: PackageInfo['repository']): string | undefined {
+  const raw = typeof repository === 'string' ? repository : repository?.url;
+  if (!raw) return undefined;
+  const short = /^(?:github:)?([\w.-]+\/[\w.-]+)$/.exec(raw);
+  if (short) return `https://github.com/${short[1]}`;
+  const match = /github\.com[/:]([\w.-]+\/[\w.-]+?)(?:\.git)?\/?$/.exec(raw);
+  return match ? `https://github.com/${match[1]}` : undefined;
+}
+
+const PACKAGE = readPackage();
+
+/**
+ * Where rule pages live by default: the docs of the version that wrote the report (package.json's
+ * repository at the version's tag), so a link never points at a page that changed since.
+ */
+export const RULE_DOCS_BASE_URL = `${repositoryUrl(PACKAGE.repository) ?? 'https://github.com/pgpro-dev/pgpro'}/blob/v${PACKAGE.version ?? '0.0.0'}/docs/rules/`;
+
+/** GitHub's limit for a comment body, a check run summary and a check run text, in UTF-8 bytes. */
 export const GITHUB_TEXT_LIMIT = 65_535;
 
 export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
 
-export function ruleDocUrl(rule: string): string {
-  const page = rule.startsWith('agent/') ? 'agent' : rule;
-  return `${RULE_DOCS_BASE_URL}${encodeURIComponent(page)}.md`;
+/**
+ * A rule's page. `base` is a config `docs-url` or the App's own pages (`…/pgpro/rules/`): a base without
+ * `.md` pages ends in `/` and takes the id alone; the default (the repository at this version) takes `<id>.md`.
+ */
+export function ruleDocUrl(rule: string, base: string = RULE_DOCS_BASE_URL): string {
+  const page = encodeURIComponent(rule.startsWith('agent/') ? 'agent' : rule);
+  if (base === RULE_DOCS_BASE_URL || /\/docs\/rules\/$/.test(base)) return `${base}${page}.md`;
+  return `${base.endsWith('/') ? base : `${base}/`}${page}`;
+}
+
+export function byteLength(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
+
+/** Shorten to at most `max` UTF-8 bytes (never splitting a character), marking the cut. */
+export function clipBytes(text: string, max: number): string {
+  if (byteLength(text) <= max) return text;
+  const bytes = Buffer.from(text, 'utf8').subarray(0, Math.max(0, max - 3));
+  // A cut inside a multi-byte character decodes to U+FFFD: drop it.
+  return `${bytes.toString('utf8').replace(/\uFFFD+$/, '')}…`;
+}
+
+/** The hazards a finding stands for: one per statement it covers. */
+export function hazardIds(finding: Finding): string[] {
+  return finding.occurrences?.map((o) => o.fingerprint) ?? [finding.fingerprint];
+}
+
+/**
+ * Notes about what the sandbox did for itself (synthetic rows it could or could not add, snapshots it
+ * restored): true, but nothing for the author to act on.
+ */
+export function isBackgroundNote(note: string): boolean {
+  return (
+    /^[^\s:]+\.[^\s:]+: (not filled|filled with|\d+ of \d+ rows)/.test(note) ||
+    /^synthetic data: /i.test(note) ||
+    /^Restored \d+ history migrations? from the snapshot cache/.test(note)
+  );
 }
 
 export type SeverityCounts = Record<Severity, number>;
@@ -21,10 +88,6 @@ export function countBySeverity(findings: readonly Finding[]): SeverityCounts {
   const counts: SeverityCounts = { error: 0, warning: 0, info: 0 };
   for (const finding of findings) counts[finding.severity] += 1;
   return counts;
-}
-
-export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
-  return `${formatNumber(count)} ${count === 1 ? singular : pluralForm}`;
 }
 
 const SEVERITY_NOUNS: Record<Severity, [string, string]> = {
@@ -52,10 +115,6 @@ export function resultTitle(result: ReviewResult): string {
 
 export function engineLabel(engine: { name: 'pglite' | 'postgres'; version: string }): string {
   return `${engine.name === 'pglite' ? 'PGlite' : 'PostgreSQL'} ${engine.version}`;
-}
-
-export function formatNumber(value: number): string {
-  return value.toLocaleString('en-US');
 }
 
 export function formatDuration(ms: number): string {

@@ -38,6 +38,7 @@ export {
   renderMarkdown,
   diffFingerprints,
   readFingerprints,
+  previousHazards,
   fingerprintsMarker,
   SUMMARY_MARKER,
   type MarkdownOptions,
@@ -55,8 +56,11 @@ export {
   commentableLines,
   inlineComments,
   readCommentFingerprint,
+  readCommentFingerprints,
   fingerprintMarker,
+  DEFAULT_MAX_INLINE_COMMENTS,
   type InlineComment,
+  type InlineOptions,
   type InlineResult,
 } from './inline.js';
-export { RULE_DOCS_BASE_URL, GITHUB_TEXT_LIMIT, ruleDocUrl, resultTitle } from './common.js';
+export { RULE_DOCS_BASE_URL, GITHUB_TEXT_LIMIT, ruleDocUrl, resultTitle, hazardIds } from './common.js';

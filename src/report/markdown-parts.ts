@@ -2,13 +2,16 @@
 import type { Finding, ReviewResult, Severity } from '../types.js';
 import {
   byImportance,
+  byteLength,
   clip,
+  clipBytes,
   countBySeverity,
   engineLabel,
   formatCounts,
   formatDuration,
   formatNumber,
   groupByFile,
+  isBackgroundNote,
   newMigrations,
   plural,
   resultTitle,
@@ -51,10 +54,11 @@ export function lineRange(finding: Finding): string {
   return finding.endLine > finding.line ? `lines ${finding.line}–${finding.endLine}` : `line ${finding.line}`;
 }
 
-export function findingHeadline(finding: Finding, extra = ''): string {
+export function findingHeadline(finding: Finding, extra = '', docsUrl?: string): string {
   const confidence =
     finding.confidence !== undefined ? ` · confidence ${Math.round(finding.confidence * 100)}%` : '';
-  return `${SEVERITY_EMOJI[finding.severity]} **${finding.severity}** · [${codeSpan(finding.rule)}](${ruleDocUrl(finding.rule)}) · ${lineRange(finding)}${confidence}${extra}`;
+  const statements = finding.occurrences && finding.occurrences.length > 1 ? ` · ${plural(finding.occurrences.length, 'statement')}` : '';
+  return `${SEVERITY_EMOJI[finding.severity]} **${finding.severity}** · [${codeSpan(finding.rule)}](${ruleDocUrl(finding.rule, docsUrl)}) · ${lineRange(finding)}${statements}${confidence}${extra}`;
 }
 
 export function fixBlock(finding: Finding, sqlLang = 'sql'): string[] {
@@ -79,6 +83,8 @@ export interface FindingsMarkdownOptions {
   isNew?: (finding: Finding) => boolean;
   /** All findings, when `findings` is a cut of them: file headings then say how many are not shown. */
   all?: readonly Finding[];
+  /** Base URL of the rule pages (config `docs-url`, the App's own pages); default: this version's docs. */
+  docsUrl?: string;
 }
 
 export function findingsMarkdown(findings: readonly Finding[], options: FindingsMarkdownOptions): string {
@@ -91,7 +97,7 @@ export function findingsMarkdown(findings: readonly Finding[], options: Findings
     const block = (finding: Finding) => {
       const badge = options.isNew?.(finding) ? ' · 🆕 new' : '';
       return [
-        findingHeadline(finding, badge),
+        findingHeadline(finding, badge, options.docsUrl),
         '',
         prose(clip(finding.message, MAX_MESSAGE)),
         ...fixBlock(finding),
@@ -112,7 +118,8 @@ export function headerMarkdown(result: ReviewResult): string {
   const facts = [
     `**Conclusion: ${result.conclusion}**`,
     plural(fresh.length, 'new migration'),
-    plural(result.stats.statements, 'statement'),
+    // The pull request's statements, not the history replayed before them.
+    plural(result.stats.newStatements ?? result.stats.statements, 'statement'),
   ];
   return `## ${CONCLUSION_EMOJI[result.conclusion]} pgpro: ${resultTitle(result)}\n\n${facts.join(' · ')}`;
 }
@@ -140,16 +147,35 @@ export function migrationsMarkdown(result: ReviewResult): string {
   ].join('\n');
 }
 
+const MAX_BACKGROUND_NOTES = 20;
+
+function noteItem(note: string): string {
+  return `- ${prose(clip(note, 2_000)).replace(/\r?\n/g, ' ')}`;
+}
+
+/**
+ * Notes worth reading are listed; notes about what the sandbox did for itself (synthetic rows it could
+ * not add, restored snapshots) are one collapsed line, with at most 20 of them inside.
+ */
 export function notesMarkdown(result: ReviewResult): string {
   if (result.notes.length === 0) return '';
-  return `### Notes\n\n${result.notes.map((note) => `- ${prose(clip(note, 2_000)).replace(/\r?\n/g, ' ')}`).join('\n')}`;
+  const background = result.notes.filter(isBackgroundNote);
+  const actionable = result.notes.filter((note) => !isBackgroundNote(note));
+  const parts: string[] = [];
+  if (actionable.length) parts.push(actionable.map(noteItem).join('\n'));
+  if (background.length) {
+    const shown = background.slice(0, MAX_BACKGROUND_NOTES).map(noteItem);
+    if (background.length > shown.length) shown.push(`- … and ${formatNumber(background.length - shown.length)} more`);
+    parts.push(`<details><summary>${plural(background.length, 'note')} about the sandbox's synthetic data and cache</summary>\n\n${shown.join('\n')}\n\n</details>`);
+  }
+  return `### Notes\n\n${parts.join('\n\n')}`;
 }
 
 export function statsMarkdown(result: ReviewResult): string {
   const s = result.stats;
   const parts = ['pgpro'];
   if (s.engine) parts.push(engineLabel(s.engine));
-  parts.push(`${plural(s.statements, 'statement')} in ${plural(s.migrationsNew, 'new migration')}`);
+  parts.push(`${plural(s.newStatements ?? s.statements, 'statement')} in ${plural(s.migrationsNew, 'new migration')}`);
   parts.push(formatDuration(s.durationMs));
   if (s.agent) {
     parts.push(
@@ -177,8 +203,9 @@ export function cutNotice(cut: CutState, where: string): string {
 }
 
 /**
- * The longest rendering that fits `limit`: everything; else without evidence; else the most severe
- * findings that fit (binary search over how many). `compose` gets the findings to show, in any order.
+ * The longest rendering that fits `limit` UTF-8 bytes (GitHub counts bytes: a text of 65,535 characters
+ * with accents or emoji is refused): everything; else without evidence; else the most severe findings
+ * that fit (binary search over how many). `compose` gets the findings to show, in any order.
  */
 export function fitFindings(
   findings: readonly Finding[],
@@ -187,9 +214,9 @@ export function fitFindings(
 ): string {
   const total = findings.length;
   const full = compose(findings, { shown: total, total, evidence: true });
-  if (full.length <= limit) return full;
+  if (byteLength(full) <= limit) return full;
   const bare = compose(findings, { shown: total, total, evidence: false });
-  if (bare.length <= limit) return bare;
+  if (byteLength(bare) <= limit) return bare;
 
   const ranked = byImportance(findings);
   let best = compose([], { shown: 0, total, evidence: false });
@@ -198,15 +225,15 @@ export function fitFindings(
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
     const candidate = compose(ranked.slice(0, mid), { shown: mid, total, evidence: false });
-    if (candidate.length <= limit) {
+    if (byteLength(candidate) <= limit) {
       best = candidate;
       lo = mid + 1;
     } else {
       hi = mid - 1;
     }
   }
-  if (best.length <= limit) return best;
+  if (byteLength(best) <= limit) return best;
   // Even the frame is too long (huge notes or migration lists): cut the text itself.
   const tail = '\n\n… (cut to fit GitHub\'s size limit)';
-  return best.slice(0, limit - tail.length) + tail;
+  return clipBytes(best, limit - byteLength(tail)) + tail;
 }

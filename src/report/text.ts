@@ -1,6 +1,7 @@
 // The terminal report: findings per file with the statement they point at, then migrations, notes, totals.
 import type { Finding, MigrationStatus, ReviewResult, Severity } from '../types.js';
 import {
+  isBackgroundNote,
   countBySeverity,
   engineLabel,
   excerpt,
@@ -117,17 +118,20 @@ export function renderText(result: ReviewResult, options: TextOptions = {}): str
 
   if (result.notes.length > 0) {
     out.push(p.bold('Notes:'));
-    for (const note of result.notes) {
+    // Notes about the sandbox's own synthetic data and cache are one line; --format json lists them.
+    const background = result.notes.filter(isBackgroundNote);
+    for (const note of result.notes.filter((n) => !isBackgroundNote(n))) {
       const [first = '', ...rest] = stripControl(note).split(/\r?\n/);
       out.push(`  - ${first}`.trimEnd(), ...rest.map((line) => `    ${line}`.trimEnd()));
     }
+    if (background.length) out.push(p.dim(`  - ${plural(background.length, 'note')} about the sandbox's synthetic data and cache (see --format json)`));
     out.push('');
   }
 
   const stats = result.stats;
   out.push(
     p.dim(
-      `Reviewed ${plural(newMigrations(result).length, 'migration')}, ${plural(stats.statements, 'statement')} in ${formatDuration(stats.durationMs)}` +
+      `Reviewed ${plural(newMigrations(result).length, 'migration')}, ${plural(stats.newStatements ?? stats.statements, 'statement')} in ${formatDuration(stats.durationMs)}` +
         (stats.engine ? ` on ${engineLabel(stats.engine)}` : ''),
     ),
   );

@@ -1,6 +1,7 @@
 import { statementFix } from './lib/common.js';
 import { meta } from './lib/helpers.js';
-import { dangerousLock, LOCK_LABEL } from './lib/locks.js';
+import { aLock } from '../text/grammar.js';
+import { dangerousLock } from './lib/locks.js';
 import type { Rule } from './types.js';
 
 const rule: Rule = {
@@ -20,7 +21,7 @@ const rule: Rule = {
         ctx.fileMemo.set('reported', true);
         ctx.report({
           message:
-            `This statement waits for ${/^[AEIOU]/.test(LOCK_LABEL[lock.mode]) ? 'an' : 'a'} ${LOCK_LABEL[lock.mode]} lock on ${lock.relation} with no lock_timeout: while it ` +
+            `This statement waits for ${aLock(lock.mode)} on ${lock.relation} with no lock_timeout: while it ` +
             `waits behind a long query, every later query on ${lock.relation} queues behind it, and the outage lasts as long as the wait.`,
           fix: statementFix(
             ctx,

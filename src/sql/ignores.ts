@@ -43,9 +43,18 @@ export function ruleMatches(directiveRule: string, findingRule: string): boolean
  * nothing as an `unused-ignore` info finding. Only meaningful once every stage has reported.
  */
 export function applyIgnores(findings: Finding[], files: ParsedFile[]): Finding[] {
+  return partitionIgnored(findings, files).kept;
+}
+
+/**
+ * applyIgnores, also returning the findings the directives silenced (the merge step drops what they
+ * would have absorbed with them).
+ */
+export function partitionIgnored<F extends Finding>(findings: F[], files: ParsedFile[]): { kept: (F | Finding)[]; silenced: F[] } {
   const byFile = new Map(files.map((f) => [f.file, f]));
   const used = new Set<string>(); // `${file}\0${directiveIndex}\0${rule}`
-  const kept: Finding[] = [];
+  const kept: (F | Finding)[] = [];
+  const silenced: F[] = [];
 
   for (const finding of findings) {
     const parsed = byFile.get(finding.file);
@@ -69,7 +78,8 @@ export function applyIgnores(findings: Finding[], files: ParsedFile[]): Finding[
         }
       }
     });
-    if (!ignored) kept.push(finding);
+    if (ignored) silenced.push(finding);
+    else kept.push(finding);
   }
 
   for (const parsed of files) {
@@ -95,5 +105,5 @@ export function applyIgnores(findings: Finding[], files: ParsedFile[]): Finding[
       }
     });
   }
-  return kept;
+  return { kept, silenced };
 }

@@ -24,6 +24,7 @@ import type {
 } from '../types.js';
 import { describeTable } from './describe.js';
 import { budgetLeft, messageOf, timed, type ReviewState } from './state.js';
+import { settledFindings } from './finish.js';
 import { proveFindingFixes } from './verify-fix.js';
 
 export interface AgentStageDeps {
@@ -292,7 +293,8 @@ export async function agentStage(state: ReviewState): Promise<AgentResult | unde
         mode: state.options.agent ?? 'auto',
         migrations: state.reviewable,
         catalog: state.catalogBefore,
-        findings: state.findings,
+        // Claude sees what the review would report: one finding per hazard.
+        findings: settledFindings(state),
         sandbox: state.sandbox,
         outcomes: new Map([...state.runs].map(([path, run]) => [path, run.outcomes])),
         ...(state.explainPrepared ? { plans: { before: state.explainPrepared.before, ...(state.plansAfter ? { after: state.plansAfter } : {}) } } : {}),

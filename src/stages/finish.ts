@@ -1,19 +1,19 @@
-// Stage 7: one finding per hazard across stages, ignore directives, the severity policy, and the
-// result: statuses, stats and the conclusion.
-import type { PgproConfig } from '../config/schema.js';
-import { atLeast, compareFindings } from '../finding.js';
-import { applyIgnores } from '../sql/parse.js';
+// Stage 7: the merge step (ignore directives, one finding per hazard, the severity policy, fingerprints
+// of hazards) and the result: statuses, stats and the conclusion.
+import { atLeast } from '../finding.js';
+import { settleFindings } from '../hazards/index.js';
 import type { AgentResult } from '../agent/index.js';
 import type { Conclusion, Finding, MigrationFile, ReviewResult, ReviewStats, Severity } from '../types.js';
-import { mergeEquivalent } from './equivalent.js';
 import { statusOf, type ReviewState } from './state.js';
+
+/** The findings as the review reports them: every stage's, merged per hazard. */
+export function settledFindings(state: ReviewState): Finding[] {
+  return settleFindings(state.findings, { files: state.freshParsed.map((i) => i.parsed), config: state.config });
+}
 
 export function finishStage(state: ReviewState, agent: AgentResult | undefined): ReviewResult {
   const { config } = state;
-  const final = applySeverityPolicy(
-    applyIgnores(mergeEquivalent(state.findings), state.freshParsed.map((i) => i.parsed)),
-    config,
-  ).sort(compareFindings);
+  const final = settledFindings(state);
   const migrations = [
     ...state.history.map((m) => state.statuses.get(m.path) ?? statusOf(m, 'not-run', 0, 0)),
     ...state.reviewable.map(
@@ -29,6 +29,8 @@ export function finishStage(state: ReviewState, agent: AgentResult | undefined):
       (n, i) => n + (historyCounts.get(i.migration.path) ?? i.parsed.statements.length),
       0,
     ),
+    // The pull request's own statements (the figure a reader compares with its new migrations).
+    newStatements: state.reviewable.reduce((n, i) => n + i.parsed.statements.length, 0),
     durationMs: Math.round(state.now() - state.started),
     stages: state.stages,
     ...(state.engine ? { engine: state.engine } : {}),
@@ -50,20 +52,6 @@ export function finishStage(state: ReviewState, agent: AgentResult | undefined):
 /** The whole file as the author sees it, for reporters that quote statements by file line. */
 function sourceOf(migration: MigrationFile): string {
   return '\n'.repeat(migration.lineOffset) + migration.sql;
-}
-
-/** Config `rules` applies to every finding with that id, whatever its source; errors of the run itself stay. */
-function applySeverityPolicy(findings: Finding[], config: PgproConfig): Finding[] {
-  const out: Finding[] = [];
-  for (const finding of findings) {
-    const setting = config.rules[finding.rule];
-    if (!setting || finding.rule === 'syntax-error' || finding.rule === 'apply-error') {
-      out.push(finding);
-    } else if (setting !== 'off') {
-      out.push({ ...finding, severity: setting });
-    }
-  }
-  return out;
 }
 
 export function conclude(findings: Finding[], failOn: Severity | 'none'): Conclusion {

@@ -1,7 +1,7 @@
-// Stage 4: the static rules over the parsed migrations and the catalog before, merged with what the
-// trace observed (a suspicion the observation disproves drops to info).
+// Stage 4: the static rules over the parsed migrations and the catalog before, and what the trace
+// observed. The merge step (src/hazards/) later keeps one finding per hazard.
 import { lintMigrations } from '../rules/lib/lint.js';
-import { mergeFindings, traceFindings } from '../trace/index.js';
+import { traceFindings } from '../trace/index.js';
 import { timed, type ReviewState } from './state.js';
 
 export async function lintStage(state: ReviewState): Promise<void> {
@@ -19,7 +19,7 @@ export async function lintStage(state: ReviewState): Promise<void> {
       });
     }),
   );
-  state.findings.push(...mergeFindings(lint, traced));
+  state.findings.push(...lint, ...traced);
 }
 
 /** Lint alone, when the sandbox failed before the lint stage ran. */

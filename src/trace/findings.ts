@@ -2,11 +2,13 @@
 // facts as evidence. One finding per hazard and statement: a rewrite or full scan already names its lock,
 // so the lock alone is reported only when it is the whole story.
 import { fingerprint } from '../finding.js';
-import type { CatalogSnapshot, Finding, Fix, LockMode, ParsedStatement, Severity, StatementOutcome } from '../types.js';
+import type { HazardFinding } from '../hazards/types.js';
+import { aLock, lineList, list, lockName, plural } from '../text/grammar.js';
+import type { CatalogSnapshot, Fix, LockMode, ParsedStatement, Severity, StatementOutcome } from '../types.js';
 import { observationEvidence } from './evidence.js';
 import { indexName, unindexedForeignKeys } from './fk-index.js';
-import { describeBlocking, LOCK_NAME, strongest } from './locks.js';
-import { dangerousByTable, lockTimelines, observedSteps, renderTimeline, type ObservedStep } from './timeline.js';
+import { describeBlocking, strongest } from './locks.js';
+import { dangerousByTable, lockTimelines, observedSteps, renderTimeline, type ObservedStep, type TableTimeline } from './timeline.js';
 
 export const TRACE_RULES = {
   lockAccessExclusive: 'lock-access-exclusive',
@@ -26,9 +28,9 @@ export interface TraceInput {
   catalogBefore: CatalogSnapshot;
 }
 
-export function traceFindings(input: TraceInput): Finding[] {
+export function traceFindings(input: TraceInput): HazardFinding[] {
   const steps = observedSteps(input.statements, input.outcomes);
-  const findings: Finding[] = [];
+  const findings: HazardFinding[] = [];
   for (const step of steps) findings.push(...statementFindings(input.file, step));
   findings.push(...heldAcrossStatements(input.file, steps));
   const timeout = missingLockTimeout(input.file, steps);
@@ -45,7 +47,8 @@ function finding(
   message: string,
   evidence: string,
   fix?: Fix,
-): Finding {
+  hazard?: HazardFinding['hazard'],
+): HazardFinding {
   return {
     rule,
     severity,
@@ -57,11 +60,8 @@ function finding(
     ...(fix ? { fix } : {}),
     evidence,
     fingerprint: fingerprint(rule, file, statement.text),
+    ...(hazard ? { hazard } : {}),
   };
-}
-
-function list(items: string[]): string {
-  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
 
 function rowsRead(step: ObservedStep, table: string): number | undefined {
@@ -79,23 +79,23 @@ function heldMode(step: ObservedStep, table: string): LockMode | undefined {
   return strongest(step.observation.locks.filter((l) => l.relation === table).map((l) => l.mode));
 }
 
-function statementFindings(file: string, step: ObservedStep): Finding[] {
+function statementFindings(file: string, step: ObservedStep): HazardFinding[] {
   const statement = step.statement;
   if (!statement) return [];
   const { observation } = step;
   const acquired = dangerousByTable(step.acquired);
   const tableKind = (relation: string) => observation.locks.find((l) => l.relation === relation)?.kind;
   const evidence = observationEvidence(observation, step.acquired);
-  const out: Finding[] = [];
+  const out: HazardFinding[] = [];
 
   const rewritten = observation.rewrites.filter((r) => tableKind(r) === 'table');
   if (rewritten.length) {
     const mode = strongest(rewritten.map((t) => heldMode(step, t)!).filter(Boolean)) ?? 'AccessExclusiveLock';
     out.push(finding(
       'table-rewrite', 'error', file, statement,
-      `Rewrites every row of ${list(rewritten)} (new relfilenode observed) under an ${LOCK_NAME[mode]} lock, which ` +
+      `Rewrites every row of ${list(rewritten)} (new relfilenode observed) under ${aLock(mode)}, which ` +
         `${describeBlocking(mode)}, for as long as the copy takes: time grows with the table's size in production.`,
-      evidence, rewriteFix(observation.changes),
+      evidence, rewriteFix(observation.changes), { object: rewritten.join(',') },
     ));
   }
 
@@ -104,9 +104,9 @@ function statementFindings(file: string, step: ObservedStep): Finding[] {
     const mode = strongest(scanned.map((t) => acquired.get(t)!))!;
     out.push(finding(
       'full-table-scan', 'warning', file, statement,
-      `Reads all of ${list(scanned)}${sandboxRows(step, scanned)} while holding a ${LOCK_NAME[mode]} lock, which ` +
+      `Reads all of ${list(scanned)}${sandboxRows(step, scanned)} while holding ${aLock(mode)}, which ` +
         `${describeBlocking(mode)} until the scan ends (and, in a transaction, until COMMIT).`,
-      evidence, scanFix(statement, observation.changes),
+      evidence, scanFix(statement, observation.changes), { object: scanned.join(',') },
     ));
   }
 
@@ -117,10 +117,11 @@ function statementFindings(file: string, step: ObservedStep): Finding[] {
     const mode = strongest(tables.map(([, m]) => m))!;
     out.push(finding(
       rule, 'info', file, statement,
-      `Takes an ${LOCK_NAME[mode]} lock on ${list(tables.map(([t]) => t))}, which ${describeBlocking(mode)}. No rewrite or ` +
+      `Takes ${aLock(mode)} on ${list(tables.map(([t]) => t))}, which ${describeBlocking(mode)}. No rewrite or ` +
         `scan was observed, so it is held briefly; but it queues behind every running query on the table, and everything queues behind it.`,
       evidence,
       { title: 'Bound the wait with lock_timeout and retry', steps: [`SET lock_timeout = '5s'; before this statement, and retry the migration if it times out.`] },
+      { object: tables.map(([t]) => t).join(',') },
     ));
   }
   return out;
@@ -198,29 +199,84 @@ function isTransactionControl(step: ObservedStep): boolean {
   return step.statement?.kind === 'TransactionStmt';
 }
 
-function heldAcrossStatements(file: string, steps: ObservedStep[]): Finding[] {
-  const out: Finding[] = [];
+/** One lock window: the statement that takes blocking locks and the statements that run while they are held. */
+interface LockWindow {
+  taken: ObservedStep;
+  later: ObservedStep[];
+  timelines: TableTimeline[];
+}
+
+/**
+ * Locks taken by one statement and held across the same later statements are one window (a DROP of a
+ * foreign key locks both tables): one finding per window, naming each table's mode where it is taken.
+ */
+function lockWindows(steps: ObservedStep[]): LockWindow[] {
+  const windows = new Map<string, LockWindow>();
   for (const timeline of lockTimelines(steps)) {
     const first = timeline.entries.findIndex((e) => e.state === 'taken');
     if (first < 0) continue;
-    const taken = timeline.entries[first]!;
-    const later = timeline.entries.slice(first + 1).filter((e) => e.state === 'held' && !isTransactionControl(e.step));
-    if (later.length === 0 || !taken.step.statement) continue;
-    const mode = strongest(timeline.entries.map((e) => e.mode))!;
-    const heavy = later.filter((e) => e.step.observation.rewrites.length || e.step.observation.scans.length);
-    const lines = later.map((e) => e.step.outcome.line);
+    const taken = timeline.entries[first]!.step;
+    const later = timeline.entries.slice(first + 1).filter((e) => !isTransactionControl(e.step)).map((e) => e.step);
+    if (later.length === 0 || !taken.statement) continue;
+    const key = [taken.outcome.index, ...later.map((s) => s.outcome.index)].join(',');
+    const window = windows.get(key) ?? { taken, later, timelines: [] };
+    window.timelines.push(timeline);
+    windows.set(key, window);
+  }
+  return [...windows.values()];
+}
+
+/** "The SHARE lock on a", "The ACCESS EXCLUSIVE locks on a and b", "The locks on a (SHARE) and b (EXCLUSIVE)". */
+function locksPhrase(held: { table: string; mode: LockMode }[]): string {
+  const modes = new Set(held.map((h) => h.mode));
+  if (held.length === 1) return `The ${lockName(held[0]!.mode)} lock on ${held[0]!.table}`;
+  if (modes.size === 1) return `The ${lockName(held[0]!.mode)} locks on ${list(held.map((h) => h.table))}`;
+  return `The locks on ${list(held.map((h) => `${h.table} (${lockName(h.mode)})`))}`;
+}
+
+function heldAcrossStatements(file: string, steps: ObservedStep[]): HazardFinding[] {
+  const out: HazardFinding[] = [];
+  for (const window of lockWindows(steps)) {
+    const statement = window.taken.statement!;
+    const held = window.timelines.map((t) => ({ table: t.table, mode: t.entries.find((e) => e.step === window.taken)!.mode }));
+    // A later statement of the window may take a stronger lock on the same table: say where.
+    const upgrades: string[] = [];
+    for (const timeline of window.timelines) {
+      let mode = held.find((h) => h.table === timeline.table)!.mode;
+      for (const entry of timeline.entries) {
+        if (entry.step === window.taken || !window.later.includes(entry.step)) continue;
+        if (strongest([mode, entry.mode]) !== mode) {
+          mode = entry.mode;
+          upgrades.push(`${lockName(mode)} at line ${entry.step.outcome.line}${window.timelines.length > 1 ? ` on ${timeline.table}` : ''}`);
+        }
+      }
+    }
+    const strongestMode = strongest(window.timelines.flatMap((t) => t.entries.map((e) => e.mode)))!;
+    const lines = window.later.map((s) => s.outcome.line);
+    const heavy = window.later.filter((s) => s.observation.rewrites.length || s.observation.scans.length);
+    const count = new Set(window.later.map((s) => s.outcome.index)).size;
+    const plural_ = held.length > 1;
     out.push(finding(
-      'lock-held-across-statements', 'warning', file, taken.step.statement,
-      `The ${LOCK_NAME[mode]} lock on ${timeline.table} taken here lasts until COMMIT, and ${later.length} more ` +
-        `statement${later.length === 1 ? '' : 's'} run while it is held (line${lines.length === 1 ? '' : 's'} ${lines.join(', ')})` +
-        `${heavy.length ? `, ${heavy.length} of them rewriting or scanning a table` : ''}: the lock ${describeBlocking(mode)} for all of that time.`,
-      renderTimeline(timeline),
+      'lock-held-across-statements', 'warning', file, statement,
+      `${locksPhrase(held)} taken here ${plural_ ? 'last' : 'lasts'} until COMMIT, and ${plural(count, 'more statement')} ` +
+        `run while ${plural_ ? 'they are' : 'it is'} held (${lineList(lines)})` +
+        `${upgrades.length ? `; the lock becomes ${list(upgrades)}` : ''}` +
+        `${heavy.length ? `; ${heavy.length} of them ${heavy.length === 1 ? 'rewrites or scans' : 'rewrite or scan'} a table` : ''}: ` +
+        `while held, ${aLock(strongestMode)} ${describeBlocking(strongestMode)}.`,
+      window.timelines.map(renderTimeline).join('\n'),
       {
         title: 'Hold the lock for one short statement',
         steps: [
           'Move this statement to the end of the transaction, or into its own migration.',
           'Run backfills and index builds before taking the lock, or in separate transactions.',
         ],
+      },
+      {
+        object: held.map((h) => h.table).sort().join(','),
+        window: [...new Set(lines)],
+        brief:
+          `${locksPhrase(held)} taken here ${plural_ ? 'last' : 'lasts'} until COMMIT while ${plural(count, 'more statement')} run ` +
+          `(${lineList(lines)})${upgrades.length ? `; the lock becomes ${list(upgrades)}` : ''}.`,
       },
     ));
   }
@@ -231,17 +287,17 @@ function timeoutDisabled(value: string): boolean {
   return /^0(ms|s)?$/i.test(value.trim());
 }
 
-function missingLockTimeout(file: string, steps: ObservedStep[]): Finding | undefined {
+function missingLockTimeout(file: string, steps: ObservedStep[]): HazardFinding | undefined {
   const offenders = steps.filter((s) => s.statement && dangerousByTable(s.acquired).size > 0 && timeoutDisabled(s.observation.lockTimeout));
   const first = offenders[0];
   if (!first?.statement) return undefined;
-  const locks = [...dangerousByTable(first.acquired)].map(([t, m]) => `${LOCK_NAME[m]} on ${t}`);
-  const others = offenders.slice(1).map((s) => s.outcome.line);
+  const locks = [...dangerousByTable(first.acquired)].map(([t, m]) => `${aLock(m)} on ${t}`);
+  const others = [...new Set(offenders.slice(1).map((s) => s.outcome.line))];
   return finding(
     'missing-lock-timeout', 'warning', file, first.statement,
     `Takes ${list(locks)} with lock_timeout = 0: if a long query holds the table, this statement waits forever ` +
       `and every query on the table queues behind it.` +
-      (others.length ? ` ${others.length} more statement${others.length === 1 ? '' : 's'} in this file do the same (line${others.length === 1 ? '' : 's'} ${others.join(', ')}).` : ''),
+      (others.length ? ` ${plural(others.length, 'more statement')} in this file ${others.length === 1 ? 'does' : 'do'} the same (${lineList(others)}).` : ''),
     observationEvidence(first.observation, first.acquired),
     {
       title: 'Set lock_timeout before the first locking statement',
@@ -249,12 +305,13 @@ function missingLockTimeout(file: string, steps: ObservedStep[]): Finding | unde
       replacesStatement: true,
       steps: ['Retry the migration when it times out, rather than waiting behind long queries.'],
     },
+    { object: 'file' },
   );
 }
 
-function foreignKeysWithoutIndex(input: TraceInput): Finding[] {
+function foreignKeysWithoutIndex(input: TraceInput): HazardFinding[] {
   const status = new Map(input.outcomes.map((o) => [o.index, o]));
-  const out: Finding[] = [];
+  const out: HazardFinding[] = [];
   for (const { fk, indexes } of unindexedForeignKeys(input.statements, input.catalogBefore)) {
     const outcome = status.get(fk.statement.index);
     if (outcome && outcome.status !== 'ok') continue;
@@ -277,6 +334,7 @@ function foreignKeysWithoutIndex(input: TraceInput): Finding[] {
           ? [`${fk.table} is created in this migration (empty), so a plain CREATE INDEX in the same migration is fine.`]
           : [`Run ${create} in a migration without a transaction block (CONCURRENTLY cannot run inside one).`],
       },
+      { object: `${fk.table}(${cols})` },
     ));
   }
   return out;

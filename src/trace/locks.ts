@@ -13,17 +13,8 @@ export const LOCK_MODES: readonly LockMode[] = [
   'AccessExclusiveLock',
 ];
 
-/** The name in SQL (`LOCK TABLE … IN <name> MODE`) and in Postgres' documentation. */
-export const LOCK_NAME: Record<LockMode, string> = {
-  AccessShareLock: 'ACCESS SHARE',
-  RowShareLock: 'ROW SHARE',
-  RowExclusiveLock: 'ROW EXCLUSIVE',
-  ShareUpdateExclusiveLock: 'SHARE UPDATE EXCLUSIVE',
-  ShareLock: 'SHARE',
-  ShareRowExclusiveLock: 'SHARE ROW EXCLUSIVE',
-  ExclusiveLock: 'EXCLUSIVE',
-  AccessExclusiveLock: 'ACCESS EXCLUSIVE',
-};
+// The SQL names of the modes live with the rest of the wording (src/text/grammar.ts).
+export { LOCK_NAME } from '../text/grammar.js';
 
 /** For each mode, the modes it conflicts with (the relation is symmetric). */
 export const CONFLICTS: Record<LockMode, readonly LockMode[]> = {

@@ -41,6 +41,7 @@ export class CreatedObjects {
     switch (wrapped.type) {
       case 'CreateStmt':
         this.tables.add(relationKey(node.relation));
+        this.recordTableConstraints(node);
         break;
       case 'CreateTableAsStmt':
         this.tables.add(relationKey(node.into?.rel));
@@ -52,6 +53,15 @@ export class CreatedObjects {
         if (node.renameType === 'OBJECT_TABLE' && this.tables.has(relationKey(node.relation))) {
           this.tables.add(relationKey({ schemaname: node.relation?.schemaname, relname: node.newname }));
         }
+        // An index this change created keeps being its own under a new name (ALTER INDEX … RENAME, or
+        // RENAME CONSTRAINT of a unique or primary key constraint, which renames its index).
+        if (node.renameType === 'OBJECT_INDEX' && this.indexes.has(relationKey(node.relation))) {
+          this.indexes.add(relationKey({ schemaname: node.relation?.schemaname, relname: node.newname }));
+        }
+        if (node.renameType === 'OBJECT_TABCONSTRAINT' && node.subname) {
+          const old = relationKey({ schemaname: node.relation?.schemaname, relname: node.subname });
+          if (this.indexes.has(old)) this.indexes.add(relationKey({ schemaname: node.relation?.schemaname, relname: node.newname }));
+        }
         break;
       case 'AlterTableStmt':
         this.recordAlterTable(node, file);
@@ -62,11 +72,39 @@ export class CreatedObjects {
     }
   }
 
+  /** PRIMARY KEY, UNIQUE and EXCLUDE constraints create an index: named as the constraint, or PostgreSQL's default. */
+  private recordConstraintIndex(relation: any, c: any, column?: string): void {
+    const suffix = { CONSTR_PRIMARY: 'pkey', CONSTR_UNIQUE: 'key', CONSTR_EXCLUSION: 'excl' }[c?.contype as string];
+    if (!suffix) return;
+    const key = (relname: string) => relationKey({ schemaname: relation?.schemaname, relname: relname.slice(0, 63) });
+    if (c.indexname) {
+      // ADD CONSTRAINT … USING INDEX renames an existing index: new only when that index is.
+      if (c.conname && this.indexes.has(key(c.indexname))) this.indexes.add(key(c.conname));
+      return;
+    }
+    const columns = column ? [column] : nameList(c.keys);
+    this.indexes.add(key(c.conname ?? (suffix === 'pkey' ? `${relation?.relname}_pkey` : `${[relation?.relname, ...columns].join('_')}_${suffix}`)));
+  }
+
+  private recordTableConstraints(node: any): void {
+    for (const element of node.tableElts ?? []) {
+      if (element?.Constraint) this.recordConstraintIndex(node.relation, element.Constraint);
+      const column = element?.ColumnDef;
+      for (const c of column?.constraints ?? []) this.recordConstraintIndex(node.relation, c?.Constraint, column.colname);
+    }
+  }
+
   private recordAlterTable(node: any, file: string): void {
     const table = relationKey(node.relation);
     for (const item of node.cmds ?? []) {
       const cmd = item?.AlterTableCmd;
       if (!cmd) continue;
+      if (cmd.subtype === 'AT_AddColumn') {
+        for (const c of cmd.def?.ColumnDef?.constraints ?? []) this.recordConstraintIndex(node.relation, c?.Constraint, cmd.def.ColumnDef.colname);
+      }
+      if (cmd.subtype === 'AT_AddConstraint' || cmd.subtype === 'AT_AddIndexConstraint') {
+        this.recordConstraintIndex(node.relation, cmd.def?.Constraint);
+      }
       if (cmd.subtype === 'AT_AddConstraint') {
         const c = cmd.def?.Constraint;
         if (!c?.conname) continue;

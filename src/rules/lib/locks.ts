@@ -43,9 +43,18 @@ export function dangerousLock(ctx: RuleContext): DangerousLock | undefined {
         const rv = p.length > 1 ? { schemaname: p[0], relname: p[1] } : { relname: p[0] };
         return node.removeType === 'OBJECT_INDEX' ? !ctx.created.hasIndex(key(rv)) : isExisting(ctx, rv);
       });
-      return existing.length ? { mode: 'AccessExclusiveLock', relation: existing.map((p) => p.join('.')).join(', ') } : undefined;
+      if (existing.length === 0) return undefined;
+      // DROP INDEX locks the index's table: name the table, which is what every query waits on.
+      const relations = node.removeType === 'OBJECT_INDEX' ? existing.map((p) => tableOfIndex(ctx, p)) : existing.map((p) => p.join('.'));
+      return { mode: 'AccessExclusiveLock', relation: [...new Set(relations)].join(', ') };
     }
     case 'RenameStmt':
+      // ALTER INDEX … RENAME takes SHARE UPDATE EXCLUSIVE (PostgreSQL 12+): it blocks no reads or writes.
+      if (node.renameType === 'OBJECT_INDEX') {
+        return ctx.settings.postgresVersion >= 12 || !node.relation
+          ? undefined
+          : { mode: 'AccessExclusiveLock', relation: tableOfIndex(ctx, [node.relation.schemaname, node.relation.relname].filter(Boolean)) };
+      }
       return node.relation && isExisting(ctx, node.relation)
         ? { mode: 'AccessExclusiveLock', relation: relationLabel(node.relation) }
         : undefined;
@@ -62,6 +71,17 @@ export function dangerousLock(ctx: RuleContext): DangerousLock | undefined {
     default:
       return undefined;
   }
+}
+
+/** The table an existing index belongs to, from the catalog; "the table of index x" when unknown. */
+export function tableOfIndex(ctx: RuleContext, parts: string[]): string {
+  const name = parts[parts.length - 1]!.toLowerCase();
+  const schema = parts.length > 1 ? parts[0]!.toLowerCase() : undefined;
+  const table = ctx.catalog?.tables.find(
+    (t) => (!schema || t.schema.toLowerCase() === schema) && t.indexes.some((i) => i.name.toLowerCase() === name),
+  );
+  if (!table) return `the table of index ${parts.join('.')}`;
+  return table.schema === 'public' ? table.name : `${table.schema}.${table.name}`;
 }
 
 function key(rv: { schemaname?: string; relname?: string }): string {

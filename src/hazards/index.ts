@@ -1,0 +1,57 @@
+// From every stage's findings to the review's: silenced ones out (ignore directives, rules turned off),
+// one finding per hazard (merge.ts), the config's severities, fingerprints of hazards (identity.ts),
+// similar statements as one finding (group.ts), in report order.
+import type { PgproConfig } from '../config/schema.js';
+import { compareFindings } from '../finding.js';
+import { partitionIgnored } from '../sql/ignores.js';
+import type { Finding, ParsedFile, ParsedStatement } from '../types.js';
+import { groupSimilar } from './group.js';
+import { assignFingerprints, statementAt } from './identity.js';
+import { mergeHazards } from './merge.js';
+import { publicFinding, type HazardFinding } from './types.js';
+
+export { mergeHazards, sqlstateOf, type MergeContext } from './merge.js';
+export { assignFingerprints, statementAt, statementSubject } from './identity.js';
+export { groupSimilar } from './group.js';
+export { STATEMENT_RELATIONS } from './relations.js';
+export type { HazardFinding, HazardInfo } from './types.js';
+
+/** The ids whose findings the config cannot change: a file that does not run cannot be waived. */
+const FIXED_SEVERITY = new Set(['syntax-error', 'apply-error']);
+
+export interface SettleInput {
+  files: readonly ParsedFile[];
+  config: PgproConfig;
+}
+
+export function settleFindings(findings: readonly HazardFinding[], input: SettleInput): Finding[] {
+  const byFile = new Map(input.files.map((f) => [f.file, f]));
+  const statementsOf = (file: string): readonly ParsedStatement[] | undefined => byFile.get(file)?.statements;
+  const { kept, silenced } = partitionIgnored([...findings], [...input.files]);
+  const off = (f: Finding) => input.config.rules[f.rule] === 'off' && !FIXED_SEVERITY.has(f.rule);
+  const merged = mergeHazards(
+    kept.filter((f) => !off(f)),
+    { statementsOf, silenced: [...silenced, ...(kept.filter(off) as HazardFinding[])] },
+  );
+  const ranged = merged.map((f) => applySeverity(spanReplacedStatement(f, statementsOf), input.config));
+  const grouped = groupSimilar(assignFingerprints(ranged, statementsOf), statementsOf);
+  return grouped.map(publicFinding).sort(compareFindings);
+}
+
+/** Config `rules` sets the severity of any id, from any stage; a merged apply failure stays an error. */
+function applySeverity(finding: HazardFinding, config: PgproConfig): HazardFinding {
+  const setting = config.rules[finding.rule];
+  if (!setting || setting === 'off' || FIXED_SEVERITY.has(finding.rule) || finding.merged?.includes('apply-error')) return finding;
+  return { ...finding, severity: setting };
+}
+
+/**
+ * A fix that replaces its statement replaces the statement's lines: the finding spans them, so that a
+ * suggestion (and --fix) covers exactly the lines it rewrites, not only the line a rule pointed at.
+ */
+function spanReplacedStatement(finding: HazardFinding, statementsOf: (file: string) => readonly ParsedStatement[] | undefined): HazardFinding {
+  if (!finding.fix?.replacesStatement) return finding;
+  const statement = statementAt(statementsOf(finding.file), finding.line);
+  if (!statement || (statement.line === finding.line && statement.endLine === finding.endLine)) return finding;
+  return { ...finding, line: statement.line, endLine: statement.endLine };
+}
