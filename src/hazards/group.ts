@@ -2,7 +2,7 @@
 // file) are one finding that lists the lines, not N findings and N inline comments. Each statement keeps
 // its own fingerprint in `occurrences`, so what is new, fixed or still open is still told per statement.
 import { compareFindings } from '../finding.js';
-import { lineList } from '../text/grammar.js';
+import { lineList, plural } from '../text/grammar.js';
 import type { ParsedStatement } from '../types.js';
 import { statementAt } from './identity.js';
 import type { HazardFinding } from './types.js';
@@ -45,13 +45,13 @@ function combine(members: HazardFinding[]): HazardFinding {
         ...first!.fix,
         // The SQL replaces the first statement only: shown, not offered as a one-click replacement.
         replacesStatement: undefined,
-        steps: [...(first!.fix.steps ?? []), `The same applies at ${lineList(otherLines)}.`],
+        steps: [...(first!.fix.steps ?? []), `Do the same at ${lineList(otherLines)}.`],
       }
     : undefined;
   if (fix && fix.replacesStatement === undefined) delete fix.replacesStatement;
   return {
     ...first!,
-    message: `${first!.message} The same finding applies at ${lineList(otherLines)} of this migration.`,
+    message: `${first!.message} The same finding applies to ${plural(others.length, 'more statement')} of this migration (${lineList(otherLines)}).`,
     evidence: [first!.evidence, '', ...others.map((m) => `line ${m.line}: ${firstSentence(m.message)}`)].filter((p) => p !== undefined).join('\n').trim(),
     ...(fix ? { fix } : {}),
     merged: [...new Set(members.flatMap((m) => m.merged ?? [m.rule]))],

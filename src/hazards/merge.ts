@@ -167,18 +167,28 @@ function mergeTimeoutAdvice(
   inFile: (file: string) => HazardFinding[],
   gone: Set<HazardFinding>,
 ): void {
+  // Lock-only notes of locks taken with lock_timeout = 0 say what the advice says: "it queues; bound the wait".
+  const waitsUnbounded = (f: Finding) => LOCK_ONLY_RULES.includes(f.rule) && /\block_timeout 0\b/.test(f.evidence ?? '');
+  const absorbLockOnly = (advice: HazardFinding) => {
+    const lockOnly = inFile(advice.file).filter(waitsUnbounded);
+    if (lockOnly.length === 0) return;
+    lockOnly.forEach((f) => gone.add(f));
+    Object.assign(advice, {
+      evidence: joinEvidence(advice.evidence, ...lockOnly.map((f) => `observed in the sandbox at line ${f.line}: ${f.evidence ?? f.message}`)),
+      merged: mergedIds(advice, ...lockOnly),
+    });
+  };
   for (const advice of findings.filter((f) => f.rule === TIMEOUT_ADVICE.lint)) {
     if (gone.has(advice)) continue;
     const file = inFile(advice.file);
     const observed = file.filter((f) => f.rule === TIMEOUT_ADVICE.trace);
     if (observed.length) {
-      // The same brief-lock hazard, observed: the lock-only notes on its statement say nothing more.
-      const lockOnly = onStatementOf(advice).filter((f) => LOCK_ONLY_RULES.includes(f.rule));
-      [...observed, ...lockOnly].forEach((f) => gone.add(f));
+      observed.forEach((f) => gone.add(f));
       Object.assign(advice, {
-        evidence: joinEvidence(advice.evidence, ...observed.map(asEvidence), ...lockOnly.map((f) => `observed in the sandbox: ${f.evidence ?? f.message}`)),
-        merged: mergedIds(advice, ...observed, ...lockOnly),
+        evidence: joinEvidence(advice.evidence, ...observed.map(asEvidence)),
+        merged: mergedIds(advice, ...observed),
       });
+      absorbLockOnly(advice);
       continue;
     }
     const blocking = file.filter((f) => (BLOCKING_OBSERVED as readonly string[]).includes(f.rule));
@@ -190,6 +200,8 @@ function mergeTimeoutAdvice(
       });
     }
   }
+  // Without the static rule, the trace's own advice speaks for the file.
+  for (const advice of findings.filter((f) => f.rule === TIMEOUT_ADVICE.trace)) if (!gone.has(advice)) absorbLockOnly(advice);
 }
 
 function mergeLockWindows(findings: HazardFinding[], inFile: (file: string) => HazardFinding[], context: MergeContext, gone: Set<HazardFinding>): void {
@@ -197,11 +209,13 @@ function mergeLockWindows(findings: HazardFinding[], inFile: (file: string) => H
     if (gone.has(held)) continue;
     const window = new Set(held.hazard!.window);
     const statements = context.statementsOf(held.file);
-    const inWindow = inFile(held.file).filter(
-      (f) =>
-        (LOCK_WINDOW.absorbs as readonly string[]).includes(f.rule) &&
-        window.has(statementAt(statements, f.line)?.line ?? f.line),
-    );
+    const tables = new Set((held.hazard!.object ?? '').split(','));
+    const inWindow = inFile(held.file).filter((f) => {
+      if (!window.has(statementAt(statements, f.line)?.line ?? f.line)) return false;
+      if ((LOCK_WINDOW.absorbs as readonly string[]).includes(f.rule)) return true;
+      // "held briefly" is not true inside a window: the window's finding says how long it is held.
+      return LOCK_ONLY_RULES.includes(f.rule) && (f.hazard?.object ?? '').split(',').every((t) => tables.has(t));
+    });
     if (inWindow.length === 0) continue;
     inWindow.forEach((f) => gone.add(f));
     Object.assign(held, {

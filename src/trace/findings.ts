@@ -211,17 +211,28 @@ interface LockWindow {
  * foreign key locks both tables): one finding per window, naming each table's mode where it is taken.
  */
 function lockWindows(steps: ObservedStep[]): LockWindow[] {
+  const order = new Map(steps.map((step, i) => [step, i]));
   const windows = new Map<string, LockWindow>();
   for (const timeline of lockTimelines(steps)) {
-    const first = timeline.entries.findIndex((e) => e.state === 'taken');
-    if (first < 0) continue;
-    const taken = timeline.entries[first]!.step;
-    const later = timeline.entries.slice(first + 1).filter((e) => !isTransactionControl(e.step)).map((e) => e.step);
-    if (later.length === 0 || !taken.statement) continue;
-    const key = [taken.outcome.index, ...later.map((s) => s.outcome.index)].join(',');
-    const window = windows.get(key) ?? { taken, later, timelines: [] };
-    window.timelines.push(timeline);
-    windows.set(key, window);
+    // A window is a run of consecutive statements that hold the lock: a statement without it means the
+    // lock was released (COMMIT, or autocommit), and a later take starts a new window.
+    const runs: (typeof timeline.entries)[] = [];
+    for (const entry of timeline.entries) {
+      const run = runs[runs.length - 1];
+      const previous = run?.[run.length - 1];
+      if (run && previous && order.get(entry.step) === order.get(previous.step)! + 1) run.push(entry);
+      else runs.push([entry]);
+    }
+    for (const run of runs) {
+      const taken = run[0]!;
+      if (taken.state !== 'taken' || !taken.step.statement) continue;
+      const later = run.slice(1).filter((e) => !isTransactionControl(e.step)).map((e) => e.step);
+      if (later.length === 0) continue;
+      const key = [taken.step.outcome.index, ...later.map((s) => s.outcome.index)].join(',');
+      const window = windows.get(key) ?? { taken: taken.step, later, timelines: [] };
+      window.timelines.push({ table: timeline.table, entries: run });
+      windows.set(key, window);
+    }
   }
   return [...windows.values()];
 }
@@ -259,7 +270,7 @@ function heldAcrossStatements(file: string, steps: ObservedStep[]): HazardFindin
     out.push(finding(
       'lock-held-across-statements', 'warning', file, statement,
       `${locksPhrase(held)} taken here ${plural_ ? 'last' : 'lasts'} until COMMIT, and ${plural(count, 'more statement')} ` +
-        `run while ${plural_ ? 'they are' : 'it is'} held (${lineList(lines)})` +
+        `${count === 1 ? 'runs' : 'run'} while ${plural_ ? 'they are' : 'it is'} held (${lineList(lines)})` +
         `${upgrades.length ? `; the lock becomes ${list(upgrades)}` : ''}` +
         `${heavy.length ? `; ${heavy.length} of them ${heavy.length === 1 ? 'rewrites or scans' : 'rewrite or scan'} a table` : ''}: ` +
         `while held, ${aLock(strongestMode)} ${describeBlocking(strongestMode)}.`,
@@ -275,7 +286,7 @@ function heldAcrossStatements(file: string, steps: ObservedStep[]): HazardFindin
         object: held.map((h) => h.table).sort().join(','),
         window: [...new Set(lines)],
         brief:
-          `${locksPhrase(held)} taken here ${plural_ ? 'last' : 'lasts'} until COMMIT while ${plural(count, 'more statement')} run ` +
+          `${locksPhrase(held)} taken here ${plural_ ? 'last' : 'lasts'} until COMMIT while ${plural(count, 'more statement')} ${count === 1 ? 'runs' : 'run'} ` +
           `(${lineList(lines)})${upgrades.length ? `; the lock becomes ${list(upgrades)}` : ''}.`,
       },
     ));

@@ -45,7 +45,7 @@ describe('traceFindings on observed statements', () => {
 
     const [held] = byRule(findings, 'lock-held-across-statements');
     expect(held).toMatchObject({ severity: 'warning', line: 1 });
-    expect(held!.message).toContain('3 more statements run while it is held (lines 2, 3, 4)');
+    expect(held!.message).toContain('3 more statements run while it is held (lines 2, 3 and 4); 3 of them rewrite or scan a table');
     const timeline = held!.evidence!.split('\n');
     expect(timeline[0]).toBe('lock timeline for obs.orders:');
     expect(timeline[1]).toMatch(/^ {2}line 1 {2}AccessExclusiveLock taken {2}ALTER TABLE obs\.orders ADD COLUMN priority int DEFAULT 0$/);
