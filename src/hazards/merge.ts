@@ -79,7 +79,10 @@ export function mergeHazards(input: readonly HazardFinding[], context: MergeCont
   const inFile = (file: string) => findings.filter((x) => x.file === file && !gone.has(x));
 
   silencedTakeTheirOwn(context.silenced ?? [], { onStatementOf, inFile, gone });
-  mergeStatementRelations(findings, onStatementOf, gone);
+  // An observation may confirm two rules on one statement: the second still sees what the first absorbed.
+  const silencedGone = new Set(gone);
+  const confirmersOf = (f: Finding) => (byStatement.get(statementKey(f)) ?? []).filter((x) => x !== f && !silencedGone.has(x));
+  mergeStatementRelations(findings, confirmersOf, gone);
   mergeTimeoutAdvice(findings, onStatementOf, inFile, gone);
   mergeLockWindows(findings, inFile, context, gone);
   foldIntoHosts(findings, onStatementOf, gone);

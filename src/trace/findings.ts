@@ -249,6 +249,7 @@ function heldAcrossStatements(file: string, steps: ObservedStep[]): HazardFindin
   const out: HazardFinding[] = [];
   for (const window of lockWindows(steps)) {
     const statement = window.taken.statement!;
+    window.timelines.sort((a, b) => a.table.localeCompare(b.table));
     const held = window.timelines.map((t) => ({ table: t.table, mode: t.entries.find((e) => e.step === window.taken)!.mode }));
     // A later statement of the window may take a stronger lock on the same table: say where.
     const upgrades: string[] = [];

@@ -54,8 +54,28 @@ const table: Record<string, { valid: Case[]; invalid: Case[] }> = {
     valid: [
       { sql: 'DROP INDEX CONCURRENTLY orders_code_idx;' },
       { name: 'index created in this change', sql: 'CREATE INDEX CONCURRENTLY i ON orders (a);\nDROP INDEX i;' },
+      // Indexes the change created under another name: through a constraint, or renamed since.
+      { name: 'index of a UNIQUE column of a new table', sql: 'CREATE TABLE t (id int PRIMARY KEY, code text UNIQUE);\nDROP INDEX t_code_key;' },
+      { name: 'index of a new primary key', sql: 'CREATE TABLE t (id int PRIMARY KEY);\nDROP INDEX t_pkey;' },
+      { name: 'index of a named UNIQUE constraint', sql: 'ALTER TABLE orders ADD CONSTRAINT orders_code_uq UNIQUE (code);\nDROP INDEX orders_code_uq;' },
+      { name: 'index renamed with ALTER INDEX', sql: 'CREATE INDEX CONCURRENTLY i ON orders (a);\nALTER INDEX i RENAME TO j;\nDROP INDEX j;' },
+      {
+        name: 'constraint renamed with its index',
+        sql: 'ALTER TABLE orders ADD CONSTRAINT u1 UNIQUE (code);\nALTER TABLE orders RENAME CONSTRAINT u1 TO u2;\nDROP INDEX u2;',
+      },
+      {
+        name: 'index attached as a constraint (USING INDEX)',
+        sql: 'CREATE UNIQUE INDEX CONCURRENTLY i ON orders (code);\nALTER TABLE orders ADD CONSTRAINT orders_code_key UNIQUE USING INDEX i;\nDROP INDEX orders_code_key;',
+      },
     ],
-    invalid: [{ sql: '\nDROP INDEX orders_code_idx;', lines: [2] }],
+    invalid: [
+      { sql: '\nDROP INDEX orders_code_idx;', lines: [2] },
+      {
+        name: 'an existing index attached as a constraint is not new',
+        sql: 'ALTER TABLE orders ADD CONSTRAINT orders_code_key UNIQUE USING INDEX orders_code_idx;\nDROP INDEX orders_code_key;',
+        lines: [2],
+      },
+    ],
   },
   'ban-concurrent-index-creation-in-transaction': {
     valid: [{ sql: 'CREATE INDEX CONCURRENTLY i ON orders (a);' }],
