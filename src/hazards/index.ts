@@ -2,9 +2,9 @@
 // one finding per hazard (merge.ts), the config's severities, fingerprints of hazards (identity.ts),
 // similar statements as one finding (group.ts), in report order.
 import type { PgproConfig } from '../config/schema.js';
-import { compareFindings } from '../finding.js';
+import { compareFindings, severityRank } from '../finding.js';
 import { partitionIgnored } from '../sql/ignores.js';
-import type { Finding, ParsedFile, ParsedStatement } from '../types.js';
+import type { Finding, ParsedFile, ParsedStatement, Severity } from '../types.js';
 import { groupSimilar } from './group.js';
 import { assignFingerprints, statementAt } from './identity.js';
 import { mergeHazards } from './merge.js';
@@ -38,11 +38,20 @@ export function settleFindings(findings: readonly HazardFinding[], input: Settle
   return grouped.map(publicFinding).sort(compareFindings);
 }
 
-/** Config `rules` sets the severity of any id, from any stage; a merged apply failure stays an error. */
+/**
+ * Config `rules` sets the severity of any id, from any stage. A finding that holds others takes its own
+ * id's setting, raised by the settings of the ids it absorbed (a team that made `lock-access-exclusive` an
+ * error still gets an error when that lock is part of another finding). A merged apply failure stays an error.
+ */
 function applySeverity(finding: HazardFinding, config: PgproConfig): HazardFinding {
-  const setting = config.rules[finding.rule];
-  if (!setting || setting === 'off' || FIXED_SEVERITY.has(finding.rule) || finding.merged?.includes('apply-error')) return finding;
-  return { ...finding, severity: setting };
+  if (FIXED_SEVERITY.has(finding.rule) || finding.merged?.includes('apply-error')) return finding;
+  const own = config.rules[finding.rule];
+  let severity: Severity = own && own !== 'off' ? own : finding.severity;
+  for (const id of finding.merged ?? []) {
+    const setting = config.rules[id];
+    if (id !== finding.rule && setting && setting !== 'off' && severityRank(setting) > severityRank(severity)) severity = setting;
+  }
+  return severity === finding.severity ? finding : { ...finding, severity };
 }
 
 /**
