@@ -6,7 +6,7 @@ import type { Finding, ParsedStatement, Severity } from '../types.js';
 import { statementAt } from './identity.js';
 import {
   BLOCKING_OBSERVED,
-  canHost,
+  describesLock,
   LOCK_ONLY_RULES,
   LOCK_WINDOW,
   STATEMENT_RELATIONS,
@@ -243,7 +243,7 @@ function foldIntoHosts(findings: HazardFinding[], onStatementOf: (f: Finding) =>
     if (gone.has(guest)) continue;
     const hosts = onStatementOf(guest).filter(
       (f) =>
-        canHost(f.rule) &&
+        describesLock(f) &&
         f.severity !== 'info' &&
         !isTimeoutAdvice(f.rule) &&
         (guest.rule !== LOCK_WINDOW.keep || f.rule !== LOCK_WINDOW.keep),

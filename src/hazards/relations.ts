@@ -25,6 +25,8 @@
 // Folding: a lock window, and the file's lock_timeout advice, that sit on a statement which already
 // has an error or warning become a sentence of that finding (the same lock, one comment).
 
+import { ruleById } from '../rules/index.js';
+
 export interface StatementRelation {
   keep: string;
   /** Findings of other stages that observe the same hazard on the same statement. */
@@ -87,7 +89,15 @@ export const TIMEOUT_BRIEF =
   'No lock_timeout is set before it: while it waits for its lock behind a long-running query, every later query on the table queues behind it.';
 export const TIMEOUT_STEP = "Set lock_timeout before this statement (SET lock_timeout = '5s';) and retry the migration when it times out.";
 
-/** Findings that never absorb or host another: the run's own failures and the model's claims. */
-export function canHost(rule: string): boolean {
-  return rule !== 'apply-error' && rule !== 'syntax-error' && !rule.startsWith('agent/') && rule !== 'unused-ignore';
+/**
+ * Findings about a statement's lock, which a lock window or the lock_timeout advice on the same statement
+ * can become a sentence of: what the trace saw, lock and rewrite rules, and the rules whose hazard the
+ * trace confirms by a lock (a DROP COLUMN, a RENAME). Not a schema-design remark that shares the line.
+ */
+export function describesLock(finding: { rule: string; source: string }): boolean {
+  if (finding.source === 'trace') return true;
+  if (finding.source !== 'lint') return false;
+  if (STATEMENT_RELATIONS.some((r) => r.keep === finding.rule)) return true;
+  const category = ruleById(finding.rule)?.meta.category;
+  return category === 'locking' || category === 'rewrite';
 }

@@ -214,13 +214,19 @@ function lockWindows(steps: ObservedStep[]): LockWindow[] {
   const order = new Map(steps.map((step, i) => [step, i]));
   const windows = new Map<string, LockWindow>();
   for (const timeline of lockTimelines(steps)) {
-    // A window is a run of consecutive statements that hold the lock: a statement without it means the
-    // lock was released (COMMIT, or autocommit), and a later take starts a new window.
+    // A window is a run of consecutive statements of one open transaction block that hold the lock: a
+    // statement without it, or one in autocommit, means the lock was released, and a later take (a
+    // statement re-taking it on its own) starts a new window.
     const runs: (typeof timeline.entries)[] = [];
     for (const entry of timeline.entries) {
       const run = runs[runs.length - 1];
       const previous = run?.[run.length - 1];
-      if (run && previous && order.get(entry.step) === order.get(previous.step)! + 1) run.push(entry);
+      const continues =
+        previous !== undefined &&
+        order.get(entry.step) === order.get(previous.step)! + 1 &&
+        previous.step.observation.inTransaction &&
+        entry.step.observation.inTransaction;
+      if (run && continues) run.push(entry);
       else runs.push([entry]);
     }
     for (const run of runs) {

@@ -9,7 +9,7 @@ const review = (...extra: string[]) => cli(['review', ...NEW, '-C', REPO, '--no-
 /** Runs that check a format or an exit code skip EXPLAIN (and its 20k-row fill): the json run covers plans. */
 const quickReview = (...extra: string[]) => review('--config', `${FIXTURES}/no-explain.yml`, ...extra);
 
-const FINDING_KEYS = ['rule', 'severity', 'source', 'file', 'line', 'endLine', 'message', 'fix', 'evidence', 'fingerprint', 'confidence'];
+const FINDING_KEYS = ['rule', 'severity', 'source', 'file', 'line', 'endLine', 'message', 'fix', 'evidence', 'fingerprint', 'confidence', 'occurrences'];
 
 let json: CliRun;
 let report: JsonReport;
@@ -78,9 +78,12 @@ describe('pgpro review on the example, --format json', () => {
 
   it('finds what the example hides: ≥5 rules, the apply error at 0010 line 7, trace and explain evidence', () => {
     expect(new Set(report.findings.map((f) => f.rule)).size).toBeGreaterThanOrEqual(5);
-    const apply = report.findings.find((f) => f.rule === 'apply-error');
-    expect(apply).toMatchObject({ file: NEW[1], line: 7, severity: 'error', source: 'apply' });
-    expect(apply!.message).toMatch(/null values/);
+    // The rule predicted the failure the sandbox saw: one finding, the rule's, with the failure in it.
+    const apply = report.findings.find((f) => f.rule === 'adding-required-field');
+    expect(apply).toMatchObject({ file: NEW[1], line: 7, severity: 'error' });
+    expect(apply!.message).toMatch(/This fails on a non-empty table: observed in the sandbox \(column "tier_id" of relation "customers" contains null values, SQLSTATE 23502/);
+    expect(apply!.evidence).toMatch(/apply-error/);
+    expect(report.findings.filter((f) => f.rule === 'apply-error')).toEqual([]);
 
     // The type change on order_items is seen to rewrite the table, not only guessed from the AST.
     const rewrite = report.findings.find((f) => f.rule === 'changing-column-type');
@@ -88,7 +91,8 @@ describe('pgpro review on the example, --format json', () => {
     expect(rewrite!.evidence).toMatch(/table-rewrite/);
     const traced = report.findings.filter((f) => f.source === 'trace');
     expect(traced.length).toBeGreaterThan(0);
-    expect(traced.some((f) => /pg_locks: AccessExclusiveLock on public\.orders/.test(f.evidence ?? ''))).toBe(true);
+    // The observed locks are evidence, on the trace's findings or on the findings that absorbed them.
+    expect(report.findings.some((f) => /pg_locks: AccessExclusiveLock on public\.orders/.test(f.evidence ?? ''))).toBe(true);
 
     const explain = report.findings.find((f) => f.source === 'explain');
     expect(explain).toMatchObject({ file: NEW[0], line: 14 });
@@ -107,7 +111,7 @@ describe('pgpro review on the example, other formats', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).not.toContain('\x1b['); // no colour when stdout is not a terminal
     const lines = run.stdout.split('\n');
-    const at = lines.findIndex((l) => l.includes(`${NEW[1]}:7`) && l.includes('apply-error'));
+    const at = lines.findIndex((l) => l.includes(`${NEW[1]}:7`) && l.includes('adding-required-field'));
     expect(at).toBeGreaterThanOrEqual(0);
     const block = lines.slice(at, at + 12).join('\n');
     expect(block).toMatch(/7 │ ALTER TABLE customers ADD COLUMN tier_id integer NOT NULL REFERENCES loyalty_tiers \(id\);/);
@@ -122,7 +126,7 @@ describe('pgpro review on the example, other formats', () => {
     expect(run.code).toBe(0);
     expect(run.stdout.startsWith('<!-- pgpro:summary -->')).toBe(true);
     expect(run.stdout).toContain('0010_customer_tiers.sql');
-    expect(run.stdout).toContain('apply-error');
+    expect(run.stdout).toContain('observed in the sandbox');
   });
 
   it('sarif 2.1.0 with one result per finding; --fail-on info still fails', async () => {
@@ -137,7 +141,7 @@ describe('pgpro review on the example, other formats', () => {
     expect(sarif.$schema).toMatch(/sarif/);
     const results = sarif.runs[0]!.results;
     expect(results).toHaveLength(report.findings.filter((f) => f.source !== 'explain').length);
-    const applyError = results.find((r) => r.ruleId === 'apply-error');
+    const applyError = results.find((r) => r.ruleId === 'adding-required-field');
     expect(applyError?.level).toBe('error');
     expect(applyError?.locations[0]!.physicalLocation).toMatchObject({ artifactLocation: { uri: NEW[1] }, region: { startLine: 7 } });
   });
