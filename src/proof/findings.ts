@@ -5,13 +5,14 @@
 import type { PgproConfig } from '../config/schema.js';
 import { atLeast, severityRank } from '../finding.js';
 import { rules as lintRules } from '../rules/index.js';
+import { STATEMENT_RELATIONS, TIMEOUT_ADVICE } from '../hazards/relations.js';
+import type { HazardFinding } from '../hazards/types.js';
 import { TRACE_RULES } from '../trace/findings.js';
-import { MERGE_TABLE } from '../trace/merge.js';
 import type { Finding, Severity } from '../types.js';
 
 /** Rules whose finding speaks for a whole file or lock window: where it points moves with other statements. */
 export const FILE_LEVEL_RULES: ReadonlySet<string> = new Set([
-  ...MERGE_TABLE.filter((r) => r.scope === 'file').map((r) => r.lint),
+  TIMEOUT_ADVICE.lint,
   TRACE_RULES.missingLockTimeout,
   TRACE_RULES.lockHeldAcrossStatements,
   'statement-after-access-exclusive-lock',
@@ -32,7 +33,12 @@ export function ruleIsRechecked(rule: string): boolean {
 }
 
 /** The trace rules a lint rule absorbs when both see one hazard (their ids vanish into its evidence). */
-const ABSORBED = new Map(MERGE_TABLE.map((r) => [r.lint, r.confirmedBy]));
+const ABSORBED = new Map(STATEMENT_RELATIONS.map((r) => [r.keep, r.confirmedBy]));
+
+/** The rule ids a finding speaks for: its own, and those the merge step folded into it. */
+function idsOf(finding: Finding): readonly string[] {
+  return (finding as HazardFinding).merged ?? [finding.rule];
+}
 
 /** Config `rules` as the review applies it: a rule turned off never blocks, a changed severity counts. */
 export function withPolicy(findings: readonly Finding[], config: PgproConfig): Finding[] {
@@ -61,7 +67,7 @@ function strongestByRule(findings: readonly Finding[]): Map<string, Severity> {
     if (!current || severityRank(severity) > severityRank(current)) out.set(rule, severity);
   };
   for (const f of findings) {
-    note(f.rule, f.severity);
+    for (const id of idsOf(f)) note(id, f.severity);
     for (const absorbed of ABSORBED.get(f.rule) ?? []) note(absorbed, f.severity);
   }
   return out;
@@ -93,12 +99,12 @@ export function compareFindings(input: {
   const fileLevel = FILE_LEVEL_RULES.has(rule);
 
   const hazardRemains = input.fixed.filter(
-    (f) => f.rule === rule && serious(f) && (fileLevel || overlaps(f, replacement)),
+    (f) => idsOf(f).includes(rule) && serious(f) && (fileLevel || overlaps(f, replacement)),
   );
   const added: Finding[] = [];
   for (const f of input.fixed) {
     if (!serious(f)) continue;
-    if (f.rule === rule && (fileLevel || overlaps(f, replacement))) continue; // judged as hazardRemains
+    if (idsOf(f).includes(rule) && (fileLevel || overlaps(f, replacement))) continue; // judged as hazardRemains
     const had = (severity: Severity | undefined) => severity !== undefined && severityRank(severity) >= severityRank(f.severity);
     if (FILE_LEVEL_RULES.has(f.rule) && had(anywhere.get(f.rule))) continue;
     if (overlaps(f, replacement)) {

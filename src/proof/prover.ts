@@ -13,7 +13,8 @@ import { normalizeStatement } from '../finding.js';
 import { lintMigrations } from '../rules/lib/lint.js';
 import { prepareMigration, type Sandbox } from '../sandbox/index.js';
 import { parseMigrationSql } from '../sql/parse.js';
-import { mergeFindings, schemaObjects, traceFindings } from '../trace/index.js';
+import { mergeHazards } from '../hazards/merge.js';
+import { schemaObjects, traceFindings } from '../trace/index.js';
 import type { CatalogSnapshot, Finding, FixProof, MigrationFile, ParsedFile, ParsedStatement } from '../types.js';
 import { dataDifferences, tableChecksums, writtenData, type TableChecksum, type WrittenData } from './data.js';
 import { compareFindings, ruleIsRechecked, withPolicy, type Span } from './findings.js';
@@ -372,7 +373,8 @@ class Prover implements FixProver {
         ? undefined
         : { line: run.status.error?.line ?? parsed.statements[0]?.line ?? 1, message: run.status.error?.message ?? `the file was ${run.status.status}` };
     const result: Run = {
-      findings: withPolicy(mergeFindings(lint, traced), config),
+      // One finding per hazard, as the review reports them (the merge step's ids say what each holds).
+      findings: withPolicy(mergeHazards([...lint, ...traced], { statementsOf: (file) => (file === migration.path ? parsed.statements : undefined) }), config),
       raw: withPolicy([...lint, ...traced], config),
       ...(failure ? { failure } : {}),
     };

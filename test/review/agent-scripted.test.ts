@@ -133,17 +133,13 @@ F2 error adding-foreign-key-constraint db/migrations/0002_orders.sql:6 — Addin
    fix: Add the column first, then the foreign key NOT VALID, then VALIDATE it
 F3 warning backfill-in-one-statement db/migrations/0002_orders.sql:5 — This statement updates every row of public.orders in one transaction: on a large table it holds row locks on all of them until commit, bloats the table and delays replicas.
    fix: Backfill public.orders in batches of 10000 rows
-   evidence: Seq Scan on public.orders: estimated rows 20000, cost … (plan total …); table holds ~20000 synthetic rows; ModifyTable on public.orders (cost=… rows=0); -> Seq Scan on public.orders (cost=… rows=20000)
+   evidence: Update on public.orders: estimated rows 20000 (Seq Scan on public.orders: estimated rows 20000, cost … (plan total …)); table holds ~20000 synthetic rows; ModifyTable on public.orders (cost=… rows=0); -> Seq Scan on public.o…
 F4 warning foreign-key-without-index db/migrations/0002_orders.sql:6 — Foreign key public.orders (handled_by) → public.customers has no index on its referencing columns: every DELETE or key UPDATE on public.customers scans public.orders to check for references, and joins on the key cannot use an index.
    fix: Index public.orders (handled_by)
-   evidence: no index on public.orders starts with (handled_by); indexes on public.orders: orders_customer_id_idx (customer_id), orders_pkey (id), orders_note_idx (note)
-F5 warning fk-path-seq-scan db/migrations/0002_orders.sql:6 — Deleting a row of public.customers or changing its key scans all of public.orders (~20000 synthetic rows) to check foreign key orders_handled_by_fkey: public.orders(handled_by) has no index.
-   fix: Index public.orders(handled_by)
-   evidence: Seq Scan on public.orders: estimated rows 1, cost … (plan total …); probe: SELECT 1 FROM ONLY public.orders x WHERE handled_by = $1 FOR KEY SHARE OF x; LockRows (cost=… rows=1); -> Seq Scan on public.orders (cost=… rows…
+   evidence: no index on public.orders starts with (handled_by); indexes on public.orders: orders_customer_id_idx (customer_id), orders_pkey (id), orders_note_idx (note); planned by EXPLAIN on synthetic rows (fk-path-seq-scan): Deleting a row of public…
 Info, one line each:
-F6 info prefer-robust-stmts db/migrations/0002_orders.sql:4 — CREATE INDEX orders_note_idx fails if it runs again.
-F7 info prefer-robust-stmts db/migrations/0002_orders.sql:6 — ADD COLUMN handled_by fails if it runs again.
-F8 info lock-access-exclusive db/migrations/0002_orders.sql:6 — Takes an ACCESS EXCLUSIVE lock on public.orders, which blocks every query on the table, reads included (SELECT, INSERT, UPDATE, DELETE, DDL).
+F5 info prefer-robust-stmts db/migrations/0002_orders.sql:4 — CREATE INDEX orders_note_idx fails if it runs again.
+F6 info lock-access-exclusive db/migrations/0002_orders.sql:6 — Takes an ACCESS EXCLUSIVE lock on public.orders, which blocks every query on the table, reads included (SELECT, INSERT, UPDATE, DELETE, DDL).
 </findings>
 
 <schema>
