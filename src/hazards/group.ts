@@ -36,6 +36,19 @@ export function groupSimilar(findings: readonly HazardFinding[], statementsOf: (
   return out.map((item) => (typeof item === 'string' ? combine(groups.get(item)!) : item));
 }
 
+/** "The same finding applies to 2 more statements of this migration (lines 3 and 5)." */
+function sameAgain(first: HazardFinding, others: HazardFinding[]): string {
+  const elsewhere = others.filter((m) => m.line !== first.line);
+  const here = others.length - elsewhere.length;
+  const parts: string[] = [];
+  if (here) parts.push(`${plural(here, 'more place')} in this statement`);
+  if (elsewhere.length) {
+    const statements = new Set(elsewhere.map((m) => m.line)).size;
+    parts.push(`${plural(statements, 'more statement')} of this migration (${lineList(elsewhere.map((m) => m.line))})`);
+  }
+  return `The same finding applies to ${parts.join(' and ')}.`;
+}
+
 function combine(members: HazardFinding[]): HazardFinding {
   const [first, ...others] = members;
   if (others.length === 0) return first!;
@@ -51,7 +64,7 @@ function combine(members: HazardFinding[]): HazardFinding {
   if (fix && fix.replacesStatement === undefined) delete fix.replacesStatement;
   return {
     ...first!,
-    message: `${first!.message} The same finding applies to ${plural(others.length, 'more statement')} of this migration (${lineList(otherLines)}).`,
+    message: `${first!.message} ${sameAgain(first!, others)}`,
     evidence: [first!.evidence, '', ...others.map((m) => `line ${m.line}: ${firstSentence(m.message)}`)].filter((p) => p !== undefined).join('\n').trim(),
     ...(fix ? { fix } : {}),
     merged: [...new Set(members.flatMap((m) => m.merged ?? [m.rule]))],
