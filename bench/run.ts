@@ -1,12 +1,18 @@
-// `npm run bench`: pgpro's costs over a generated 300-migration history, printed as tables and ratios
-// and written to bench/results/latest.json. Each scenario runs in a child process of its own, one at
-// a time. Nothing here asserts a timing: machines are shared and noisy, so read the numbers with the
-// load average printed in the header.
+// `npm run bench`: pgpro's costs over a generated 300-migration history and over real histories,
+// printed as tables and ratios and written to bench/results/latest.json. Each scenario runs in a child
+// process of its own (or is the built CLI itself), one at a time. Nothing here asserts a timing:
+// machines are shared and noisy, so read the numbers with the load average printed in the header.
 //
-//   npm run bench                     all scenarios
-//   npm run bench -- lint squawk      only those (lint, squawk, fullReview, tracing, coldWarm, sandboxStart)
+//   npm run bench                     all scenarios (the histories table over the generated history)
+//   npm run bench -- lint squawk      only those (lint, squawk, fullReview, tracing, coldWarm, sandboxStart, histories)
+//   npm run bench -- /work/corpus/crates-io/migrations [more dirs…]
+//                                     the histories table over those migration folders, side by side:
+//                                     raw PGlite apply, pgpro cold / warm (CLI and in-process), a lone
+//                                     file, --help, lint vs squawk over all of them together, peak RSS
 //   BENCH_RUNS=7 npm run bench        repetitions of the cheap measurements (default 5)
+//   BENCH_SKIP_BUILD=1                use dist/ as it is (the CLI rows run the built CLI)
 import { fork, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, platform, arch, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -16,23 +22,29 @@ import { generateHistory } from './history.js';
 import { benchSquawk, type SquawkResult } from './squawk.js';
 import type { ScenarioContext, ScenarioResults } from './scenarios.js';
 import { mb, ms, ratio, table } from './table.js';
+import { benchHistories, printHistories, type HistoriesResult } from './compare.js';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const COUNT = 300;
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 5) || 5);
 const CHILD_TIMEOUT_MS = 5 * 60_000;
-const ALL = ['lint', 'squawk', 'fullReview', 'tracing', 'coldWarm', 'sandboxStart'] as const;
+const ALL = ['lint', 'squawk', 'fullReview', 'tracing', 'coldWarm', 'sandboxStart', 'histories'] as const;
 type Name = (typeof ALL)[number];
 
-const selected = process.argv.slice(2).filter((a) => a !== '--');
-const unknown = selected.filter((name) => !(ALL as readonly string[]).includes(name));
+const argv = process.argv.slice(2).filter((a) => a !== '--');
+const isName = (a: string) => (ALL as readonly string[]).includes(a);
+// Anything that is not a scenario name and names a directory is a history to measure.
+const historyDirs = argv.filter((a) => !isName(a) && existsSync(a));
+const selected = argv.filter((a) => !historyDirs.includes(a));
+const unknown = selected.filter((name) => !isName(name));
 if (unknown.length > 0) {
-  console.error(`Unknown scenario(s): ${unknown.join(', ')}. Known: ${ALL.join(', ')}.`);
+  console.error(`Unknown scenario(s) or missing directories: ${unknown.join(', ')}. Known scenarios: ${ALL.join(', ')}.`);
   process.exit(2);
 }
-const wanted = (name: Name) => selected.length === 0 || selected.includes(name);
+// Directories alone: just the side-by-side table over them.
+const wanted = (name: Name) => (selected.length === 0 ? historyDirs.length === 0 || name === 'histories' : selected.includes(name));
 
-function runChild<K extends keyof ScenarioResults>(name: K, context: ScenarioContext): Promise<{ wallMs: number; result?: ScenarioResults[K]; error?: string }> {
+export function runChild<K extends keyof ScenarioResults>(name: K, context: unknown): Promise<{ wallMs: number; result?: ScenarioResults[K]; error?: string }> {
   return new Promise((resolve) => {
     const t0 = performance.now();
     const child = fork(join(ROOT, 'bench', 'child.ts'), [name], {
@@ -88,7 +100,9 @@ const header = {
 };
 console.log(`pgpro bench  ${header.date}  commit ${header.commit ?? '?'}`);
 console.log(`node ${header.node}, ${header.platform}, ${header.cpus} CPUs (${header.cpuModel}), load avg 1/5/15 min: ${load()}`);
-console.log(`PGlite ${header.pglite}; history: ${COUNT} generated migrations; cheap measurements repeated ${RUNS}x (median shown)`);
+console.log(
+  `PGlite ${header.pglite}; history: ${historyDirs.length > 0 ? historyDirs.join(', ') : `${COUNT} generated migrations`}; cheap measurements repeated ${RUNS}x (median shown)`,
+);
 
 const dir = await mkdtemp(join(tmpdir(), 'pgpro-bench-'));
 const files = await writeHistory(dir);
@@ -96,7 +110,7 @@ const context: ScenarioContext = { dir, count: COUNT, runs: RUNS };
 // Built once per machine (initdb); outside every timing, so that no scenario pays for it.
 await freshClusterTarball();
 
-const results: Partial<ScenarioResults> & { squawk?: SquawkResult } = {};
+const results: Partial<ScenarioResults> & { squawk?: SquawkResult; histories?: HistoriesResult } = {};
 const errors: Record<string, string> = {};
 const childWallMs: Record<string, number> = {};
 const progress = (name: string) => process.stderr.write(`… ${name} (load ${load()})\n`);
@@ -107,6 +121,14 @@ try {
     progress(name);
     if (name === 'squawk') {
       results.squawk = await benchSquawk(ROOT, files, RUNS).catch((error: unknown) => ({ available: false as const, reason: String(error) }));
+      continue;
+    }
+    if (name === 'histories') {
+      try {
+        results.histories = await benchHistories({ root: ROOT, dirs: historyDirs, generated: dir, runs: RUNS, runChild, progress });
+      } catch (error) {
+        errors[name] = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      }
       continue;
     }
     const outcome = await runChild(name, context);
@@ -126,8 +148,9 @@ console.log(`\nload avg at the end: ${load()}.  JSON: bench/results/latest.json`
 process.exit(0);
 
 function print(): void {
-  const { lint, squawk, fullReview, tracing, coldWarm, sandboxStart } = results;
+  const { lint, squawk, fullReview, tracing, coldWarm, sandboxStart, histories } = results;
   for (const [name, error] of Object.entries(errors)) console.log(`\n${name}: FAILED: ${error}`);
+  if (histories) printHistories(histories);
 
   if (lint) {
     console.log(

@@ -14,6 +14,7 @@ import type { FileTree, MigrationFile, ParsedFile, ReviewResult } from '../src/t
 import { generateHistory } from './history.js';
 import { median, repeat, round1, RssSampler, summarize, timed } from './measure.js';
 import { instrument, instrumentedFactory } from './instrument.js';
+import { inProcess, rawApply } from './real.js';
 
 export interface ScenarioContext {
   /** The generated history written to disk: `${dir}/db/migrations/*.sql`. */
@@ -274,7 +275,8 @@ export const sandboxStart = async ({ runs }: ScenarioContext) => {
   return { tarballBytes: (await freshClusterTarball()).byteLength, tarballFirstReadMs: round1(tarballRead.ms), tarball, worker, initdb, memory: rss.stop() };
 };
 
-export const scenarios: Record<string, (ctx: ScenarioContext) => Promise<unknown>> = { lint, fullReview, tracing, coldWarm, sandboxStart };
+// The history scenarios (bench/real.ts) take a history instead of the generated folder.
+export const scenarios: Record<string, (ctx: never) => Promise<unknown>> = { lint, fullReview, tracing, coldWarm, sandboxStart, rawApply, inProcess };
 
 export interface ScenarioResults {
   lint: Awaited<ReturnType<typeof lint>>;
@@ -282,4 +284,6 @@ export interface ScenarioResults {
   tracing: Awaited<ReturnType<typeof tracing>>;
   coldWarm: Awaited<ReturnType<typeof coldWarm>>;
   sandboxStart: Awaited<ReturnType<typeof sandboxStart>>;
+  rawApply: Awaited<ReturnType<typeof rawApply>>;
+  inProcess: Awaited<ReturnType<typeof inProcess>>;
 }

@@ -1,0 +1,261 @@
+// The side-by-side table over real histories: for each, the raw PGlite floor and pgpro cold and warm
+// (the built CLI, and one long-running process as the App runs it); across all of them, a lone file,
+// `--help`, and lint vs squawk on every file. Ratios are to the raw apply (plus one start) and to squawk.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { freshClusterTarball, pgliteVersion, cacheDir } from '../src/sandbox/cluster.js';
+import { reviewJson, runCli, type CliRun } from './cli.js';
+import { prepareHistory, type BenchHistory } from './histories.js';
+import { summarize, type Repeated } from './measure.js';
+import type { ScenarioResults } from './scenarios.js';
+import { benchSquawk, type SquawkResult } from './squawk.js';
+import { mb, ms, ratio, table } from './table.js';
+
+type RunChild = <K extends keyof ScenarioResults>(name: K, context: unknown) => Promise<{ wallMs: number; result?: ScenarioResults[K]; error?: string }>;
+
+interface CliSample {
+  ms: number;
+  maxRssMb?: number;
+  status: number | null;
+  stages?: Record<string, number>;
+  newFile?: string;
+  error?: string;
+}
+
+export interface HistoryRow {
+  history: Omit<BenchHistory, 'sqlFiles'> & { sqlFiles: number };
+  raw?: ScenarioResults['rawApply'];
+  rawError?: string;
+  cliCold?: CliSample;
+  cliWarm?: Repeated & { samples: CliSample[] };
+  inProcess?: ScenarioResults['inProcess'];
+  inProcessError?: string;
+}
+
+export interface HistoriesResult {
+  histories: HistoryRow[];
+  help: Repeated;
+  lone: Repeated & { samples: CliSample[] };
+  lint?: (Repeated & { files: number; maxRssMb?: number }) | { unavailable: string };
+  squawk: SquawkResult;
+  files: number;
+}
+
+const LONE = `CREATE TABLE accounts (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  email text NOT NULL
+);
+CREATE INDEX accounts_email_idx ON accounts (email);
+ALTER TABLE accounts ADD COLUMN created_at timestamptz NOT NULL DEFAULT now();
+`;
+
+function sample(run: CliRun, newPath?: string): CliSample {
+  const json = reviewJson(run);
+  const ok = run.status === 0 || run.status === 1;
+  return {
+    ms: run.ms,
+    status: run.status,
+    ...(run.maxRssMb !== undefined ? { maxRssMb: run.maxRssMb } : {}),
+    ...(json ? { stages: json.stages } : {}),
+    ...(json && newPath ? { newFile: json.migrations.find((m) => m.file === newPath)?.status ?? 'missing' } : {}),
+    ...(ok ? {} : { error: run.stderr.slice(0, 500) }),
+  };
+}
+
+function repeated(samples: CliSample[]): Repeated & { samples: CliSample[] } {
+  return { ...summarize(samples.map((s) => s.ms)), samples };
+}
+
+/** A cache directory holding only the fresh-cluster tarball: no initdb, no snapshot. */
+async function emptyCache(dir: string): Promise<string> {
+  await freshClusterTarball();
+  mkdirSync(dir, { recursive: true });
+  const name = `pglite-${pgliteVersion()}-fresh.tar.gz`;
+  copyFileSync(join(cacheDir(), name), join(dir, name));
+  return dir;
+}
+
+export async function benchHistories(input: {
+  root: string;
+  dirs: string[];
+  /** The generated history's folder, measured when no directory is named. */
+  generated: string;
+  runs: number;
+  runChild: RunChild;
+  progress: (what: string) => void;
+}): Promise<HistoriesResult> {
+  const { root, runs, runChild, progress } = input;
+  if (!process.env.BENCH_SKIP_BUILD) {
+    progress('building dist/ for the CLI rows');
+    const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, encoding: 'utf8' });
+    if (build.status !== 0) throw new Error(`npm run build failed: ${build.stdout}${build.stderr}`);
+  }
+  const main = join(root, 'dist', 'cli', 'main.js');
+  const workspace = mkdtempSync(join(tmpdir(), 'pgpro-bench-histories-'));
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  delete env.ANTHROPIC_API_KEY;
+  const cliRuns = Math.max(1, Math.min(runs, 3));
+  try {
+    const corpus = { corpusRoot: process.env.PGPRO_CORPUS_ROOT ?? '/work/corpus', manifestFile: join(root, 'scripts', 'corpus', 'repos.json') };
+    const histories =
+      input.dirs.length > 0
+        ? await Promise.all(input.dirs.map((dir) => prepareHistory(dir, workspace, corpus)))
+        : [await prepareHistory(input.generated, workspace, { ...corpus, config: {}, name: 'generated' })];
+    const names = new Set<string>();
+    for (const h of histories) {
+      if (names.has(h.name)) throw new Error(`two histories are named ${h.name}: name distinct folders`);
+      names.add(h.name);
+    }
+
+    const rows: HistoryRow[] = [];
+    for (const history of histories) {
+      const row: HistoryRow = { history: { ...history, sqlFiles: history.sqlFiles.length } };
+      progress(`${history.name}: raw PGlite apply`);
+      const raw = await runChild('rawApply', { history });
+      if (raw.result) row.raw = raw.result;
+      else row.rawError = raw.error ?? 'failed';
+
+      const cache = await emptyCache(join(workspace, history.name, 'cache'));
+      const review = () =>
+        runCli(main, ['review', '--cwd', history.root, '--config', history.configFile, '--format', 'json', '--no-agent', '--fail-on', 'none', history.newPath], {
+          ...env,
+          PGPRO_CACHE_DIR: cache,
+        });
+      progress(`${history.name}: pgpro CLI cold`);
+      row.cliCold = sample(review(), history.newPath);
+      progress(`${history.name}: pgpro CLI warm x${cliRuns}`);
+      const warm: CliSample[] = [];
+      for (let i = 0; i < cliRuns; i++) warm.push(sample(review(), history.newPath));
+      row.cliWarm = repeated(warm);
+
+      progress(`${history.name}: pgpro in one process, cold then warm x${cliRuns}`);
+      const inProcess = await runChild('inProcess', { history, runs: cliRuns });
+      if (inProcess.result) row.inProcess = inProcess.result;
+      else row.inProcessError = inProcess.error ?? 'failed';
+      rows.push(row);
+    }
+
+    progress('lone file, --help');
+    const lone = join(workspace, 'lone');
+    mkdirSync(join(lone, 'db', 'migrations'), { recursive: true });
+    writeFileSync(join(lone, 'db', 'migrations', '0001_accounts.sql'), LONE);
+    const loneCache = await emptyCache(join(workspace, 'lone-cache'));
+    const loneSamples: CliSample[] = [];
+    for (let i = 0; i < cliRuns; i++) {
+      loneSamples.push(
+        sample(
+          runCli(main, ['review', '--cwd', lone, '--format', 'json', '--no-agent', '--fail-on', 'none', 'db/migrations/0001_accounts.sql'], { ...env, PGPRO_CACHE_DIR: loneCache }),
+          'db/migrations/0001_accounts.sql',
+        ),
+      );
+    }
+    const helpRuns: number[] = [];
+    let helpText = '';
+    for (let i = 0; i < runs; i++) {
+      const run = runCli(main, ['--help'], env);
+      helpRuns.push(run.ms);
+      helpText = run.stdout;
+    }
+
+    const files = histories.flatMap((h) => h.sqlFiles);
+    progress(`lint vs squawk on ${files.length} files`);
+    const squawk = await benchSquawk(root, files, runs).catch((error: unknown) => ({ available: false as const, reason: String(error) }));
+    let lint: HistoriesResult['lint'];
+    if (/pgpro lint\b/.test(helpText)) {
+      const lintRuns: CliRun[] = [];
+      for (let i = 0; i < runs; i++) lintRuns.push(runCli(main, ['lint', ...files], env));
+      const bad = lintRuns.find((r) => r.status !== 0 && r.status !== 1);
+      lint = bad
+        ? { unavailable: `pgpro lint exited with ${bad.status}: ${bad.stderr.slice(0, 300)}` }
+        : { ...summarize(lintRuns.map((r) => r.ms)), files: files.length, ...maxRss(lintRuns) };
+    } else {
+      lint = { unavailable: 'this build has no `pgpro lint` command' };
+    }
+    return { histories: rows, help: summarize(helpRuns), lone: repeated(loneSamples), lint, squawk, files: files.length };
+  } finally {
+    rmSync(workspace, { recursive: true, force: true });
+  }
+}
+
+function maxRss(runs: CliRun[]): { maxRssMb?: number } {
+  const values = runs.map((r) => r.maxRssMb).filter((v): v is number => v !== undefined);
+  return values.length > 0 ? { maxRssMb: Math.max(...values) } : {};
+}
+
+const stagesText = (stages: Record<string, number> | undefined) =>
+  stages ? Object.entries(stages).filter(([, v]) => v >= 20).map(([k, v]) => `${k} ${ms(v)}`).join(', ') : '';
+
+export function printHistories(result: HistoriesResult): void {
+  const targets: (string | number)[][] = [];
+  for (const row of result.histories) {
+    const h = row.history;
+    const floor = row.raw ? row.raw.startMs + row.raw.setupMs + row.raw.applyMs : undefined;
+    const vsRaw = (value: number | undefined) => (floor && value !== undefined ? ratio(value, floor) : '-');
+    const warmInProcess = row.inProcess?.warm;
+    const rows: (string | number)[][] = [];
+    if (row.raw) {
+      const r = row.raw;
+      rows.push([`raw PGlite: apply ${r.files} files, one exec per file`, ms(r.applyMs), '-', mb(r.memory.processMaxRssMb), `${r.splitFiles} split into statements, ${r.failedFiles} failed`]);
+      rows.push(['raw PGlite: start (fresh-cluster tarball) + setup SQL', ms(r.startMs + r.setupMs), '-', '', '']);
+      rows.push(['raw PGlite: apply + start (the floor)', ms(floor), '1.00x', '', '']);
+    } else {
+      rows.push(['raw PGlite apply', `FAILED: ${row.rawError?.split('\n')[0]}`, '', '', '']);
+    }
+    const cli = (label: string, s: CliSample | undefined) =>
+      s ? [label, ms(s.ms), vsRaw(s.ms), mb(s.maxRssMb), s.error ? `FAILED: ${s.error.split('\n')[0]}` : `new file ${s.newFile}; ${stagesText(s.stages)}`] : [label, '-', '-', '-', ''];
+    rows.push(cli('pgpro cold, CLI (empty cache)', row.cliCold));
+    if (row.cliWarm) {
+      const first = row.cliWarm.samples[0];
+      rows.push([
+        `pgpro warm, CLI (snapshot cached on disk), median of ${row.cliWarm.runs}`,
+        ms(row.cliWarm.medianMs),
+        vsRaw(row.cliWarm.medianMs),
+        mb(Math.max(...row.cliWarm.samples.map((s) => s.maxRssMb ?? 0)) || undefined),
+        first?.error ? `FAILED: ${first.error.split('\n')[0]}` : `new file ${first?.newFile}; ${stagesText(first?.stages)}`,
+      ]);
+    }
+    if (row.inProcess) {
+      const p = row.inProcess;
+      rows.push(['pgpro cold, in one process (App), empty cache', ms(p.cold.ms), vsRaw(p.cold.ms), '', `new file ${p.cold.newFile}; ${stagesText(p.cold.stages)}`]);
+      const w = p.warm.runsDetail.at(-1);
+      rows.push([
+        `pgpro warm, same process (App), median of ${p.warm.runs}`,
+        ms(p.warm.medianMs),
+        vsRaw(p.warm.medianMs),
+        mb(p.memory.processMaxRssMb),
+        `new file ${w?.newFile}; ${stagesText(w?.stages)}`,
+      ]);
+    } else {
+      rows.push(['pgpro in one process', `FAILED: ${row.inProcessError?.split('\n')[0]}`, '', '', '']);
+    }
+    console.log(table(`Real history: ${h.name} (${h.migrations} migrations, ${basename(h.source)}); new file ${h.newPath}`, ['measure', 'wall', 'vs floor', 'peak RSS', 'detail'], rows));
+    targets.push([`${h.name}: warm review, CLI`, '≤ 1.5 s', ms(row.cliWarm?.medianMs)]);
+    targets.push([`${h.name}: warm review, App process`, '≤ 0.5 s', ms(warmInProcess?.medianMs)]);
+    targets.push([`${h.name}: cold review, CLI`, '≤ 1.50x floor', vsRaw(row.cliCold?.ms)]);
+    const peaks = [row.cliCold?.maxRssMb, ...(row.cliWarm?.samples.map((s) => s.maxRssMb) ?? [])].filter((v): v is number => v !== undefined);
+    targets.push([`${h.name}: peak RSS of a CLI review`, '≤ 600 MB', peaks.length > 0 ? mb(Math.max(...peaks)) : '-']);
+  }
+
+  const first = result.lone.samples[0];
+  const common: (string | number)[][] = [
+    [`lone 3-statement file, CLI, median of ${result.lone.runs}`, ms(result.lone.medianMs), '', mb(first?.maxRssMb), first?.error ? `FAILED: ${first.error.split('\n')[0]}` : stagesText(first?.stages)],
+    [`pgpro --help, median of ${result.help.runs}`, ms(result.help.medianMs), '', '', ''],
+  ];
+  const squawk = result.squawk;
+  if (squawk.available) common.push([`${squawk.version} on ${result.files} files, median of ${squawk.binary.runs}`, ms(squawk.binary.medianMs), '1.00x', '', '']);
+  else common.push(['squawk', `SKIPPED: ${squawk.reason}`, '', '', '']);
+  const lint = result.lint;
+  if (lint && 'medianMs' in lint) {
+    common.push([`pgpro lint on the same ${lint.files} files, median of ${lint.runs}`, ms(lint.medianMs), squawk.available ? ratio(lint.medianMs, squawk.binary.medianMs) : '-', mb(lint.maxRssMb), '']);
+  } else if (lint) {
+    common.push(['pgpro lint', `SKIPPED: ${lint.unavailable}`, '', '', '']);
+  }
+  console.log(table('Across the histories', ['measure', 'wall', 'vs squawk', 'peak RSS', 'detail'], common));
+  targets.push(['lone file, CLI', '≤ 1.5 s', ms(result.lone.medianMs)]);
+  targets.push(['pgpro --help', '≤ 0.15 s', ms(result.help.medianMs)]);
+  if (lint && 'medianMs' in lint && squawk.available) targets.push(['pgpro lint vs squawk', '≤ 1.00x', ratio(lint.medianMs, squawk.binary.medianMs)]);
+  console.log(table('Targets (issue 14; read with the load average)', ['measure', 'target', 'measured'], targets));
+  console.log(`   (CLI rows: ${basename(process.execPath)} dist/cli/main.js, one process per run, wall from spawn to exit; peak RSS from /usr/bin/time)`);
+}
