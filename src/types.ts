@@ -183,6 +183,11 @@ export interface ApplyError {
   sqlstate?: string;
   detail?: string;
   hint?: string;
+  /** The error's own fields, when the server names what failed (23xxx and most catalog errors). */
+  schema?: string;
+  table?: string;
+  column?: string;
+  constraint?: string;
   /** 1-based line in the file. */
   line: number;
 }

@@ -1,3 +1,4 @@
+import { mentionsName } from '../text/mentions.js';
 import type { CatalogSnapshot, CatalogTable } from '../types.js';
 
 // The schema before the change, as compact CREATE TABLE-like text the model reads like a dump.
@@ -46,8 +47,7 @@ export function touchedTables(catalog: CatalogSnapshot, texts: string[]): Set<Ca
   const haystack = texts.join('\n').toLowerCase();
   const touched = new Set<CatalogTable>();
   for (const table of catalog.tables) {
-    const name = table.name.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    if (new RegExp(`(^|[^a-z0-9_$])"?${name}"?($|[^a-z0-9_$])`).test(haystack)) touched.add(table);
+    if (mentionsName(haystack, table.name.toLowerCase())) touched.add(table);
   }
   return touched;
 }

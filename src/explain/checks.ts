@@ -1,6 +1,7 @@
 import { fingerprint } from '../finding.js';
 import type { HazardFinding } from '../hazards/types.js';
 import { formatNumber, plural } from '../text/grammar.js';
+import { mentionsName } from '../text/mentions.js';
 import type { CatalogSnapshot, CatalogTable, Finding, ParsedStatement, Queryable } from '../types.js';
 import { foreignKeys, qualifiedName, type ForeignKey } from '../synthetic/order.js';
 import { quoteIdent, quoteTable } from '../synthetic/plan.js';
@@ -103,8 +104,7 @@ function astBody(statement: ParsedStatement): Record<string, unknown> {
 }
 
 function mentions(statement: ParsedStatement, word: string): boolean {
-  const escaped = word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`(^|[^\\w])"?${escaped}"?([^\\w]|$)`, 'i').test(statement.text);
+  return mentionsName(statement.text.toLowerCase(), word.toLowerCase());
 }
 
 function makeFinding(

@@ -42,8 +42,7 @@ function alreadyProven(ctx: RuleContext, rv: any, column: string): boolean {
   const table = catalogTable(ctx, rv);
   if (table?.columns.some((c) => c.name.toLowerCase() === col && c.notNull)) return true;
   if (ctx.settings.postgresVersion < 12) return false;
-  const checkPattern = new RegExp(`^CHECK \\(+"?${escapeRegExp(col)}"? IS NOT NULL\\)+$`, 'i');
-  if (table?.constraints.some((c) => c.type === 'c' && c.validated && checkPattern.test(c.definition.trim()))) return true;
+  if (table?.constraints.some((c) => c.type === 'c' && c.validated && isNotNullCheck(c.definition, col))) return true;
   const key = relationKey(rv);
   for (const c of ctx.created.constraints.values()) {
     if (c.table === key && c.notNullColumn === col && c.validated) return true;
@@ -80,8 +79,13 @@ function safeSteps(ctx: RuleContext, table: string, column: string) {
   };
 }
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** `CHECK ((col IS NOT NULL))` as pg_get_constraintdef writes it; compared as text, never as a pattern. */
+function isNotNullCheck(definition: string, column: string): boolean {
+  let body = definition.trim().toLowerCase();
+  if (!body.startsWith('check (')) return false;
+  body = body.slice('check '.length);
+  while (body.startsWith('(') && body.endsWith(')')) body = body.slice(1, -1).trim();
+  return body === `${column} is not null` || body === `"${column}" is not null`;
 }
 
 export default rule;

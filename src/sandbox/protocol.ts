@@ -26,6 +26,11 @@ export interface WorkerError {
   sqlstate?: string;
   detail?: string;
   hint?: string;
+  /** Structured fields of the Postgres error (what failed, named by the server). */
+  schema?: string;
+  table?: string;
+  column?: string;
+  constraint?: string;
   /** 1-based character position in the SQL sent (syntax and name-resolution errors). */
   position?: number;
   /** Not a Postgres error: the engine itself failed (WASM abort…); the instance is unusable. */

@@ -281,6 +281,7 @@ export class MigrationRunner {
             ...(error.sqlstate ? { sqlstate: error.sqlstate } : {}),
             ...(error.detail ? { detail: error.detail } : {}),
             ...(error.hint ? { hint: error.hint } : {}),
+            ...error.fields,
           },
         };
       }

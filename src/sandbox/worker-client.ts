@@ -34,6 +34,7 @@ export class SandboxQueryError extends Error {
   readonly detail?: string;
   readonly hint?: string;
   readonly position?: number;
+  readonly fields: Pick<WorkerError, 'schema' | 'table' | 'column' | 'constraint'>;
   constructor(error: WorkerError) {
     super(error.message);
     this.name = 'SandboxQueryError';
@@ -41,6 +42,13 @@ export class SandboxQueryError extends Error {
     if (error.detail) this.detail = error.detail;
     if (error.hint) this.hint = error.hint;
     if (error.position) this.position = error.position;
+    const { schema, table, column, constraint } = error;
+    this.fields = {
+      ...(schema ? { schema } : {}),
+      ...(table ? { table } : {}),
+      ...(column ? { column } : {}),
+      ...(constraint ? { constraint } : {}),
+    };
   }
 }
 

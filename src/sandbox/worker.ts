@@ -24,10 +24,22 @@ function toWorkerError(error: unknown): WorkerError {
       ...(fatal ? { fatal } : {}),
       ...(typeof e.detail === 'string' && e.detail ? { detail: e.detail } : {}),
       ...(typeof e.hint === 'string' && e.hint ? { hint: e.hint } : {}),
+      ...errorFields(error),
       ...(position !== undefined && Number.isFinite(position) && position > 0 ? { position } : {}),
     };
   }
   return { message: String(error) };
+}
+
+/** Postgres' structured error fields, as PGlite's DatabaseError carries them. */
+function errorFields(error: object): Pick<WorkerError, 'schema' | 'table' | 'column' | 'constraint'> {
+  const e = error as Record<string, unknown>;
+  const fields: Pick<WorkerError, 'schema' | 'table' | 'column' | 'constraint'> = {};
+  for (const key of ['schema', 'table', 'column', 'constraint'] as const) {
+    const value = e[key];
+    if (typeof value === 'string' && value) fields[key] = value;
+  }
+  return fields;
 }
 
 function queryValue(result: { rows: unknown[]; fields: { name: string }[]; affectedRows?: number }): QueryValue {

@@ -1,10 +1,12 @@
 import { quoteIdent as quote } from '../sql/quote.js';
+import { qualifiedNameAt, sqlTokens, type SqlToken } from '../sql/tokens.js';
 import type { ApplyError, Fix } from '../types.js';
 
 /**
  * When a statement fails because existing rows break a new constraint, the finding should say so and
- * give the query that shows, on production, whether real rows would break it too. Postgres' message
- * and detail name the relation and columns; the statement text gives the rest.
+ * give the query that shows, on production, whether real rows would break it too. The error's fields
+ * (table, column) and detail name the relation and columns; the statement's tokens give the rest.
+ * Names come from the migration: they are only ever compared as strings, never made into patterns.
  */
 export function dataErrorFix(error: ApplyError, statement: string): Fix | undefined {
   switch (error.sqlstate) {
@@ -23,10 +25,11 @@ export function dataErrorFix(error: ApplyError, statement: string): Fix | undefi
 
 
 function notNull(error: ApplyError, statement: string): Fix | undefined {
-  const match = /column "([^"]+)" of relation "([^"]+)" contains null values/.exec(error.message);
-  if (!match) return undefined;
-  const [, column, table] = match as unknown as [string, string, string];
-  if (new RegExp(`add\\s+(column\\s+)?(if\\s+not\\s+exists\\s+)?"?${column}"?`, 'i').test(statement)) {
+  const named = namesInNullMessage(error.message);
+  const column = error.column ?? named?.column;
+  const table = error.table ?? named?.table;
+  if (!column || !table) return undefined;
+  if (addsColumn(sqlTokens(statement), column)) {
     return {
       title: `Existing rows of ${table} get NULL in the new column ${column}: add it with a DEFAULT, or nullable, backfill, then SET NOT NULL`,
       steps: [
@@ -40,16 +43,61 @@ function notNull(error: ApplyError, statement: string): Fix | undefined {
   };
 }
 
+/** `column "c" of relation "t" contains null values`, for a server that does not send the error's fields. */
+function namesInNullMessage(message: string): { column: string; table: string } | undefined {
+  const head = 'column "';
+  const middle = '" of relation "';
+  const tail = '" contains null values';
+  const start = message.indexOf(head);
+  const end = message.lastIndexOf(tail);
+  if (start < 0 || end < 0) return undefined;
+  const inner = message.slice(start + head.length, end);
+  const split = inner.lastIndexOf(middle);
+  if (split < 0) return undefined;
+  return { column: inner.slice(0, split), table: inner.slice(split + middle.length) };
+}
+
+/** `ADD [COLUMN] [IF NOT EXISTS] <column>` somewhere in the statement. */
+function addsColumn(tokens: readonly SqlToken[], column: string): boolean {
+  for (let i = 0; i < tokens.length; i++) {
+    if (tokens[i]!.name !== 'add' || tokens[i]!.text.startsWith('"')) continue;
+    let j = i + 1;
+    if (tokens[j]?.name === 'column') j++;
+    if (tokens[j]?.name === 'if' && tokens[j + 1]?.name === 'not' && tokens[j + 2]?.name === 'exists') j += 3;
+    if (tokens[j]?.name === column) return true;
+  }
+  return false;
+}
+
+/** The relation an `ALTER TABLE` or a `CREATE INDEX … ON` names, as written. */
 function tableOf(statement: string): string | undefined {
-  const match =
-    /alter\s+table\s+(?:if\s+exists\s+)?(?:only\s+)?([\w."$]+)/i.exec(statement) ??
-    /\bon\s+(?:only\s+)?([\w."$]+)\s*(?:using\s+\w+\s*)?\(/i.exec(statement);
-  return match?.[1];
+  const tokens = sqlTokens(statement);
+  for (let i = 0; i < tokens.length; i++) {
+    const word = tokens[i]!.name;
+    let j = i + 1;
+    if (word === 'alter' && tokens[j]?.name === 'table') {
+      j++;
+      if (tokens[j]?.name === 'if' && tokens[j + 1]?.name === 'exists') j += 2;
+    } else if (word !== 'on') {
+      continue;
+    }
+    if (tokens[j]?.name === 'only') j++;
+    const name = qualifiedNameAt(tokens, j);
+    if (name) return name.text;
+  }
+  return undefined;
+}
+
+/** The columns of a `Key (a, b)=(…) …` detail, as Postgres wrote them. */
+function keyColumns(detail: string | undefined): string | undefined {
+  if (!detail?.startsWith('Key (')) return undefined;
+  const end = detail.indexOf(')=(');
+  return end > 5 ? detail.slice(5, end) : undefined;
 }
 
 function unique(error: ApplyError, statement: string): Fix | undefined {
-  const columns = /^Key \((.+)\)=\(.*\) is duplicated\.?$/.exec(error.detail ?? '')?.[1];
-  const table = tableOf(statement);
+  const columns = error.detail?.endsWith('is duplicated.') || error.detail?.endsWith('is duplicated') ? keyColumns(error.detail) : undefined;
+  const table = tableOf(statement) ?? (error.table ? quote(error.table) : undefined);
   if (!columns || !table) return undefined;
   return {
     title: `Rows of ${table} share values of (${columns}): find the duplicates on production before this runs`,
@@ -74,7 +122,7 @@ function checkExpression(statement: string): string | undefined {
 }
 
 function check(error: ApplyError, statement: string): Fix | undefined {
-  const table = /of relation "([^"]+)" is violated/.exec(error.message)?.[1] ?? tableOf(statement);
+  const table = error.table ?? tableOf(statement);
   const expression = checkExpression(statement);
   if (!table || !expression) return undefined;
   return {
@@ -84,17 +132,35 @@ function check(error: ApplyError, statement: string): Fix | undefined {
 }
 
 function foreignKey(error: ApplyError, statement: string): Fix | undefined {
-  const child = /on table "([^"]+)" violates foreign key/.exec(error.message)?.[1];
-  const detail = /^Key \((.+)\)=\(.*\) is not present in table "([^"]+)"/.exec(error.detail ?? '');
-  const references = /references\s+([\w."$]+)\s*\(([^)]+)\)/i.exec(statement);
-  if (!child || !detail) return undefined;
-  const childColumns = detail[1]!.split(',').map((c) => c.trim());
-  const parent = detail[2]!;
-  const parentColumns = references ? references[2]!.split(',').map((c) => c.trim()) : childColumns.map(() => 'id');
+  const child = error.table;
+  const columns = keyColumns(error.detail);
+  const marker = ' is not present in table "';
+  const at = error.detail?.lastIndexOf(marker) ?? -1;
+  if (!child || !columns || at < 0 || !error.detail!.endsWith('".')) return undefined;
+  const parent = error.detail!.slice(at + marker.length, -2);
+  const childColumns = columns.split(',').map((c) => c.trim());
+  const referenced = referencedColumns(statement);
+  const parentColumns = referenced ?? childColumns.map(() => 'id');
   const join = childColumns.map((c, i) => `p.${parentColumns[i] ?? 'id'} = c.${c}`).join(' AND ');
   const present = childColumns.map((c) => `c.${c} IS NOT NULL`).join(' AND ');
   return {
     title: `Rows of ${child} reference ${parent} rows that do not exist: find them on production, or add the key NOT VALID and clean up before VALIDATE`,
     sql: `SELECT count(*) FROM ${quote(child)} c WHERE ${present} AND NOT EXISTS (SELECT 1 FROM ${quote(parent)} p WHERE ${join});`,
   };
+}
+
+/** The column list after `REFERENCES table (…)`, as written. */
+function referencedColumns(statement: string): string[] | undefined {
+  const tokens = sqlTokens(statement);
+  for (let i = 0; i < tokens.length; i++) {
+    if (tokens[i]!.name !== 'references' || tokens[i]!.text.startsWith('"')) continue;
+    const name = qualifiedNameAt(tokens, i + 1);
+    if (!name || tokens[name.next]?.text !== '(') continue;
+    const columns: string[] = [];
+    for (let j = name.next + 1; j < tokens.length && tokens[j]!.text !== ')'; j++) {
+      if (tokens[j]!.text !== ',') columns.push(tokens[j]!.text);
+    }
+    return columns.length > 0 ? columns : undefined;
+  }
+  return undefined;
 }

@@ -2,6 +2,7 @@ import picomatch from 'picomatch';
 import type { PgproConfig } from '../config/schema.js';
 import { collectQueries, explainFindings, explainQueries, type ExplainedQuery, type QuerySource } from '../explain/index.js';
 import { fillSynthetic } from '../synthetic/index.js';
+import { mentionsName } from '../text/mentions.js';
 import type { CatalogSnapshot, FileTree, Finding, Queryable } from '../types.js';
 import { budgetLeft, messageOf, progress, timed, type ReviewState, type ReviewedMigration as Reviewed } from './state.js';
 
@@ -24,7 +25,7 @@ function mentions(texts: string[]): (table: string) => boolean {
   const haystack = texts.join('\n').toLowerCase();
   return (table) => {
     const name = (table.split('.').pop() ?? table).replace(/"/g, '').toLowerCase();
-    return new RegExp(`(^|[^a-z0-9_$])"?${name.replace(/[^a-z0-9_]/g, '\\$&')}"?([^a-z0-9_$]|$)`).test(haystack);
+    return mentionsName(haystack, name);
   };
 }
 

@@ -22,8 +22,8 @@ async function failure(sql: string): Promise<ApplyError> {
   try {
     await db.exec(sql);
   } catch (error) {
-    const e = error as { message: string; code?: string; detail?: string };
-    return { message: e.message, sqlstate: e.code, detail: e.detail, line: 1 };
+    const e = error as { message: string; code?: string; detail?: string; table?: string; column?: string };
+    return { message: e.message, sqlstate: e.code, detail: e.detail, table: e.table, column: e.column, line: 1 };
   }
   throw new Error(`expected ${sql} to fail`);
 }
@@ -69,5 +69,24 @@ describe('dataErrorFix', () => {
   it('says nothing for errors that are not about existing rows', async () => {
     const sql = 'ALTER TABLE nowhere ADD COLUMN x int';
     expect(dataErrorFix(await failure(sql), sql)).toBeUndefined();
+  });
+
+  it('takes hostile identifiers as plain names: no pattern is built from them', async () => {
+    await db.exec(`CREATE TABLE "qty(units" ("(.*a){25}!" int, "qty(units" int); INSERT INTO "qty(units" VALUES (NULL, NULL);`);
+    for (const column of ['(.*a){25}!', 'qty(units']) {
+      const quoted = `"${column}"`;
+      const setNotNull = `ALTER TABLE "qty(units" ALTER COLUMN ${quoted} SET NOT NULL`;
+      expect(dataErrorFix(await failure(setNotNull), setNotNull)?.sql).toBe(`SELECT count(*) FROM "qty(units" WHERE ${quoted} IS NULL;`);
+    }
+    const evil = `${'a'.repeat(40)}!`;
+    const add = `ALTER TABLE "qty(units" ADD COLUMN "(.*a){25}!x" int NOT NULL -- ${evil}`;
+    const fix = dataErrorFix(await failure(add), add);
+    expect(fix?.title).toContain('new column (.*a){25}!x');
+    expect(fix?.steps?.[0]).toContain('ADD COLUMN "(.*a){25}!x" <type> NOT NULL DEFAULT');
+  });
+
+  it('reads the names from the error fields when the message does not give them', () => {
+    const error: ApplyError = { message: 'null value violates something', sqlstate: '23502', table: 'Odd (t', column: 'c)*', line: 1 };
+    expect(dataErrorFix(error, 'ALTER TABLE x ALTER COLUMN y SET NOT NULL')?.sql).toBe('SELECT count(*) FROM "Odd (t" WHERE "c)*" IS NULL;');
   });
 });

@@ -17,6 +17,10 @@ export function toSandboxError(error: unknown): SandboxQueryError | undefined {
     ...(error.code ? { sqlstate: error.code } : {}),
     ...(error.detail ? { detail: error.detail } : {}),
     ...(error.hint ? { hint: error.hint } : {}),
+    ...(error.schema ? { schema: error.schema } : {}),
+    ...(error.table ? { table: error.table } : {}),
+    ...(error.column ? { column: error.column } : {}),
+    ...(error.constraint ? { constraint: error.constraint } : {}),
     ...(position && Number.isFinite(position) ? { position } : {}),
   });
 }
