@@ -11,6 +11,7 @@ import { historyStage, SandboxUnavailableError } from './stages/history.js';
 import { lintStage, lintWithoutSandbox } from './stages/lint.js';
 import { parseStage } from './stages/parse.js';
 import { createReviewState, messageOf, statusOf, type ReviewDeps, type ReviewOptions, type ReviewState } from './stages/state.js';
+import { armReviewStop, stoppedByReview, unreviewedFindings } from './stages/stop.js';
 import type { ChangeSet, ReviewResult } from './types.js';
 
 export { SandboxUnavailableError } from './stages/history.js';
@@ -19,6 +20,15 @@ export type { ReviewDeps, ReviewOptions } from './stages/state.js';
 
 export async function review(change: ChangeSet, options: ReviewOptions, deps: ReviewDeps = {}): Promise<ReviewResult> {
   const state = createReviewState(change, options, deps);
+  const disarm = armReviewStop(state);
+  try {
+    return await stages(state);
+  } finally {
+    disarm();
+  }
+}
+
+async function stages(state: ReviewState): Promise<ReviewResult> {
   await discoverStage(state);
   await parseStage(state);
   try {
@@ -33,6 +43,7 @@ export async function review(change: ChangeSet, options: ReviewOptions, deps: Re
   } catch (error) {
     await sandboxFailed(state, error);
   }
+  state.findings.push(...unreviewedFindings(state));
   const agent = await agentStage(state);
   await state.sandbox?.close().catch(() => undefined);
   return finishStage(state, agent);
@@ -47,10 +58,12 @@ async function sandboxFailed(state: ReviewState, error: unknown): Promise<void> 
     await state.sandbox?.close().catch(() => undefined);
     throw error;
   }
-  state.notes.push(`The sandbox could not run: ${messageOf(error)}`);
+  const reason = stoppedByReview(error) ? error.message : `the sandbox could not run: ${messageOf(error)}`;
+  state.notes.push(stoppedByReview(error) ? `The review stopped: ${reason}.` : `The sandbox could not run: ${messageOf(error)}`);
   for (const item of state.reviewable) {
     if (!state.statuses.has(item.migration.path)) {
       state.statuses.set(item.migration.path, statusOf(item.migration, 'not-run', item.parsed.statements.length, 0));
+      state.unreviewed.set(item.migration.path, { line: item.parsed.statements[0]?.line ?? item.migration.lineOffset + 1, reason });
     }
   }
   lintWithoutSandbox(state);

@@ -58,6 +58,8 @@ export const configSchema = z.strictObject({
       'max-statements-per-file': z.number().int().positive().default(10_000),
       /** Time for proving fixes in fresh sandboxes, in parallel; a proof not finished is "not verified (budget)". */
       'fix-proof-seconds': z.number().positive().max(1800).default(120),
+      /** SQL time all sandboxes of one review may run together (history, apply, EXPLAIN, fix proofs, agent tools). */
+      'sandbox-seconds': z.number().positive().max(14400).default(900),
     })
     .prefault({}),
   trace: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),

@@ -17,7 +17,7 @@ export { STATEMENT_RELATIONS } from './relations.js';
 export type { HazardFinding, HazardInfo } from './types.js';
 
 /** The ids whose findings the config cannot change: a file that does not run cannot be waived. */
-const FIXED_SEVERITY = new Set(['syntax-error', 'apply-error']);
+const FIXED_SEVERITY = new Set(['syntax-error', 'apply-error', 'review-incomplete']);
 
 export interface SettleInput {
   files: readonly ParsedFile[];

@@ -12,6 +12,7 @@ import { pgliteVersion } from './cluster.js';
 import { readCatalog } from './catalog.js';
 import { contribModulesFor, extensionsIn, isSupportedExtension } from './extensions.js';
 import { BOOKKEEPING_TIMEOUT_MS, MigrationRunner, type ExtensionAvailability, type SandboxEngine, type StatementError } from './runner.js';
+import type { SandboxTimeBudget } from './limits.js';
 import { copyFromBlob } from './statements.js';
 import { SandboxQueryError, SandboxStoppedError, WorkerClient } from './worker-client.js';
 
@@ -40,6 +41,13 @@ export interface SandboxOptions {
   tarball?: Uint8Array;
   /** Deadline for starting the worker; 60 s by default (a busy machine is slow to compile the WASM). */
   startTimeoutMs?: number;
+  /**
+   * Stops the sandbox at once, the statement in flight included: the review's deadline and its
+   * cancellation. The abort reason's message says why (limits.ts).
+   */
+  signal?: AbortSignal;
+  /** Sandbox time the review's sandboxes share (limits.sandbox-seconds). */
+  timeBudget?: SandboxTimeBudget;
 }
 
 export interface MigrationRun {
@@ -77,7 +85,12 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
       wasmModule: await pgliteWasmModule(),
       ...(options.tarball ? { tarball: options.tarball } : {}),
     },
-    { memoryMb: options.memoryMb, startTimeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS },
+    {
+      memoryMb: options.memoryMb,
+      startTimeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.timeBudget ? { budget: options.timeBudget } : {}),
+    },
   );
   return new WorkerSandbox(client, options, new Set(loadable));
 }

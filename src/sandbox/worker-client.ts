@@ -3,9 +3,11 @@
 // (PGlite ignores statement_timeout and has no memory cap of its own). Requests go one at a time so a
 // deadline only ever measures its own request.
 import { Worker } from 'node:worker_threads';
+import { stopMessage, type SandboxTimeBudget } from './limits.js';
 import type { QueryValue, WorkerError, WorkerInit, WorkerRequest, WorkerResponse, WorkerStartMessage } from './protocol.js';
 
-export type StopReason = 'timeout' | 'memory' | 'died' | 'crashed' | 'closed';
+/** `cancelled`: the review stopped it (its deadline, a newer push, its sandbox-time budget), not the statement. */
+export type StopReason = 'timeout' | 'memory' | 'died' | 'crashed' | 'closed' | 'cancelled';
 
 const SQLSTATE_BY_REASON: Record<StopReason, string> = {
   timeout: '57014', // query_canceled
@@ -13,6 +15,7 @@ const SQLSTATE_BY_REASON: Record<StopReason, string> = {
   died: 'XX000', // internal_error
   crashed: 'XX000',
   closed: '08003', // connection_does_not_exist
+  cancelled: '57014', // query_canceled
 };
 
 /** The sandbox was stopped (deadline, memory, dead instance, closed): it runs nothing more. */
@@ -55,6 +58,10 @@ export class SandboxQueryError extends Error {
 export interface ClientLimits {
   memoryMb: number;
   startTimeoutMs: number;
+  /** Stops the worker at once, the request in flight included (the review's deadline, cancellation). */
+  signal?: AbortSignal;
+  /** Sandbox time shared with the review's other sandboxes; a request runs at most what is left. */
+  budget?: SandboxTimeBudget;
 }
 
 type Request = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
@@ -64,6 +71,7 @@ interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
+  startedAt: number;
 }
 
 const MB = 1024 * 1024;
@@ -91,6 +99,7 @@ export class WorkerClient {
   private memoryTimer: NodeJS.Timeout | undefined;
   private baselineRss = 0;
   private readonly exited: Promise<void>;
+  private readonly onAbort = (): void => this.stop('cancelled', stopMessage(this.limits.signal!));
 
   private constructor(
     private readonly worker: Worker,
@@ -104,6 +113,8 @@ export class WorkerClient {
     // Growth is measured from here: the worker shares this process, and a ready PGlite already holds
     // a few hundred MB.
     this.baselineRss = process.memoryUsage().rss;
+    if (limits.signal?.aborted) this.onAbort();
+    else limits.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
   static async start(init: WorkerInit, limits: ClientLimits): Promise<WorkerClient> {
@@ -112,7 +123,14 @@ export class WorkerClient {
     let onError: (error: Error) => void = () => undefined;
     let onExit: (code: number) => void = () => undefined;
     let timer: NodeJS.Timeout | undefined;
+    let onAbort: () => void = () => undefined;
     const started = await new Promise<WorkerStartMessage>((resolve, reject) => {
+      onAbort = () => {
+        void worker.terminate();
+        reject(new SandboxStoppedError('cancelled', stopMessage(limits.signal!)));
+      };
+      if (limits.signal?.aborted) return onAbort();
+      limits.signal?.addEventListener('abort', onAbort, { once: true });
       timer = setTimeout(() => {
         void worker.terminate();
         reject(new SandboxStoppedError('timeout', `the sandbox did not start within ${seconds(limits.startTimeoutMs)}`));
@@ -123,6 +141,7 @@ export class WorkerClient {
       worker.once('message', onMessage).once('error', onError).once('exit', onExit);
     }).finally(() => {
       clearTimeout(timer);
+      limits.signal?.removeEventListener('abort', onAbort);
       // Only our own listeners: Worker keeps internal ones that removeAllListeners() would break.
       worker.off('message', onMessage).off('error', onError).off('exit', onExit);
     });
@@ -154,9 +173,12 @@ export class WorkerClient {
     return this.request({ op: 'dump' }, timeoutMs) as Promise<Uint8Array>;
   }
 
-  /** Closes PGlite cleanly when it still answers, and always ends the worker. */
+  /**
+   * Closes PGlite cleanly when it is idle, and always ends the worker. A busy worker is ended at once:
+   * whoever closes a sandbox in the middle of a statement (a fix proof out of time) must not wait for it.
+   */
   async close(timeoutMs: number): Promise<void> {
-    if (!this.stoppedWith) {
+    if (!this.stoppedWith && !this.pending) {
       try {
         await this.request({ op: 'close' }, timeoutMs);
       } catch {
@@ -172,10 +194,12 @@ export class WorkerClient {
     if (this.stoppedWith) return;
     this.stoppedWith = new SandboxStoppedError(reason, message);
     this.stopMemoryWatch();
+    this.limits.signal?.removeEventListener('abort', this.onAbort);
     const pending = this.pending;
     this.pending = undefined;
     if (pending) {
       clearTimeout(pending.timer);
+      this.limits.budget?.charge(performance.now() - pending.startedAt);
       pending.reject(this.stoppedWith);
     }
     void this.worker.terminate();
@@ -189,11 +213,21 @@ export class WorkerClient {
 
   private dispatch(request: Request, timeoutMs: number): Promise<unknown> {
     if (this.stoppedWith) return Promise.reject(this.stoppedWith);
+    const budget = this.limits.budget;
+    if (budget && budget.remainingMs <= 0) {
+      this.stop('cancelled', budget.message());
+      return Promise.reject(this.stoppedWith);
+    }
     const id = ++this.nextId;
+    const budgetBound = budget !== undefined && budget.remainingMs < timeoutMs;
+    const limitMs = budgetBound ? budget.remainingMs : timeoutMs;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
-        () => this.stop('timeout', `statement did not finish within ${seconds(timeoutMs)}; the sandbox was stopped`),
-        timeoutMs,
+        () =>
+          budgetBound
+            ? (budget.exhaust(), this.stop('cancelled', budget.message()))
+            : this.stop('timeout', `statement did not finish within ${seconds(timeoutMs)}; the sandbox was stopped`),
+        limitMs,
       );
       try {
         this.worker.postMessage({ ...request, id } as WorkerRequest);
@@ -203,7 +237,7 @@ export class WorkerClient {
         reject(new SandboxQueryError({ message: `parameters cannot be sent to the sandbox: ${error instanceof Error ? error.message : String(error)}` }));
         return;
       }
-      this.pending = { id, resolve, reject, timer };
+      this.pending = { id, resolve, reject, timer, startedAt: performance.now() };
       this.startMemoryWatch();
     });
   }
@@ -213,6 +247,7 @@ export class WorkerClient {
     if (!pending || pending.id !== message.id) return;
     this.pending = undefined;
     clearTimeout(pending.timer);
+    this.limits.budget?.charge(performance.now() - pending.startedAt);
     this.stopMemoryWatch();
     if (message.ok) {
       pending.resolve(message.value);

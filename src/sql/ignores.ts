@@ -20,7 +20,7 @@ export interface LocatedDirective extends IgnoreDirective {
 }
 
 const DIRECTIVE = /^\s*pgpro-ignore(-file)?(?=\s|$)(.*)$/;
-const NEVER_IGNORED = new Set(['syntax-error', 'apply-error']);
+const NEVER_IGNORED = new Set(['syntax-error', 'apply-error', 'review-incomplete']);
 
 /** Reads a directive from the text of a `--` comment (without the dashes), or undefined. */
 export function parseDirective(commentBody: string): { scope: 'statement' | 'file'; rules: string[] } | undefined {

@@ -7,21 +7,27 @@ import { dataErrorFix } from './data-errors.js';
 import { prepare } from './history.js';
 import { checkDown, rememberSchema } from './reversibility.js';
 import { outOfTime, progress, statusOf, timed, type ReviewState, type ReviewedMigration } from './state.js';
+import { reviewStopReason, stoppedByReview } from './stop.js';
 
 export async function applyStage(state: ReviewState): Promise<void> {
   const sandbox = state.sandbox!;
   let stopped: string | undefined;
+  /** Set when the review (deadline, cancellation, sandbox time) stopped the apply, not a migration. */
+  let stoppedBy: string | undefined;
   await timed(state, 'apply', async () => {
     for (const [i, item] of state.reviewable.entries()) {
       const { migration, parsed } = item;
       if (stopped) {
         state.statuses.set(migration.path, statusOf(migration, 'not-run', parsed.statements.length, 0));
+        if (stoppedBy) state.unreviewed.set(migration.path, { line: firstLine(item), reason: stoppedBy });
         continue;
       }
       if (outOfTime(state)) {
         stopped = 'the review deadline';
-        state.notes.push(`The review deadline (limits.review-timeout-seconds) was reached: ${migration.path} and later migrations were not applied.`);
+        stoppedBy = reviewStopReason(state) ?? 'the review deadline (limits.review-timeout-seconds) was reached';
+        state.notes.push(`The review stopped before ${migration.path}: ${stoppedBy}. It and later migrations were not applied.`);
         state.statuses.set(migration.path, statusOf(migration, 'not-run', parsed.statements.length, 0));
+        state.unreviewed.set(migration.path, { line: firstLine(item), reason: stoppedBy });
         continue;
       }
       progress(state, 'apply', `Applying ${migration.path}`, i, state.reviewable.length);
@@ -41,6 +47,17 @@ export async function applyStage(state: ReviewState): Promise<void> {
       const run = await sandbox.apply(prepare(item), { trace: state.config.trace.enabled });
       state.runs.set(migration.path, run);
       state.statuses.set(migration.path, run.status);
+      if (stoppedByReview(sandbox.stopped)) {
+        // The statement in flight was stopped by the review, not by its own doing: no apply error.
+        stoppedBy = sandbox.stopped.message;
+        stopped = migration.path;
+        const at = run.outcomes.find((o) => o.status === 'error')?.line ?? firstLine(item);
+        const { error: _error, ...status } = run.status;
+        state.statuses.set(migration.path, { ...status, status: 'not-run' });
+        state.unreviewed.set(migration.path, { line: at, reason: stoppedBy });
+        state.notes.push(`The review stopped while applying ${migration.path} (line ${at}): ${stoppedBy}. It and later migrations were not reviewed.`);
+        continue;
+      }
       if (run.missingExtension) {
         // Statements after the skipped CREATE EXTENSION fail for want of it (an unknown type, function):
         // the environment's gap, not the user's error, so the file is not-run rather than failed.
@@ -65,6 +82,10 @@ export async function applyStage(state: ReviewState): Promise<void> {
       }
     }
   });
+}
+
+function firstLine(item: ReviewedMigration): number {
+  return item.parsed.statements[0]?.line ?? item.migration.lineOffset + 1;
 }
 
 /** The catalog after the new migrations, for EXPLAIN's before/after comparison. */

@@ -5,6 +5,7 @@ import { sandboxFactory } from '../sandbox/engine.js';
 import { historyPrefixHashes } from '../sandbox/snapshot-cache.js';
 import { manifestOf } from './known-history.js';
 import { messageOf, progress, timed, type ReviewState, type ReviewedMigration } from './state.js';
+import { stoppedByReview } from './stop.js';
 
 /** The sandbox could not start (unreachable server, failing setup SQL): the review cannot run. */
 export class SandboxUnavailableError extends Error {
@@ -33,6 +34,8 @@ export async function historyStage(state: ReviewState): Promise<void> {
     statementTimeoutMs: config.sandbox['statement-timeout-seconds'] * 1000,
     memoryMb: config.sandbox['memory-mb'],
     extensions,
+    signal: state.stop.signal,
+    timeBudget: state.sandboxBudget,
   };
   state.sandbox = await timed(state, 'sandbox', async () => {
     progress(state, 'sandbox', 'Starting the sandbox');
@@ -45,6 +48,8 @@ export async function historyStage(state: ReviewState): Promise<void> {
       }
       return started.sandbox;
     } catch (error) {
+      // Stopped by the review itself (deadline, cancellation): the review ends as not reviewed.
+      if (stoppedByReview(error)) throw error;
       // Without a sandbox pgpro cannot do its main job: the caller must hear it, not a lint-only pass.
       throw new SandboxUnavailableError(messageOf(error), { cause: error });
     }

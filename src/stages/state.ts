@@ -2,6 +2,7 @@
 // earlier stages left and adds its own part; nothing else keeps review-wide mutable state.
 import type { PgproConfig } from '../config/schema.js';
 import type { Sandbox, SandboxOptions, MigrationRun } from '../sandbox/index.js';
+import { SandboxTimeBudget } from '../sandbox/limits.js';
 import type { SnapshotCache } from '../sandbox/snapshot-cache.js';
 import type {
   CatalogSnapshot,
@@ -93,6 +94,12 @@ export interface ReviewState {
   plansAfter: ExplainedQuery[] | undefined;
   /** Proves proposed fixes from the snapshot taken after the synthetic fill (src/proof). */
   prover: FixProver | undefined;
+  /** Aborted at the review deadline or when the caller cancels: stops every sandbox of the review at once. */
+  readonly stop: AbortController;
+  /** Sandbox time all of the review's sandboxes share (limits.sandbox-seconds). */
+  readonly sandboxBudget: SandboxTimeBudget;
+  /** New migrations the review could not apply and observe, not by their own fault: where and why. */
+  readonly unreviewed: Map<string, { line: number; reason: string }>;
 }
 
 export function createReviewState(change: ChangeSet, options: ReviewOptions, deps: ReviewDeps): ReviewState {
@@ -130,6 +137,9 @@ export function createReviewState(change: ChangeSet, options: ReviewOptions, dep
     explainPrepared: undefined,
     plansAfter: undefined,
     prover: undefined,
+    stop: new AbortController(),
+    sandboxBudget: new SandboxTimeBudget(options.config.limits['sandbox-seconds'] * 1000),
+    unreviewed: new Map(),
   };
 }
 
@@ -149,7 +159,7 @@ export async function timed<T>(state: ReviewState, stage: string, work: () => Pr
 
 /** The review deadline passed or the caller gave up on the review. */
 export function outOfTime(state: ReviewState): boolean {
-  return state.now() > state.deadline || state.options.signal?.aborted === true;
+  return state.now() > state.deadline || state.options.signal?.aborted === true || state.stop.signal.aborted;
 }
 
 /** Milliseconds left of `budgetMs`, never past the review deadline. */

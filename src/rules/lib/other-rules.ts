@@ -7,6 +7,7 @@ import { TRACE_RULES } from '../../trace/findings.js';
 export const PIPELINE_RULES = [
   'syntax-error',
   'apply-error',
+  'review-incomplete',
   'unused-ignore',
   'modified-applied-migration',
   'out-of-order-migration',

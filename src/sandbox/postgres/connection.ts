@@ -4,6 +4,7 @@
 // then terminates it, and the session is stopped for good.
 import pg from 'pg';
 import { SandboxQueryError, SandboxStoppedError, seconds, type StopReason } from '../worker-client.js';
+import type { SandboxTimeBudget } from '../limits.js';
 import { signalBackend } from './admin.js';
 
 /** How long after the deadline the server gets to honour a cancel before the backend is terminated. */
@@ -49,6 +50,7 @@ export class SandboxSession {
     readonly pid: number,
     private readonly admin: pg.Client,
     private readonly onStop: (error: SandboxStoppedError) => void,
+    private readonly budget?: SandboxTimeBudget,
   ) {
     client.on('error', (error) => this.stop('died', `the sandbox database connection failed: ${error.message}`));
     client.on('end', () => this.stop('died', 'the sandbox database connection ended'));
@@ -88,8 +90,39 @@ export class SandboxSession {
     await this.client.end().catch(() => undefined);
   }
 
+  /** Stops the session and ends its backend now, whatever it is running (the review stopped it). */
+  cancel(message: string): void {
+    if (this.stoppedWith) return;
+    this.stop('cancelled', message);
+    void signalBackend(this.admin, this.pid, true).catch(() => undefined);
+  }
+
   private async request<T>(send: () => Promise<T>, timeoutMs: number): Promise<T> {
     if (this.stoppedWith) throw this.stoppedWith;
+    const budget = this.budget;
+    if (budget && budget.remainingMs <= 0) {
+      this.cancel(budget.message());
+      throw this.stoppedWith!;
+    }
+    if (budget && budget.remainingMs < timeoutMs) {
+      const timer = setTimeout(() => (budget.exhaust(), this.cancel(budget.message())), budget.remainingMs);
+      const startedAt = performance.now();
+      try {
+        return await this.deadlined(send, timeoutMs);
+      } finally {
+        clearTimeout(timer);
+        budget.charge(performance.now() - startedAt);
+      }
+    }
+    const startedAt = performance.now();
+    try {
+      return await this.deadlined(send, timeoutMs);
+    } finally {
+      budget?.charge(performance.now() - startedAt);
+    }
+  }
+
+  private async deadlined<T>(send: () => Promise<T>, timeoutMs: number): Promise<T> {
     const message = `statement did not finish within ${seconds(timeoutMs)}; the sandbox was stopped`;
     const sent = send();
     const settled = sent.then(

@@ -17,6 +17,7 @@ import { readCatalog } from '../catalog.js';
 import { BOOKKEEPING_TIMEOUT_MS, MigrationRunner, type ExtensionAvailability, type SandboxEngine, type StatementError } from '../runner.js';
 import type { MigrationRun, PreparedMigration, PreparedStatement, Sandbox, SandboxOptions } from '../sandbox.js';
 import { isCopyFromStdin } from '../statements.js';
+import { stopMessage } from '../limits.js';
 import { SandboxQueryError, SandboxStoppedError } from '../worker-client.js';
 import { PostgresSandboxError, checkServer, connect, createDatabase, dropDatabase, sweepWith, type ServerInfo } from './admin.js';
 import { liveSandboxDatabases, trackDatabase, untrackDatabase } from './cleanup.js';
@@ -106,10 +107,21 @@ class ServerSandbox implements PostgresSandbox, SandboxEngine {
           ? `extension "${name}" is not available on the sandbox server (PostgreSQL ${info.version}); this statement was not run and statements that depend on it may fail`
           : undefined,
     };
-    this.session = new SandboxSession(client, pid, admin, (stopped) => {
-      if (stopped.reason !== 'closed') void this.dispose();
-    });
+    this.session = new SandboxSession(
+      client,
+      pid,
+      admin,
+      (stopped) => {
+        if (stopped.reason !== 'closed') void this.dispose();
+        options.signal?.removeEventListener('abort', this.onAbort);
+      },
+      options.timeBudget,
+    );
+    if (options.signal?.aborted) this.onAbort();
+    else options.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
+
+  private readonly onAbort = (): void => this.session.cancel(stopMessage(this.options.signal!));
 
   get alive(): boolean {
     return !this.session.stopped;
