@@ -9,6 +9,7 @@ import { CHECK_NAME } from './publish.js';
 import { BullMqQueue, redisQueueSettings } from './queue-bullmq.js';
 import { rulePagesHandler } from './rule-pages.js';
 import { InProcessQueue, type JobQueue } from './queue.js';
+import { scheduleRerun } from './rerun.js';
 import { ReviewScheduler } from './schedule.js';
 
 export interface PgproAppDeps {
@@ -90,20 +91,8 @@ export function pgproApp(deps: PgproAppDeps): ApplicationFunction {
     });
 
     app.on('check_run.rerequested', async (context) => {
-      const run = context.payload.check_run;
-      const pr = run.pull_requests[0];
-      if (run.name !== CHECK_NAME || !pr) return;
-      inBackground('scheduling a re-run', () => scheduler.schedule(context, {
-        trigger: 'rerequested',
-        pull: {
-          owner: context.payload.repository.owner.login,
-          repo: context.payload.repository.name,
-          number: pr.number,
-          headSha: run.head_sha,
-          baseSha: pr.base.sha,
-          draft: false,
-        },
-      }));
+      if (context.payload.check_run.name !== CHECK_NAME) return;
+      inBackground('scheduling a re-run', () => scheduleRerun(context, scheduler));
     });
   };
 }

@@ -15,6 +15,11 @@ export async function runCommand(
   const owner = repository.owner.login;
   const repo = repository.name;
   const username = comment.user?.login ?? context.payload.sender.login;
+  // A redelivered comment (the same delivery id) is answered once.
+  if (!(await scheduler.claimCommand(context))) {
+    context.log.info({ delivery: context.id }, 'Duplicate delivery of a command: already answered');
+    return;
+  }
   const publisher = new Publisher(context.octokit, { owner, repo, now, log: context.log });
   await publisher.react(comment.id, 'eyes');
 

@@ -25,6 +25,14 @@ export class ReviewScheduler {
     private readonly deps: ReviewJobDeps & { now?: () => number },
   ) {}
 
+  /**
+   * Claims a command comment's delivery: false when GitHub delivered it before (a redelivery), and the
+   * command must not be answered again.
+   */
+  async claimCommand(context: AnyContext): Promise<boolean> {
+    return this.queue.claim([`command:${context.id}`]);
+  }
+
   /** Queues a review of the pull request head; answers as soon as the check run exists. */
   async schedule(context: AnyContext, request: ScheduleRequest): Promise<ScheduleOutcome> {
     const { pull, trigger } = request;

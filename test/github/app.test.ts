@@ -559,6 +559,24 @@ describe('issue_comment commands', () => {
     expect(nock.pendingMocks()).toEqual([]);
   });
 
+  it('answers a redelivered command once: the same delivery id gets no second reaction or reply', async () => {
+    await start();
+    const scopes = [token(), eyes(3001), permission('alice', { permission: 'write', role_name: 'maintain' }), reply()];
+    const unmatched: string[] = [];
+    const onNoMatch = (req: { path?: string }) => unmatched.push(req.path ?? '?');
+    nock.emitter.on('no match', onNoMatch);
+    await receive('issue_comment.created.help', 'issue_comment', 'help-delivery-1');
+    await receive('issue_comment.created.help', 'issue_comment', 'help-delivery-1');
+    await queue.idle();
+    nock.emitter.off('no match', onNoMatch);
+    // A second answer would have asked GitHub again (and found no mock).
+    expect(unmatched).toEqual([]);
+    expect(sent.bodies['reaction:3001']).toEqual([{ content: 'eyes' }]);
+    expect(sent.bodies.reply).toEqual([{ body: HELP_TEXT }]);
+    for (const scope of scopes) expect(scope.isDone()).toBe(true);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
   it('answers an unknown command with what it does not know and the help', async () => {
     await start();
     const scopes = [token(), eyes(3001), permission('alice', { permission: 'write', role_name: 'write' }), reply()];
@@ -624,6 +642,44 @@ describe('check_run.rerequested', () => {
     await queue.idle();
     expect(sent.bodies['create:56']).toEqual([IN_PROGRESS]);
     expect(sent.bodies['update:56']!.at(-1)).toMatchObject({ status: 'completed', conclusion: 'success' });
+    for (const scope of scopes) expect(scope.isDone()).toBe(true);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it('finds a fork’s pull request by its head sha, which GitHub leaves out of the check run', async () => {
+    await start();
+    const scopes = [
+      token(),
+      nock(API)
+        .get('/repos/acme/shop/pulls')
+        .query({ state: 'open', per_page: '100' })
+        .reply(200, [
+          { number: 6, head: { sha: HEAD2 }, base: { sha: BASE } },
+          { number: 7, head: { sha: HEAD }, base: { sha: BASE } },
+        ]),
+      config(),
+      createCheck(56),
+      updateCheck(56, 2),
+      files([{ filename: 'README.md', status: 'modified' }]),
+      tree(HEAD, HEAD_PATHS),
+    ];
+    await receive('check_run.rerequested', 'check_run', 'rerun-fork', (p) => (p.check_run.pull_requests = []));
+    await queue.idle();
+    expect(sent.bodies['create:56']).toEqual([IN_PROGRESS]);
+    expect(sent.bodies['update:56']!.at(-1)).toMatchObject({ status: 'completed', conclusion: 'success' });
+    for (const scope of scopes) expect(scope.isDone()).toBe(true);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it('does nothing for a re-run of a commit no open pull request has at its head', async () => {
+    await start();
+    const scopes = [
+      token(),
+      nock(API).get('/repos/acme/shop/pulls').query({ state: 'open', per_page: '100' }).reply(200, [{ number: 6, head: { sha: HEAD2 }, base: { sha: BASE } }]),
+    ];
+    await receive('check_run.rerequested', 'check_run', 'rerun-gone', (p) => (p.check_run.pull_requests = []));
+    await queue.idle();
+    expect(review.calls).toHaveLength(0);
     for (const scope of scopes) expect(scope.isDone()).toBe(true);
     expect(nock.pendingMocks()).toEqual([]);
   });
