@@ -11,6 +11,8 @@ export interface FakeRequest {
   path: string;
   query: Record<string, string>;
   body: unknown;
+  /** A hung request (fault `hang`) the client gave up on: it closed the connection unanswered. */
+  abandoned?: boolean;
 }
 
 export interface FakePullRequest {
@@ -51,6 +53,8 @@ export interface Fault {
   times: number;
   /** Wait this long before answering (a slow GitHub; clients with a timeout give up first). */
   delayMs?: number;
+  /** Never answer: the request hangs until the client gives up (then it is marked `abandoned`). */
+  hang?: boolean;
   /** Answer with this instead of the normal response. */
   status?: number;
   headers?: Record<string, string>;
@@ -179,6 +183,11 @@ export async function startFakeGitHub(state: FakeRepo): Promise<FakeGitHub> {
     );
     if (fault) {
       fault.times--;
+      if (fault.hang) {
+        await new Promise((resolve) => res.once('close', resolve));
+        request.abandoned = true;
+        return;
+      }
       if (fault.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
       if (fault.status !== undefined) {
         if (res.destroyed) return;
