@@ -8,7 +8,7 @@ import { octokitSettings, pgproOctokit } from '../github/octokit.js';
 import { redisQueueSettings } from '../github/queue-bullmq.js';
 import { startReviewWorker } from '../github/worker.js';
 import type { review as reviewFn } from '../review.js';
-import type { CliIo } from './run.js';
+import type { CliIo } from './io.js';
 
 const positive = (value: string | undefined) => (Number(value) > 0 ? Number(value) : undefined);
 
