@@ -3,6 +3,26 @@ import { meta } from './lib/helpers.js';
 import type { Rule, RuleContext } from './types.js';
 
 const MAX_BYTES = 63; // NAMEDATALEN - 1
+// Runs of identifier characters: PostgreSQL takes every non-ASCII character as one.
+const WORDS = /(?:[A-Za-z0-9_$]|[^\x00-\x7f]){16,}/g;
+
+/**
+ * Whether `text` may hold a name over 63 bytes (never false when it does): an unquoted word that long,
+ * or text between double quotes that long, counted across `""` escapes.
+ */
+function hasLongWord(text: string): boolean {
+  for (const match of text.matchAll(WORDS)) if (Buffer.byteLength(match[0], 'utf8') > MAX_BYTES) return true;
+  if (!text.includes('"')) return false;
+  let run = 0;
+  let previousEmpty = true;
+  for (const segment of text.split('"')) {
+    const bytes = Buffer.byteLength(segment, 'utf8');
+    run = previousEmpty ? run + bytes + 1 : bytes;
+    if (run > MAX_BYTES) return true;
+    previousEmpty = segment === '';
+  }
+  return false;
+}
 
 const rule: Rule = {
   meta: meta({
@@ -16,6 +36,8 @@ const rule: Rule = {
     return {
       // The parser already truncates names in the tree, so the long ones are found in the tokens.
       Statement(statement) {
+        // Scanning is the cost of this rule: skip statements with no word or quoted name over 63 bytes.
+        if (!hasLongWord(statement.text)) return;
         let toks: { start: number; text: string; tokenName: string }[];
         try {
           toks = scanSync(statement.text).tokens;

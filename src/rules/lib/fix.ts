@@ -28,10 +28,24 @@ interface Token {
   text: string;
 }
 
+// Several rules ask for the tokens of the same statement: the last few scans are kept (callers only read them).
+const recentScans = new Map<string, Token[]>();
+const RECENT_SCANS = 8;
+
 /** Non-comment tokens of a statement with UTF-16 offsets (the scanner reports UTF-8 bytes). */
 export function tokens(text: string): Token[] {
+  const cached = recentScans.get(text);
+  if (cached) return cached;
+  const scanned = scanTokens(text);
+  if (recentScans.size >= RECENT_SCANS) recentScans.delete(recentScans.keys().next().value!);
+  recentScans.set(text, scanned);
+  return scanned;
+}
+
+function scanTokens(text: string): Token[] {
   const bytes = Buffer.from(text, 'utf8');
-  const toChar = (byte: number) => bytes.subarray(0, byte).toString('utf8').length;
+  // ASCII text: bytes and characters are the same offsets.
+  const toChar = bytes.length === text.length ? (byte: number) => byte : (byte: number) => bytes.subarray(0, byte).toString('utf8').length;
   try {
     return scanSync(text)
       .tokens.filter((t) => t.tokenName !== 'C_COMMENT' && t.tokenName !== 'SQL_COMMENT')

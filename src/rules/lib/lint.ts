@@ -45,9 +45,7 @@ export function lintMigrations(inputs: readonly LintInput[], options: LintOption
       return memo;
     };
     for (const statement of parsed.statements) {
-      for (const { rule, severity } of active) {
-        runRule(rule, severity, { settings, statement, migration, created, catalog, fileState, fileMemo }, findings);
-      }
+      runRules(active, { settings, statement, migration, created, catalog, fileState, fileMemo }, findings);
       created.record(statement.ast, migration.path);
       advanceFileState(fileState, statement.ast);
     }
@@ -71,42 +69,80 @@ interface RunInput {
   fileMemo: (ruleId: string) => Map<string, unknown>;
 }
 
-function runRule(rule: Rule, severity: Severity, input: RunInput, out: Finding[]): void {
+/**
+ * Runs every active rule on one statement with a single walk of its tree: each node goes to the rules
+ * that visit its type. A rule that throws is reported and left out for the rest of the statement, so one
+ * broken rule never hides the others' findings. Findings come out in rule order.
+ */
+function runRules(active: readonly { rule: Rule; severity: Severity }[], input: RunInput, out: Finding[]): void {
   const { statement, migration } = input;
   const { lineOf, textOffset } = locator(statement);
-  const report = (d: ReportDescriptor): void => {
-    const line = d.line ?? statement.line;
-    out.push({
-      rule: rule.meta.id,
-      severity,
-      source: 'lint',
-      file: migration.path,
-      line,
-      endLine: d.endLine ?? (d.line === undefined ? statement.endLine : line),
-      message: d.message,
-      ...(d.fix ? { fix: d.fix } : {}),
-      ...(d.evidence ? { evidence: d.evidence } : {}),
-      fingerprint: fingerprint(rule.meta.id, migration.path, statement.text),
+  const running: { rule: Rule; visitors: Visitors; found: Finding[]; failed?: Error }[] = [];
+  for (const { rule, severity } of active) {
+    const found: Finding[] = [];
+    const report = (d: ReportDescriptor): void => {
+      const line = d.line ?? statement.line;
+      found.push({
+        rule: rule.meta.id,
+        severity,
+        source: 'lint',
+        file: migration.path,
+        line,
+        endLine: d.endLine ?? (d.line === undefined ? statement.endLine : line),
+        message: d.message,
+        ...(d.fix ? { fix: d.fix } : {}),
+        ...(d.evidence ? { evidence: d.evidence } : {}),
+        fingerprint: fingerprint(rule.meta.id, migration.path, statement.text),
+      });
+    };
+    const ctx: RuleContext = {
+      settings: input.settings,
+      statement,
+      file: migration,
+      created: input.created,
+      catalog: input.catalog,
+      fileState: { ...input.fileState },
+      fileMemo: input.fileMemo(rule.meta.id),
+      lineOf,
+      textOffset,
+      report,
+    };
+    const entry: (typeof running)[number] = { rule, visitors: {}, found };
+    try {
+      entry.visitors = rule.create(ctx);
+      entry.visitors.Statement?.(statement);
+    } catch (error) {
+      entry.failed = error as Error;
+    }
+    running.push(entry);
+  }
+  const byType = new Map<string, (typeof running)[number][]>();
+  for (const entry of running) {
+    if (entry.failed) continue;
+    for (const type of Object.keys(entry.visitors)) {
+      if (type === 'Statement' || !entry.visitors[type]) continue;
+      const list = byType.get(type);
+      if (list) list.push(entry);
+      else byType.set(type, [entry]);
+    }
+  }
+  if (byType.size > 0) {
+    walk(statement.ast, (type, node, ancestors) => {
+      const entries = byType.get(type);
+      if (!entries) return;
+      for (const entry of entries) {
+        if (entry.failed) continue;
+        try {
+          entry.visitors[type]!(node, ancestors);
+        } catch (error) {
+          entry.failed = error as Error;
+        }
+      }
     });
-  };
-  const ctx: RuleContext = {
-    settings: input.settings,
-    statement,
-    file: migration,
-    created: input.created,
-    catalog: input.catalog,
-    fileState: { ...input.fileState },
-    fileMemo: input.fileMemo(rule.meta.id),
-    lineOf,
-    textOffset,
-    report,
-  };
-  try {
-    const visitors: Visitors = rule.create(ctx);
-    visitors.Statement?.(statement);
-    walk(statement.ast, (type, node, ancestors) => visitors[type]?.(node, ancestors));
-  } catch (error) {
-    // One broken rule must not hide the others' findings; surface it instead of failing the review.
+  }
+  for (const { rule, found, failed } of running) {
+    out.push(...found);
+    if (!failed) continue;
     out.push({
       rule: rule.meta.id,
       severity: 'info',
@@ -114,7 +150,7 @@ function runRule(rule: Rule, severity: Severity, input: RunInput, out: Finding[]
       file: migration.path,
       line: statement.line,
       endLine: statement.endLine,
-      message: `Rule ${rule.meta.id} failed on this statement: ${(error as Error).message}`,
+      message: `Rule ${rule.meta.id} failed on this statement: ${failed.message}`,
       fingerprint: fingerprint(rule.meta.id, migration.path, statement.text),
     });
   }

@@ -3,10 +3,16 @@ import type { AncestorEntry } from '../types.js';
 /** libpg-query wraps every `Node *` field as `{ TypeName: {...} }`: one PascalCase key. */
 export function unwrapNode(value: unknown): AncestorEntry | undefined {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
-  const keys = Object.keys(value);
-  if (keys.length !== 1) return undefined;
-  const type = keys[0]!;
-  if (!/^[A-Z]/.test(type)) return undefined;
+  // Hot in every lint: one own key, starting with A-Z, found without allocating the key list.
+  let type: string | undefined;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    if (type !== undefined) return undefined;
+    type = key;
+  }
+  if (type === undefined) return undefined;
+  const first = type.charCodeAt(0);
+  if (first < 65 || first > 90) return undefined;
   const node = (value as Record<string, unknown>)[type];
   if (node === null || typeof node !== 'object' || Array.isArray(node)) return undefined;
   return { type, node };
