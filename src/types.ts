@@ -228,6 +228,11 @@ export interface CatalogTable {
 
 /** The schema as it was before the change (after the history replay). */
 export interface CatalogSnapshot {
+  /**
+   * 'static': read from the migration files' DDL alone (`pgpro lint`), not from a database. Objects made
+   * elsewhere (setup SQL, extensions, dynamic SQL) are missing from it: a miss means unknown, not absent.
+   */
+  origin?: 'static';
   tables: CatalogTable[];
   functions: { schema: string; name: string; volatility: 'i' | 's' | 'v' }[];
   extensions: string[];

@@ -6,7 +6,7 @@ const FORMATS: readonly Format[] = ['text', 'json', 'markdown', 'sarif'];
 const FAIL_ON = ['error', 'warning', 'info', 'none'] as const;
 
 export interface CliArgs {
-  command: 'review' | 'worker' | 'help' | 'version';
+  command: 'review' | 'lint' | 'worker' | 'help' | 'version';
   paths: string[];
   base?: string;
   format: Format;
@@ -29,6 +29,9 @@ export const HELP = `pgpro — review PostgreSQL migrations by running them
 
 Usage:
   pgpro review [paths…] [options]
+  pgpro lint [paths…] [options]
+                          static mode (pre-commit, editors): parse and lint only, with the schema
+                          read from the files' own DDL; nothing is run, so nothing is observed
   pgpro worker            run GitHub review jobs from the Redis queue (REDIS_URL, APP_ID, PRIVATE_KEY)
 
   With --base, the migrations that differ from the git ref are new and the ref's are the history.
@@ -94,7 +97,15 @@ export function parseCliArgs(argv: string[]): CliArgs {
   const [command, ...paths] = positionals;
   if (command === undefined || command === 'help') return { ...base, command: 'help' };
   if (command === 'worker') return { ...base, command: 'worker' };
-  if (command !== 'review') throw new UsageError(`Unknown command "${command}". The commands are "review" and "worker".`);
+  if (command !== 'review' && command !== 'lint') {
+    throw new UsageError(`Unknown command "${command}". The commands are "review", "lint" and "worker".`);
+  }
+  if (command === 'lint') {
+    const reviewOnly = (['base', 'agent', 'no-agent', 'sandbox-url', 'fix', 'no-cache'] as const).filter((name) => values[name] !== undefined);
+    if (reviewOnly.length > 0) {
+      throw new UsageError(`${reviewOnly.map((name) => `--${name}`).join(', ')}: only for "pgpro review"; "pgpro lint" runs nothing.`);
+    }
+  }
 
   const format = values.format ?? 'text';
   if (!FORMATS.includes(format as Format)) {
@@ -107,7 +118,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
   if (values.agent && values['no-agent']) throw new UsageError('--agent and --no-agent contradict each other.');
   return {
     ...base,
-    command: 'review',
+    command,
     paths,
     ...(values.base !== undefined ? { base: values.base } : {}),
     format: format as Format,

@@ -82,6 +82,8 @@ function renderFinding(finding: Finding, source: string | undefined, p: Palette)
 }
 
 function renderMigrations(result: ReviewResult, p: Palette): string[] {
+  // `pgpro lint` ran nothing: there is no status to show per file.
+  if (isStatic(result)) return [];
   const fresh = newMigrations(result);
   const history = result.migrations.length - fresh.length;
   const heading =
@@ -114,7 +116,8 @@ export function renderText(result: ReviewResult, options: TextOptions = {}): str
     for (const finding of findings) out.push(...renderFinding(finding, result.sources?.[file], p), '');
   }
 
-  out.push(...renderMigrations(result, p), '');
+  const migrations = renderMigrations(result, p);
+  if (migrations.length > 0) out.push(...migrations, '');
 
   if (result.notes.length > 0) {
     out.push(p.bold('Notes:'));
@@ -131,8 +134,9 @@ export function renderText(result: ReviewResult, options: TextOptions = {}): str
   const stats = result.stats;
   out.push(
     p.dim(
-      `Reviewed ${plural(newMigrations(result).length, 'migration')}, ${plural(stats.newStatements ?? stats.statements, 'statement')} in ${formatDuration(stats.durationMs)}` +
-        (stats.engine ? ` on ${engineLabel(stats.engine)}` : ''),
+      `${isStatic(result) ? 'Linted' : 'Reviewed'} ${plural(newMigrations(result).length, 'migration')}, ${plural(stats.newStatements ?? stats.statements, 'statement')} in ${formatDuration(stats.durationMs)}` +
+        (stats.engine ? ` on ${engineLabel(stats.engine)}` : '') +
+        (isStatic(result) ? ' (static: parsed, not run; `pgpro review` runs them)' : ''),
     ),
   );
   const counts = formatCounts(countBySeverity(result.findings), true);
@@ -140,4 +144,9 @@ export function renderText(result: ReviewResult, options: TextOptions = {}): str
     result.conclusion === 'failure' ? p.severity.error : result.conclusion === 'neutral' ? p.severity.warning : p.good;
   out.push(`${counts} — ${conclusionStyle(result.conclusion)}${result.findings.length === 0 ? ` (${resultTitle(result)})` : ''}`);
   return `${out.join('\n')}\n`;
+}
+
+/** A result of `pgpro lint`: parsed and linted, nothing run. */
+function isStatic(result: ReviewResult): boolean {
+  return result.stats.mode === 'static';
 }

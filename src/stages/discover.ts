@@ -5,18 +5,11 @@ import { engineSnapshots } from '../sandbox/engine.js';
 import { presetSetup } from '../sandbox/presets.js';
 import type { ChangeSet } from '../types.js';
 import type { PgproConfig } from '../config/schema.js';
+import { discoverOptions } from './discover-options.js';
 import { knownHistory, knownMigration, manifestKey } from './known-history.js';
 import { progress, statusOf, timed, type ReviewState, type SetupScript } from './state.js';
 
-export function discoverOptions(config: PgproConfig) {
-  return {
-    convention: config.migrations.convention,
-    globs: config.migrations.paths,
-    order: config.migrations.order,
-    maxFileBytes: config.limits['max-file-bytes'],
-    assumeInTransaction: config['assume-in-transaction'],
-  };
-}
+export { discoverOptions };
 
 export async function discoverStage(state: ReviewState): Promise<void> {
   const { config, change } = state;

@@ -44,7 +44,9 @@ export function volatileCall(ctx: RuleContext, expr: unknown): VolatileCall | un
       return;
     }
     if (BUILTIN_VOLATILE.has(name)) found = { name, kind: 'volatile' };
-    else if (!BUILTIN_NON_VOLATILE.has(name) && !ctx.catalog && schema !== 'pg_catalog') found = { name, kind: 'unknown' };
+    else if (!BUILTIN_NON_VOLATILE.has(name) && (!ctx.catalog || ctx.catalog.origin === 'static') && schema !== 'pg_catalog') {
+      found = { name, kind: 'unknown' };
+    }
   });
   return found;
 }

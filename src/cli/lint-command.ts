@@ -1,0 +1,36 @@
+// `pgpro lint`: the static mode. Discovers the migrations around the named paths, lints the named
+// ones with the catalog their predecessors' DDL describes, renders the result. Loads no sandbox.
+import { lintStatic } from '../lint/index.js';
+import { loadMigrations } from '../migrations/index.js';
+import { render } from '../report/index.js';
+import { discoverOptions } from '../stages/discover-options.js';
+import type { CliArgs } from './args.js';
+import { loadCliConfig } from './config.js';
+import { reportFailure } from './errors.js';
+import { EXIT_FINDINGS, EXIT_OK, type CliIo } from './io.js';
+import { lintInput } from './lint-input.js';
+
+export async function runLint(args: CliArgs, io: CliIo): Promise<number> {
+  try {
+    const config = await loadCliConfig(args);
+    const input = await lintInput(args.cwd, args.paths);
+    const loaded = await loadMigrations(input.tree, discoverOptions(config));
+    const named = new Set(input.files);
+    const inDirectory = (path: string) => input.directories.some((d) => d === '' || path.startsWith(`${d}/`));
+    const lint = new Set<string>();
+    for (const m of loaded.migrations) {
+      if (named.has(m.path) || inDirectory(m.path)) lint.add(m.path);
+      if (m.down && named.has(m.down.path)) lint.add(m.down.path);
+    }
+    const notes = [...loaded.notes];
+    for (const path of input.files) {
+      if (!lint.has(path)) notes.push(`${path} was named but is not a migration pgpro recognizes (see migrations.paths and migrations.convention); it was not linted.`);
+    }
+    const result = await lintStatic({ migrations: loaded.migrations, lint, config, notes });
+    const color = args.color ?? (io.stdout.isTTY === true && !io.env.NO_COLOR);
+    io.stdout.write(render(args.format, result, { color, cwd: input.root }));
+    return result.conclusion === 'failure' ? EXIT_FINDINGS : EXIT_OK;
+  } catch (error) {
+    return reportFailure(io, error);
+  }
+}

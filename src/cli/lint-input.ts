@@ -1,0 +1,79 @@
+// What `pgpro lint` reads: the named files (or every migration of the named directories, or of the
+// current directory) and the earlier migrations of their sequences, whose DDL makes the static catalog.
+// Only the directories that hold the named paths are listed, never the whole working tree.
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { decodeText } from '../migrations/tree.js';
+import type { FileTree } from '../types.js';
+import { UsageError } from './args.js';
+
+/** Files that live one directory below their migration's own folder (prisma, diesel, sqitch). */
+const NESTED = new Set(['migration.sql', 'up.sql', 'down.sql']);
+const SKIPPED_DIRS = new Set(['node_modules', '.git']);
+
+export interface LintInput {
+  root: string;
+  tree: FileTree;
+  /** Repo-relative paths named on the command line; empty when only directories were named. */
+  files: string[];
+  /** Directories whose migrations are all linted ('' for the root). */
+  directories: string[];
+}
+
+const toPosix = (path: string) => path.split(sep).join('/');
+
+export async function lintInput(cwd: string, paths: readonly string[]): Promise<LintInput> {
+  if (!(await stat(cwd).catch(() => undefined))?.isDirectory()) throw new UsageError(`The directory ${cwd} does not exist.`);
+  const root = resolve(cwd);
+  const files: string[] = [];
+  const directories: string[] = [];
+  const scopes = new Set<string>();
+  for (const p of paths.length > 0 ? paths : ['.']) {
+    const absolute = isAbsolute(p) ? p : resolve(root, p);
+    const rel = toPosix(relative(root, absolute));
+    if (rel.startsWith('..')) throw new UsageError(`${p} is outside ${root}; run pgpro from a directory that contains it (or use --cwd).`);
+    const info = await stat(absolute).catch(() => undefined);
+    if (!info) throw new UsageError(`${p} does not exist.`);
+    if (info.isDirectory()) {
+      directories.push(rel);
+      scopes.add(rel);
+      continue;
+    }
+    files.push(rel);
+    const parent = dirname(rel);
+    const scope = NESTED.has(basename(rel)) ? dirname(parent) : parent;
+    scopes.add(scope === '.' ? '' : scope);
+  }
+  return { root, tree: await scopedTree(root, [...scopes]), files, directories };
+}
+
+/** Every file under the given directories of `root` (POSIX paths relative to it), each listed once. */
+async function scopedTree(root: string, scopes: string[]): Promise<FileTree> {
+  const outermost = scopes.filter((s) => !scopes.some((o) => o !== s && (o === '' || s.startsWith(`${o}/`))));
+  const paths: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    const entries = await readdir(join(root, dir), { withFileTypes: true });
+    await Promise.all(
+      entries.map(async (entry) => {
+        const path = dir === '' ? entry.name : `${dir}/${entry.name}`;
+        if (entry.isDirectory()) {
+          if (!SKIPPED_DIRS.has(entry.name)) await walk(path);
+        } else if (entry.isFile()) paths.push(path);
+      }),
+    );
+  };
+  await Promise.all([...new Set(outermost)].map(walk));
+  paths.sort();
+  const known = new Set(paths);
+  return {
+    paths,
+    async read(path) {
+      if (!known.has(path)) return undefined;
+      try {
+        return decodeText(await readFile(join(root, ...path.split('/'))));
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}

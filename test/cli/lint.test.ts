@@ -1,0 +1,81 @@
+// `pgpro lint`: the static mode on the command line. Nothing is run, so these need no sandbox.
+import { rm } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JsonReport } from '../../src/report/json.js';
+import { cli, tempTree } from './helpers.js';
+
+const FILES = {
+  'db/migrations/0001_create_orders.sql': 'CREATE TABLE orders (id bigint PRIMARY KEY, note varchar(40), state text);\n',
+  'db/migrations/0002_index_state.sql': 'CREATE INDEX orders_state ON orders (state);\n',
+  'db/migrations/0003_widen_note.sql': 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(80);\n',
+  'db/migrations/0004_new_table.sql': 'CREATE TABLE notes (id bigint PRIMARY KEY);\nCREATE INDEX notes_id ON notes (id);\n',
+  'db/seeds.sql': 'INSERT INTO orders VALUES (1);\n',
+};
+const ONLY_LOCKS = ['--config', 'pgpro.yml'];
+
+let root: string;
+beforeAll(async () => {
+  root = await tempTree({
+    ...FILES,
+    // Keep the cases to the lock and rewrite rules they are about.
+    'pgpro.yml': 'rules:\n  prefer-robust-stmts: off\n  prefer-text-field: off\n  require-timeout-settings: off\n  prefer-bigint-over-int: off\n',
+  });
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+async function lintJson(argv: string[]): Promise<{ code: number; report: JsonReport; stderr: string }> {
+  const run = await cli(['lint', '--format', 'json', ...ONLY_LOCKS, '-C', root, ...argv]);
+  return { code: run.code, report: JSON.parse(run.stdout) as JsonReport, stderr: run.stderr };
+}
+
+describe('pgpro lint', () => {
+  it('lints a named file on the schema the earlier files describe, and only it', async () => {
+    const { code, report, stderr } = await lintJson(['db/migrations/0002_index_state.sql']);
+    expect(stderr).toBe('');
+    expect(code).toBe(1);
+    expect(report.findings.map((f) => [f.file, f.line, f.rule, f.severity, f.source])).toEqual([
+      ['db/migrations/0002_index_state.sql', 1, 'require-concurrent-index-creation', 'error', 'lint'],
+    ]);
+    expect(report.migrations).toEqual([{ file: 'db/migrations/0002_index_state.sql', status: 'not-run', statements: 1, durationMs: 0 }]);
+    expect(report.stats).toMatchObject({ mode: 'static', migrationsNew: 1, statements: 1 });
+  });
+
+  it('exits 0 on a file whose change the catalog shows to be safe (varchar widened)', async () => {
+    const { code, report } = await lintJson(['db/migrations/0003_widen_note.sql']);
+    expect(report.findings).toEqual([]);
+    expect(code).toBe(0);
+  });
+
+  it('lints every migration of a named directory, each as its own change', async () => {
+    const { report } = await lintJson(['db/migrations']);
+    expect(report.migrations.map((m) => m.file)).toEqual(Object.keys(FILES).filter((p) => p.startsWith('db/migrations/')));
+    // 0004 indexes a table it creates itself: nothing to block.
+    expect(report.findings.map((f) => `${f.file}:${f.rule}`)).toEqual(['db/migrations/0002_index_state.sql:require-concurrent-index-creation']);
+  });
+
+  it('says which named file is not a migration instead of passing it silently', async () => {
+    const { code, report } = await lintJson(['db/seeds.sql']);
+    expect(code).toBe(0);
+    expect(report.migrations).toEqual([]);
+    expect(report.notes).toContain('db/seeds.sql was named but is not a migration pgpro recognizes (see migrations.paths and migrations.convention); it was not linted.');
+  });
+
+  it('honours --fail-on and prints the text report as a lint', async () => {
+    const run = await cli(['lint', ...ONLY_LOCKS, '-C', root, '--fail-on', 'none', 'db/migrations/0002_index_state.sql']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('db/migrations/0002_index_state.sql:1  error  require-concurrent-index-creation');
+    expect(run.stdout).toMatch(/Linted 1 migration, 1 statement in \d+ ms \(static: parsed, not run; `pgpro review` runs them\)/);
+    expect(run.stdout).not.toContain('not-run');
+  });
+
+  it('refuses the options only a review has, and paths that do not exist', async () => {
+    const review = await cli(['lint', '--base', 'main', '-C', root]);
+    expect(review.code).toBe(2);
+    expect(review.stderr).toContain('--base: only for "pgpro review"; "pgpro lint" runs nothing.');
+    const missing = await cli(['lint', '-C', root, 'db/migrations/0009_missing.sql']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe('pgpro: db/migrations/0009_missing.sql does not exist.\n');
+  });
+});
