@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Finding, Severity } from './types.js';
+import type { Conclusion, Finding, Severity } from './types.js';
 
 const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
 
@@ -36,4 +36,11 @@ export function compareFindings(a: Finding, b: Finding): number {
     SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
     a.rule.localeCompare(b.rule)
   );
+}
+
+/** The conclusion of a set of findings: failure at or above `failOn`, neutral with any warning or error left. */
+export function conclude(findings: readonly Finding[], failOn: Severity | 'none'): Conclusion {
+  if (failOn !== 'none' && findings.some((f) => atLeast(f.severity, failOn))) return 'failure';
+  if (findings.some((f) => f.severity !== 'info')) return 'neutral';
+  return 'success';
 }

@@ -47,7 +47,7 @@ Options:
   --agent / --no-agent    force the Claude review on, or off (default: on when ANTHROPIC_API_KEY is set)
   --sandbox-url <url>     run in a scratch database on this PostgreSQL server instead of PGlite
   --fix                   rewrite mechanical fixes into the files in place
-  --no-cache              do not reuse or save history snapshots
+  --no-cache              do not reuse or save history snapshots (lint: linted files)
   --color / --no-color    force colours on or off (default: on for a terminal, off with NO_COLOR)
   -C, --cwd <dir>         run as if started in <dir>
   -h, --help              this text
@@ -101,7 +101,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
     throw new UsageError(`Unknown command "${command}". The commands are "review", "lint" and "worker".`);
   }
   if (command === 'lint') {
-    const reviewOnly = (['base', 'agent', 'no-agent', 'sandbox-url', 'fix', 'no-cache'] as const).filter((name) => values[name] !== undefined);
+    const reviewOnly = (['base', 'agent', 'no-agent', 'sandbox-url', 'fix'] as const).filter((name) => values[name] !== undefined);
     if (reviewOnly.length > 0) {
       throw new UsageError(`${reviewOnly.map((name) => `--${name}`).join(', ')}: only for "pgpro review"; "pgpro lint" runs nothing.`);
     }

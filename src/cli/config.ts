@@ -1,8 +1,7 @@
 // The config a CLI run uses: --config, else the first config file found, else the defaults.
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { defaultConfig, parseConfig } from '../config/parse.js';
-import type { PgproConfig } from '../config/schema.js';
+import { configSchema, type PgproConfig } from '../config/schema.js';
 import { UsageError, type CliArgs } from './args.js';
 
 export async function loadCliConfig(args: Pick<CliArgs, 'config' | 'cwd' | 'failOn'>): Promise<PgproConfig> {
@@ -20,7 +19,9 @@ async function readConfig(args: Pick<CliArgs, 'config' | 'cwd'>): Promise<PgproC
       if (args.config) throw new UsageError(`Cannot read the config file ${args.config}: ${(error as Error).message}`);
       continue;
     }
+    // The YAML parser is loaded only when there is YAML to read (it is a good part of a lint's start).
+    const { parseConfig } = await import('../config/parse.js');
     return parseConfig(text, file);
   }
-  return defaultConfig();
+  return configSchema.parse({});
 }

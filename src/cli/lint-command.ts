@@ -1,5 +1,8 @@
 // `pgpro lint`: the static mode. Discovers the migrations around the named paths, lints the named
 // ones with the catalog their predecessors' DDL describes, renders the result. Loads no sandbox.
+import { join } from 'node:path';
+import { cacheDir } from '../cache-dir.js';
+import { FileLintCache } from '../lint/cache-file.js';
 import { lintStatic } from '../lint/index.js';
 import { loadMigrations } from '../migrations/index.js';
 import { render } from '../report/index.js';
@@ -26,7 +29,9 @@ export async function runLint(args: CliArgs, io: CliIo): Promise<number> {
     for (const path of input.files) {
       if (!lint.has(path)) notes.push(`${path} was named but is not a migration pgpro recognizes (see migrations.paths and migrations.convention); it was not linted.`);
     }
-    const result = await lintStatic({ migrations: loaded.migrations, lint, config, notes });
+    const cache = args.cache ? await FileLintCache.open(join(cacheDir(io.env), 'lint'), input.root) : undefined;
+    const result = await lintStatic({ migrations: loaded.migrations, lint, config, notes, ...(cache ? { cache } : {}) });
+    await cache?.save().catch(() => undefined);
     const color = args.color ?? (io.stdout.isTTY === true && !io.env.NO_COLOR);
     io.stdout.write(render(args.format, result, { color, cwd: input.root }));
     return result.conclusion === 'failure' ? EXIT_FINDINGS : EXIT_OK;

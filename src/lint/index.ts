@@ -1,92 +1,110 @@
 // The static mode (`pgpro lint`): parse and lint, with the schema replayed from nothing but the files'
 // own DDL (StaticCatalog) and no sandbox. Each linted file is judged as its own change on top of the
 // files before it: what it creates itself is new (exempt from lock rules), what earlier files created
-// exists. Nothing is run, so nothing is observed: the result says so (`stats.mode: 'static'`) and every
-// finding is the static rules' prediction.
+// exists. Nothing is run, so nothing is observed: the result says so (`stats.mode: 'static'`).
+//
+// A file's findings depend on its text, the files before it, the config and pgpro's version; with a
+// cache, a file whose key is known is not parsed again, and when every file is known the parser and the
+// rules are not even loaded.
+import { createHash } from 'node:crypto';
 import type { PgproConfig } from '../config/schema.js';
-import { compareFindings } from '../finding.js';
-import { conclude } from '../stages/finish.js';
-import { settleFindings } from '../hazards/index.js';
-import { lintMigrations } from '../rules/lib/lint.js';
-import { loadParser, parseMigrationSqlSync } from '../sql/parse.js';
-import type { Finding, MigrationFile, ParsedFile, ReviewResult } from '../types.js';
-import { StaticCatalog } from './static-catalog.js';
+import { compareFindings, conclude } from '../finding.js';
+import type { MigrationFile, ReviewResult } from '../types.js';
+import { VERSION } from '../version.js';
+import type { LintedFile, LintTarget } from './engine.js';
 
-export { StaticCatalog, formatType } from './static-catalog.js';
+export type { LintedFile } from './engine.js';
+
+/** Where linted files are kept between runs, by key. */
+export interface LintCache {
+  get(key: string): LintedFile | undefined;
+  set(key: string, value: LintedFile): void;
+}
 
 export interface StaticLintInput {
   /** Every migration in apply order: the ones to lint and the history before them. */
   migrations: readonly MigrationFile[];
-  /** Paths of the migrations to lint; the others only feed the catalog. Omitted: lint them all. */
+  /**
+   * Paths to lint (migrations, or down files, which are linted on the schema their up file leaves); the
+   * other migrations only feed the catalog. Omitted: every migration, no down file.
+   */
   lint?: ReadonlySet<string>;
   config: PgproConfig;
   /** Notes from reading the files (discovery), carried into the result. */
   notes?: readonly string[];
+  cache?: LintCache;
   now?: () => number;
 }
 
 export async function lintStatic(input: StaticLintInput): Promise<ReviewResult> {
   const now = input.now ?? (() => performance.now());
   const started = now();
-  await loadParser();
-  const { config } = input;
-  const selected = (m: MigrationFile) => m.kind !== 'undo' && (!input.lint || input.lint.has(m.path));
-  // A down file is linted only when named (its drops are the point of it), and a down section of the up
-  // file itself (dbmate) never: the file is linted as what it deploys.
-  const downOf = (m: MigrationFile): MigrationFile | undefined =>
-    m.down && m.down.path !== m.path && input.lint?.has(m.down.path)
-      ? { ...m, path: m.down.path, sql: m.down.sql, lineOffset: m.down.lineOffset }
-      : undefined;
-  // History after the last linted file changes nothing that is reported: it is not even parsed.
-  let last = -1;
-  input.migrations.forEach((m, i) => (last = selected(m) || downOf(m) ? i : last));
-
-  const catalog = new StaticCatalog();
-  const findings: Finding[] = [];
-  const linted: { migration: MigrationFile; parsed: ParsedFile }[] = [];
-  let statements = 0;
-  const lintOne = (migration: MigrationFile, parsed: ParsedFile) => {
-    findings.push(...parsed.errors, ...lintMigrations([{ migration, parsed }], { config, catalog }));
-    linted.push({ migration, parsed });
-    statements += parsed.statements.length;
-  };
-  for (const migration of input.migrations.slice(0, last + 1)) {
-    const parsed = parseMigrationSqlSync(migration.sql, migration.path, migration.lineOffset);
-    if (selected(migration)) lintOne(migration, parsed);
-    for (const statement of parsed.statements) catalog.apply(statement.ast);
-    // The down file runs against the schema its up file left.
-    const down = downOf(migration);
-    if (down) lintOne(down, parseMigrationSqlSync(down.sql, down.path, down.lineOffset));
+  const { config, migrations } = input;
+  const targets = lintTargetsOf(input);
+  const keys = input.cache ? cacheKeys(migrations, targets, config) : undefined;
+  const linted = new Map<string, LintedFile>();
+  const missing: LintTarget[] = [];
+  for (const [i, target] of targets.entries()) {
+    const hit = keys && input.cache!.get(keys[i]!);
+    if (hit) linted.set(target.migration.path, hit);
+    else missing.push(target);
+  }
+  if (missing.length > 0) {
+    const { lintTargets } = await import('./engine.js');
+    for (const [path, file] of await lintTargets(migrations, missing, config)) linted.set(path, file);
+    if (keys) targets.forEach((t, i) => missing.includes(t) && input.cache!.set(keys[i]!, linted.get(t.migration.path)!));
   }
 
-  // The merge step works within a file; settling file by file keeps it linear in the number of files.
-  const byFile = new Map<string, Finding[]>();
-  for (const f of findings) byFile.set(f.file, [...(byFile.get(f.file) ?? []), f]);
-  const final = linted
-    .flatMap(({ parsed }) => settleFindings(byFile.get(parsed.file) ?? [], { files: [parsed], config }))
-    .sort(compareFindings);
+  const files = targets.map((t) => ({ migration: t.migration, ...linted.get(t.migration.path)! }));
+  const findings = files.flatMap((f) => f.findings).sort(compareFindings);
+  const statements = files.reduce((n, f) => n + f.statements, 0);
   return {
     version: 1,
-    conclusion: conclude(final, config['fail-on']),
-    migrations: linted.map(({ migration, parsed }) => ({
-      file: migration.path,
-      status: 'not-run' as const,
-      statements: parsed.statements.length,
-      durationMs: 0,
-    })),
-    findings: final,
+    conclusion: conclude(findings, config['fail-on']),
+    migrations: files.map((f) => ({ file: f.migration.path, status: 'not-run' as const, statements: f.statements, durationMs: 0 })),
+    findings,
     notes: [...(input.notes ?? [])],
     stats: {
       mode: 'static',
-      migrationsTotal: last + 1,
-      migrationsNew: linted.length,
+      migrationsTotal: migrations.length,
+      migrationsNew: files.length,
       statements,
       newStatements: statements,
       durationMs: Math.round(now() - started),
       stages: {},
     },
-    sources: Object.fromEntries(linted.map(({ migration }) => [migration.path, '\n'.repeat(migration.lineOffset) + migration.sql])),
+    sources: Object.fromEntries(files.map(({ migration }) => [migration.path, '\n'.repeat(migration.lineOffset) + migration.sql])),
   };
 }
 
-export type { PgproConfig };
+/** The files to lint, in apply order; a down file right after its up file. */
+function lintTargetsOf(input: StaticLintInput): LintTarget[] {
+  const targets: LintTarget[] = [];
+  input.migrations.forEach((m, i) => {
+    if (m.kind !== 'undo' && (!input.lint || input.lint.has(m.path))) targets.push({ migration: m, after: i });
+    // A down file is linted only when named (its drops are the point of it), and a down section of the
+    // up file itself (dbmate) never: the file is linted as what it deploys.
+    if (m.down && m.down.path !== m.path && input.lint?.has(m.down.path)) {
+      targets.push({ migration: { ...m, path: m.down.path, sql: m.down.sql, lineOffset: m.down.lineOffset }, after: i });
+    }
+  });
+  return targets;
+}
+
+/** Per target: a hash of pgpro's version, the config, every file up to its position, and the file itself. */
+function cacheKeys(migrations: readonly MigrationFile[], targets: readonly LintTarget[], config: PgproConfig): string[] {
+  const base = createHash('sha256').update(`${VERSION}\0${JSON.stringify(config)}`).digest('hex');
+  const chain: string[] = [];
+  let state = base;
+  const last = Math.max(-1, ...targets.map((t) => t.after));
+  for (let i = 0; i <= last; i++) {
+    const m = migrations[i]!;
+    state = createHash('sha256').update(`${state}\0${m.path}\0${m.lineOffset}\0${m.sql}`).digest('hex');
+    chain.push(state);
+  }
+  return targets.map(({ migration: m, after }) =>
+    createHash('sha256')
+      .update(`${chain[after]}\0${m.path}\0${m.kind}\0${m.inTransaction}\0${m.lineOffset}\0${m.sql}`)
+      .digest('hex'),
+  );
+}

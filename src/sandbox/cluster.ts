@@ -1,14 +1,11 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
+import { cacheDir } from '../cache-dir.js';
 
-/** Where pgpro keeps its caches: PGPRO_CACHE_DIR, else ~/.cache/pgpro. */
-export function cacheDir(): string {
-  return process.env.PGPRO_CACHE_DIR ?? join(homedir(), '.cache', 'pgpro');
-}
+export { cacheDir };
 
 let cachedVersion: string | undefined;
 

@@ -1,10 +1,12 @@
 // Stage 7: the merge step (ignore directives, one finding per hazard, the severity policy, fingerprints
 // of hazards) and the result: statuses, stats and the conclusion.
-import { atLeast } from '../finding.js';
+import { conclude } from '../finding.js';
 import { settleFindings } from '../hazards/index.js';
 import type { AgentResult } from '../agent/index.js';
-import type { Conclusion, Finding, MigrationFile, ReviewResult, ReviewStats, Severity } from '../types.js';
+import type { Finding, MigrationFile, ReviewResult, ReviewStats } from '../types.js';
 import { statusOf, type ReviewState } from './state.js';
+
+export { conclude };
 
 /** The findings as the review reports them: every stage's, merged per hazard. */
 export function settledFindings(state: ReviewState): Finding[] {
@@ -54,8 +56,3 @@ function sourceOf(migration: MigrationFile): string {
   return '\n'.repeat(migration.lineOffset) + migration.sql;
 }
 
-export function conclude(findings: Finding[], failOn: Severity | 'none'): Conclusion {
-  if (failOn !== 'none' && findings.some((f) => atLeast(f.severity, failOn))) return 'failure';
-  if (findings.some((f) => f.severity !== 'info')) return 'neutral';
-  return 'success';
-}

@@ -41,6 +41,12 @@ describe('the CLI loads what a command needs', () => {
     expect([...packages].filter((p) => HEAVY_PACKAGES.test(p))).toEqual([]);
   });
 
+  it('lint loads the parser and the rules only when a file is not in its cache', () => {
+    const { modules, packages } = staticGraph('src/cli/lint-command.ts');
+    expect(packages.has('libpg-query')).toBe(false);
+    expect([...modules].filter((m) => m.startsWith('src/rules/') || m === 'src/lint/engine.ts')).toEqual([]);
+  });
+
   it('the review command does reach them (the check above sees through the import graph)', () => {
     const { modules, packages } = staticGraph('src/cli/review-command.ts');
     expect(modules.has('src/review.ts')).toBe(true);

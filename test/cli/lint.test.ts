@@ -1,8 +1,10 @@
 // `pgpro lint`: the static mode on the command line. Nothing is run, so these need no sandbox.
-import { rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonReport } from '../../src/report/json.js';
-import { cli, tempTree } from './helpers.js';
+import { cli, cliEnv, tempTree } from './helpers.js';
 
 const FILES = {
   'db/migrations/0001_create_orders.sql': 'CREATE TABLE orders (id bigint PRIMARY KEY, note varchar(40), state text);\n',
@@ -11,7 +13,7 @@ const FILES = {
   'db/migrations/0004_new_table.sql': 'CREATE TABLE notes (id bigint PRIMARY KEY);\nCREATE INDEX notes_id ON notes (id);\n',
   'db/seeds.sql': 'INSERT INTO orders VALUES (1);\n',
 };
-const ONLY_LOCKS = ['--config', 'pgpro.yml'];
+const ONLY_LOCKS = ['--config', 'pgpro.yml', '--no-cache'];
 
 let root: string;
 beforeAll(async () => {
@@ -68,6 +70,22 @@ describe('pgpro lint', () => {
     expect(run.stdout).toContain('db/migrations/0002_index_state.sql:1  error  require-concurrent-index-creation');
     expect(run.stdout).toMatch(/Linted 1 migration, 1 statement in \d+ ms \(static: parsed, not run; `pgpro review` runs them\)/);
     expect(run.stdout).not.toContain('not-run');
+  });
+
+  it('keeps linted files in the cache directory and answers the same from it', async () => {
+    const cacheDir = await mkdtemp(join(tmpdir(), 'pgpro-lint-cache-'));
+    try {
+      const env = cliEnv({ PGPRO_CACHE_DIR: cacheDir });
+      const argv = ['lint', '--format', 'json', '--config', 'pgpro.yml', '-C', root, 'db/migrations'];
+      const first = await cli(argv, env);
+      expect(await readdir(join(cacheDir, 'lint'))).toHaveLength(1);
+      const second = await cli(argv, env);
+      const withoutTime = (stdout: string) => ({ ...JSON.parse(stdout), stats: { ...JSON.parse(stdout).stats, durationMs: 0 } });
+      expect(withoutTime(second.stdout)).toEqual(withoutTime(first.stdout));
+      expect(second.code).toBe(first.code);
+    } finally {
+      await rm(cacheDir, { recursive: true, force: true });
+    }
   });
 
   it('refuses the options only a review has, and paths that do not exist', async () => {

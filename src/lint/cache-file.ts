@@ -1,0 +1,61 @@
+// The lint cache on disk: one JSON file per project root, holding linted files by key. Written whole
+// (to a temporary file, then renamed) when the run added something; entries not used by the run are kept
+// up to a bound, newest first. A missing, unreadable or foreign file is an empty cache.
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LintCache, LintedFile } from './index.js';
+
+const FORMAT = 1;
+/** Entries kept besides the ones this run used. */
+const KEEP_UNUSED = 5000;
+
+interface Stored {
+  format: number;
+  entries: [string, LintedFile][];
+}
+
+export class FileLintCache implements LintCache {
+  private readonly used = new Map<string, LintedFile>();
+  private changed = false;
+
+  private constructor(
+    private readonly file: string,
+    private readonly stored: Map<string, LintedFile>,
+  ) {}
+
+  /** The cache of project `root` under `dir`. */
+  static async open(dir: string, root: string): Promise<FileLintCache> {
+    const file = join(dir, `${createHash('sha256').update(root).digest('hex').slice(0, 16)}.json`);
+    let stored = new Map<string, LintedFile>();
+    try {
+      const parsed = JSON.parse(await readFile(file, 'utf8')) as Stored;
+      if (parsed.format === FORMAT && Array.isArray(parsed.entries)) stored = new Map(parsed.entries);
+    } catch {
+      // No cache yet, or one this version cannot read: start empty.
+    }
+    return new FileLintCache(file, stored);
+  }
+
+  get(key: string): LintedFile | undefined {
+    const value = this.used.get(key) ?? this.stored.get(key);
+    if (value) this.used.set(key, value);
+    return value;
+  }
+
+  set(key: string, value: LintedFile): void {
+    this.used.set(key, value);
+    this.changed = true;
+  }
+
+  /** Writes the cache when this run added entries. */
+  async save(): Promise<void> {
+    if (!this.changed) return;
+    const unused = [...this.stored].filter(([key]) => !this.used.has(key)).slice(-KEEP_UNUSED);
+    const data: Stored = { format: FORMAT, entries: [...unused, ...this.used] };
+    await mkdir(join(this.file, '..'), { recursive: true });
+    const temporary = `${this.file}.${process.pid}.tmp`;
+    await writeFile(temporary, JSON.stringify(data));
+    await rename(temporary, this.file);
+  }
+}

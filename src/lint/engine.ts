@@ -1,0 +1,51 @@
+// The work of the static mode: parse the migrations in order, lint the selected ones on the catalog of the
+// files before them, settle each file's findings. Loaded only when some file is not in the lint cache:
+// it brings the parser (WASM) and the rules.
+import type { PgproConfig } from '../config/schema.js';
+import { settleFindings } from '../hazards/index.js';
+import { lintMigrations } from '../rules/lib/lint.js';
+import { loadParser, parseMigrationSqlSync } from '../sql/parse.js';
+import type { Finding, MigrationFile, ParsedFile } from '../types.js';
+import { StaticCatalog } from './static-catalog.js';
+
+/** One linted file: its settled findings and statement count. */
+export interface LintedFile {
+  findings: Finding[];
+  statements: number;
+}
+
+/** A file to lint: a migration, or the down file of the migration before it (linted after its up). */
+export interface LintTarget {
+  migration: MigrationFile;
+  /** Index of the migration in apply order whose state the file is linted on (after it, for a down file). */
+  after: number;
+}
+
+/**
+ * Lints `targets` (in apply order) on the catalog that `migrations` before each build. Reads no migration
+ * beyond the last target.
+ */
+export async function lintTargets(migrations: readonly MigrationFile[], targets: readonly LintTarget[], config: PgproConfig): Promise<Map<string, LintedFile>> {
+  await loadParser();
+  const catalog = new StaticCatalog();
+  const out = new Map<string, LintedFile>();
+  const byPosition = new Map<number, LintTarget[]>();
+  for (const target of targets) byPosition.set(target.after, [...(byPosition.get(target.after) ?? []), target]);
+  const lintOne = (migration: MigrationFile, parsed: ParsedFile) => {
+    const findings = [...parsed.errors, ...lintMigrations([{ migration, parsed }], { config, catalog })];
+    out.set(migration.path, { findings: settleFindings(findings, { files: [parsed], config }), statements: parsed.statements.length });
+  };
+  const last = Math.max(-1, ...targets.map((t) => t.after));
+  for (let i = 0; i <= last; i++) {
+    const migration = migrations[i]!;
+    const here = byPosition.get(i) ?? [];
+    const own = here.find((t) => t.migration === migration);
+    const parsed = parseMigrationSqlSync(migration.sql, migration.path, migration.lineOffset);
+    if (own) lintOne(migration, parsed);
+    for (const statement of parsed.statements) catalog.apply(statement.ast);
+    for (const down of here.filter((t) => t.migration !== migration)) {
+      lintOne(down.migration, parseMigrationSqlSync(down.migration.sql, down.migration.path, down.migration.lineOffset));
+    }
+  }
+  return out;
+}
