@@ -2,7 +2,7 @@
 // current directory) and the earlier migrations of their sequences, whose DDL makes the static catalog.
 // Only the directories that hold the named paths are listed, never the whole working tree.
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { decodeText } from '../migrations/tree.js';
 import type { FileTree } from '../types.js';
 import { UsageError } from './args.js';
@@ -24,14 +24,14 @@ const toPosix = (path: string) => path.split(sep).join('/');
 
 export async function lintInput(cwd: string, paths: readonly string[]): Promise<LintInput> {
   if (!(await stat(cwd).catch(() => undefined))?.isDirectory()) throw new UsageError(`The directory ${cwd} does not exist.`);
-  const root = resolve(cwd);
+  const named = paths.length > 0 ? paths : ['.'];
+  const root = commonRoot(resolve(cwd), named.map((p) => resolve(cwd, p)));
   const files: string[] = [];
   const directories: string[] = [];
   const scopes = new Set<string>();
-  for (const p of paths.length > 0 ? paths : ['.']) {
-    const absolute = isAbsolute(p) ? p : resolve(root, p);
+  for (const p of named) {
+    const absolute = resolve(cwd, p);
     const rel = toPosix(relative(root, absolute));
-    if (rel.startsWith('..')) throw new UsageError(`${p} is outside ${root}; run pgpro from a directory that contains it (or use --cwd).`);
     const info = await stat(absolute).catch(() => undefined);
     if (!info) throw new UsageError(`${p} does not exist.`);
     if (info.isDirectory()) {
@@ -45,6 +45,17 @@ export async function lintInput(cwd: string, paths: readonly string[]): Promise<
     scopes.add(scope === '.' ? '' : scope);
   }
   return { root, tree: await scopedTree(root, [...scopes]), files, directories };
+}
+
+/**
+ * The directory paths in the report are relative to: the working directory, or, when a named path lies
+ * outside it (a linter handed absolute paths), the deepest directory holding every named path.
+ */
+function commonRoot(cwd: string, absolutes: string[]): string {
+  if (absolutes.every((a) => !relative(cwd, a).startsWith('..'))) return cwd;
+  let root = dirname(absolutes[0]!);
+  while (absolutes.some((a) => relative(root, a).startsWith('..')) && dirname(root) !== root) root = dirname(root);
+  return root;
 }
 
 /** Every file under the given directories of `root` (POSIX paths relative to it), each listed once. */

@@ -72,6 +72,19 @@ describe('pgpro lint', () => {
     expect(run.stdout).not.toContain('not-run');
   });
 
+  it('takes absolute paths outside the working directory, reported relative to the directory that holds them', async () => {
+    const elsewhere = await tempTree({ 'unrelated.txt': 'x\n' });
+    try {
+      const run = await cli(['lint', '--format', 'json', '--no-cache', '--config', join(root, 'pgpro.yml'), '-C', elsewhere, join(root, 'db/migrations/0002_index_state.sql'), join(root, 'db/migrations/0003_widen_note.sql')]);
+      expect(run.stderr).toBe('');
+      const report = JSON.parse(run.stdout) as JsonReport;
+      expect(report.migrations.map((m) => m.file)).toEqual(['0002_index_state.sql', '0003_widen_note.sql']);
+      expect(report.findings.map((f) => `${f.file}:${f.rule}`)).toEqual(['0002_index_state.sql:require-concurrent-index-creation']);
+    } finally {
+      await rm(elsewhere, { recursive: true, force: true });
+    }
+  });
+
   it('keeps linted files in the cache directory and answers the same from it', async () => {
     const cacheDir = await mkdtemp(join(tmpdir(), 'pgpro-lint-cache-'));
     try {
