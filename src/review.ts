@@ -10,6 +10,7 @@ import { finishStage } from './stages/finish.js';
 import { historyStage, SandboxUnavailableError } from './stages/history.js';
 import { lintStage, lintWithoutSandbox } from './stages/lint.js';
 import { parseStage } from './stages/parse.js';
+import { rehearsalStage, rehearsalStartStage } from './stages/rehearsal.js';
 import { createReviewState, messageOf, statusOf, type ReviewDeps, type ReviewOptions, type ReviewState } from './stages/state.js';
 import { armReviewStop, stoppedByReview, unreviewedFindings } from './stages/stop.js';
 import type { ChangeSet, ReviewResult } from './types.js';
@@ -36,8 +37,10 @@ async function stages(state: ReviewState): Promise<ReviewResult> {
     await catalogBeforeStage(state);
     await dataStage(state);
     await fixPointStage(state);
+    await rehearsalStartStage(state);
     await applyStage(state);
     await catalogAfterStage(state);
+    await rehearsalStage(state);
     await lintStage(state);
     await explainStage(state);
   } catch (error) {

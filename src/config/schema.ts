@@ -88,6 +88,14 @@ export const configSchema = z.strictObject({
       'production-stats': z.string().min(1).optional(),
     })
     .prefault({}),
+  rehearsal: z
+    .strictObject({
+      /** Failure halfway: stop each new migration after each statement that commits on its own, and run it again. */
+      retry: z.boolean().default(true),
+      /** Time for the rehearsals of one review; what does not fit is skipped with a note. */
+      'time-budget-seconds': z.number().positive().max(1800).default(60),
+    })
+    .prefault({}),
   github: z
     .strictObject({
       drafts: z.boolean().default(false),

@@ -16,6 +16,7 @@
 // | ban-drop-column, ban-drop-table     | lock-access-exclusive                       | —                                                   | —                                    |
 // | disallowed-unique-constraint        | full-table-scan, lock-access-exclusive      | —                                                   | 23505                                |
 // | foreign-key-without-index           | fk-path-seq-scan (EXPLAIN of the FK check)  | —                                                   | —                                    |
+// | prefer-robust-stmts                 | retry-fails (the retry rehearsal)           | —                                                   | —                                    |
 //
 // File scope: require-timeout-settings (or, without it, the trace's missing-lock-timeout) is one finding
 // per file; the trace's missing-lock-timeout confirms it, blocking locks taken with a lock_timeout in
@@ -73,6 +74,7 @@ export const STATEMENT_RELATIONS: readonly StatementRelation[] = [
   { keep: 'ban-drop-table', confirmedBy: ['lock-access-exclusive'] },
   { keep: 'disallowed-unique-constraint', confirmedBy: ['full-table-scan', 'lock-access-exclusive'], predicts: ['23505'] },
   { keep: 'foreign-key-without-index', confirmedBy: ['fk-path-seq-scan'] },
+  { keep: 'prefer-robust-stmts', confirmedBy: ['retry-fails'] },
 ];
 
 /** File-level advice to set lock_timeout: the static rule, and the trace's observation of the same. */

@@ -19,11 +19,15 @@ export const REVERSIBILITY_RULES = ['down-migration-fails', 'down-migration-inco
 /** The EXPLAIN checks (src/explain/checks.ts). */
 export const EXPLAIN_RULES = ['backfill-in-one-statement', 'fk-path-seq-scan', 'plan-regression', 'unused-new-index'] as const;
 
+/** The retry rehearsal (src/rehearsal/), reported with source 'trace'. */
+export const REHEARSAL_RULES = ['retry-fails', 'retry-invalid-index', 'retry-not-idempotent'] as const;
+
 /** Non-lint rule ids by the stage that reports them. */
 export const OTHER_RULES_BY_STAGE = {
   pipeline: PIPELINE_RULES,
   trace: [...Object.values(TRACE_RULES), ...REVERSIBILITY_RULES],
   explain: EXPLAIN_RULES,
+  rehearsal: REHEARSAL_RULES,
 } as const satisfies Record<string, readonly string[]>;
 
 /** Every non-lint rule id. */

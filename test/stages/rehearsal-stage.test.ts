@@ -1,0 +1,58 @@
+// The rehearsal stage inside review(): a retry's failure becomes evidence of the lint finding that
+// predicts it (one finding per hazard), a file in one transaction is said safe to retry in one line, and
+// the stage is skipped on the server engine and when turned off.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/parse.js';
+import { review } from '../../src/review.js';
+import type { ReviewResult } from '../../src/types.js';
+import { memoryTree } from '../helpers/tree.js';
+
+const HISTORY = 'CREATE TABLE orders (id bigint PRIMARY KEY, note text, total int);\n';
+const CHANGE = 'UPDATE orders SET total = total + 1;\nALTER TABLE orders ADD COLUMN tracking text;\nCREATE INDEX orders_total_idx ON orders (total);\n';
+const QUIET = 'explain:\n  enabled: false\n';
+
+function reviewOf(files: Record<string, string>, config: string): Promise<ReviewResult> {
+  return review(
+    { head: memoryTree({ 'db/migrations/0001_history.sql': HISTORY, ...files }), changed: Object.keys(files) },
+    { config: parseConfig(config, 't.yml') },
+    { env: {} },
+  );
+}
+
+describe('the rehearsal stage', () => {
+  let autocommit: ReviewResult;
+  let oneTransaction: ReviewResult;
+  let off: ReviewResult;
+  beforeAll(async () => {
+    autocommit = await reviewOf({ 'db/migrations/0002_change.sql': CHANGE }, QUIET);
+    oneTransaction = await reviewOf({ 'db/migrations/0002_change.sql': CHANGE }, `${QUIET}assume-in-transaction: true\n`);
+    off = await reviewOf({ 'db/migrations/0002_change.sql': CHANGE }, `${QUIET}rehearsal:\n  retry: false\n`);
+  }, 300_000);
+
+  it('folds the observed retry failure into prefer-robust-stmts, and reports the backfill run twice', () => {
+    const robust = autocommit.findings.find((f) => f.rule === 'prefer-robust-stmts')!;
+    expect(robust.line).toBe(2);
+    expect(robust.evidence).toContain(
+      'observed in the sandbox (retry-fails): If this migration stops after this statement or any later one (each statement commits on its own), running the migration again fails here: column "tracking" of relation "orders" already exists (SQLSTATE 42701).',
+    );
+    expect(autocommit.findings.some((f) => f.rule === 'retry-fails')).toBe(false);
+    const twice = autocommit.findings.find((f) => f.rule === 'retry-not-idempotent')!;
+    expect(twice).toMatchObject({ line: 1, severity: 'warning', source: 'trace' });
+    expect(twice.message).toContain('the rows of public.orders differ from what a single run leaves');
+    expect(autocommit.stats.stages.rehearsal).toBeGreaterThanOrEqual(0);
+  });
+
+  it('says in one line that a file in one transaction is safe to retry', () => {
+    expect(oneTransaction.findings.filter((f) => f.rule.startsWith('retry-'))).toEqual([]);
+    expect(oneTransaction.notes).toContain(
+      'Retry rehearsal: db/migrations/0002_change.sql runs in one transaction, so a failure anywhere rolls it back and running it again is safe.',
+    );
+    expect(oneTransaction.stats.stages.rehearsal).toBeUndefined();
+  });
+
+  it('does nothing when rehearsal.retry is off', () => {
+    expect(off.findings.filter((f) => f.rule.startsWith('retry-'))).toEqual([]);
+    expect(off.notes.filter((n) => n.startsWith('Retry rehearsal'))).toEqual([]);
+    expect(off.stats.stages.rehearsal).toBeUndefined();
+  });
+});
