@@ -1,15 +1,26 @@
 import { parseArgs } from 'node:util';
+import { FORMATS, isFormat, type Format } from '../report/formats.js';
 import type { Severity } from '../types.js';
 
-export type Format = 'text' | 'json' | 'markdown' | 'sarif';
-const FORMATS: readonly Format[] = ['text', 'json', 'markdown', 'sarif'];
+export type { Format };
+
+/** One report of a run: to stdout, or to a file (relative to the working directory). */
+export interface Output {
+  format: Format;
+  path?: string;
+}
+
 const FAIL_ON = ['error', 'warning', 'info', 'none'] as const;
 
 export interface CliArgs {
   command: 'review' | 'lint' | 'worker' | 'help' | 'version';
   paths: string[];
   base?: string;
+  /** The format printed on stdout ('text' when every output goes to a file). */
   format: Format;
+  /** Every report to write; `--format` was not given when `formatGiven` is false. */
+  outputs: Output[];
+  formatGiven: boolean;
   config?: string;
   failOn?: Severity | 'none';
   agent: 'auto' | 'force' | 'off';
@@ -18,6 +29,8 @@ export interface CliArgs {
   cache: boolean;
   color?: boolean;
   cwd: string;
+  /** With the path `-`: the path the migration read from stdin has (editors lint unsaved buffers). */
+  stdinFilepath?: string;
 }
 
 /** A mistake in how pgpro was called: exit code 2 with the message and a pointer to --help. */
@@ -41,7 +54,10 @@ Usage:
 
 Options:
   --base <git-ref>        compare with this ref (e.g. origin/main)
-  --format <f>            text (default), json, markdown, sarif
+  --format <f>[=<file>]   text (default), json, markdown, sarif, github (Actions annotations),
+                          gitlab (Code Quality), compact (file:line: severity rule message);
+                          repeat it to write several: --format text --format sarif=pgpro.sarif
+                          (with GITHUB_ACTIONS set and no --format: text and github annotations)
   --config <file>         config file (default: pgpro.yml or .github/pgpro.yml)
   --fail-on <severity>    error (default), warning, info, none
   --agent / --no-agent    force the Claude review on, or off (default: on when ANTHROPIC_API_KEY is set)
@@ -50,6 +66,7 @@ Options:
   --no-cache              do not reuse or save history snapshots (lint: linted files)
   --color / --no-color    force colours on or off (default: on for a terminal, off with NO_COLOR)
   -C, --cwd <dir>         run as if started in <dir>
+  --stdin-filepath <p>    lint: with the path "-", read the migration from stdin as if it were file <p>
   -h, --help              this text
   -v, --version           the version
 
@@ -65,7 +82,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
       strict: true,
       options: {
         base: { type: 'string' },
-        format: { type: 'string', short: 'f' },
+        format: { type: 'string', short: 'f', multiple: true },
         config: { type: 'string', short: 'c' },
         'fail-on': { type: 'string' },
         agent: { type: 'boolean' },
@@ -76,6 +93,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
         color: { type: 'boolean' },
         'no-color': { type: 'boolean' },
         cwd: { type: 'string', short: 'C' },
+        'stdin-filepath': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -87,6 +105,8 @@ export function parseCliArgs(argv: string[]): CliArgs {
   const base = {
     paths: [] as string[],
     format: 'text' as Format,
+    outputs: [{ format: 'text' as Format }] as Output[],
+    formatGiven: false,
     agent: 'auto' as const,
     fix: false,
     cache: true,
@@ -100,6 +120,11 @@ export function parseCliArgs(argv: string[]): CliArgs {
   if (command !== 'review' && command !== 'lint') {
     throw new UsageError(`Unknown command "${command}". The commands are "review", "lint" and "worker".`);
   }
+  const stdinFilepath = values['stdin-filepath'];
+  if (paths.includes('-') && (command !== 'lint' || stdinFilepath === undefined)) {
+    throw new UsageError(command === 'lint' ? 'The path "-" (stdin) needs --stdin-filepath <path> to say which migration it is.' : 'The path "-" (stdin) is for "pgpro lint".');
+  }
+  if (stdinFilepath !== undefined && !paths.includes('-')) throw new UsageError('--stdin-filepath goes with the path "-" (stdin).');
   if (command === 'lint') {
     const reviewOnly = (['base', 'agent', 'no-agent', 'sandbox-url', 'fix'] as const).filter((name) => values[name] !== undefined);
     if (reviewOnly.length > 0) {
@@ -107,9 +132,10 @@ export function parseCliArgs(argv: string[]): CliArgs {
     }
   }
 
-  const format = values.format ?? 'text';
-  if (!FORMATS.includes(format as Format)) {
-    throw new UsageError(`--format must be one of ${FORMATS.join(', ')}; got "${format}".`);
+  const outputs = (values.format ?? ['text']).map(parseOutput);
+  const toStdout = outputs.filter((o) => o.path === undefined);
+  if (toStdout.length > 1) {
+    throw new UsageError(`Only one --format can print to stdout; give the others a file, e.g. --format ${toStdout[1]!.format}=pgpro.${toStdout[1]!.format}.`);
   }
   const failOn = values['fail-on'];
   if (failOn !== undefined && !(FAIL_ON as readonly string[]).includes(failOn)) {
@@ -121,7 +147,10 @@ export function parseCliArgs(argv: string[]): CliArgs {
     command,
     paths,
     ...(values.base !== undefined ? { base: values.base } : {}),
-    format: format as Format,
+    format: toStdout[0]?.format ?? 'text',
+    outputs,
+    formatGiven: values.format !== undefined,
+    ...(stdinFilepath !== undefined ? { stdinFilepath } : {}),
     ...(values.config !== undefined ? { config: values.config } : {}),
     ...(failOn !== undefined ? { failOn: failOn as Severity | 'none' } : {}),
     agent: values.agent ? 'force' : values['no-agent'] ? 'off' : 'auto',
@@ -130,4 +159,14 @@ export function parseCliArgs(argv: string[]): CliArgs {
     cache: values['no-cache'] !== true,
     ...(values.color ? { color: true } : values['no-color'] ? { color: false } : {}),
   };
+}
+
+/** `name` or `name=path`. */
+function parseOutput(value: string): Output {
+  const at = value.indexOf('=');
+  const name = at === -1 ? value : value.slice(0, at);
+  const path = at === -1 ? undefined : value.slice(at + 1);
+  if (!isFormat(name)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, optionally with =<file>; got "${value}".`);
+  if (path === '') throw new UsageError(`--format ${name}= needs a file name after "=".`);
+  return path === undefined ? { format: name } : { format: name, path };
 }

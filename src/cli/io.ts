@@ -3,6 +3,8 @@ export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WriteStream;
   env: NodeJS.ProcessEnv;
+  /** Where `-` reads a migration from (`--stdin-filepath` names it). */
+  stdin?: NodeJS.ReadableStream;
 }
 
 export const EXIT_OK = 0;

@@ -5,18 +5,20 @@ import { cacheDir } from '../cache-dir.js';
 import { FileLintCache } from '../lint/cache-file.js';
 import { lintStatic } from '../lint/index.js';
 import { loadMigrations } from '../migrations/index.js';
-import { render } from '../report/index.js';
+import { decodeText } from '../migrations/tree.js';
 import { discoverOptions } from '../stages/discover-options.js';
 import type { CliArgs } from './args.js';
 import { loadCliConfig } from './config.js';
 import { reportFailure } from './errors.js';
+import { writeReports } from './outputs.js';
 import { EXIT_FINDINGS, EXIT_OK, type CliIo } from './io.js';
 import { lintInput } from './lint-input.js';
 
 export async function runLint(args: CliArgs, io: CliIo): Promise<number> {
   try {
     const config = await loadCliConfig(args);
-    const input = await lintInput(args.cwd, args.paths);
+    const stdin = args.stdinFilepath !== undefined ? { path: args.stdinFilepath, text: await readAll(io.stdin) } : undefined;
+    const input = await lintInput(args.cwd, args.paths, stdin);
     const loaded = await loadMigrations(input.tree, discoverOptions(config));
     const named = new Set(input.files);
     const inDirectory = (path: string) => input.directories.some((d) => d === '' || path.startsWith(`${d}/`));
@@ -32,10 +34,16 @@ export async function runLint(args: CliArgs, io: CliIo): Promise<number> {
     const cache = args.cache ? await FileLintCache.open(join(cacheDir(io.env), 'lint'), input.root) : undefined;
     const result = await lintStatic({ migrations: loaded.migrations, lint, config, notes, ...(cache ? { cache } : {}) });
     await cache?.save().catch(() => undefined);
-    const color = args.color ?? (io.stdout.isTTY === true && !io.env.NO_COLOR);
-    io.stdout.write(render(args.format, result, { color, cwd: input.root }));
+    await writeReports(result, args, io, input.root);
     return result.conclusion === 'failure' ? EXIT_FINDINGS : EXIT_OK;
   } catch (error) {
     return reportFailure(io, error);
   }
+}
+
+async function readAll(stream: NodeJS.ReadableStream | undefined): Promise<string> {
+  if (!stream) return '';
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return decodeText(Buffer.concat(chunks));
 }

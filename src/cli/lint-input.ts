@@ -22,9 +22,16 @@ export interface LintInput {
 
 const toPosix = (path: string) => path.split(sep).join('/');
 
-export async function lintInput(cwd: string, paths: readonly string[]): Promise<LintInput> {
+/** A migration read from stdin (`-`): the path it stands for, which need not exist on disk yet. */
+export interface StdinFile {
+  path: string;
+  text: string;
+}
+
+export async function lintInput(cwd: string, paths: readonly string[], stdin?: StdinFile): Promise<LintInput> {
   if (!(await stat(cwd).catch(() => undefined))?.isDirectory()) throw new UsageError(`The directory ${cwd} does not exist.`);
-  const named = paths.length > 0 ? paths : ['.'];
+  const named = (paths.length > 0 ? paths : ['.']).map((p) => (p === '-' && stdin ? stdin.path : p));
+  const stdinPath = stdin ? resolve(cwd, stdin.path) : undefined;
   const root = commonRoot(resolve(cwd), named.map((p) => resolve(cwd, p)));
   const files: string[] = [];
   const directories: string[] = [];
@@ -32,9 +39,9 @@ export async function lintInput(cwd: string, paths: readonly string[]): Promise<
   for (const p of named) {
     const absolute = resolve(cwd, p);
     const rel = toPosix(relative(root, absolute));
-    const info = await stat(absolute).catch(() => undefined);
-    if (!info) throw new UsageError(`${p} does not exist.`);
-    if (info.isDirectory()) {
+    const info = absolute === stdinPath ? undefined : await stat(absolute).catch(() => undefined);
+    if (!info && absolute !== stdinPath) throw new UsageError(`${p} does not exist.`);
+    if (info?.isDirectory()) {
       directories.push(rel);
       scopes.add(rel);
       continue;
@@ -44,7 +51,14 @@ export async function lintInput(cwd: string, paths: readonly string[]): Promise<
     const scope = NESTED.has(basename(rel)) ? dirname(parent) : parent;
     scopes.add(scope === '.' ? '' : scope);
   }
-  return { root, tree: await scopedTree(root, [...scopes]), files, directories };
+  const tree = await scopedTree(root, [...scopes]);
+  return { root, tree: stdinPath ? withFile(tree, toPosix(relative(root, stdinPath)), stdin!.text) : tree, files, directories };
+}
+
+/** The tree with `path` holding `text` (added when it is not on disk). */
+function withFile(tree: FileTree, path: string, text: string): FileTree {
+  const paths = tree.paths.includes(path) ? tree.paths : [...tree.paths, path].sort();
+  return { paths, read: async (p) => (p === path ? text : tree.read(p)) };
 }
 
 /**

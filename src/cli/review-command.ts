@@ -1,7 +1,6 @@
 // `pgpro review`: builds the change from the command line, runs the review, renders it, applies --fix.
 import { join } from 'node:path';
 import { DirectoryAgentCache } from '../agent/index.js';
-import { render } from '../report/index.js';
 import { review } from '../review.js';
 import { cacheDir } from '../sandbox/cluster.js';
 import { SnapshotCache } from '../sandbox/snapshot-cache.js';
@@ -9,6 +8,7 @@ import type { PgproConfig } from '../config/schema.js';
 import type { CliArgs } from './args.js';
 import { loadCliConfig } from './config.js';
 import { reportFailure } from './errors.js';
+import { writeReports } from './outputs.js';
 import { applyFixes } from './fix.js';
 import { localChangeSet } from './input.js';
 import { EXIT_FINDINGS, EXIT_OK, type CliIo } from './io.js';
@@ -39,8 +39,7 @@ export async function runReview(args: CliArgs, io: CliIo): Promise<number> {
     for (const path of change.changed ?? []) {
       if (!reviewed.has(path)) result.notes.push(`${path} was named but is not a migration pgpro recognizes (see migrations.paths and migrations.convention); it was not reviewed.`);
     }
-    const color = args.color ?? (io.stdout.isTTY === true && !io.env.NO_COLOR);
-    io.stdout.write(render(args.format, result, { color }));
+    await writeReports(result, args, io, root);
     if (args.fix) {
       const fixed = await applyFixes(root, result.findings);
       io.stderr.write(fixed.length > 0 ? `pgpro: applied ${fixed.length} fixes: ${fixed.join(', ')}\n` : 'pgpro: no mechanical fixes to apply\n');

@@ -5,8 +5,12 @@ import { renderMarkdown, type MarkdownOptions } from './markdown.js';
 import { renderSarif } from './sarif.js';
 import { renderText } from './text.js';
 
-export const FORMATS = ['text', 'json', 'markdown', 'sarif'] as const;
-export type Format = (typeof FORMATS)[number];
+import { renderCompact } from './compact.js';
+import { FORMATS, type Format } from './formats.js';
+import { renderGithub } from './github.js';
+import { renderGitlab } from './gitlab.js';
+
+export { FORMATS, isFormat, type Format } from './formats.js';
 
 export interface RenderOptions extends MarkdownOptions {
   /** ANSI colors in the text format. */
@@ -20,11 +24,11 @@ const RENDERERS: Record<Format, (result: ReviewResult, options: RenderOptions) =
   json: (result) => renderJson(result),
   markdown: (result, options) => renderMarkdown(result, options),
   sarif: (result, options) => renderSarif(result, { cwd: options.cwd }),
+  github: (result) => renderGithub(result),
+  gitlab: (result) => renderGitlab(result),
+  compact: (result) => renderCompact(result),
 };
 
-export function isFormat(name: string): name is Format {
-  return (FORMATS as readonly string[]).includes(name);
-}
 
 export function render(format: Format, result: ReviewResult, options: RenderOptions = {}): string {
   const renderer = RENDERERS[format];
@@ -33,6 +37,9 @@ export function render(format: Format, result: ReviewResult, options: RenderOpti
 }
 
 export { renderText, type TextOptions } from './text.js';
+export { renderCompact } from './compact.js';
+export { renderGithub } from './github.js';
+export { renderGitlab, toGitlab, type GitlabIssue } from './gitlab.js';
 export { renderJson, toJsonReport, type JsonReport } from './json.js';
 export {
   renderMarkdown,

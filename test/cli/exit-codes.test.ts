@@ -11,7 +11,7 @@ const CLEAN = join(FIXTURES, 'clean');
 describe('exit 2: pgpro could not run', () => {
   it.each([
     [['review', '--frobnicate'], /Unknown option '--frobnicate'/],
-    [['review', '--format', 'yaml'], /--format must be one of text, json, markdown, sarif; got "yaml"/],
+    [['review', '--format', 'yaml'], /--format must be one of text, json, markdown, sarif, github, gitlab, compact, optionally with =<file>; got "yaml"/],
     [['review', '--fail-on', 'fatal'], /--fail-on must be one of error, warning, info, none; got "fatal"/],
     [['reveiw'], /Unknown command "reveiw"/],
     [['review', '--agent', '--no-agent'], /contradict/],

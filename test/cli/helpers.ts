@@ -1,7 +1,7 @@
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../../src/cli/run.js';
 
@@ -38,11 +38,12 @@ export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return env;
 }
 
-/** `pgpro …` in-process, capturing stdout and stderr. */
-export async function cli(argv: string[], env: NodeJS.ProcessEnv = cliEnv()): Promise<CliRun> {
+/** `pgpro …` in-process, capturing stdout and stderr; `stdin` is what `-` reads. */
+export async function cli(argv: string[], env: NodeJS.ProcessEnv = cliEnv(), stdin?: string): Promise<CliRun> {
   const stdout = collector();
   const stderr = collector();
-  const code = await runCli(argv, { stdout: stdout.stream, stderr: stderr.stream as unknown as NodeJS.WriteStream, env });
+  const io = { stdout: stdout.stream, stderr: stderr.stream as unknown as NodeJS.WriteStream, env };
+  const code = await runCli(argv, stdin === undefined ? io : { ...io, stdin: Readable.from([Buffer.from(stdin)]) });
   return { code, stdout: stdout.text(), stderr: stderr.text() };
 }
 

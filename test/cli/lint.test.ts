@@ -1,5 +1,5 @@
 // `pgpro lint`: the static mode on the command line. Nothing is run, so these need no sandbox.
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,6 +99,44 @@ describe('pgpro lint', () => {
     } finally {
       await rm(cacheDir, { recursive: true, force: true });
     }
+  });
+
+  it('writes several formats in one run: one to stdout, the others to files', async () => {
+    const run = await cli(['lint', ...ONLY_LOCKS, '-C', root, '--format', 'compact', '--format', 'sarif=out/pgpro.sarif', '--format', 'gitlab=out/gl.json', 'db/migrations/0002_index_state.sql']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe(
+      'db/migrations/0002_index_state.sql:1: error require-concurrent-index-creation CREATE INDEX on orders takes a SHARE lock for the whole build: INSERT, UPDATE and DELETE on orders wait until the index is built.\n',
+    );
+    const sarif = JSON.parse(await readFile(join(root, 'out/pgpro.sarif'), 'utf8'));
+    expect(sarif.runs[0].results.map((r: { ruleId: string }) => r.ruleId)).toEqual(['require-concurrent-index-creation']);
+    const gitlab = JSON.parse(await readFile(join(root, 'out/gl.json'), 'utf8'));
+    expect(gitlab.map((i: { check_name: string; location: unknown }) => [i.check_name, i.location])).toEqual([
+      ['require-concurrent-index-creation', { path: 'db/migrations/0002_index_state.sql', lines: { begin: 1, end: 1 } }],
+    ]);
+    const two = await cli(['lint', '-C', root, '--format', 'json', '--format', 'sarif', 'db']);
+    expect(two.code).toBe(2);
+    expect(two.stderr).toContain('Only one --format can print to stdout; give the others a file, e.g. --format sarif=pgpro.sarif.');
+  });
+
+  it('adds GitHub annotations to the text report in GitHub Actions when no --format is given', async () => {
+    const run = await cli(['lint', ...ONLY_LOCKS, '-C', root, 'db/migrations/0002_index_state.sql'], cliEnv({ GITHUB_ACTIONS: 'true' }));
+    expect(run.stdout).toContain('Linted 1 migration');
+    expect(run.stdout.trimEnd().split('\n').pop()).toMatch(/^::error file=db\/migrations\/0002_index_state.sql,line=1,title=pgpro require-concurrent-index-creation::CREATE INDEX on orders/);
+    const json = await cli(['lint', ...ONLY_LOCKS, '-C', root, '--format', 'json', 'db/migrations/0002_index_state.sql'], cliEnv({ GITHUB_ACTIONS: 'true' }));
+    expect(() => JSON.parse(json.stdout)).not.toThrow();
+  });
+
+  it('reads an unsaved migration from stdin as the file --stdin-filepath names, on the schema of the files before it (0003 widened the column to 80)', async () => {
+    const run = await cli(
+      ['lint', ...ONLY_LOCKS, '-C', root, '--format', 'compact', '--stdin-filepath', 'db/migrations/0005_unsaved.sql', '-'],
+      cliEnv(),
+      'ALTER TABLE orders ALTER COLUMN note TYPE varchar(20);\n',
+    );
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toMatch(/^db\/migrations\/0005_unsaved.sql:1: error changing-column-type Changing the type of orders.note from character varying\(80\)/);
+    const missing = await cli(['lint', '-C', root, '-']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('The path "-" (stdin) needs --stdin-filepath <path> to say which migration it is.');
   });
 
   it('refuses the options only a review has, and paths that do not exist', async () => {
