@@ -1,6 +1,7 @@
-// The config a CLI run uses: --config, else the first config file found, else the defaults.
+// The config a CLI run uses: --config, else the nearest config file up to the repository root, else the defaults.
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { configSchema, type PgproConfig } from '../config/schema.js';
 import { UsageError, type CliArgs } from './args.js';
 
@@ -9,8 +10,22 @@ export async function loadCliConfig(args: Pick<CliArgs, 'config' | 'cwd' | 'fail
   return args.failOn ? { ...config, 'fail-on': args.failOn } : config;
 }
 
+const NAMES = ['pgpro.yml', 'pgpro.yaml', join('.github', 'pgpro.yml'), join('.github', 'pgpro.yaml')];
+
+/**
+ * The config files to try, nearest first: in the working directory and each directory above it, up to
+ * the repository's root (the directory holding .git) or the filesystem's.
+ */
+function configCandidates(cwd: string): string[] {
+  const candidates: string[] = [];
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    candidates.push(...NAMES.map((name) => join(dir, name)));
+    if (existsSync(join(dir, '.git')) || dirname(dir) === dir) return candidates;
+  }
+}
+
 async function readConfig(args: Pick<CliArgs, 'config' | 'cwd'>): Promise<PgproConfig> {
-  const candidates = args.config ? [resolve(args.cwd, args.config)] : [join(args.cwd, 'pgpro.yml'), join(args.cwd, '.github', 'pgpro.yml')];
+  const candidates = args.config ? [resolve(args.cwd, args.config)] : configCandidates(args.cwd);
   for (const file of candidates) {
     let text: string;
     try {

@@ -139,6 +139,22 @@ describe('pgpro lint', () => {
     expect(missing.stderr).toContain('The path "-" (stdin) needs --stdin-filepath <path> to say which migration it is.');
   });
 
+  it('finds the config in a directory above, up to the repository root, as pgpro.yaml too', async () => {
+    const repo = await tempTree({
+      '.git/HEAD': 'ref: refs/heads/main\n',
+      'pgpro.yaml': 'fail-on: none\n',
+      'db/migrations/0001_create.sql': FILES['db/migrations/0001_create_orders.sql'],
+      'db/migrations/0002_index.sql': FILES['db/migrations/0002_index_state.sql'],
+    });
+    try {
+      const run = await cli(['lint', '--no-cache', '-C', join(repo, 'db/migrations'), '--format', 'compact', '0002_index.sql']);
+      expect(run.stdout).toContain('0002_index.sql:1: error require-concurrent-index-creation');
+      expect(run.code).toBe(0);
+    } finally {
+      await rm(repo, { recursive: true, force: true });
+    }
+  });
+
   it('refuses the options only a review has, and paths that do not exist', async () => {
     const review = await cli(['lint', '--base', 'main', '-C', root]);
     expect(review.code).toBe(2);
