@@ -13,7 +13,7 @@ export interface Output {
 const FAIL_ON = ['error', 'warning', 'info', 'none'] as const;
 
 export interface CliArgs {
-  command: 'review' | 'lint' | 'worker' | 'help' | 'version';
+  command: 'review' | 'lint' | 'ci' | 'worker' | 'help' | 'version';
   paths: string[];
   base?: string;
   /** The format printed on stdout ('text' when every output goes to a file). */
@@ -45,6 +45,9 @@ Usage:
   pgpro lint [paths…] [options]
                           static mode (pre-commit, editors): parse and lint only, with the schema
                           read from the files' own DDL; nothing is run, so nothing is observed
+  pgpro ci [options]      the GitHub Action's entry: review the pull request of GITHUB_EVENT_PATH,
+                          write the job summary, the sticky PR comment (PGPRO_GITHUB_TOKEN or
+                          GITHUB_TOKEN), annotations and pgpro.sarif
   pgpro worker            run GitHub review jobs from the Redis queue (REDIS_URL, APP_ID, PRIVATE_KEY)
 
   With --base, the migrations that differ from the git ref are new and the ref's are the history.
@@ -117,8 +120,8 @@ export function parseCliArgs(argv: string[]): CliArgs {
   const [command, ...paths] = positionals;
   if (command === undefined || command === 'help') return { ...base, command: 'help' };
   if (command === 'worker') return { ...base, command: 'worker' };
-  if (command !== 'review' && command !== 'lint') {
-    throw new UsageError(`Unknown command "${command}". The commands are "review", "lint" and "worker".`);
+  if (command !== 'review' && command !== 'lint' && command !== 'ci') {
+    throw new UsageError(`Unknown command "${command}". The commands are "review", "lint", "ci", "worker", "rules" and "explain".`);
   }
   const stdinFilepath = values['stdin-filepath'];
   if (paths.includes('-') && (command !== 'lint' || stdinFilepath === undefined)) {
@@ -133,7 +136,8 @@ export function parseCliArgs(argv: string[]): CliArgs {
   }
 
   const outputs = (values.format ?? ['text']).map(parseOutput);
-  const toStdout = outputs.filter((o) => o.path === undefined);
+  // GitHub annotations are log lines: they may follow the one report printed on stdout.
+  const toStdout = outputs.filter((o) => o.path === undefined && o.format !== 'github');
   if (toStdout.length > 1) {
     throw new UsageError(`Only one --format can print to stdout; give the others a file, e.g. --format ${toStdout[1]!.format}=pgpro.${toStdout[1]!.format}.`);
   }
@@ -147,7 +151,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
     command,
     paths,
     ...(values.base !== undefined ? { base: values.base } : {}),
-    format: toStdout[0]?.format ?? 'text',
+    format: toStdout[0]?.format ?? outputs.find((o) => o.path === undefined)?.format ?? 'text',
     outputs,
     formatGiven: values.format !== undefined,
     ...(stdinFilepath !== undefined ? { stdinFilepath } : {}),
