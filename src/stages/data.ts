@@ -29,7 +29,7 @@ export async function dataStage(state: ReviewState): Promise<void> {
     state.notes.push(`Synthetic data could not be added, so scans and plans ran on empty tables: ${messageOf(error)}`);
     return undefined;
   });
-  if (state.explainPrepared) state.notes.push(...state.explainPrepared.notes);
+  if (state.explainPrepared) state.syntheticNotes.push(...state.explainPrepared.notes);
 }
 
 /** Proposed fixes are proven in fresh sandboxes started from this point (history + synthetic rows). */

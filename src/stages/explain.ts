@@ -68,7 +68,7 @@ export async function finishExplain(input: {
   catalogBefore: CatalogSnapshot;
   catalogAfter: CatalogSnapshot;
   budgetMs: number;
-}): Promise<{ findings: Finding[]; notes: string[]; after: ExplainedQuery[] }> {
+}): Promise<{ findings: Finding[]; notes: string[]; dataNotes: string[]; after: ExplainedQuery[] }> {
   const { db, config, prepared } = input;
   const existed = new Set(input.catalogBefore.tables.map((t) => `${t.schema}.${t.name}`));
   const started = Date.now();
@@ -92,7 +92,7 @@ export async function finishExplain(input: {
     db,
     budgetMs: remaining(),
   });
-  return { findings: outcome.findings, notes: [...fill.notes, ...outcome.notes], after };
+  return { findings: outcome.findings, notes: outcome.notes, dataNotes: fill.notes, after };
 }
 
 /** Stage 5: plans after the change, and the EXPLAIN checks. Optional: a failure is a note. */
@@ -117,6 +117,7 @@ export async function explainStage(state: ReviewState): Promise<void> {
       });
       state.findings.push(...result.findings);
       state.notes.push(...result.notes);
+      state.syntheticNotes.push(...result.dataNotes);
       state.plansAfter = result.after;
     } catch (error) {
       state.notes.push(`EXPLAIN checks did not complete: ${messageOf(error)}`);

@@ -4,6 +4,7 @@ import { conclude } from '../finding.js';
 import { settleFindings } from '../hazards/index.js';
 import type { AgentResult } from '../agent/index.js';
 import type { Finding, MigrationFile, ReviewResult, ReviewStats } from '../types.js';
+import { syntheticDataNote } from '../synthetic/index.js';
 import { statusOf, type ReviewState } from './state.js';
 
 export { conclude };
@@ -40,6 +41,8 @@ export function finishStage(state: ReviewState, agent: AgentResult | undefined):
     ...(agent?.usage && (agent.usage.inputTokens > 0 || agent.usage.cached) ? { agent: agent.usage } : {}),
   };
   if (state.fresh.length === 0 && state.skipped.length === 0) state.notes.push('No new migrations to review.');
+  const dataNote = syntheticDataNote(state.syntheticNotes);
+  if (dataNote) state.notes.push(dataNote);
   return {
     version: 1,
     conclusion: conclude(final, config['fail-on']),

@@ -55,6 +55,8 @@ export interface ReviewState {
   /** When the review must stop applying (limits.review-timeout-seconds). */
   readonly deadline: number;
   readonly notes: string[];
+  /** What the synthetic fills could not do, per table: one note in the result (finish stage). */
+  readonly syntheticNotes: string[];
   readonly findings: Finding[];
   /** Milliseconds per stage name, summed over repeated calls. */
   readonly stages: Record<string, number>;
@@ -114,6 +116,7 @@ export function createReviewState(change: ChangeSet, options: ReviewOptions, dep
     started,
     deadline: started + options.config.limits['review-timeout-seconds'] * 1000,
     notes: [],
+    syntheticNotes: [],
     findings: [],
     stages: {},
     setup: [],

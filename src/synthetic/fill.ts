@@ -1,5 +1,7 @@
 import type { CatalogSnapshot, Queryable } from '../types.js';
 import { fillOrder, qualifiedName } from './order.js';
+import { isBookkeepingTable } from './bookkeeping.js';
+import { readTypeFacts } from './types.js';
 import { quoteTable, tableFillSql, type ColumnFacts, type FillMode } from './plan.js';
 
 export interface FillResult {
@@ -21,7 +23,8 @@ export async function readColumnFacts(db: Queryable): Promise<ColumnFacts> {
   const partitions = await db.query<{ name: string }>(
     `SELECT n.nspname || '.' || c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relispartition`,
   );
-  return { generated: new Set(generated.rows.map((r) => r.col)), partitions: new Set(partitions.rows.map((r) => r.name)) };
+  const types = await readTypeFacts(db);
+  return { generated: new Set(generated.rows.map((r) => r.col)), partitions: new Set(partitions.rows.map((r) => r.name)), types };
 }
 
 const CHECK_VIOLATION = '23514';
@@ -61,11 +64,11 @@ export async function fillSynthetic(
 
   for (const table of order) {
     const name = qualifiedName(table);
-    if (facts.partitions.has(name)) continue;
+    if (facts.partitions.has(name) || isBookkeepingTable(table.schema, table.name)) continue;
     const wanted = Math.floor(rowsFor(name));
     if (wanted <= 0) continue;
     if (options.deadline !== undefined && Date.now() > options.deadline) {
-      notes.push(`synthetic data: time budget reached before ${name}; later tables were not filled`);
+      notes.push(`${name} and later tables: not filled, the time budget was reached`);
       break;
     }
     const before = await countRows(db, name);
@@ -105,6 +108,18 @@ export async function fillSynthetic(
   }
   await db.exec('ANALYZE');
   return { notes, rows, durationMs: Date.now() - started };
+}
+
+/**
+ * The per-table notes of every fill in a review as one line: they are about pgpro's own rows, not the
+ * user's migration, and thirty of them would bury what matters.
+ */
+export function syntheticDataNote(details: readonly string[]): string | undefined {
+  const unique = [...new Set(details)];
+  if (unique.length === 0) return undefined;
+  const shown = unique.slice(0, 3).join('; ');
+  const more = unique.length > 3 ? `; and ${unique.length - 3} more` : '';
+  return `synthetic data: ${unique.length === 1 ? '1 table' : `${unique.length} tables`} not filled as asked (${shown}${more})`;
 }
 
 /** Set a setting if allowed (replica mode needs superuser); returns the previous value, or undefined. */

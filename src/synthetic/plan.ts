@@ -1,7 +1,8 @@
 import { quoteIdent } from '../sql/quote.js';
 import type { CatalogSnapshot, CatalogTable } from '../types.js';
 import { fillOrder, foreignKeys, qualifiedName, type ForeignKey } from './order.js';
-import { checkHints, normalizeTypeName, valueExpression, type ColumnHints } from './values.js';
+import type { TypeMap } from './types.js';
+import { canBeDistinct, checkHints, normalizeTypeName, valueExpression, type ColumnHints } from './values.js';
 
 /** Columns Postgres fills itself; read from the live catalog (CatalogSnapshot does not carry them). */
 export interface ColumnFacts {
@@ -9,6 +10,8 @@ export interface ColumnFacts {
   generated: ReadonlySet<string>;
   /** `schema.table` of partitions: rows go in through the partitioned parent. */
   partitions: ReadonlySet<string>;
+  /** Domains, arrays, ranges, enums and composite types the columns use. */
+  types?: TypeMap;
 }
 
 export interface FillMode {
@@ -132,14 +135,16 @@ export function tableFillSql(
     if (facts?.generated.has(`${name}.${column.name}`)) continue;
     if (column.default && /^nextval\(/i.test(column.default)) continue;
     if (mode.nullChecked && checked.has(column.name) && (!column.notNull || column.default !== undefined)) continue;
-    const unique = uniqueCols.has(column.name) || mode.allDistinct;
+    const required = uniqueCols.has(column.name) || mode.allDistinct;
     const hint: ColumnHints | undefined = hints.get(column.name);
-    let expr = valueExpression(column, { g: G, seed: seed + 1, unique, salt, enums, hints: hint });
+    // Distinct by default: a value repeated only because pgpro made it up would fail a new UNIQUE.
+    const unique = required || canBeDistinct(column.type, facts?.types);
+    let expr = valueExpression(column, { g: G, seed: seed + 1, unique, required, salt, enums, hints: hint, types: facts?.types });
     if (expr === undefined) {
       if (!column.notNull || column.default !== undefined) continue; // NULL or the default
       return { table: name, note: `${name}: not filled, no generator for NOT NULL column ${column.name} of type ${column.type} without a default` };
     }
-    if (unique && /^(integer|bigint|smallint)$/.test(normalizeTypeName(column.type))) {
+    if (unique && !hint && /^(integer|bigint|smallint)$/.test(normalizeTypeName(column.type))) {
       // Existing rows (seeded by earlier migrations) already hold the low values.
       expr = `(${expr} + (SELECT coalesce(max(${quoteIdent(column.name)}), 0) FROM ${quoteTable(name)}))`;
     }

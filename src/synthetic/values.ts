@@ -1,4 +1,5 @@
 import type { CatalogColumn } from '../types.js';
+import { splitTypmod, type TypeFacts, type TypeMap } from './types.js';
 
 /** What a CHECK constraint lets a column hold, as far as simple patterns tell. */
 export interface ColumnHints {
@@ -13,13 +14,17 @@ export interface ValueContext {
   g: string;
   /** Distinct per column, to decorrelate columns' pseudo-random values. */
   seed: number;
-  /** Values must be distinct across rows (PK/UNIQUE). */
+  /** Values should be distinct across rows: real data rarely repeats, and a new UNIQUE must not fail on rows pgpro made up. */
   unique: boolean;
+  /** Values must be distinct (a declared PK/UNIQUE key): even a CHECK's list of allowed values gives way. */
+  required?: boolean;
   /** Makes text keys distinct from those of earlier fills of the same table. */
   salt: string;
   /** Normalized names of enum types in the catalog. */
   enums: ReadonlySet<string>;
   hints?: ColumnHints;
+  /** Domains, arrays, ranges and composite types of the live catalog (readTypeFacts). */
+  types?: TypeMap;
 }
 
 const HASH_MOD = 1_000_003;
@@ -54,29 +59,41 @@ function intRange(hints: ColumnHints | undefined, typeMax: number): { lo: number
   return { lo: Math.ceil(lo), hi: Math.floor(hi) };
 }
 
+/** Row g's value in [lo, hi]: distinct while there are fewer rows than values, then repeating. */
+function wrapped(ctx: ValueContext, lo: number, hi: number): string {
+  const width = hi - lo + 1;
+  return width >= 2_000_000_000 ? `(${lo - 1} + ${ctx.g})` : `(${lo} + (${ctx.g} - 1) % ${Math.max(1, width)})`;
+}
+
 function integerValue(ctx: ValueContext, typeMax: number, spread: number): string {
   const { lo, hi } = intRange(ctx.hints, typeMax);
-  if (ctx.unique) return `(${lo - 1} + ${ctx.g})`;
+  if (ctx.unique) return wrapped(ctx, lo, hi);
   const width = Math.max(1, Math.min(hi - lo + 1, spread));
   return `(${lo} + ${skewed(ctx, width)})`;
 }
 
+/** Types with too few values to be distinct across rows. */
+const FEW_VALUES = new Set(['boolean']);
+
 /**
  * A SQL expression producing a value of `column`'s type for row `ctx.g`, or undefined when the
- * type is not one the generator knows.
+ * type is not one the generator knows. With `ctx.types` (read from the live catalog) domains, arrays,
+ * ranges, multiranges, enums and composite types are followed to what they are made of.
  */
-export function valueExpression(column: CatalogColumn, ctx: ValueContext): string | undefined {
+export function valueExpression(column: CatalogColumn, ctx: ValueContext, depth = 0): string | undefined {
+  if (depth > 4) return undefined;
   const type = normalizeTypeName(column.type);
-  if (ctx.hints?.allowed && ctx.hints.allowed.length > 0 && !ctx.unique) {
+  if (ctx.hints?.allowed && ctx.hints.allowed.length > 0 && !ctx.required) {
     const list = ctx.hints.allowed;
     return `(ARRAY[${list.join(', ')}])[1 + ${skewed(ctx, list.length, 2)}]::${column.type}`;
   }
-  if (type.endsWith('[]')) {
-    const element = valueExpression({ ...column, type: column.type.replace(/\[\]$/, '') }, { ...ctx, hints: undefined, unique: false });
-    return element === undefined ? undefined : `ARRAY[${element}, ${element.replaceAll(ctx.g, `(${ctx.g} + 1)`)}]::${column.type}`;
+  const facts = ctx.types?.get(column.type);
+  if (facts && facts.kind !== 'base') return composedValue(column, facts, ctx, depth);
+  if (!facts && type.endsWith('[]')) {
+    const element = valueExpression({ ...column, type: column.type.replace(/\[\]$/, '') }, { ...ctx, hints: undefined, unique: false }, depth + 1);
+    return element === undefined ? undefined : arrayOf(element, column.type, ctx);
   }
-  const base = type.replace(/\(.*\)$/, '').trim();
-  const typmod = /\(([^)]*)\)/.exec(type)?.[1]?.split(',').map((s) => Number(s.trim()));
+  const { base, typmod } = splitTypmod(type);
   const h = hash(ctx);
   switch (base) {
     case 'smallint':
@@ -90,12 +107,12 @@ export function valueExpression(column: CatalogColumn, ctx: ValueContext): strin
     case 'real':
     case 'double precision':
     case 'money': {
-      const precision = typmod?.[0];
+      const precision = base === 'numeric' || base === 'decimal' ? typmod?.[0] : undefined;
       const scale = typmod?.[1] ?? 0;
       const typeMax = precision ? 10 ** (precision - scale) - 1 : 1_000_000;
       const { lo, hi } = intRange(ctx.hints, typeMax);
-      const whole = ctx.unique ? `(${lo - 1} + ${ctx.g})` : `(${lo} + ${skewed(ctx, Math.max(1, Math.min(hi - lo, 10_000)))})`;
-      const cents = scale > 0 || !precision ? ` + (${h} % 100) / 100.0` : '';
+      const whole = ctx.unique ? wrapped(ctx, lo, hi) : `(${lo} + ${skewed(ctx, Math.max(1, Math.min(hi - lo, 10_000)))})`;
+      const cents = !ctx.unique && (scale > 0 || !precision) ? ` + (${h} % 100) / 100.0` : '';
       const value = ctx.unique || hi - lo < 1 ? whole : `LEAST(${hi}, ${whole}${cents})`;
       return base === 'money' ? `(${value})::numeric::money` : `(${value})::${column.type}`;
     }
@@ -108,10 +125,10 @@ export function valueExpression(column: CatalogColumn, ctx: ValueContext): strin
     case 'citext':
     case 'name': {
       const length = typmod?.[0];
-      const text = ctx.unique
-        ? `'${column.name.slice(0, 8)}-' || ${ctx.g} || '-${ctx.salt}'`
-        : `'${column.name.slice(0, 8)}-' || ${skewed(ctx, 1000)}`;
-      const cut = length ? `left(${text}, ${length})` : `(${text})`;
+      const prefix = quoteLiteral(`${column.name.slice(0, 8)}-`);
+      // The row number comes last so that a length limit cuts the prefix, not what makes values distinct.
+      const text = ctx.unique ? `${prefix} || '${ctx.salt}-' || ${ctx.g}` : `${prefix} || ${skewed(ctx, 1000)}`;
+      const cut = length ? `right(${text}, ${length})` : `(${text})`;
       return `${cut}::${column.type}`;
     }
     case 'boolean':
@@ -128,12 +145,16 @@ export function valueExpression(column: CatalogColumn, ctx: ValueContext): strin
       return `(${expr})::${column.type}`;
     }
     case 'time without time zone':
+    case 'time with time zone':
     case 'time':
-      return `(time '00:00' + (${h} % 86400) * interval '1 second')`;
+    case 'timetz': {
+      const seconds = ctx.unique ? `(${ctx.g} % 86400)` : `(${h} % 86400)`;
+      return `(time '00:00' + ${seconds} * interval '1 second')::${column.type}`;
+    }
     case 'interval':
-      return `((${h} % 10000) * interval '1 minute')`;
+      return ctx.unique ? `(${ctx.g} * interval '1 second')::${column.type}` : `((${h} % 10000) * interval '1 minute')::${column.type}`;
     case 'uuid':
-      return 'gen_random_uuid()';
+      return ctx.unique ? `md5('${ctx.salt}-' || ${ctx.g} || '-${ctx.seed}')::uuid` : 'gen_random_uuid()';
     case 'json':
     case 'jsonb':
       return `jsonb_build_object('n', ${ctx.g}, 'kind', 'k' || ${skewed(ctx, 20)})::${base}`;
@@ -142,15 +163,116 @@ export function valueExpression(column: CatalogColumn, ctx: ValueContext): strin
     case 'inet':
     case 'cidr':
       return `('10.' || (${ctx.g} / 65536) % 256 || '.' || (${ctx.g} / 256) % 256 || '.' || ${ctx.g} % 256)::${base}`;
+    case 'macaddr':
+    case 'macaddr8': {
+      const digits = base === 'macaddr' ? 12 : 16;
+      return `lpad(to_hex(${ctx.unique ? ctx.g : h}::bigint), ${digits}, '0')::${base}`;
+    }
+    case 'bit':
+    case 'bit varying':
+    case 'varbit': {
+      const width = Math.min(typmod?.[0] ?? (base === 'bit' ? 1 : 32), 64);
+      const n = ctx.unique ? ctx.g : h;
+      return `substring((${n})::bigint::bit(64) from ${65 - width})::${column.type}`;
+    }
     case 'tsvector':
-      return `to_tsvector('simple', 'word' || ${skewed(ctx, 1000)})`;
+      return `to_tsvector('simple', 'word' || ${ctx.unique ? ctx.g : skewed(ctx, 1000)})`;
+    case 'tsquery':
+      return `to_tsquery('simple', 'word' || ${ctx.unique ? ctx.g : skewed(ctx, 1000)})`;
+    case 'point':
+      return `point(${ctx.g}, ${h} % 1000)`;
+    case 'box':
+      return `box(point(${ctx.g}, 0), point(${ctx.g} + 1, 1))`;
+    case 'lseg':
+      return `lseg(point(${ctx.g}, 0), point(${ctx.g} + 1, 1))`;
+    case 'line':
+      return `line(point(${ctx.g}, 0), point(${ctx.g} + 1, 1))`;
+    case 'circle':
+      return `circle(point(${ctx.g}, 0), 1)`;
+    case 'polygon':
+      return `polygon(box(point(${ctx.g}, 0), point(${ctx.g} + 1, 1)))`;
+    case 'path':
+      return `path(polygon(box(point(${ctx.g}, 0), point(${ctx.g} + 1, 1))))`;
+    case 'xml':
+      return `('<n>' || ${ctx.g} || '</n>')::xml`;
+    case 'hstore':
+      return `hstore('n', ${ctx.g}::text)`;
+    case 'ltree':
+      return `('n' || ${ctx.g})::ltree`;
+    case 'oid':
+      return `(${ctx.g})::oid`;
     default:
-      if (ctx.enums.has(type)) {
-        const range = `enum_range(NULL::${column.type})`;
-        return `(${range})[1 + ${hash(ctx)} % array_length(${range}, 1)]`;
-      }
+      if (ctx.enums.has(type)) return enumValue(column.type, ctx);
       return undefined;
   }
+}
+
+/** Whether a type can hold as many distinct values as there are rows. */
+export function canBeDistinct(type: string, types?: TypeMap): boolean {
+  const facts = types?.get(type);
+  if (facts?.kind === 'enum') return false;
+  if (facts?.kind === 'domain') return canBeDistinct(facts.base, types);
+  const { base, typmod } = splitTypmod(normalizeTypeName(type));
+  if (FEW_VALUES.has(base)) return false;
+  if ((base === 'bit' || base === 'character' || base === 'bpchar') && (typmod?.[0] ?? 1) < 8) return false;
+  return true;
+}
+
+function enumValue(type: string, ctx: ValueContext): string {
+  const range = `enum_range(NULL::${type})`;
+  const index = ctx.unique ? `(${ctx.g} - 1)` : hash(ctx);
+  return `(${range})[1 + ${index} % array_length(${range}, 1)]`;
+}
+
+function arrayOf(element: string, type: string, ctx: ValueContext): string {
+  return `ARRAY[${element}, ${element.replaceAll(ctx.g, `(${ctx.g} + 1)`)}]::${type}`;
+}
+
+/** Values of types made of other types: domains, enums, arrays, ranges, multiranges, composites. */
+function composedValue(column: CatalogColumn, facts: Exclude<TypeFacts, { kind: 'base' }>, ctx: ValueContext, depth: number): string | undefined {
+  const inner = (type: string, over: Partial<ValueContext> = {}) =>
+    valueExpression({ ...column, type }, { ...ctx, ...over }, depth + 1);
+  switch (facts.kind) {
+    case 'enum':
+      return enumValue(column.type, ctx);
+    case 'domain': {
+      const domainHints = checkHints(facts.checks.map((c) => c.replace(/\bVALUE\b/g, 'value'))).get('value');
+      const value = inner(facts.base, { hints: mergeHints(ctx.hints, domainHints) });
+      return value === undefined ? undefined : `(${value})::${column.type}`;
+    }
+    case 'array': {
+      const element = inner(facts.element, { hints: undefined, unique: false });
+      return element === undefined ? undefined : arrayOf(element, column.type, ctx);
+    }
+    case 'range': {
+      const lower = inner(facts.subtype, { hints: undefined, unique: true });
+      if (lower === undefined) return undefined;
+      const upper = lower.replaceAll(ctx.g, `(${ctx.g} + 1)`);
+      return `${column.type}(LEAST(${lower}, ${upper}), GREATEST(${lower}, ${upper}), '[]')`;
+    }
+    case 'multirange': {
+      const range = inner(facts.range);
+      return range === undefined ? undefined : `${column.type}(${range})`;
+    }
+    case 'composite': {
+      const parts: string[] = [];
+      for (const [i, attribute] of facts.attributes.entries()) {
+        const value = valueExpression({ name: attribute.name, type: attribute.type, notNull: false }, { ...ctx, hints: undefined, seed: ctx.seed * 31 + i }, depth + 1);
+        parts.push(value ?? 'NULL');
+      }
+      return `ROW(${parts.join(', ')})::${column.type}`;
+    }
+  }
+}
+
+function mergeHints(a: ColumnHints | undefined, b: ColumnHints | undefined): ColumnHints | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return {
+    ...(a.allowed ?? b.allowed ? { allowed: a.allowed ?? b.allowed } : {}),
+    ...(a.min !== undefined || b.min !== undefined ? { min: Math.max(a.min ?? -Infinity, b.min ?? -Infinity) } : {}),
+    ...(a.max !== undefined || b.max !== undefined ? { max: Math.min(a.max ?? Infinity, b.max ?? Infinity) } : {}),
+  };
 }
 
 /** Read simple CHECK patterns (`IN` lists, numeric bounds) into per-column hints. */

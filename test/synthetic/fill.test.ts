@@ -51,7 +51,7 @@ create table user_groups (
   user_id bigint references users(id), category_id int references categories(id),
   primary key (user_id, category_id)
 );
-create table places (id int primary key, spot point not null);
+create table places (id int primary key, spot pg_lsn not null);
 `;
 
 const ROWS = 5000;
@@ -126,7 +126,7 @@ describe('fillSynthetic', () => {
 
   it('skips a table with a NOT NULL column of an unknown type, with a note', async () => {
     expect(await scalar('select count(*) from places')).toBe(0);
-    expect(result.notes).toContain('public.places: not filled, no generator for NOT NULL column spot of type point without a default');
+    expect(result.notes).toContain('public.places: not filled, no generator for NOT NULL column spot of type pg_lsn without a default');
   });
 
   it('runs ANALYZE so that the planner sees the rows', async () => {
