@@ -176,6 +176,11 @@ export interface StatementOutcome {
   durationMs: number;
   error?: ApplyError;
   observation?: StatementObservation;
+  /**
+   * The statement failed on the sandbox's synthetic rows (this error) and applied on the same state
+   * without them (the rows of `cleared` removed): it fails only if production has rows like those.
+   */
+  failedOnSyntheticRows?: ApplyError & { cleared: string[] };
 }
 
 export interface ApplyError {

@@ -55,8 +55,18 @@ export function sqlstateOf(finding: Finding): string | undefined {
   return /SQLSTATE ([0-9A-Z]{5})/.exec(`${finding.message}\n${finding.evidence ?? ''}`)?.[1];
 }
 
+/** Failures a rule's prediction absorbs: the apply error, and the failure only synthetic rows caused. */
+const FAILURE_RULES = ['apply-error', 'fails-on-existing-rows'];
+
 /** The apply error, said as what the sandbox saw of the rule's prediction. */
 function failureSentence(failure: Finding): string {
+  if (failure.rule !== 'apply-error') {
+    const code = sqlstateOf(failure);
+    return (
+      `On the sandbox's synthetic rows it failed${code ? ` (SQLSTATE ${code})` : ''} and applied once they were removed: ` +
+      'it fails if production has rows like them.'
+    );
+  }
   const error = /fails here: (.*?)(?: \(SQLSTATE [0-9A-Z]{5}\))?\.(?: |$)/.exec(failure.message)?.[1] ?? failure.message;
   const code = sqlstateOf(failure);
   const synthetic = /synthetic rows/.test(failure.message) ? ', on the synthetic rows pgpro put in the existing tables' : '';
@@ -120,7 +130,7 @@ function mergeStatementRelations(findings: HazardFinding[], onStatementOf: (f: F
     if (!relation) continue;
     const near = onStatementOf(keeper);
     const confirming = near.filter((f) => relation.confirmedBy.includes(f.rule));
-    const failed = near.filter((f) => f.rule === 'apply-error' && relation.predicts?.includes(sqlstateOf(f) ?? ''));
+    const failed = near.filter((f) => FAILURE_RULES.includes(f.rule) && relation.predicts?.includes(sqlstateOf(f) ?? ''));
     if (confirming.length || failed.length) {
       // A trace finding may confirm two rules on one statement: it is dropped once both have its evidence.
       for (const f of [...confirming, ...failed]) {
@@ -129,7 +139,7 @@ function mergeStatementRelations(findings: HazardFinding[], onStatementOf: (f: F
       }
       const failure = failed[0];
       Object.assign(keeper, {
-        severity: failure ? 'error' : keeper.severity,
+        severity: failure?.rule === 'apply-error' ? 'error' : keeper.severity,
         message: failure ? `${keeper.message} ${failureSentence(failure)}` : keeper.message,
         evidence: joinEvidence(keeper.evidence, ...confirming.map(asEvidence), ...failed.map(asEvidence)),
         merged: mergedIds(keeper, ...confirming, ...failed),

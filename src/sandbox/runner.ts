@@ -61,6 +61,24 @@ export type ExtensionAvailability =
 
 type StatementResult = { status: 'ok' } | { status: 'error' | 'stopped'; error: StatementError };
 
+/**
+ * A second chance for a statement that failed only because of rows pgpro made up: run it again on the
+ * same state without them (src/stages/synthetic-rerun.ts decides which statements and which rows).
+ */
+export interface SyntheticRowsRerun {
+  /** Whether the statement touches tables holding synthetic rows (inside a transaction, a savepoint is set before it). */
+  mayNeed(statement: PreparedStatement): boolean;
+  /** For a failed statement: the tables to empty and the SQL that empties them; undefined for no re-run. */
+  plan(statement: PreparedStatement, error: StatementError): { tables: string[]; sql: string } | undefined;
+}
+
+export interface ApplyOptions {
+  trace: boolean;
+  rerun?: SyntheticRowsRerun;
+}
+
+const SYNTHETIC_SAVEPOINT = 'pgpro_synthetic';
+
 /** Health checks, COMMIT/ROLLBACK and similar bookkeeping should take milliseconds. */
 export const BOOKKEEPING_TIMEOUT_MS = 10_000;
 
@@ -89,7 +107,7 @@ export class MigrationRunner {
     return runs;
   }
 
-  async apply(file: PreparedMigration, opts: { trace: boolean }): Promise<MigrationRun> {
+  async apply(file: PreparedMigration, opts: ApplyOptions): Promise<MigrationRun> {
     const engine = this.engine;
     const started = performance.now();
     const outcomes: StatementOutcome[] = [];
@@ -141,8 +159,18 @@ export class MigrationRunner {
       const probing = engine.extensions.kind === 'probed' ? extensionsIn(statement.text)[0] : undefined;
       const guarded = probing !== undefined && (openBlock || ownBlock) && !(await this.bookkeeping('SAVEPOINT pgpro_extension'));
 
+      const inBlock = openBlock || ownBlock;
+      const rerunnable = opts.rerun?.mayNeed(statement) === true && (!inBlock || !(await this.bookkeeping(`SAVEPOINT ${SYNTHETIC_SAVEPOINT}`)));
+
       const t0 = performance.now();
-      const result = await this.runStatement(statement);
+      let result = await this.runStatement(statement);
+      let failedOnSyntheticRows: StatementOutcome['failedOnSyntheticRows'];
+      if (result.status === 'error' && rerunnable && opts.rerun) {
+        const second = await this.rerunWithoutSyntheticRows(statement, result.error, opts.rerun, inBlock);
+        if (second) ({ result, failedOnSyntheticRows } = second);
+      } else if (result.status === 'ok' && rerunnable && inBlock) {
+        await this.bookkeeping(`RELEASE SAVEPOINT ${SYNTHETIC_SAVEPOINT}`);
+      }
       const durationMs = Math.round((performance.now() - t0) * 10) / 10;
 
       const unavailable =
@@ -170,7 +198,8 @@ export class MigrationRunner {
 
       let observation: StatementObservation | undefined;
       let after: RelationState | undefined;
-      if (before) ({ observation, after } = await this.observe(before, openBlock));
+      // After a re-run the locks and scans are those of removing the synthetic rows too: not the statement's.
+      if (before && !failedOnSyntheticRows) ({ observation, after } = await this.observe(before, openBlock));
       // A file's own BEGIN/COMMIT/ROLLBACK changes what is held or undoes work: capture afresh after it.
       if (after && !control && !ownBlock && openBlock) carried = after;
       if (ownBlock) {
@@ -190,7 +219,13 @@ export class MigrationRunner {
         openBlock = false;
         continue;
       }
-      outcomes.push({ ...base, status: 'ok', durationMs, ...(observation ? { observation } : {}) });
+      outcomes.push({
+        ...base,
+        status: 'ok',
+        durationMs,
+        ...(observation ? { observation } : {}),
+        ...(failedOnSyntheticRows ? { failedOnSyntheticRows } : {}),
+      });
     }
 
     if (wrap && !halted && openBlock) {
@@ -287,6 +322,27 @@ export class MigrationRunner {
       }
       return { status: 'stopped', error: this.stoppedError(statement.line, error) };
     }
+  }
+
+  /**
+   * The statement failed with `error`: restore the state before it, remove the synthetic rows the plan
+   * names and run it once more. Returns the second result when the re-run happened; when it succeeds,
+   * the first error is what production rows like the synthetic ones would do.
+   */
+  private async rerunWithoutSyntheticRows(
+    statement: PreparedStatement,
+    error: StatementError,
+    rerun: SyntheticRowsRerun,
+    inBlock: boolean,
+  ): Promise<{ result: StatementResult; failedOnSyntheticRows?: StatementOutcome['failedOnSyntheticRows'] } | undefined> {
+    const plan = rerun.plan(statement, error);
+    if (!plan) return undefined;
+    if (inBlock && (await this.bookkeeping(`ROLLBACK TO SAVEPOINT ${SYNTHETIC_SAVEPOINT}`))) return undefined;
+    if (await this.bookkeeping(plan.sql)) return undefined;
+    const result = await this.runStatement(statement);
+    if (result.status !== 'ok') return { result };
+    if (inBlock) await this.bookkeeping(`RELEASE SAVEPOINT ${SYNTHETIC_SAVEPOINT}`);
+    return { result, failedOnSyntheticRows: { ...error, cleared: plan.tables } };
   }
 
   /** Runs a bookkeeping statement; returns why it failed, or undefined. */

@@ -11,7 +11,7 @@ import type { CatalogSnapshot, MigrationStatus, Queryable, StatementObservation,
 import { pgliteVersion } from './cluster.js';
 import { readCatalog } from './catalog.js';
 import { contribModulesFor, extensionsIn, isSupportedExtension } from './extensions.js';
-import { BOOKKEEPING_TIMEOUT_MS, MigrationRunner, type ExtensionAvailability, type SandboxEngine, type StatementError } from './runner.js';
+import { BOOKKEEPING_TIMEOUT_MS, MigrationRunner, type ApplyOptions, type ExtensionAvailability, type SandboxEngine, type StatementError } from './runner.js';
 import type { SandboxTimeBudget } from './limits.js';
 import { copyFromBlob } from './statements.js';
 import { SandboxQueryError, SandboxStoppedError, WorkerClient } from './worker-client.js';
@@ -63,7 +63,7 @@ export interface Sandbox extends Queryable {
   readonly stopped: SandboxStoppedError | undefined;
   runSetup(name: string, sql: string): Promise<void>;
   replay(files: PreparedMigration[], onProgress?: (done: number, total: number) => void): Promise<MigrationRun[]>;
-  apply(file: PreparedMigration, opts: { trace: boolean }): Promise<MigrationRun>;
+  apply(file: PreparedMigration, opts: ApplyOptions): Promise<MigrationRun>;
   catalog(): Promise<CatalogSnapshot>;
   snapshot(): Promise<Uint8Array>;
   close(): Promise<void>;
@@ -154,7 +154,7 @@ class WorkerSandbox implements Sandbox, SandboxEngine {
     return this.runner.replay(files, onProgress);
   }
 
-  apply(file: PreparedMigration, opts: { trace: boolean }): Promise<MigrationRun> {
+  apply(file: PreparedMigration, opts: ApplyOptions): Promise<MigrationRun> {
     return this.runner.apply(file, opts);
   }
 

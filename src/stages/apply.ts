@@ -6,6 +6,7 @@ import type { Finding } from '../types.js';
 import { dataErrorFix } from './data-errors.js';
 import { prepare } from './history.js';
 import { checkDown, rememberSchema } from './reversibility.js';
+import { existingRowsFinding, SyntheticRerunPlanner } from './synthetic-rerun.js';
 import { outOfTime, progress, statusOf, timed, type ReviewState, type ReviewedMigration } from './state.js';
 import { reviewStopReason, stoppedByReview } from './stop.js';
 
@@ -14,6 +15,7 @@ export async function applyStage(state: ReviewState): Promise<void> {
   let stopped: string | undefined;
   /** Set when the review (deadline, cancellation, sandbox time) stopped the apply, not a migration. */
   let stoppedBy: string | undefined;
+  const rerun = new SyntheticRerunPlanner(new Set(state.explainPrepared?.syntheticTables ?? []));
   await timed(state, 'apply', async () => {
     for (const [i, item] of state.reviewable.entries()) {
       const { migration, parsed } = item;
@@ -44,7 +46,7 @@ export async function applyStage(state: ReviewState): Promise<void> {
       // (lock_timeout, search_path) must not leak into the next.
       await sandbox.exec('RESET ALL');
       const schemaBefore = state.config.trace.enabled ? await rememberSchema(sandbox, migration) : undefined;
-      const run = await sandbox.apply(prepare(item), { trace: state.config.trace.enabled });
+      const run = await sandbox.apply(prepare(item), { trace: state.config.trace.enabled, rerun: rerun.forFile(parsed) });
       state.runs.set(migration.path, run);
       state.statuses.set(migration.path, run.status);
       if (stoppedByReview(sandbox.stopped)) {
@@ -69,7 +71,7 @@ export async function applyStage(state: ReviewState): Promise<void> {
         stopped = migration.path;
         continue;
       }
-      state.findings.push(...applyErrorFindings(item, run));
+      state.findings.push(...applyErrorFindings(item, run), ...existingRowsFindings(item, run));
       if (run.status.status === 'failed') stopped = migration.path;
       if (schemaBefore && run.status.status === 'applied' && !sandbox.stopped) {
         const down = await timed(state, 'reversibility', () => checkDown(sandbox, migration, parsed, schemaBefore));
@@ -118,13 +120,20 @@ function applyErrorFindings(item: ReviewedMigration, run: MigrationRun): Finding
         line: error.line,
         endLine: Math.max(error.line, outcome.endLine),
         message: `The migration fails here: ${error.message}${error.sqlstate ? ` (SQLSTATE ${error.sqlstate})` : ''}.${
-          dataFix ? ' The sandbox held synthetic rows in the existing tables; rows in production are likely to break it the same way.' : ''
+          dataFix ? ' Rows the history or the change put in the table break it, not only synthetic ones; rows in production are likely to break it the same way.' : ''
         } Later statements and migrations did not run.`,
         ...(evidence ? { evidence } : {}),
         ...(fix ? { fix } : {}),
         fingerprint: fingerprint('apply-error', item.migration.path, statement?.text ?? String(outcome.line)),
       },
     ];
+  });
+}
+
+function existingRowsFindings(item: ReviewedMigration, run: MigrationRun): Finding[] {
+  return run.outcomes.flatMap((outcome) => {
+    const statement = item.parsed.statements.find((s) => s.index === outcome.index);
+    return existingRowsFinding(item.migration.path, statement, outcome) ?? [];
   });
 }
 

@@ -10,6 +10,8 @@ export interface ExplainPrepared {
   queries: QuerySource[];
   before: ExplainedQuery[];
   notes: string[];
+  /** Tables holding only synthetic rows (src/stages/synthetic-rerun.ts). */
+  syntheticTables: string[];
 }
 
 /** Query files named by config `explain.queries`, read from the head tree. */
@@ -56,7 +58,7 @@ export async function prepareData(input: {
   const fill = await fillSynthetic(db, input.catalogBefore, rowsFor, { deadline: started + input.budgetMs });
   const budgetMs = Math.max(0, input.budgetMs - (Date.now() - started));
   const before = queries.length > 0 ? await explainQueries(db, queries, { budgetMs }) : [];
-  return { queries, before, notes: fill.notes };
+  return { queries, before, notes: fill.notes, syntheticTables: fill.syntheticOnly };
 }
 
 /** After the new migrations: fill the tables they created, plan again, and judge. */

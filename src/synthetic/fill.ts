@@ -9,6 +9,8 @@ export interface FillResult {
   notes: string[];
   /** Rows inserted per table (schema.name). */
   rows: Record<string, number>;
+  /** Tables that hold only synthetic rows now (filled, and empty before): what a re-run may remove. */
+  syntheticOnly: string[];
   durationMs: number;
 }
 
@@ -56,6 +58,7 @@ export async function fillSynthetic(
   const { order, deferred } = fillOrder(catalog.tables);
   const notes: string[] = [];
   const rows: Record<string, number> = {};
+  const syntheticOnly: string[] = [];
   const salt = Math.random().toString(36).slice(2, 8);
   // The generator draws every foreign key from existing parent rows, so the per-row RI triggers (and
   // user triggers, which should not react to synthetic rows) are skipped: several times faster.
@@ -99,6 +102,7 @@ export async function fillSynthetic(
       }
     }
     if (lastError !== undefined) notes.push(`${name}: not filled: ${errorMessage(lastError)}`);
+    if (before === 0 && (rows[name] ?? 0) > 0) syntheticOnly.push(name);
     if (rows[name] !== undefined && rows[name] < wanted) {
       notes.push(`${name}: ${rows[name]} of ${wanted} rows (limited by the parent rows available to its unique foreign keys)`);
     }
@@ -107,7 +111,7 @@ export async function fillSynthetic(
     if (replica !== undefined) await trySet(db, 'session_replication_role', replica);
   }
   await db.exec('ANALYZE');
-  return { notes, rows, durationMs: Date.now() - started };
+  return { notes, rows, syntheticOnly, durationMs: Date.now() - started };
 }
 
 /**

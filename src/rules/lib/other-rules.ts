@@ -8,6 +8,7 @@ export const PIPELINE_RULES = [
   'syntax-error',
   'apply-error',
   'review-incomplete',
+  'fails-on-existing-rows',
   'unused-ignore',
   'modified-applied-migration',
   'out-of-order-migration',

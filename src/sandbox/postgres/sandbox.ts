@@ -14,7 +14,7 @@
 import type pg from 'pg';
 import type { CatalogSnapshot, StatementObservation } from '../../types.js';
 import { readCatalog } from '../catalog.js';
-import { BOOKKEEPING_TIMEOUT_MS, MigrationRunner, type ExtensionAvailability, type SandboxEngine, type StatementError } from '../runner.js';
+import { BOOKKEEPING_TIMEOUT_MS, MigrationRunner, type ApplyOptions, type ExtensionAvailability, type SandboxEngine, type StatementError } from '../runner.js';
 import type { MigrationRun, PreparedMigration, PreparedStatement, Sandbox, SandboxOptions } from '../sandbox.js';
 import { isCopyFromStdin } from '../statements.js';
 import { stopMessage } from '../limits.js';
@@ -156,7 +156,7 @@ class ServerSandbox implements PostgresSandbox, SandboxEngine {
     return this.runner.replay(files, onProgress);
   }
 
-  apply(file: PreparedMigration, opts: { trace: boolean }): Promise<MigrationRun> {
+  apply(file: PreparedMigration, opts: ApplyOptions): Promise<MigrationRun> {
     return this.runner.apply(file, opts);
   }
 
