@@ -120,7 +120,7 @@ function applyErrorFindings(item: ReviewedMigration, run: MigrationRun): Finding
         line: error.line,
         endLine: Math.max(error.line, outcome.endLine),
         message: `The migration fails here: ${error.message}${error.sqlstate ? ` (SQLSTATE ${error.sqlstate})` : ''}.${
-          dataFix ? ' Rows the history or the change put in the table break it, not only synthetic ones; rows in production are likely to break it the same way.' : ''
+          dataFix ? ' Rows in the table break it whatever they hold, or rows the history or the change wrote do; rows in production are likely to break it the same way.' : ''
         } Later statements and migrations did not run.`,
         ...(evidence ? { evidence } : {}),
         ...(fix ? { fix } : {}),

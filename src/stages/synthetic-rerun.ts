@@ -72,7 +72,7 @@ export class SyntheticRerunPlanner {
       },
       plan: (prepared, error) => {
         const statement = byIndex.get(prepared.index);
-        if (!statement || !isDataError(error.sqlstate) || this.opaqueWrite) return undefined;
+        if (!statement || !isDataError(error.sqlstate) || this.opaqueWrite || failsOnAnyRow(statement, error)) return undefined;
         const tables = this.tablesOf(statement).filter((t) => !this.writtenByChange.has(t));
         if (tables.length === 0) return undefined;
         return { tables, sql: [...leftovers(statement), `TRUNCATE ${tables.map(quoteQualified).join(', ')} CASCADE`].join(';\n') };
@@ -105,6 +105,24 @@ export class SyntheticRerunPlanner {
     const target = body?.relation?.relname ? this.resolve({ name: body.relation.relname, ...(body.relation.schemaname ? { schema: body.relation.schemaname } : {}) }) : undefined;
     if (target) this.writtenByChange.add(target);
   }
+}
+
+/**
+ * A column the statement adds holds the same value (NULL, or its default) in every existing row: a
+ * failure about it happens on any non-empty table, whatever its rows hold. That is the migration's
+ * error (ADD COLUMN … NOT NULL without a default), not something synthetic rows invented.
+ */
+function failsOnAnyRow(statement: ParsedStatement, error: { message: string; sqlstate?: string; detail?: string }): boolean {
+  if (statement.kind !== 'AlterTableStmt') return false;
+  const cmds = ((statement.ast.AlterTableStmt as { cmds?: unknown[] } | undefined)?.cmds ?? []).map(
+    (c) => (c as { AlterTableCmd?: { subtype?: string; def?: { ColumnDef?: { colname?: string; constraints?: unknown[] } } } }).AlterTableCmd,
+  );
+  const added = cmds.filter((c) => c?.subtype === 'AT_AddColumn').map((c) => c?.def?.ColumnDef);
+  if (added.length === 0) return false;
+  const text = `${error.message}\n${error.detail ?? ''}`;
+  if (added.some((col) => col?.colname && (text.includes(`"${col.colname}"`) || text.includes(`(${col.colname})`)))) return true;
+  // A CHECK on a new column is checked against its default in every row.
+  return error.sqlstate === '23514' && added.some((col) => (col?.constraints?.length ?? 0) > 0);
 }
 
 /** A failed CREATE INDEX CONCURRENTLY leaves its invalid index behind: drop it before the re-run. */

@@ -111,3 +111,17 @@ describe('relationsOf', () => {
     expect(relationsOf(ast)).toEqual([{ name: 'orders', schema: 'shop' }, { name: 'customers' }]);
   });
 });
+
+describe('a failure on any row is the migration\'s own', () => {
+  let added: ReviewResult;
+  beforeAll(async () => {
+    added = await reviewOne('db/migrations/0007_required.sql', 'ALTER TABLE customers ADD COLUMN tier_id bigint NOT NULL;\n');
+  }, 120_000);
+
+  it('ADD COLUMN … NOT NULL without a default fails whatever the rows hold: not re-run, an error', () => {
+    expect(byRule(added, 'fails-on-existing-rows')).toEqual([]);
+    const [finding] = added.findings.filter((f) => f.severity === 'error');
+    expect(finding!.message).toContain('This fails on a non-empty table: observed in the sandbox (column "tier_id" of relation "customers" contains null values, SQLSTATE 23502');
+    expect(added.migrations.find((m) => m.file === 'db/migrations/0007_required.sql')).toMatchObject({ status: 'failed' });
+  });
+});
