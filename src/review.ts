@@ -8,6 +8,7 @@ import { discoverStage } from './stages/discover.js';
 import { explainStage } from './stages/explain.js';
 import { finishStage } from './stages/finish.js';
 import { historyStage, SandboxUnavailableError } from './stages/history.js';
+import { inferStage } from './stages/infer.js';
 import { lintStage, lintWithoutSandbox } from './stages/lint.js';
 import { parseStage } from './stages/parse.js';
 import { rehearsalStage, rehearsalStartStage } from './stages/rehearsal.js';
@@ -34,6 +35,7 @@ async function stages(state: ReviewState): Promise<ReviewResult> {
   await parseStage(state);
   try {
     await historyStage(state);
+    await inferStage(state);
     await catalogBeforeStage(state);
     await dataStage(state);
     await fixPointStage(state);

@@ -6,6 +6,7 @@ import type { Finding } from '../types.js';
 import { dataErrorFix } from './data-errors.js';
 import { prepare } from './history.js';
 import { checkDown, rememberSchema } from './reversibility.js';
+import { blindSpot } from './infer.js';
 import { existingRowsFinding, SyntheticRerunPlanner } from './synthetic-rerun.js';
 import { outOfTime, progress, statusOf, timed, type ReviewState, type ReviewedMigration } from './state.js';
 import { reviewStopReason, stoppedByReview } from './stop.js';
@@ -68,6 +69,16 @@ export async function applyStage(state: ReviewState): Promise<void> {
         state.notes.push(
           `The extension "${run.missingExtension}" is not available in the ${sandbox.engine.name === 'pglite' ? 'PGlite sandbox' : 'sandbox server'}, so ${migration.path} was not run from the statement that needs it on, nor were later migrations. ${sandbox.engine.name === 'pglite' ? 'Point pgpro at a PostgreSQL server that has it (sandbox.engine: postgres).' : 'Install it on that server.'}`,
         );
+        stopped = migration.path;
+        continue;
+      }
+      const failure = run.outcomes.find((o) => o.status === 'error' && o.error);
+      const blind = failure?.error && blindSpot(state, migration.path, parsed.statements.find((s) => s.index === failure.index), failure.error);
+      if (blind) {
+        const { error: _error, ...status } = run.status;
+        state.statuses.set(migration.path, { ...status, status: 'not-run' });
+        state.notes.push(blind);
+        state.findings.push(...existingRowsFindings(item, run));
         stopped = migration.path;
         continue;
       }

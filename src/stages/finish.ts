@@ -5,6 +5,7 @@ import { settleFindings } from '../hazards/index.js';
 import type { AgentResult } from '../agent/index.js';
 import type { Finding, MigrationFile, ReviewResult, ReviewStats } from '../types.js';
 import { syntheticDataNote } from '../synthetic/index.js';
+import { markInferred } from './infer.js';
 import { statusOf, type ReviewState } from './state.js';
 
 export { conclude };
@@ -16,7 +17,7 @@ export function settledFindings(state: ReviewState): Finding[] {
 
 export function finishStage(state: ReviewState, agent: AgentResult | undefined): ReviewResult {
   const { config } = state;
-  const final = settledFindings(state);
+  const final = markInferred(state, settledFindings(state));
   const migrations = [
     ...state.history.map((m) => state.statuses.get(m.path) ?? statusOf(m, 'not-run', 0, 0)),
     ...state.reviewable.map(

@@ -18,6 +18,7 @@ import type { ExplainedQuery } from '../explain/index.js';
 import type { FixProver } from '../proof/index.js';
 import type { AgentStageDeps } from './agent.js';
 import type { ExplainPrepared } from './explain.js';
+import type { Inferred } from './infer.js';
 import type { KnownHistory } from './known-history.js';
 
 export interface ReviewOptions {
@@ -102,6 +103,8 @@ export interface ReviewState {
   readonly sandboxBudget: SandboxTimeBudget;
   /** New migrations the review could not apply and observe, not by their own fault: where and why. */
   readonly unreviewed: Map<string, { line: number; reason: string }>;
+  /** Objects neither the history nor the setup creates, stubbed before the apply (src/stages/infer.ts). */
+  inferred: Inferred | undefined;
 }
 
 export function createReviewState(change: ChangeSet, options: ReviewOptions, deps: ReviewDeps): ReviewState {
@@ -143,6 +146,7 @@ export function createReviewState(change: ChangeSet, options: ReviewOptions, dep
     stop: new AbortController(),
     sandboxBudget: new SandboxTimeBudget(options.config.limits['sandbox-seconds'] * 1000),
     unreviewed: new Map(),
+    inferred: undefined,
   };
 }
 
