@@ -9,6 +9,7 @@ import { explainStage } from './stages/explain.js';
 import { finishStage } from './stages/finish.js';
 import { historyStage, SandboxUnavailableError } from './stages/history.js';
 import { inferStage } from './stages/infer.js';
+import { historyInDump } from './stages/schema-dump.js';
 import { lintStage, lintWithoutSandbox } from './stages/lint.js';
 import { parseStage } from './stages/parse.js';
 import { rehearsalStage, rehearsalStartStage } from './stages/rehearsal.js';
@@ -33,6 +34,7 @@ export async function review(change: ChangeSet, options: ReviewOptions, deps: Re
 async function stages(state: ReviewState): Promise<ReviewResult> {
   await discoverStage(state);
   await parseStage(state);
+  historyInDump(state);
   try {
     await historyStage(state);
     await inferStage(state);

@@ -45,6 +45,8 @@ export const configSchema = z.strictObject({
       url: z.string().optional(),
       preset: z.enum(['none', 'supabase']).default('none'),
       setup: z.array(setupEntry).default([]),
+      /** A schema dump (pg_dump --schema-only, Rails structure.sql) that replaces the history as the starting state. */
+      schema: z.string().min(1).optional(),
       'statement-timeout-seconds': z.number().positive().max(3600).default(20),
       'memory-mb': z.number().int().min(256).max(16384).default(2048),
       'seed-rows': z.number().int().min(0).max(100000).default(200),

@@ -7,6 +7,7 @@ import type { ChangeSet } from '../types.js';
 import type { PgproConfig } from '../config/schema.js';
 import { discoverOptions } from './discover-options.js';
 import { knownHistory, knownMigration, manifestKey } from './known-history.js';
+import { readSchemaDump } from './schema-dump.js';
 import { progress, statusOf, timed, type ReviewState, type SetupScript } from './state.js';
 
 export { discoverOptions };
@@ -70,5 +71,7 @@ async function setupScripts(config: PgproConfig, change: ChangeSet): Promise<Set
     if (sql === undefined) throw new Error(`sandbox.setup[${i}]: the file ${entry.file} does not exist.`);
     scripts.push({ name: entry.file, sql });
   }
+  const dump = await readSchemaDump(config, change);
+  if (dump) scripts.push(dump);
   return scripts;
 }

@@ -4,6 +4,7 @@ import { extensionsIn, prepareMigration, type PreparedMigration, type Sandbox, t
 import { sandboxFactory } from '../sandbox/engine.js';
 import { historyPrefixHashes } from '../sandbox/snapshot-cache.js';
 import { manifestOf } from './known-history.js';
+import { loadSchemaDump } from './schema-dump.js';
 import { messageOf, progress, timed, type ReviewState, type ReviewedMigration } from './state.js';
 import { stoppedByReview } from './stop.js';
 
@@ -80,7 +81,10 @@ async function startFromCache(state: ReviewState): Promise<{ sandbox: Sandbox; h
   const restored = hit?.length ?? 0;
   const sandbox = await sandboxOpener(state)(hit ? { ...state.sandboxOptions!, tarball: hit.tarball } : state.sandboxOptions!);
   if (!hit) {
-    for (const script of state.setup) await sandbox.runSetup(script.name, script.sql);
+    for (const script of state.setup) {
+      if (script.dump) state.notes.push(await loadSchemaDump(sandbox, script));
+      else await sandbox.runSetup(script.name, script.sql);
+    }
   }
   for (const item of history.slice(0, restored)) {
     state.statuses.set(item.migration.path, { file: item.migration.path, status: 'applied', statements: item.parsed.statements.length, durationMs: 0 });

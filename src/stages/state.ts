@@ -44,6 +44,8 @@ export interface ReviewedMigration {
 export interface SetupScript {
   name: string;
   sql: string;
+  /** A schema dump (sandbox.schema): loaded tolerantly, statement by statement, in place of the history. */
+  dump?: boolean;
 }
 
 export interface ReviewState {
