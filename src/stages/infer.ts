@@ -50,10 +50,9 @@ export async function inferStage(state: ReviewState): Promise<void> {
   const statements = state.reviewable.flatMap((item) => item.parsed.statements.map((statement) => ({ file: item.migration.path, statement })));
   const created = namesCreatedBy(statements.map((s) => s.statement));
   // A replayed history that creates every relation the change uses leaves nothing to infer: a missing
-  // column or type there is the migration's own error. Without history, or with a history that did not
-  // replay, anything may be missing.
-  const historyIncomplete = state.history.length === 0 || [...state.statuses.values()].some((s) => s.status === 'failed');
-  if (!historyIncomplete && !(await someRelationMissing(sandbox, statements.map((s) => s.statement), created))) return;
+  // column or type there is the migration's own error. A history that did not replay may lack anything.
+  const historyFailed = [...state.statuses.values()].some((s) => s.status === 'failed');
+  if (!historyFailed && !(await someRelationMissing(sandbox, statements.map((s) => s.statement), created))) return;
   state.inferred = { objects: [], tables: new Set(), created };
   progress(state, 'infer', 'Inferring objects the history does not create');
   await timed(state, 'infer', async () => {

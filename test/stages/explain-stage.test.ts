@@ -14,7 +14,7 @@ describe('EXPLAIN checks in the pipeline', () => {
     const files = {
       ...history,
       'db/migrations/0002_backfill_ok.sql': 'UPDATE orders SET total = 0;\n',
-      'db/migrations/0003_backfill_fails.sql': 'UPDATE orders SET total = 1;\nALTER TABLE no_such_table ADD COLUMN y int;\n',
+      'db/migrations/0003_backfill_fails.sql': 'UPDATE orders SET total = 1;\nALTER TABLE orders ADD COLUMN total int;\n',
     };
     const result = await review(
       { head: memoryTree(files), changed: ['db/migrations/0002_backfill_ok.sql', 'db/migrations/0003_backfill_fails.sql'] },
