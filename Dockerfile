@@ -17,6 +17,9 @@ ENV NODE_ENV=production \
     LOG_FORMAT=json \
     PGPRO_CACHE_DIR=/home/node/.cache/pgpro
 WORKDIR /app
+# tini as PID 1: node as PID 1 gets no default signal handling and reaps no zombies; under tini, SIGTERM
+# (docker stop, a deploy) reaches pgpro's graceful shutdown, which closes unfinished checks as cancelled.
+RUN apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && rm -rf node_modules/@squawk-cli && npm cache clean --force
 COPY --from=build /app/dist ./dist
@@ -27,4 +30,5 @@ USER node
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
+ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node", "dist/github/server.js"]

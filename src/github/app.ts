@@ -17,6 +17,8 @@ export interface PgproAppDeps {
   queue?: JobQueue;
   now?: () => number;
   metrics?: Metrics;
+  /** Told the queue the app runs its jobs on, so that the server can shut it down gracefully. */
+  onQueue?: (queue: JobQueue, log: Probot['log']) => void;
 }
 
 const PULL_REQUEST_EVENTS = [
@@ -39,6 +41,7 @@ export function pgproApp(deps: PgproAppDeps): ApplicationFunction {
             concurrency: Number(process.env.PGPRO_CONCURRENCY) || 2,
             onError: (error) => app.log.error({ err: error }, 'pgpro job failed'),
           }));
+    deps.onQueue?.(queue, app.log);
     const caches = processCaches(metrics);
     const scheduler = new ReviewScheduler(queue, {
       review: (change, reviewOptions) => deps.review(change, reviewOptions, caches),
@@ -108,6 +111,6 @@ function healthz(req: IncomingMessage, res: ServerResponse): boolean {
  * `probot run ./dist/github/app.js` loads this. The engine (PGlite, libpg-query, the agent) loads on the
  * first review, so the server answers webhooks as soon as it starts.
  */
-const lazyReview: typeof review = async (change, options, reviewDeps) =>
+export const lazyReview: typeof review = async (change, options, reviewDeps) =>
   (await import('../review.js')).review(change, options, reviewDeps);
 export default pgproApp({ review: lazyReview });

@@ -44,6 +44,12 @@ export interface JobQueue {
   depth?(): Promise<QueueDepth>;
   /** Lets go of connections and timers. */
   close?(): Promise<void>;
+  /**
+   * The process is going away: take no more jobs, let running ones finish within `graceMs`, then stop
+   * them. Jobs stopped or never started see their signal aborted with a ShutdownError and close their
+   * check runs as cancelled.
+   */
+  shutdown?(graceMs: number): Promise<void>;
 }
 
 export interface InProcessQueueOptions {
@@ -55,6 +61,9 @@ export interface InProcessQueueOptions {
   /** Called when a job throws (jobs are expected to handle their own errors). */
   onError?: (error: unknown, job: Job) => void;
 }
+
+/** After the grace period, how long stopped jobs get to close their check runs. */
+const STOPPED_JOBS_GRACE_MS = 5_000;
 
 interface Entry {
   job: Job;
@@ -73,6 +82,7 @@ export class InProcessQueue implements JobQueue {
   readonly #latest = new Map<string, Entry>();
   #idleWaiters: (() => void)[] = [];
   readonly #held = new Set<Promise<unknown>>();
+  #closing = false;
 
   constructor(options: InProcessQueueOptions = {}) {
     this.#concurrency = Math.max(1, options.concurrency ?? 2);
@@ -103,6 +113,15 @@ export class InProcessQueue implements JobQueue {
   }
 
   add(job: Job): void {
+    if (this.#closing) {
+      // Too late to review: the job runs at once with its signal aborted, so it closes its check as cancelled.
+      const controller = new AbortController();
+      controller.abort(new ShutdownError());
+      const entry: Entry = { job, controller };
+      this.#running.add(entry);
+      void this.#start(entry);
+      return;
+    }
     for (const id of job.ids) this.#seen.set(id, Number.POSITIVE_INFINITY);
     const older = this.#latest.get(job.group);
     older?.controller.abort(new SupersededError());
@@ -132,8 +151,31 @@ export class InProcessQueue implements JobQueue {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
+  async shutdown(graceMs: number): Promise<void> {
+    this.#closing = true;
+    // Queued jobs are not started for real: each runs with an aborted signal and closes its check.
+    for (const entry of this.#waiting.splice(0)) {
+      entry.controller.abort(new ShutdownError());
+      this.#running.add(entry);
+      void this.#start(entry);
+    }
+    await this.scheduled();
+    const drained = this.idle();
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<'grace-over'>((resolve) => (timer = setTimeout(() => resolve('grace-over'), graceMs)));
+    const first = await Promise.race([drained.then(() => 'drained' as const), graceOver]);
+    clearTimeout(timer);
+    if (first === 'grace-over') {
+      for (const entry of this.#running) entry.controller.abort(new ShutdownError());
+      // A stopped review returns at once; a job still waiting on GitHub gets a moment to close its check.
+      let hardStop: NodeJS.Timeout | undefined;
+      await Promise.race([drained, new Promise<void>((resolve) => (hardStop = setTimeout(resolve, STOPPED_JOBS_GRACE_MS)))]);
+      clearTimeout(hardStop);
+    }
+  }
+
   #pump(): void {
-    while (this.#running.size < this.#concurrency && this.#waiting.length > 0) {
+    while (!this.#closing && this.#running.size < this.#concurrency && this.#waiting.length > 0) {
       const entry = this.#waiting.shift()!;
       this.#running.add(entry);
       void this.#start(entry);
@@ -166,5 +208,13 @@ export class SupersededError extends Error {
   constructor() {
     super('Superseded by a newer review of the same pull request');
     this.name = 'SupersededError';
+  }
+}
+
+/** The abort reason of a job the process could not finish because it is shutting down. */
+export class ShutdownError extends Error {
+  constructor() {
+    super('pgpro was shut down (a restart or deploy) before this review finished');
+    this.name = 'ShutdownError';
   }
 }

@@ -7,6 +7,7 @@ import type { GitHubClient } from './client.js';
 import { accessDenied, isTransient, withRetries } from './faults.js';
 import { listChangedFiles } from './files.js';
 import type { CheckRun, Publisher } from './publish.js';
+import { ShutdownError } from './queue.js';
 import { gitFileTree } from './tree.js';
 
 export interface PullTarget {
@@ -73,6 +74,17 @@ export const SUPERSEDED_OUTPUT = {
   summary: 'A newer push or `/pgpro review` started another review of this pull request; its check run has the result.',
 };
 
+export const SHUTDOWN_OUTPUT = {
+  title: 'Stopped: pgpro restarted',
+  summary:
+    'pgpro was shut down (a restart or a deploy) before this review finished, so nothing was concluded. Re-run this check, or comment `/pgpro review`, to review the pull request.',
+};
+
+/** What a cancelled check says: a newer review took over, or the service stopped before finishing. */
+function cancelledOutput(signal: AbortSignal): { title: string; summary: string } {
+  return signal.reason instanceof ShutdownError ? SHUTDOWN_OUTPUT : SUPERSEDED_OUTPUT;
+}
+
 export const NO_MIGRATIONS_OUTPUT = {
   title: 'No migrations changed',
   summary: 'This pull request changes no migration files, so there was nothing to review.',
@@ -137,7 +149,7 @@ export async function runReviewJob(input: ReviewJobInput, deps: ReviewJobDeps, s
       return;
     }
     if (signal.aborted && !check.completed) {
-      await check.complete('cancelled', SUPERSEDED_OUTPUT).catch(() => {});
+      await check.complete('cancelled', cancelledOutput(signal)).catch(() => {});
       end('cancelled');
       return;
     }
@@ -166,7 +178,7 @@ async function reviewAndPublish(
 ): Promise<JobOutcome> {
   const { octokit, publisher, check, pull, config } = input;
   const cancel = async (): Promise<JobOutcome> => {
-    await check.complete('cancelled', SUPERSEDED_OUTPUT);
+    await check.complete('cancelled', signal.aborted ? cancelledOutput(signal) : SUPERSEDED_OUTPUT);
     return 'cancelled';
   };
   if (await superseded()) return cancel();

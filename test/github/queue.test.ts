@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InProcessQueue, SupersededError, type Job } from '../../src/github/queue.js';
+import { InProcessQueue, ShutdownError, SupersededError, type Job } from '../../src/github/queue.js';
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
@@ -94,5 +94,57 @@ describe('InProcessQueue', () => {
     await queue.idle();
     expect(ran).toBe(true);
     expect(errors).toEqual([new Error('boom')]);
+  });
+
+  describe('shutdown', () => {
+    /** A job that runs until it finishes or its signal aborts; records what it saw. */
+    function job(name: string, seen: Record<string, unknown>, gate = deferred()): Job & { gate: ReturnType<typeof deferred> } {
+      return {
+        group: name,
+        ids: [name],
+        gate,
+        run: async (signal) => {
+          if (signal.aborted) {
+            seen[name] = signal.reason;
+            return;
+          }
+          await Promise.race([gate.promise, new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))]);
+          seen[name] = signal.aborted ? signal.reason : 'finished';
+        },
+      };
+    }
+
+    it('lets a running job finish within the grace period and hands queued jobs back as shut down', async () => {
+      const queue = new InProcessQueue({ concurrency: 1 });
+      const seen: Record<string, unknown> = {};
+      const running = job('running', seen);
+      queue.add(running);
+      queue.add(job('queued', seen));
+      const shutdown = queue.shutdown(3_600_000);
+      await new Promise((r) => setTimeout(r, 0));
+      // The queued job ran at once, with its signal aborted: it only closes its check.
+      expect(seen.queued).toBeInstanceOf(ShutdownError);
+      expect(seen.running).toBeUndefined();
+      running.gate.resolve();
+      await shutdown;
+      expect(seen.running).toBe('finished');
+    });
+
+    it('stops a running job when the grace period is over', async () => {
+      const queue = new InProcessQueue({ concurrency: 1 });
+      const seen: Record<string, unknown> = {};
+      queue.add(job('endless', seen));
+      await queue.shutdown(0);
+      expect(seen.endless).toBeInstanceOf(ShutdownError);
+    });
+
+    it('takes no new job once shutting down: it runs aborted, to close its check', async () => {
+      const queue = new InProcessQueue({ concurrency: 1 });
+      const seen: Record<string, unknown> = {};
+      await queue.shutdown(0);
+      queue.add(job('late', seen));
+      await queue.idle();
+      expect(seen.late).toBeInstanceOf(ShutdownError);
+    });
   });
 });

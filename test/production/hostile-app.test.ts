@@ -1,0 +1,87 @@
+// The App under a hostile pull request, as a real server process: a PR whose migration loops forever
+// and a normal PR at the same time. The normal one completes while the loop still runs, /healthz
+// answers throughout, and a SIGTERM ends the process cleanly with the looping review's check closed
+// as cancelled (with re-run advice) instead of left in progress.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeGitHub, type FakeGitHub } from '../helpers/fake-github.js';
+import { BASE, baseEnv, deliver, INIT, INIT_SQL, openedPayload, startServer, until, type Server } from './harness.js';
+
+const LOOP = 'db/migrations/101_loop.sql';
+const NORMAL = 'db/migrations/102_index.sql';
+const sha = (n: number) => n.toString(16).padStart(40, 'c');
+
+let fake: FakeGitHub;
+let server: Server;
+const logs = () => server.logs.join('');
+
+beforeAll(async () => {
+  const loopSql = 'DO $$ BEGIN LOOP END LOOP; END $$;\n';
+  const normalSql = 'CREATE INDEX orders_customer_idx ON orders (customer_id);\n';
+  fake = await startFakeGitHub({
+    owner: 'acme',
+    repo: 'shop',
+    // The loop can only be ended by the process: no statement deadline within the test's time.
+    config: 'sandbox:\n  statement-timeout-seconds: 3600\n',
+    commits: {
+      [BASE]: { 'README.md': '# shop\n', [INIT]: INIT_SQL },
+      [sha(1)]: { 'README.md': '# shop\n', [INIT]: INIT_SQL, [LOOP]: loopSql },
+      [sha(2)]: { 'README.md': '# shop\n', [INIT]: INIT_SQL, [NORMAL]: normalSql },
+    },
+    pulls: [
+      { number: 1, headSha: sha(1), baseSha: BASE, files: [{ filename: LOOP, status: 'added', patch: `@@ -0,0 +1 @@\n+${loopSql.trimEnd()}` }] },
+      { number: 2, headSha: sha(2), baseSha: BASE, files: [{ filename: NORMAL, status: 'added', patch: `@@ -0,0 +1 @@\n+${normalSql.trimEnd()}` }] },
+    ],
+  });
+  server = await startServer(baseEnv(fake, { PGPRO_CONCURRENCY: '2', PGPRO_SHUTDOWN_GRACE_SECONDS: '1' }));
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await fake?.close();
+});
+
+const checkOf = (n: number) => fake.checkRuns.find((r) => r.head_sha === sha(n));
+
+describe('a looping pull request and a normal one, through the running App', () => {
+  it('completes the normal review while the loop runs, answers /healthz throughout, and cancels the loop on SIGTERM', async () => {
+    await deliver(server.url, 'pull_request', openedPayload(1));
+    // The loop's statement is running once its check says it applies the file.
+    await until(
+      'the looping migration to be applied',
+      () => fake.requests.find((r) => r.method === 'PATCH' && JSON.stringify(r.body).includes(`Applying ${LOOP}`)),
+      50_000,
+      logs,
+    );
+
+    let probing = true;
+    const probes: boolean[] = [];
+    const prober = (async () => {
+      while (probing) {
+        probes.push(await fetch(`${server.url}/healthz`).then((r) => r.ok, () => false));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+
+    await deliver(server.url, 'pull_request', openedPayload(2));
+    // Published in full: the check completes first, the summary comment follows.
+    await until('the normal review to be published', () => fake.comments.find((c) => c.issue === 2), 50_000, logs);
+    expect(checkOf(2)?.status).toBe('completed');
+    expect(checkOf(2)?.conclusion).not.toBe('cancelled');
+    // Still looping: only the process can end it.
+    expect(checkOf(1)?.status).toBe('in_progress');
+    const answeredMeanwhile = probes.length;
+    probing = false;
+    await prober;
+    expect(answeredMeanwhile).toBeGreaterThan(0);
+    expect(probes.every(Boolean)).toBe(true);
+
+    // SIGTERM: the grace period passes, the loop is stopped, its check is closed, the process exits 0.
+    const exited = new Promise<number | null>((resolve) => server.process.once('exit', (code) => resolve(code)));
+    server.process.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(checkOf(1)).toMatchObject({ status: 'completed', conclusion: 'cancelled' });
+    expect(checkOf(1)!.output?.title).toBe('Stopped: pgpro restarted');
+    expect(checkOf(1)!.output?.summary).toMatch(/Re-run this check/);
+    expect(logs()).toMatch(/SIGTERM received/);
+  }, 120_000);
+});
