@@ -23,6 +23,18 @@ describe('checkReadOnlySql', () => {
     ['COPY orders TO PROGRAM \'curl evil\'', 'only a SELECT or EXPLAIN of a SELECT is allowed, got CopyStmt'],
     ['SET default_transaction_read_only = off', 'only a SELECT or EXPLAIN of a SELECT is allowed, got VariableSetStmt'],
     ['-- just a comment', 'exactly one statement is allowed, got 0'],
+    ["SELECT pg_read_file('/etc/passwd')", 'read-only tools reject pg_read_file(): it reads or writes server files'],
+    ["SELECT pg_catalog.pg_ls_dir('.')", 'read-only tools reject pg_ls_dir(): it reads or writes server files'],
+    ["SELECT lo_import('/etc/passwd')", 'read-only tools reject lo_import(): it uses large objects'],
+    ['SELECT data FROM pg_largeobject', 'read-only tools reject pg_largeobject: it holds large objects'],
+    ['SELECT pg_terminate_backend(pid) FROM pg_stat_activity', 'read-only tools reject pg_terminate_backend(): it signals the server or its backends'],
+    ['SELECT count(*) FROM orders WHERE pg_cancel_backend(1)', 'read-only tools reject pg_cancel_backend(): it signals the server or its backends'],
+    ['SELECT pg_advisory_lock(42)', 'read-only tools reject pg_advisory_lock(): it takes advisory locks'],
+    ['SELECT pg_try_advisory_xact_lock(42)', 'read-only tools reject pg_try_advisory_xact_lock(): it takes advisory locks'],
+    ["SELECT * FROM dblink('host=evil', 'select 1') AS t(x int)", 'read-only tools reject dblink(): it connects to another server'],
+    ["SELECT set_config('role', 'postgres', false)", 'read-only tools reject set_config(): it changes settings'],
+    ["SELECT query_to_xml('select pg_read_file(''/etc/passwd'')', true, true, '')", 'read-only tools reject query_to_xml(): it runs SQL given as a string'],
+    ['EXPLAIN SELECT pg_sleep(100)', 'read-only tools reject pg_sleep(): it only waits'],
   ])('rejects %s', async (sql, reason) => {
     expect(await checkReadOnlySql(sql, true)).toEqual({ ok: false, reason });
   });
