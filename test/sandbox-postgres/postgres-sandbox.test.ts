@@ -290,3 +290,46 @@ describe('postgres sandbox: refuses what it must not use', () => {
     await expect(createPostgresSandbox({ ...options, tarball: new Uint8Array([1]) })).rejects.toThrow(/cannot start from a PGlite snapshot/);
   });
 });
+
+describe('postgres sandbox: a privileged URL role is not what migrations run as', () => {
+  // The test server's URL role is a superuser: the case the issue found (COPY … FROM PROGRAM ran `id`).
+  let sandbox: PostgresSandbox;
+  beforeAll(async () => {
+    sandbox = await createPostgresSandbox(options);
+  });
+  afterAll(async () => {
+    await sandbox.close();
+  });
+
+  it('runs migrations as a role made for the sandbox: no superuser, owner of its database only', async () => {
+    const { rows } = await sandbox.query<{ me: string; su: boolean; owner: string }>(
+      `select current_user as me, r.rolsuper as su, pg_catalog.pg_get_userbyid(d.datdba) as owner
+       from pg_roles r, pg_database d where r.rolname = current_user and d.datname = current_database()`,
+    );
+    expect(rows[0]).toEqual({ me: sandbox.database, su: false, owner: sandbox.database });
+  });
+
+  it.each([
+    ["copy (select 1) to program 'id'", '42501'],
+    ["create table out (line text); copy out from program 'id'", '42501'],
+    ["select pg_read_file('/etc/passwd')", '42501'],
+    ["select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'pgpro-admin'", '42501'],
+  ])('refuses %s', async (sql, sqlstate) => {
+    const run = await sandbox.apply(file('evil.sql', [sql]), { trace: false });
+    expect(run.status.error?.sqlstate).toBe(sqlstate);
+    expect(JSON.stringify(run)).not.toMatch(/uid=\d+|root:x:0/);
+  });
+
+  it('reports an untrusted extension as the sandbox role\'s limit, not the migration\'s error', async () => {
+    const run = await sandbox.apply(file('ext.sql', ['create extension if not exists pg_prewarm', 'create table after_untrusted (id int)']), { trace: false });
+    expect(run.missingExtension).toBe('pg_prewarm');
+    expect(run.outcomes.map((o) => o.status)).toEqual(['not-run', 'ok']);
+  });
+
+  it('drops the role with the database', async () => {
+    const other = await createPostgresSandbox(options);
+    await other.close();
+    const { rows } = await admin.query('select 1 from pg_roles where rolname = $1', [other.database]);
+    expect(rows).toEqual([]);
+  });
+});

@@ -3,6 +3,7 @@ import { quoteIdentifier as quoteIdent } from '../../sql/quote.js';
 // databases, cancelling a runaway backend, sweeping leftovers. Connects to the database named in the
 // URL only to issue these commands; every DROP goes through a name check first, so no database that
 // is not recognisably pgpro's is ever dropped.
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { SANDBOX_NAME_LIKE, isSandboxDatabaseName, sandboxCreatedAt } from './names.js';
 
@@ -19,6 +20,13 @@ export interface ServerInfo {
   version: string;
   versionNum: number;
   role: string;
+  /**
+   * Why the role could reach outside its databases (superuser, server file or program access, or
+   * CREATEROLE before PostgreSQL 16, which can grant those): migrations then run as a role pgpro creates.
+   */
+  privileged?: string;
+  /** The role can create roles (needed to drop privileges). */
+  createrole: boolean;
 }
 
 
@@ -48,9 +56,14 @@ export async function connect(url: string, applicationName = 'pgpro-admin', opti
 
 /** Server version and role; refuses a role that cannot create databases. */
 export async function checkServer(admin: pg.Client): Promise<ServerInfo> {
-  const { rows } = await admin.query<{ version: string; num: string; role: string; createdb: boolean; superuser: boolean }>(
+  const { rows } = await admin.query<{
+    version: string; num: string; role: string; createdb: boolean; superuser: boolean; createrole: boolean; server_files: string | null;
+  }>(
     `select current_setting('server_version') as version, current_setting('server_version_num') as num,
-            r.rolname as role, r.rolcreatedb as createdb, r.rolsuper as superuser
+            r.rolname as role, r.rolcreatedb as createdb, r.rolsuper as superuser, r.rolcreaterole as createrole,
+            (select string_agg(g.rolname, ', ' order by g.rolname) from pg_catalog.pg_roles g
+              where g.rolname in ('pg_execute_server_program', 'pg_read_server_files', 'pg_write_server_files')
+                and pg_catalog.pg_has_role(current_user, g.oid, 'MEMBER')) as server_files
      from pg_catalog.pg_roles r where r.rolname = current_user`,
   );
   const row = rows[0];
@@ -61,7 +74,41 @@ export async function checkServer(admin: pg.Client): Promise<ServerInfo> {
         `Grant it (ALTER ROLE ${quoteIdent(row.role)} CREATEDB) or use a role that has it, on a scratch server, never production.`,
     );
   }
-  return { version: row.version, versionNum: Number(row.num), role: row.role };
+  const versionNum = Number(row.num);
+  const privileged = row.superuser
+    ? 'superuser'
+    : row.server_files
+      ? `member of ${row.server_files}`
+      : row.createrole && versionNum < 160000
+        ? 'CREATEROLE before PostgreSQL 16'
+        : undefined;
+  return { version: row.version, versionNum, role: row.role, createrole: row.superuser || row.createrole, ...(privileged ? { privileged } : {}) };
+}
+
+/**
+ * The role migrations run as when the URL's role is privileged: named like the database, able to log in
+ * with a random password and to own that one database, and nothing more.
+ */
+export async function createSandboxRole(admin: pg.Client, name: string, info: ServerInfo): Promise<{ role: string; password: string }> {
+  assertSandboxName(name);
+  if (!info.createrole) {
+    throw new PostgresSandboxError(
+      `the role "${info.role}" in sandbox.url is privileged (${info.privileged}) and cannot create the unprivileged role pgpro would run migrations as. ` +
+        'Use a role with only LOGIN and CREATEDB (see docs/config.md), or grant this one CREATEROLE.',
+    );
+  }
+  const password = randomBytes(24).toString('hex');
+  await admin.query(
+    `create role ${quoteIdent(name)} login password '${password}' nosuperuser nocreatedb nocreaterole noreplication nobypassrls`,
+  );
+  await admin.query(`alter database ${quoteIdent(name)} owner to ${quoteIdent(name)}`);
+  return { role: name, password };
+}
+
+/** Drops a sandbox role (after its database); only roles named like a sandbox database. */
+export async function dropSandboxRole(admin: pg.Client, name: string): Promise<void> {
+  assertSandboxName(name);
+  await admin.query(`drop role if exists ${quoteIdent(name)}`);
 }
 
 function assertSandboxName(name: string): void {
@@ -74,15 +121,17 @@ export async function createDatabase(admin: pg.Client, name: string): Promise<vo
   await admin.query(`create database ${quoteIdent(name)} template template0`);
 }
 
-/** Drops a sandbox database and disconnects whoever is still in it. */
+/** Drops a sandbox database and disconnects whoever is still in it; then its role, if pgpro made one. */
 export async function dropDatabase(admin: pg.Client, name: string, versionNum: number): Promise<void> {
   assertSandboxName(name);
   if (versionNum >= 130000) {
     await admin.query(`drop database if exists ${quoteIdent(name)} with (force)`);
-    return;
+  } else {
+    await admin.query('select pg_catalog.pg_terminate_backend(pid) from pg_catalog.pg_stat_activity where datname = $1 and pid <> pg_catalog.pg_backend_pid()', [name]);
+    await admin.query(`drop database if exists ${quoteIdent(name)}`);
   }
-  await admin.query('select pg_catalog.pg_terminate_backend(pid) from pg_catalog.pg_stat_activity where datname = $1 and pid <> pg_catalog.pg_backend_pid()', [name]);
-  await admin.query(`drop database if exists ${quoteIdent(name)}`);
+  // A role that still owns something elsewhere stays for the sweep.
+  await dropSandboxRole(admin, name).catch(() => undefined);
 }
 
 /** Cancels the running statement of a backend; terminates it when `terminate` is set. */
@@ -120,6 +169,19 @@ export async function sweepWith(admin: pg.Client, versionNum: number, olderThanM
     [SANDBOX_NAME_LIKE],
   );
   const dropped: string[] = [];
+  // Roles of sandboxes whose database is gone (a killed run dropped the database but not the role).
+  const roles = await admin
+    .query<{ name: string }>(
+      `select r.rolname as name from pg_catalog.pg_roles r
+       where r.rolname like $1 and not exists (select 1 from pg_catalog.pg_database d where d.datname = r.rolname)`,
+      [SANDBOX_NAME_LIKE],
+    )
+    .catch(() => ({ rows: [] as { name: string }[] }));
+  for (const role of roles.rows) {
+    const created = sandboxCreatedAt(role.name);
+    if (!created || options.keep?.has(role.name) || now - created.getTime() < olderThanMs) continue;
+    await dropSandboxRole(admin, role.name).catch(() => undefined);
+  }
   for (const row of rows) {
     const created = sandboxCreatedAt(row.name);
     if (!created || options.keep?.has(row.name)) continue;

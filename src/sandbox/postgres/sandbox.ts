@@ -19,7 +19,7 @@ import type { MigrationRun, PreparedMigration, PreparedStatement, Sandbox, Sandb
 import { isCopyFromStdin } from '../statements.js';
 import { stopMessage } from '../limits.js';
 import { SandboxQueryError, SandboxStoppedError } from '../worker-client.js';
-import { PostgresSandboxError, checkServer, connect, createDatabase, dropDatabase, sweepWith, type ServerInfo } from './admin.js';
+import { PostgresSandboxError, checkServer, connect, createDatabase, createSandboxRole, dropDatabase, sweepWith, type ServerInfo } from './admin.js';
 import { liveSandboxDatabases, trackDatabase, untrackDatabase } from './cleanup.js';
 import { SandboxSession } from './connection.js';
 import { sandboxDatabaseName, urlForDatabase } from './names.js';
@@ -52,6 +52,7 @@ const CLIENT_MARGIN_MS = 1000;
 const QUERY_CANCELED = '57014';
 /** PG ≤ 15: no control file (58P01); PG 16+: "extension … is not available" (0A000). */
 const EXTENSION_MISSING = new Set(['58P01', '0A000']);
+const INSUFFICIENT_PRIVILEGE = '42501';
 
 export async function createPostgresSandbox(options: PostgresSandboxOptions): Promise<PostgresSandbox> {
   if (options.tarball) {
@@ -68,9 +69,13 @@ export async function createPostgresSandbox(options: PostgresSandboxOptions): Pr
     name = sandboxDatabaseName();
     await createDatabase(admin, name);
     trackDatabase(name, options.url, info.versionNum);
+    // A privileged role would let a migration run programs or read files on the server (COPY … FROM
+    // PROGRAM, pg_read_file) or end pgpro's own sessions: migrations then run as a role made for this
+    // sandbox, which owns its database and nothing else.
+    const login = info.privileged ? await createSandboxRole(admin, name, info) : undefined;
     const ms = Math.max(1, Math.round(options.statementTimeoutMs));
     // Startup options, not SET: their source is 'client', which tells them apart from a migration's SET.
-    const client = await connect(urlForDatabase(options.url, name), 'pgpro-sandbox', `-c statement_timeout=${ms} -c lock_timeout=${ms}`);
+    const client = await connect(sessionUrl(options.url, name, login), 'pgpro-sandbox', `-c statement_timeout=${ms} -c lock_timeout=${ms}`);
     const pid = (await client.query<{ pid: number }>('select pg_catalog.pg_backend_pid() as pid')).rows[0]!.pid;
     return new ServerSandbox(admin, client, pid, info, name, options);
   } catch (error) {
@@ -81,6 +86,16 @@ export async function createPostgresSandbox(options: PostgresSandboxOptions): Pr
     await admin.end().catch(() => undefined);
     throw error;
   }
+}
+
+/** The sandbox database's URL, as the sandbox role when pgpro made one. */
+function sessionUrl(url: string, database: string, login: { role: string; password: string } | undefined): string {
+  const parsed = new URL(urlForDatabase(url, database));
+  if (login) {
+    parsed.username = encodeURIComponent(login.role);
+    parsed.password = encodeURIComponent(login.password);
+  }
+  return parsed.toString();
 }
 
 class ServerSandbox implements PostgresSandbox, SandboxEngine {
@@ -105,7 +120,9 @@ class ServerSandbox implements PostgresSandbox, SandboxEngine {
       unavailable: (name, sqlstate) =>
         sqlstate && EXTENSION_MISSING.has(sqlstate)
           ? `extension "${name}" is not available on the sandbox server (PostgreSQL ${info.version}); this statement was not run and statements that depend on it may fail`
-          : undefined,
+          : sqlstate === INSUFFICIENT_PRIVILEGE && info.privileged
+            ? `extension "${name}" is not trusted: only a superuser may create it, and the sandbox runs migrations as an unprivileged role; this statement was not run and statements that depend on it may fail`
+            : undefined,
     };
     this.session = new SandboxSession(
       client,
