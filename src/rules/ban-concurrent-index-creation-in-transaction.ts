@@ -1,4 +1,4 @@
-import { relationLabel } from './lib/ast.js';
+import { optionEnabled, relationLabel } from './lib/ast.js';
 import { runsInTransaction, transactionWhy } from './lib/common.js';
 import { meta } from './lib/helpers.js';
 import type { Rule, RuleContext } from './types.js';
@@ -24,8 +24,7 @@ const rule: Rule = {
         }
       },
       ReindexStmt(node) {
-        const concurrent = (node.params ?? []).some((p: any) => p?.DefElem?.defname === 'concurrently');
-        if (concurrent && runsInTransaction(ctx)) report(ctx, 'REINDEX CONCURRENTLY');
+        if (optionEnabled(node.params, 'concurrently') && runsInTransaction(ctx)) report(ctx, 'REINDEX CONCURRENTLY');
       },
     };
   },

@@ -1,4 +1,4 @@
-import { relationLabel } from './lib/ast.js';
+import { optionEnabled, relationLabel } from './lib/ast.js';
 import { isExisting, meta } from './lib/helpers.js';
 import type { Rule, RuleContext } from './types.js';
 
@@ -13,7 +13,7 @@ const rule: Rule = {
   create(ctx) {
     return {
       VacuumStmt(node) {
-        const full = (node.options ?? []).some((o: any) => o?.DefElem?.defname === 'full' && o.DefElem.arg?.Boolean?.boolval !== false);
+        const full = optionEnabled(node.options, 'full');
         if (!node.is_vacuumcmd || !full) return;
         const rels = (node.rels ?? []).map((r: any) => r?.VacuumRelation?.relation).filter(Boolean);
         if (rels.length > 0 && !rels.some((r: any) => isExisting(ctx, r))) return;

@@ -1,6 +1,6 @@
-import { relationLabel } from './lib/ast.js';
+import { optionEnabled, relationLabel } from './lib/ast.js';
 import { runsInTransaction, statementFix, transactionWhy } from './lib/common.js';
-import { insertAfterTokens } from './lib/fix.js';
+import { insertAfterTokens, tokens } from './lib/fix.js';
 import { isExisting, meta } from './lib/helpers.js';
 import type { Rule } from './types.js';
 
@@ -15,7 +15,7 @@ const rule: Rule = {
   create(ctx) {
     return {
       ReindexStmt(node) {
-        if ((node.params ?? []).some((p: any) => p?.DefElem?.defname === 'concurrently')) return;
+        if (optionEnabled(node.params, 'concurrently')) return;
         if (node.kind === 'REINDEX_OBJECT_SYSTEM') return; // system catalogs cannot be reindexed concurrently
         if (node.relation && node.kind === 'REINDEX_OBJECT_TABLE' && !isExisting(ctx, node.relation)) return;
         if (node.relation && node.kind === 'REINDEX_OBJECT_INDEX' && ctx.created.hasIndex(`${node.relation.schemaname ?? 'public'}.${node.relation.relname}`.toLowerCase())) return;
@@ -42,7 +42,7 @@ const rule: Rule = {
           fix: statementFix(
             ctx,
             'Rebuild the index CONCURRENTLY',
-            insertAfterTokens(ctx.statement.text, ['REINDEX', '?(', '?VERBOSE', '?)', '?INDEX', '?TABLE', '?SCHEMA', '?DATABASE'], ' CONCURRENTLY'),
+            concurrentlyText(ctx.statement.text),
             inTx ? [`REINDEX CONCURRENTLY cannot run in a transaction, and this statement does (${transactionWhy(ctx)}): move it to its own migration.`] : undefined,
             !inTx,
           ),
@@ -51,5 +51,13 @@ const rule: Rule = {
     };
   },
 };
+
+/** The statement with CONCURRENTLY on: its `(CONCURRENTLY false)` option's value dropped, or the keyword added. */
+function concurrentlyText(text: string): string | undefined {
+  const toks = tokens(text);
+  const at = toks.findIndex((t, i) => t.text.toLowerCase() === 'concurrently' && toks[i + 1] && toks[i + 1]!.text !== ',' && toks[i + 1]!.text !== ')');
+  if (at >= 0) return text.slice(0, toks[at]!.end) + text.slice(toks[at + 1]!.end);
+  return insertAfterTokens(text, ['REINDEX', '?(', '?VERBOSE', '?)', '?INDEX', '?TABLE', '?SCHEMA', '?DATABASE'], ' CONCURRENTLY');
+}
 
 export default rule;

@@ -35,7 +35,8 @@ export function transactionControl(text: string): 'begin' | 'end' | undefined {
 const NO_TRANSACTION_BLOCK = [
   /^create\s+(unique\s+)?index\s+concurrently\b/i,
   /^drop\s+index\s+concurrently\b/i,
-  /^reindex\b[^;]*\bconcurrently\b/i,
+  // `REINDEX (CONCURRENTLY false)` is a plain REINDEX, which runs in a transaction block.
+  /^reindex\b(?![^;]*\bconcurrently\s+('?)(false|off|0)\1\s*[,)])[^;]*\bconcurrently\b/i,
   /^reindex\s+(\([^)]*\)\s*)?(system|database)\b/i,
   /^cluster\s*$/i,
   /^(create|drop)\s+subscription\b/i,

@@ -94,3 +94,27 @@ export function setValueText(args: any[] | undefined): string {
 export function isZeroDuration(text: string): boolean {
   return /^\s*0+(\.0+)?\s*(ms|s|min|h|d|us)?\s*$/i.test(text);
 }
+
+/**
+ * The value of a boolean option such as `(FULL)`, `(CONCURRENTLY false)` or `(FULL 0)`, read as
+ * PostgreSQL reads it: no value, 1, true, on are true; 0, false, off are false; anything else is
+ * an error there (undefined here).
+ */
+export function optionBoolean(defElem: any): boolean | undefined {
+  const arg = defElem?.arg;
+  if (arg === undefined || arg === null) return true;
+  if (arg.Integer) {
+    const value = arg.Integer.ival ?? 0;
+    return value === 1 ? true : value === 0 ? false : undefined;
+  }
+  if (arg.Boolean) return arg.Boolean.boolval === true;
+  const text = (arg.String?.sval ?? arg.TypeName?.names?.[0]?.String?.sval)?.toLowerCase();
+  if (text === 'true' || text === 'on') return true;
+  if (text === 'false' || text === 'off') return false;
+  return undefined;
+}
+
+/** An option of a `(…)` list (VACUUM, REINDEX, CLUSTER) or a keyword form that is set and true. */
+export function optionEnabled(options: any[] | undefined, name: string): boolean {
+  return (options ?? []).some((o: any) => o?.DefElem?.defname === name && optionBoolean(o.DefElem) === true);
+}
