@@ -43,7 +43,8 @@ const rule: Rule = {
     function laterUse(value: string): boolean {
       const later = laterStatements(ctx) ?? [];
       for (const s of later) {
-        if (isCommit(s) && ctx.fileState.explicitTransaction) return false;
+        // This statement runs in a block (checked above): the first COMMIT ends it, the tool's or an explicit one.
+        if (isCommit(s)) return false;
         let found = false;
         walk({ [s.type]: s.node }, (type, n) => {
           if (type === 'A_Const' && n.sval?.sval === value) found = true;

@@ -1,4 +1,5 @@
-import { isBegin, isCommit, laterStatements } from './lib/file-scan.js';
+import { runsInTransaction } from './lib/common.js';
+import { isCommit, laterStatements } from './lib/file-scan.js';
 import { meta } from './lib/helpers.js';
 import type { Rule } from './types.js';
 
@@ -14,12 +15,13 @@ const rule: Rule = {
     return {
       TransactionStmt(node) {
         if (node.kind !== 'TRANS_STMT_BEGIN' && node.kind !== 'TRANS_STMT_START') return;
+        // A BEGIN inside an open block opens nothing (transaction-nesting reports it), and in a file
+        // its tool wraps, the tool's own COMMIT ends a block reopened after an early COMMIT.
+        if (runsInTransaction(ctx) || ctx.settings.inTransaction) return;
         const later = laterStatements(ctx);
         if (!later) return;
-        for (const s of later) {
-          if (isCommit(s)) return;
-          if (isBegin(s)) break; // the next BEGIN is checked on its own
-        }
+        // Nested BEGINs are no-ops: the first COMMIT or ROLLBACK after this one ends its block.
+        if (later.some((s) => isCommit(s))) return;
         ctx.report({
           message:
             'This BEGIN has no COMMIT after it in the file: the migration ends with the transaction open, so its changes ' +

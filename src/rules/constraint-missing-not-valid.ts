@@ -1,5 +1,5 @@
 import { nearest, relationLabel } from './lib/ast.js';
-import { runsInTransaction, transactionWhy } from './lib/common.js';
+import { transactionKey, transactionWhy } from './lib/common.js';
 import { notValidFix } from './lib/constraint-fix.js';
 import { isExisting, meta, sizeEvidence } from './lib/helpers.js';
 import type { Rule } from './types.js';
@@ -34,7 +34,9 @@ const rule: Rule = {
           });
         } else if (cmd.subtype === 'AT_ValidateConstraint' && cmd.name) {
           const added = ctx.created.constraints.get(cmd.name.toLowerCase());
-          if (!added?.notValid || added.file !== ctx.file.path || !runsInTransaction(ctx)) return;
+          // Only the block that added it matters: a COMMIT in between releases the ADD's lock (the safe recipe).
+          const block = transactionKey(ctx);
+          if (!added?.notValid || block === undefined || added.transaction !== block) return;
           ctx.report({
             message:
               `VALIDATE CONSTRAINT ${cmd.name} runs in the same transaction that added it NOT VALID (${transactionWhy(ctx)}): ` +

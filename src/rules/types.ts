@@ -30,6 +30,13 @@ export interface FileState {
   lockTimeoutSet: boolean;
   /** An explicit BEGIN/START TRANSACTION is open at this statement. */
   explicitTransaction: boolean;
+  /**
+   * A COMMIT/ROLLBACK earlier in the file ended the transaction the tool opened for it: the statements
+   * after it run in autocommit until a BEGIN (the `COMMIT; …; BEGIN;` escape).
+   */
+  toolTransactionEnded: boolean;
+  /** Transaction blocks ended before this statement: two statements share a transaction only when equal (and in one). */
+  transactionIndex: number;
 }
 
 export interface ReportDescriptor {

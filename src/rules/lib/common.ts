@@ -2,9 +2,14 @@ import type { Fix } from '../../types.js';
 import { replaceStatementLines, tokens } from './fix.js';
 import type { RuleContext } from '../types.js';
 
-/** The statement runs inside a transaction block: the file's mode or an explicit BEGIN before it. */
-export function runsInTransaction(ctx: RuleContext): boolean {
-  return ctx.settings.inTransaction || ctx.fileState.explicitTransaction;
+/** The statement runs inside a transaction block: the file's mode (until a COMMIT ends it) or an explicit BEGIN before it. */
+export function runsInTransaction(ctx: Pick<RuleContext, 'settings' | 'fileState'>): boolean {
+  return ctx.fileState.explicitTransaction || (ctx.settings.inTransaction && !ctx.fileState.toolTransactionEnded);
+}
+
+/** Names the transaction block the statement runs in, unique in the change; undefined in autocommit. */
+export function transactionKey(ctx: Pick<RuleContext, 'settings' | 'fileState' | 'file'>): string | undefined {
+  return runsInTransaction(ctx) ? `${ctx.file.path}#${ctx.fileState.transactionIndex}` : undefined;
 }
 
 /** Why the statement is in a transaction, for messages. */

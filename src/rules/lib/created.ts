@@ -9,8 +9,10 @@ export interface CreatedConstraint {
   notValid: boolean;
   /** Validated later in the change (or added valid). */
   validated: boolean;
-  /** File that added it; a VALIDATE in the same transactional file gains nothing. */
+  /** File that added it. */
   file: string;
+  /** The transaction block that added it (`transactionKey`); a VALIDATE in the same block gains nothing. */
+  transaction?: string;
   /** For CHECK (col IS NOT NULL): the column. */
   notNullColumn?: string;
 }
@@ -34,7 +36,7 @@ export class CreatedObjects {
   }
 
   /** Updates the sets with what one statement creates, renames or validates. */
-  record(ast: Record<string, unknown>, file: string): void {
+  record(ast: Record<string, unknown>, file: string, transaction?: string): void {
     const wrapped = unwrapNode(ast);
     if (!wrapped) return;
     const node = wrapped.node as any;
@@ -64,7 +66,7 @@ export class CreatedObjects {
         }
         break;
       case 'AlterTableStmt':
-        this.recordAlterTable(node, file);
+        this.recordAlterTable(node, file, transaction);
         break;
       case 'CreateFunctionStmt':
         this.recordFunction(node);
@@ -94,7 +96,7 @@ export class CreatedObjects {
     }
   }
 
-  private recordAlterTable(node: any, file: string): void {
+  private recordAlterTable(node: any, file: string, transaction: string | undefined): void {
     const table = relationKey(node.relation);
     for (const item of node.cmds ?? []) {
       const cmd = item?.AlterTableCmd;
@@ -115,6 +117,7 @@ export class CreatedObjects {
           notValid: c.skip_validation === true,
           validated: c.skip_validation !== true,
           file,
+          ...(transaction ? { transaction } : {}),
           notNullColumn: c.contype === 'CONSTR_CHECK' ? isNotNullCheck(c.raw_expr) : undefined,
         });
       } else if (cmd.subtype === 'AT_ValidateConstraint' && cmd.name) {

@@ -3,6 +3,7 @@ import type { PgproConfig } from '../../config/schema.js';
 import { fingerprint } from '../../finding.js';
 import type { CatalogSnapshot, Finding, MigrationFile, ParsedFile, ParsedStatement, Severity } from '../../types.js';
 import { nameList, isZeroDuration, setValueText } from './ast.js';
+import { runsInTransaction, transactionKey } from './common.js';
 import { CreatedObjects } from './created.js';
 import { rules as allRules } from '../index.js';
 import type { FileState, Located, ReportDescriptor, Rule, RuleContext, RuleSettings, Visitors } from '../types.js';
@@ -37,7 +38,7 @@ export function lintMigrations(inputs: readonly LintInput[], options: LintOption
       postgresVersion: config['postgres-version'],
       inTransaction: config['assume-in-transaction'] ?? migration.inTransaction,
     };
-    const fileState: FileState = { lockTimeoutSet: false, explicitTransaction: false };
+    const fileState: FileState = { lockTimeoutSet: false, explicitTransaction: false, toolTransactionEnded: false, transactionIndex: 0 };
     const memos = new Map<string, Map<string, unknown>>();
     const fileMemo = (ruleId: string) => {
       let memo = memos.get(ruleId);
@@ -46,8 +47,8 @@ export function lintMigrations(inputs: readonly LintInput[], options: LintOption
     };
     for (const statement of parsed.statements) {
       runRules(active, { settings, statement, migration, created, catalog, fileState, fileMemo }, findings);
-      created.record(statement.ast, migration.path);
-      advanceFileState(fileState, statement.ast);
+      created.record(statement.ast, migration.path, transactionKey({ settings, fileState, file: migration }));
+      advanceFileState(fileState, settings, statement.ast);
     }
   }
   return findings;
@@ -196,14 +197,19 @@ function locator(statement: ParsedStatement) {
 }
 
 /** What a statement changes for the statements after it in the same file. */
-function advanceFileState(state: FileState, ast: Record<string, unknown>): void {
+function advanceFileState(state: FileState, settings: RuleSettings, ast: Record<string, unknown>): void {
   const wrapped = unwrapNode(ast);
   if (!wrapped) return;
   const node = wrapped.node as any;
   if (wrapped.type === 'TransactionStmt') {
-    if (node.kind === 'TRANS_STMT_BEGIN' || node.kind === 'TRANS_STMT_START') state.explicitTransaction = true;
-    if (['TRANS_STMT_COMMIT', 'TRANS_STMT_ROLLBACK', 'TRANS_STMT_COMMIT_PREPARED', 'TRANS_STMT_PREPARE'].includes(node.kind)) {
-      state.explicitTransaction = false;
+    const open = runsInTransaction({ settings, fileState: state });
+    // A BEGIN inside an open block is a no-op (PostgreSQL warns); the first COMMIT ends the block,
+    // whoever opened it, and a COMMIT outside any block changes nothing.
+    if ((node.kind === 'TRANS_STMT_BEGIN' || node.kind === 'TRANS_STMT_START') && !open) state.explicitTransaction = true;
+    if (['TRANS_STMT_COMMIT', 'TRANS_STMT_ROLLBACK', 'TRANS_STMT_PREPARE'].includes(node.kind) && open) {
+      if (state.explicitTransaction) state.explicitTransaction = false;
+      else state.toolTransactionEnded = true;
+      state.transactionIndex++;
     }
     return;
   }
