@@ -12,7 +12,7 @@ const rule: Rule = {
   }),
   create(ctx) {
     return columnTypeVisitors((site) => {
-      if (site.type.name !== 'bpchar' || site.type.isArray) return;
+      if (site.type.name !== 'bpchar') return;
       ctx.report({
         message: `${site.column} is char(n): values are blank-padded, comparisons ignore trailing spaces, and it is no faster than text.`,
         line: ctx.lineOf(site.columnDef),

@@ -13,7 +13,7 @@ const rule: Rule = {
   }),
   create(ctx) {
     return columnTypeVisitors((site) => {
-      if (site.kind === 'alter' || !INT16_TYPES.has(site.type.name) || site.type.isArray || !isKeyColumn(site)) return;
+      if (site.kind === 'alter' || !INT16_TYPES.has(site.type.name) || !isKeyColumn(site)) return;
       const serial = site.type.name.includes('serial');
       ctx.report({
         message:

@@ -12,8 +12,10 @@ const rule: Rule = {
   }),
   create(ctx) {
     return columnTypeVisitors((site) => {
-      if (site.type.name !== 'varchar' || site.type.mods.length === 0 || site.type.isArray) return;
+      if (site.type.name !== 'varchar' || site.type.mods.length === 0) return;
       const limit = site.type.mods[0];
+      // An array's elements are limited one by one: no column CHECK written in place says that.
+      const inline = site.kind !== 'alter' && !site.type.isArray;
       ctx.report({
         message:
           `${site.column} is varchar(${limit}): lowering the limit later rewrites the table under an ACCESS EXCLUSIVE lock, ` +
@@ -23,8 +25,12 @@ const rule: Rule = {
           ctx,
           site,
           'Use text with a CHECK constraint on its length',
-          site.kind === 'alter' ? 'text' : `text CHECK (char_length(${site.column}) <= ${limit})`,
-          site.kind === 'alter' ? [`Add the limit as a separate CHECK (char_length(${site.column}) <= ${limit}) NOT VALID constraint.`] : undefined,
+          inline ? `text CHECK (char_length(${site.column}) <= ${limit})` : 'text',
+          site.type.isArray
+            ? [`If the limit matters, check it per element in a CHECK that calls an IMMUTABLE function over the array's elements.`]
+            : !inline
+              ? [`Add the limit as a separate CHECK (char_length(${site.column}) <= ${limit}) NOT VALID constraint.`]
+              : undefined,
         ),
       });
     });

@@ -12,7 +12,7 @@ const rule: Rule = {
   }),
   create(ctx) {
     return columnTypeVisitors((site) => {
-      if (site.type.name !== 'timestamp' || site.type.isArray) return;
+      if (site.type.name !== 'timestamp') return;
       const precision = site.type.mods.length ? `(${site.type.mods[0]})` : '';
       ctx.report({
         message:

@@ -95,7 +95,8 @@ const TYPE_WORDS = new Set([
 
 /**
  * The span of a column type written at `start` in `text` (e.g. `character varying(20)`,
- * `timestamp(3) without time zone`, `serial`), or undefined when it cannot be delimited.
+ * `timestamp(3) without time zone`, `serial`; of an array type, its element type), or undefined
+ * when it cannot be delimited.
  */
 export function typeSpan(text: string, start: number): { start: number; end: number } | undefined {
   const toks = tokens(text);
@@ -111,7 +112,7 @@ export function typeSpan(text: string, start: number): { start: number; end: num
   }
   const words = toks.slice(i, i + 3).map((t) => t.text.toLowerCase());
   if ((words[0] === 'without' || words[0] === 'with') && words[1] === 'time' && words[2] === 'zone') end = toks[i + 2]!.end;
-  if (toks[i]?.text === '[') return undefined;
+  // An array's `[]` / `[n]` stays after the replaced element type.
   return { start, end };
 }
 
