@@ -90,7 +90,9 @@ const rule: Rule = {
         text:
           call.kind === 'volatile'
             ? `with the volatile default ${call.name}()`
-            : `with the default ${call.name}() (volatility unknown without the schema; if volatile, it)`,
+            : ctx.catalog && ctx.catalog.origin !== 'static'
+              ? `with the default ${call.name}() (not a built-in, and the schema before this change does not define it, so its volatility is unknown; if volatile, it)`
+              : `with the default ${call.name}() (volatility unknown without the schema; if volatile, it)`,
         fixTitle: 'Add the column without the volatile default, then set the default and backfill',
         steps: (t, c) => backfill(t, c, `${call.name}(…)`),
       };

@@ -1,4 +1,5 @@
 import { nameList } from './ast.js';
+import { BUILTIN_NON_VOLATILE_FUNCTIONS, BUILTIN_VOLATILE_FUNCTIONS } from './builtin-functions.js';
 import type { RuleContext } from '../types.js';
 import { walk } from './walk.js';
 
@@ -17,9 +18,17 @@ const BUILTIN_NON_VOLATILE = new Set([
   'timezone', 'date_trunc', 'abs', 'round', 'greatest', 'least', 'nullif', 'jsonb_build_array', 'json_build_array',
 ]);
 
+/** Unqualified names resolve to pg_catalog first; a name qualified with another schema is not a built-in. */
+function isBuiltinSchema(schema: string | undefined): boolean {
+  return schema === undefined || schema === 'pg_catalog';
+}
+
 export interface VolatileCall {
   name: string;
-  /** 'volatile': known volatile; 'unknown': a function whose volatility cannot be told without the schema. */
+  /**
+   * 'volatile': known volatile; 'unknown': neither a built-in nor a function of the schema, so its
+   * volatility cannot be told (no schema was read, or the schema before the change does not define it).
+   */
   kind: 'volatile' | 'unknown';
 }
 
@@ -43,10 +52,9 @@ export function volatileCall(ctx: RuleContext, expr: unknown): VolatileCall | un
       if (fromCatalog.volatility === 'v') found = { name, kind: 'volatile' };
       return;
     }
-    if (BUILTIN_VOLATILE.has(name)) found = { name, kind: 'volatile' };
-    else if (!BUILTIN_NON_VOLATILE.has(name) && (!ctx.catalog || ctx.catalog.origin === 'static') && schema !== 'pg_catalog') {
-      found = { name, kind: 'unknown' };
-    }
+    if (BUILTIN_VOLATILE.has(name) || (isBuiltinSchema(schema) && BUILTIN_VOLATILE_FUNCTIONS.has(name))) found = { name, kind: 'volatile' };
+    else if (BUILTIN_NON_VOLATILE.has(name) || (isBuiltinSchema(schema) && BUILTIN_NON_VOLATILE_FUNCTIONS.has(name))) return;
+    else if (schema !== 'pg_catalog') found = { name, kind: 'unknown' };
   });
   return found;
 }
