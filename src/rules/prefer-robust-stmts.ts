@@ -3,6 +3,7 @@ import { runsInTransaction, statementFix } from './lib/common.js';
 import { fileStatements } from './lib/file-scan.js';
 import { insertAfterTokens } from './lib/fix.js';
 import { meta } from './lib/helpers.js';
+import { quoteIdent } from '../sql/quote.js';
 import type { Rule, RuleContext } from './types.js';
 
 const rule: Rule = {
@@ -28,6 +29,8 @@ const rule: Rule = {
       });
     return {
       CreateStmt(node) {
+        // A temporary table lives for one session: the retry's session starts without it.
+        if (node.relation?.relpersistence === 't') return;
         if (applies() && !node.if_not_exists) {
           report(`CREATE TABLE ${relationLabel(node.relation)}`, insertAfterTokens(ctx.statement.text, ['CREATE', '?UNLOGGED', 'TABLE'], ' IF NOT EXISTS'));
         }
@@ -46,9 +49,35 @@ const rule: Rule = {
         report('DROP', insertDropIfExists(ctx));
       },
       AlterTableCmd(cmd, ancestors) {
-        if (!applies() || !nearest(ancestors, 'AlterTableStmt')) return;
-        if (cmd.subtype === 'AT_AddColumn' && !cmd.missing_ok) report(`ADD COLUMN ${cmd.def?.ColumnDef?.colname}`, undefined);
-        if (cmd.subtype === 'AT_DropColumn' && !cmd.missing_ok) report(`DROP COLUMN ${cmd.name}`, undefined);
+        const stmt = nearest(ancestors, 'AlterTableStmt');
+        if (!stmt) return;
+        const table = relationLabel(stmt.relation);
+        if (cmd.subtype === 'AT_DropConstraint' && cmd.name) ctx.fileMemo.set(`dropped:${table}.${cmd.name}`, true);
+        if (!applies()) return;
+        const single = (stmt.cmds ?? []).length === 1;
+        if (cmd.subtype === 'AT_AddColumn' && !cmd.missing_ok) {
+          report(`ADD COLUMN ${cmd.def?.ColumnDef?.colname}`, single ? insertAfterTokens(ctx.statement.text, ['ADD', '?COLUMN'], ' IF NOT EXISTS') : undefined);
+        }
+        if (cmd.subtype === 'AT_DropColumn' && !cmd.missing_ok) {
+          report(`DROP COLUMN ${cmd.name}`, single ? insertAfterTokens(ctx.statement.text, ['DROP', '?COLUMN'], ' IF EXISTS') : undefined);
+        }
+        if (cmd.subtype === 'AT_DropConstraint' && !cmd.missing_ok) {
+          report(`DROP CONSTRAINT ${cmd.name}`, single ? insertAfterTokens(ctx.statement.text, ['DROP', 'CONSTRAINT'], ' IF EXISTS') : undefined);
+        }
+        // ADD CONSTRAINT has no IF NOT EXISTS: a DROP CONSTRAINT IF EXISTS of the same name earlier in the file makes it re-runnable.
+        const added = cmd.def?.Constraint;
+        if ((cmd.subtype === 'AT_AddConstraint' || cmd.subtype === 'AT_AddIndexConstraint') && added?.conname) {
+          if (ctx.fileMemo.has(`dropped:${table}.${added.conname}`)) return;
+          ctx.report({
+            message:
+              `ADD CONSTRAINT ${added.conname} fails if it runs again ("already exists"). This file runs outside a transaction ` +
+              `(${ctx.file.transactionReason || 'autocommit'}), so when a later statement fails, the retry stops here.`,
+            fix: {
+              title: 'Drop the constraint if it exists first',
+              steps: [`ALTER TABLE ${table} DROP CONSTRAINT IF EXISTS ${quoteIdent(added.conname)}; -- before the ADD, in this file`],
+            },
+          });
+        }
       },
     };
   },
