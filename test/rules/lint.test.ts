@@ -64,6 +64,33 @@ describe('lintMigrations', () => {
     });
   });
 
+  it('replaces the element type of an array column and keeps its brackets', async () => {
+    const found = await lint({ sql: 'CREATE TABLE t (codes char(3)[], seen timestamp(3)[2], tags varchar(20) ARRAY);' });
+    expect(found.find((f) => f.rule === 'ban-char-field')!.fix).toMatchObject({
+      sql: 'CREATE TABLE t (codes text[], seen timestamp(3)[2], tags varchar(20) ARRAY);',
+      replacesStatement: true,
+    });
+    expect(found.find((f) => f.rule === 'prefer-timestamptz')!.fix!.sql).toBe(
+      'CREATE TABLE t (codes char(3)[], seen timestamptz(3)[2], tags varchar(20) ARRAY);',
+    );
+    // A column CHECK on char_length cannot apply to an array: the fix changes the type alone.
+    expect(found.find((f) => f.rule === 'prefer-text-field')!.fix!.sql).toBe(
+      'CREATE TABLE t (codes char(3)[], seen timestamp(3)[2], tags text ARRAY);',
+    );
+  });
+
+  it('turns CONCURRENTLY on in place when the statement switched it off', async () => {
+    const [f] = (await lint({ sql: 'REINDEX (CONCURRENTLY false, VERBOSE) TABLE orders;' })).filter((x) => x.rule === 'require-concurrent-reindex');
+    expect(f!.fix).toMatchObject({ sql: 'REINDEX (CONCURRENTLY, VERBOSE) TABLE orders;', replacesStatement: true });
+  });
+
+  it('names a default function the schema does not define as unknown, not as volatile', async () => {
+    const [f] = (await lint({ sql: 'ALTER TABLE orders ADD COLUMN c text DEFAULT make_code();' }, { catalog: emptyCatalog() })).filter(
+      (x) => x.rule === 'adding-field-with-default',
+    );
+    expect(f!.message).toContain('make_code() (not a built-in, and the schema before this change does not define it');
+  });
+
   it('uses the catalog for evidence and for the indexed table of a DROP INDEX', async () => {
     const catalog = emptyCatalog({
       tables: [

@@ -78,10 +78,17 @@ const table: Record<string, { valid: Case[]; invalid: Case[] }> = {
     ],
   },
   'ban-concurrent-index-creation-in-transaction': {
-    valid: [{ sql: 'CREATE INDEX CONCURRENTLY i ON orders (a);' }],
+    valid: [
+      { sql: 'CREATE INDEX CONCURRENTLY i ON orders (a);' },
+      { name: 'between COMMIT and BEGIN of a file the tool wraps', sql: 'COMMIT;\nCREATE INDEX CONCURRENTLY i ON orders (a);\nBEGIN;', inTransaction: true },
+      { name: 'after the explicit block is committed', sql: 'BEGIN;\nSELECT 1;\nCOMMIT;\nCREATE INDEX CONCURRENTLY i ON orders (a);' },
+      { name: 'REINDEX (CONCURRENTLY false) is a plain REINDEX', sql: 'REINDEX (CONCURRENTLY false) INDEX orders_code_idx;', inTransaction: true },
+    ],
     invalid: [
       { name: 'file runs in a transaction', sql: 'CREATE INDEX CONCURRENTLY i ON orders (a);', inTransaction: true, lines: [1] },
       { name: 'after an explicit BEGIN', sql: 'BEGIN;\nDROP INDEX CONCURRENTLY i;\nCOMMIT;', lines: [2] },
+      { name: 'after COMMIT … BEGIN reopened a block', sql: 'COMMIT;\nBEGIN;\nCREATE INDEX CONCURRENTLY i ON orders (a);', inTransaction: true, lines: [3] },
+      { name: 'REINDEX (CONCURRENTLY on)', sql: 'REINDEX (CONCURRENTLY on) INDEX orders_code_idx;', inTransaction: true, lines: [1] },
     ],
   },
   'adding-not-nullable-field': {
@@ -111,11 +118,17 @@ const table: Record<string, { valid: Case[]; invalid: Case[] }> = {
       { name: 'stable catalog function', sql: 'ALTER TABLE orders ADD COLUMN region text DEFAULT default_region();', catalog: ordersCatalog },
       { name: 'volatile default on a new table', sql: 'CREATE TABLE t (a int);\nALTER TABLE t ADD COLUMN u uuid DEFAULT gen_random_uuid();' },
       { name: 'virtual generated column', sql: 'ALTER TABLE orders ADD COLUMN twice numeric GENERATED ALWAYS AS (amount * 2) VIRTUAL;', version: 18 },
+      { name: 'stable built-in with a schema read', sql: "ALTER TABLE orders ADD COLUMN c text DEFAULT format('%s-%s', 'a', 'b');", catalog: ordersCatalog },
+      { name: 'stable built-in without a schema', sql: "ALTER TABLE orders ADD COLUMN c text DEFAULT to_char(now(), 'YYYY');" },
+      { name: 'schema-qualified built-in', sql: 'ALTER TABLE orders ADD COLUMN c timestamptz DEFAULT pg_catalog.now();', catalog: ordersCatalog },
     ],
     invalid: [
       { sql: 'ALTER TABLE orders\n  ADD COLUMN u uuid DEFAULT gen_random_uuid();', lines: [2] },
       { name: 'any default before PG 11', sql: "ALTER TABLE orders ADD COLUMN status text DEFAULT 'new';", version: 10, lines: [1] },
       { name: 'volatile catalog function', sql: 'ALTER TABLE orders ADD COLUMN c text DEFAULT next_code();', catalog: ordersCatalog, lines: [1] },
+      { name: 'function the schema does not define', sql: 'ALTER TABLE orders ADD COLUMN c text DEFAULT make_code();', catalog: ordersCatalog, lines: [1] },
+      { name: 'a built-in name in another schema is not the built-in', sql: 'ALTER TABLE orders ADD COLUMN c text DEFAULT app.format();', catalog: ordersCatalog, lines: [1] },
+      { name: 'volatile built-in beyond the common ones', sql: 'ALTER TABLE orders ADD COLUMN c int[] DEFAULT array_shuffle(ARRAY[1, 2]);', catalog: ordersCatalog, lines: [1] },
       { name: 'volatile function created earlier in the change', sql: "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'select 1';\nALTER TABLE orders ADD COLUMN c int DEFAULT f();", catalog: ordersCatalog, lines: [2] },
       { name: 'serial column', sql: 'ALTER TABLE orders ADD COLUMN seq bigserial;', lines: [1] },
       { name: 'stored generated column', sql: 'ALTER TABLE orders ADD COLUMN twice numeric GENERATED ALWAYS AS (amount * 2) STORED;', lines: [1] },
@@ -136,9 +149,24 @@ const table: Record<string, { valid: Case[]; invalid: Case[] }> = {
       { sql: 'ALTER TABLE orders ADD CONSTRAINT pos CHECK (amount > 0) NOT VALID;' },
       { name: 'VALIDATE in a separate autocommit file', sql: [{ sql: 'ALTER TABLE orders ADD CONSTRAINT pos CHECK (amount > 0) NOT VALID;', inTransaction: true }, { sql: 'ALTER TABLE orders VALIDATE CONSTRAINT pos;', inTransaction: true }] },
       { name: 'foreign keys belong to adding-foreign-key-constraint', sql: 'ALTER TABLE orders ADD CONSTRAINT fk FOREIGN KEY (c) REFERENCES customers (id);' },
+      {
+        name: 'COMMIT between ADD … NOT VALID and VALIDATE (explicit blocks)',
+        sql: 'BEGIN;\nALTER TABLE orders ADD CONSTRAINT pos CHECK (amount > 0) NOT VALID;\nCOMMIT;\nBEGIN;\nALTER TABLE orders VALIDATE CONSTRAINT pos;\nCOMMIT;',
+      },
+      {
+        name: 'COMMIT … BEGIN in a file the tool wraps',
+        sql: 'ALTER TABLE orders ADD CONSTRAINT pos CHECK (amount > 0) NOT VALID;\nCOMMIT;\nBEGIN;\nALTER TABLE orders VALIDATE CONSTRAINT pos;',
+        inTransaction: true,
+      },
+      { name: 'autocommit file: each statement commits', sql: 'ALTER TABLE orders ADD CONSTRAINT pos CHECK (amount > 0) NOT VALID;\nALTER TABLE orders VALIDATE CONSTRAINT pos;' },
     ],
     invalid: [
       { sql: 'ALTER TABLE orders ADD CONSTRAINT pos CHECK (amount > 0);', lines: [1] },
+      {
+        name: 'VALIDATE inside the explicit block that added it',
+        sql: 'BEGIN;\nALTER TABLE orders ADD CONSTRAINT pos CHECK (amount > 0) NOT VALID;\nALTER TABLE orders VALIDATE CONSTRAINT pos;\nCOMMIT;',
+        lines: [3],
+      },
       { name: 'VALIDATE in the same transaction', sql: 'ALTER TABLE orders ADD CONSTRAINT pos CHECK (amount > 0) NOT VALID;\nALTER TABLE orders VALIDATE CONSTRAINT pos;', inTransaction: true, lines: [2] },
     ],
   },
@@ -202,27 +230,39 @@ const table: Record<string, { valid: Case[]; invalid: Case[] }> = {
     invalid: [
       { sql: 'CREATE TABLE t (\n  id serial PRIMARY KEY,\n  customer_id integer\n);', lines: [2, 3] },
       { name: 'table-level primary key', sql: 'CREATE TABLE t (k int4, PRIMARY KEY (k));', lines: [1] },
+      { name: 'array of keys', sql: 'CREATE TABLE t (parent_id int[]);', lines: [1] },
       { name: 'added column', sql: 'ALTER TABLE orders ADD COLUMN shop_id int;', lines: [1] },
     ],
   },
   'prefer-bigint-over-smallint': {
     valid: [{ sql: 'CREATE TABLE t (id bigint PRIMARY KEY, rank smallint);' }],
-    invalid: [{ sql: 'CREATE TABLE t (id smallserial PRIMARY KEY);', lines: [1] }],
+    invalid: [
+      { sql: 'CREATE TABLE t (id smallserial PRIMARY KEY);', lines: [1] },
+      { name: 'array of keys', sql: 'ALTER TABLE orders ADD COLUMN group_id smallint[];', lines: [1] },
+    ],
   },
   'prefer-text-field': {
     valid: [{ sql: 'CREATE TABLE t (name text, code varchar);' }],
     invalid: [
       { sql: 'CREATE TABLE t (\n  name character varying(40)\n);', lines: [2] },
       { sql: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar(10);', lines: [1] },
+      { name: 'array', sql: 'CREATE TABLE t (tags varchar(20)[]);', lines: [1] },
+      { name: 'array written with ARRAY', sql: 'ALTER TABLE orders ADD COLUMN tags character varying(20) ARRAY;', lines: [1] },
     ],
   },
   'prefer-timestamptz': {
     valid: [{ sql: 'CREATE TABLE t (at timestamptz, on_day date);' }],
-    invalid: [{ sql: 'CREATE TABLE t (a timestamp, b timestamp(3) without time zone);', lines: [1, 1] }],
+    invalid: [
+      { sql: 'CREATE TABLE t (a timestamp, b timestamp(3) without time zone);', lines: [1, 1] },
+      { name: 'array', sql: 'CREATE TABLE t (\n  seen timestamp[]\n);', lines: [2] },
+    ],
   },
   'ban-char-field': {
     valid: [{ sql: 'CREATE TABLE t (code text, flag "char");' }],
-    invalid: [{ sql: 'CREATE TABLE t (\n  code char(3),\n  c2 character(2)\n);', lines: [2, 3] }],
+    invalid: [
+      { sql: 'CREATE TABLE t (\n  code char(3),\n  c2 character(2)\n);', lines: [2, 3] },
+      { name: 'array', sql: 'ALTER TABLE orders ADD COLUMN codes char(3)[];', lines: [1] },
+    ],
   },
   'ban-drop-database': {
     valid: [{ sql: 'DROP TABLE t;' }],
@@ -276,26 +316,52 @@ const table: Record<string, { valid: Case[]; invalid: Case[] }> = {
       { name: 'explicit BEGIN … COMMIT', sql: 'BEGIN;\nCREATE TABLE t (a int);\nALTER TABLE orders ADD COLUMN x int;\nCOMMIT;' },
       { name: 'a single statement fails whole', sql: 'CREATE TABLE t (a int);' },
       { name: 'already robust', sql: 'CREATE TABLE IF NOT EXISTS t (a int);\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (a);\nDROP TABLE IF EXISTS u;\nALTER TABLE orders ADD COLUMN IF NOT EXISTS x int;' },
+      { name: 'temporary table dropped on commit', sql: 'CREATE TEMP TABLE scratch (a int) ON COMMIT DROP;\nINSERT INTO scratch VALUES (1);' },
+      {
+        name: 'constraint dropped if it exists first',
+        sql: 'ALTER TABLE orders DROP CONSTRAINT IF EXISTS pos;\nALTER TABLE orders ADD CONSTRAINT pos CHECK (amount > 0) NOT VALID;',
+      },
     ],
     invalid: [
       { sql: 'CREATE TABLE t (a int);\nCREATE INDEX CONCURRENTLY i ON orders (a);\nDROP INDEX CONCURRENTLY j;\nALTER TABLE orders ADD COLUMN x int;', lines: [1, 2, 3, 4] },
       { name: 'assume-in-transaction: false overrides a transactional file', sql: 'CREATE TABLE t (a int);\nCREATE INDEX i ON t (a);', inTransaction: true, assumeInTransaction: false, lines: [1, 2] },
+      {
+        name: 'constraints added and dropped',
+        sql: 'ALTER TABLE orders ADD CONSTRAINT pos CHECK (amount > 0) NOT VALID;\nALTER TABLE orders DROP CONSTRAINT old_pos;',
+        lines: [1, 2],
+      },
+      { name: 'after COMMIT ends the tool transaction', sql: 'COMMIT;\nCREATE INDEX CONCURRENTLY i ON orders (a);\nBEGIN;', inTransaction: true, lines: [2] },
     ],
   },
   'transaction-nesting': {
     valid: [
       { name: 'BEGIN … COMMIT in an autocommit file', sql: 'BEGIN;\nALTER TABLE orders ADD COLUMN x int;\nCOMMIT;' },
       { name: 'no explicit transaction in a transactional file', sql: 'ALTER TABLE orders ADD COLUMN x int;', inTransaction: true },
+      { name: 'two BEGIN … COMMIT blocks', sql: 'BEGIN;\nSELECT 1;\nCOMMIT;\nBEGIN;\nSELECT 2;\nROLLBACK;' },
     ],
     invalid: [
       { name: 'BEGIN in a file the tool wraps', sql: 'BEGIN;\nALTER TABLE orders ADD COLUMN x int;\nCOMMIT;', inTransaction: true, lines: [1] },
       { name: 'assume-in-transaction makes the same file nested', sql: 'BEGIN;\nSELECT 1;\nCOMMIT;', assumeInTransaction: true, lines: [1] },
       { name: 'COMMIT ends the tool transaction early', sql: 'ALTER TABLE orders ADD COLUMN x int;\nCOMMIT;', inTransaction: true, lines: [2] },
       { name: 'BEGIN inside BEGIN', sql: 'BEGIN;\nSELECT 1;\nBEGIN;\nCOMMIT;', lines: [3] },
+      { name: 'nested BEGIN closed twice: one finding', sql: 'BEGIN;\nBEGIN;\nSELECT 1;\nCOMMIT;\nCOMMIT;', lines: [2] },
+      { name: 'a stray second COMMIT', sql: 'BEGIN;\nSELECT 1;\nCOMMIT;\nCOMMIT;', lines: [4] },
+      { name: 'COMMIT with no BEGIN in an autocommit file', sql: 'SELECT 1;\nCOMMIT;', lines: [2] },
+      {
+        name: 'COMMIT … BEGIN in a file the tool wraps: one finding, at the COMMIT',
+        sql: 'ALTER TABLE orders ADD COLUMN x int;\nCOMMIT;\nCREATE INDEX CONCURRENTLY i ON orders (x);\nBEGIN;\nSELECT 1;',
+        inTransaction: true,
+        lines: [2],
+      },
     ],
   },
   'ban-uncommitted-transaction': {
-    valid: [{ sql: 'BEGIN;\nSELECT 1;\nCOMMIT;' }, { sql: 'START TRANSACTION;\nSELECT 1;\nROLLBACK;' }],
+    valid: [
+      { sql: 'BEGIN;\nSELECT 1;\nCOMMIT;' },
+      { sql: 'START TRANSACTION;\nSELECT 1;\nROLLBACK;' },
+      { name: 'a nested BEGIN is closed by the first COMMIT', sql: 'BEGIN;\nSELECT 1;\nBEGIN;\nSELECT 2;\nCOMMIT;' },
+      { name: 'BEGIN reopened after COMMIT in a file the tool wraps', sql: 'COMMIT;\nCREATE INDEX CONCURRENTLY i ON orders (a);\nBEGIN;', inTransaction: true },
+    ],
     invalid: [
       { sql: 'SELECT 1;\nBEGIN;\nALTER TABLE orders ADD COLUMN x int;', lines: [2] },
       { name: 'second BEGIN left open', sql: 'BEGIN;\nCOMMIT;\nBEGIN;\nSELECT 1;', lines: [3] },
@@ -309,11 +375,15 @@ const table: Record<string, { valid: Case[]; invalid: Case[] }> = {
     valid: [
       { sql: 'REINDEX INDEX CONCURRENTLY orders_code_idx;' },
       { sql: 'REINDEX TABLE CONCURRENTLY orders;' },
+      { sql: 'REINDEX (CONCURRENTLY) TABLE orders;' },
+      { sql: 'REINDEX (CONCURRENTLY true, VERBOSE) TABLE orders;' },
       { name: 'table created in this change', sql: 'CREATE TABLE t (a int);\nREINDEX TABLE t;' },
     ],
     invalid: [
       { sql: 'REINDEX INDEX orders_code_idx;', lines: [1] },
       { name: 'before PG 12 there is no CONCURRENTLY', sql: 'REINDEX TABLE orders;', version: 11, lines: [1] },
+      { name: 'CONCURRENTLY switched off', sql: 'REINDEX (CONCURRENTLY false) TABLE orders;', lines: [1] },
+      { name: 'CONCURRENTLY 0', sql: 'REINDEX (VERBOSE, CONCURRENTLY 0) INDEX orders_code_idx;', lines: [1] },
     ],
   },
   'require-concurrent-partition-detach': {
@@ -327,10 +397,19 @@ const table: Record<string, { valid: Case[]; invalid: Case[] }> = {
     ],
   },
   'prefer-repack': {
-    valid: [{ sql: 'VACUUM orders;' }, { sql: 'VACUUM (ANALYZE) orders;' }, { name: 'new table', sql: 'CREATE TABLE t (a int);\nCLUSTER t USING i;' }],
+    valid: [
+      { sql: 'VACUUM orders;' },
+      { sql: 'VACUUM (ANALYZE) orders;' },
+      { name: 'new table', sql: 'CREATE TABLE t (a int);\nCLUSTER t USING i;' },
+      { name: 'FULL false', sql: 'VACUUM (FULL false) orders;' },
+      { name: 'FULL off', sql: 'VACUUM (FULL off, ANALYZE) orders;' },
+      { name: 'FULL 0', sql: 'VACUUM (FULL 0) orders;' },
+    ],
     invalid: [
       { sql: 'VACUUM FULL orders;', lines: [1] },
       { sql: 'VACUUM (FULL, ANALYZE) orders;', lines: [1] },
+      { name: 'FULL true', sql: 'VACUUM (FULL true) orders;', lines: [1] },
+      { name: 'FULL 1', sql: 'VACUUM (ANALYZE, FULL 1) orders;', lines: [1] },
       { sql: 'CLUSTER orders USING orders_pkey;', version: 19, lines: [1] },
     ],
   },
