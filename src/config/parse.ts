@@ -1,5 +1,6 @@
 import { isMap, isScalar, parseDocument, LineCounter, type Document } from 'yaml';
 import { z } from 'zod';
+import { isKnownRuleId, unknownRuleMessage } from '../rules/ids.js';
 import { configSchema, type PgproConfig } from './schema.js';
 
 /** A config problem the user can fix: names the file, the line when known, the key and what is wrong. */
@@ -25,7 +26,11 @@ export function defaultConfig(): PgproConfig {
 /** Validates an already-loaded object (e.g. Probot's context.config result). */
 export function validateConfig(raw: unknown, file: string): PgproConfig {
   const result = configSchema.safeParse(withoutSchemaKey(raw ?? {}));
-  if (result.success) return result.data;
+  if (result.success) {
+    const unknown = unknownRules(result.data);
+    if (unknown.length > 0) throw new ConfigError(file, unknown.map(({ id, message }) => ({ path: `rules.${id}`, message })));
+    return result.data;
+  }
   throw new ConfigError(
     file,
     result.error.issues.flatMap(explainIssue).map((p) => ({ path: p.path.join('.'), message: p.message })),
@@ -138,7 +143,19 @@ export function parseConfig(text: string, file: string): PgproConfig {
   }
   const raw: unknown = doc.toJS() ?? {};
   const result = configSchema.safeParse(withoutSchemaKey(raw));
-  if (result.success) return result.data;
+  if (result.success) {
+    const unknown = unknownRules(result.data);
+    if (unknown.length > 0) {
+      throw new ConfigError(
+        file,
+        unknown.map(({ id, message }) => {
+          const offset = (doc.getIn(['rules', id], true) as { range?: [number, number, number] } | undefined)?.range?.[0];
+          return { path: `rules.${id}`, message, line: offset === undefined ? undefined : lineCounter.linePos(offset).line };
+        }),
+      );
+    }
+    return result.data;
+  }
   throw new ConfigError(
     file,
     result.error.issues.flatMap(explainIssue).map((problem) => {
@@ -150,4 +167,11 @@ export function parseConfig(text: string, file: string): PgproConfig {
       };
     }),
   );
+}
+
+/** `rules` keys that name no rule: a typo would otherwise leave the rule meant on (or off) silently. */
+function unknownRules(config: PgproConfig): { id: string; message: string }[] {
+  return Object.keys(config.rules)
+    .filter((id) => !isKnownRuleId(id))
+    .map((id) => ({ id, message: unknownRuleMessage(id) }));
 }

@@ -51,7 +51,31 @@ describe('parseConfig', () => {
     );
   });
 
+  it('rejects a rule id it does not know, naming the closest one, with the line', () => {
+    expect(problems('fail-on: warning\nrules:\n  ban-drop-colum: off\n  renaming-table: error\n  require-concurent-index-creation: warning\n')).toEqual([
+      { path: 'rules.ban-drop-colum', line: 3, message: 'unknown rule "ban-drop-colum"; did you mean "ban-drop-column"?' },
+      {
+        path: 'rules.require-concurent-index-creation',
+        line: 5,
+        message: 'unknown rule "require-concurent-index-creation"; did you mean "require-concurrent-index-creation"?',
+      },
+    ]);
+  });
+
+  it('accepts every stage\'s ids and agent topics, and maps squawk\'s own ids', () => {
+    const config = parseConfig('rules:\n  table-rewrite: off\n  fk-path-seq-scan: error\n  agent/locking: off\n  unused-ignore: off\n', 'pgpro.yml');
+    expect(Object.keys(config.rules)).toEqual(['table-rewrite', 'fk-path-seq-scan', 'agent/locking', 'unused-ignore']);
+    expect(problems('rules:\n  require-lock-timeout: off\n')).toEqual([
+      { path: 'rules.require-lock-timeout', line: 2, message: 'unknown rule "require-lock-timeout": that is squawk\'s id; pgpro\'s rule is "require-timeout-settings"' },
+    ]);
+    expect(problems('rules:\n  require-table-schema: off\n')[0]!.message).toMatch(/squawk has it, pgpro does not/);
+    expect(problems('rules:\n  agent/: off\n')[0]!.message).toMatch(/unknown rule "agent\/"/);
+  });
+
   it('validates an already-loaded object (the app reads YAML through Probot)', () => {
+    expect(() => validateConfig({ rules: { 'ban-drop-tabel': 'off' } }, '.github/pgpro.yml')).toThrow(
+      /rules\.ban-drop-tabel: unknown rule "ban-drop-tabel"; did you mean "ban-drop-table"\?/,
+    );
     expect(validateConfig({ github: { drafts: true } }, '.github/pgpro.yml').github.drafts).toBe(true);
     expect(() => validateConfig({ agent: { severity: 'fatal' } }, '.github/pgpro.yml')).toThrow(/agent\.severity/);
   });
