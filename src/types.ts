@@ -130,6 +130,8 @@ export interface IgnoreDirective {
   line: number;
   rules: string[];
   scope: 'statement' | 'file';
+  /** A `-- squawk-ignore` directive, its squawk rule names read as pgpro ids. */
+  from?: 'squawk';
 }
 
 export interface ParsedFile {

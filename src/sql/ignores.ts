@@ -9,9 +9,16 @@
 //   -- pgpro-ignore rule-a -- why         text after a second `--` is a free-form reason
 //
 // A directive rule `x` also covers namespaced ids `x/…` (e.g. `agent` covers `agent/locking`).
+//
+//   -- squawk-ignore rule-a, rule-b       squawk's own directives, honoured for the rules pgpro shares
+//   -- squawk-ignore-file rule-a          with squawk (src/rules/lib/squawk.ts), so waivers written for
+//                                         squawk keep working; names pgpro has no rule for are inert, a
+//                                         bare one waives the shared rules only, and a squawk directive
+//                                         is never reported as unused.
 // syntax-error and apply-error are never dropped: a file that does not run cannot be waived.
 
 import { fingerprint } from '../finding.js';
+import { pgproIdsOfSquawkRule, sharedWithSquawk } from '../rules/lib/squawk.js';
 import type { Finding, IgnoreDirective, ParsedFile } from '../types.js';
 
 /** A directive with the statement it covers (index into ParsedFile.statements), when any. */
@@ -19,19 +26,25 @@ export interface LocatedDirective extends IgnoreDirective {
   statementIndex?: number;
 }
 
-const DIRECTIVE = /^\s*pgpro-ignore(-file)?(?=\s|$)(.*)$/;
+const DIRECTIVE = /^\s*(pgpro|squawk)-ignore(-file)?(?=\s|$)(.*)$/;
 const NEVER_IGNORED = new Set(['syntax-error', 'apply-error', 'review-incomplete']);
 
 /** Reads a directive from the text of a `--` comment (without the dashes), or undefined. */
-export function parseDirective(commentBody: string): { scope: 'statement' | 'file'; rules: string[] } | undefined {
+export function parseDirective(
+  commentBody: string,
+): { scope: 'statement' | 'file'; rules: string[]; from?: 'squawk' } | undefined {
   const match = DIRECTIVE.exec(commentBody);
   if (!match) return undefined;
-  const list = match[2]!.split('--')[0]!;
-  const rules = list
+  const list = match[3]!.split('--')[0]!;
+  const names = list
     .split(/[\s,]+/)
     .map((r) => r.trim())
     .filter((r) => r !== '');
-  return { scope: match[1] ? 'file' : 'statement', rules: rules.length > 0 ? rules : ['all'] };
+  const scope = match[2] ? 'file' : 'statement';
+  if (match[1] === 'pgpro') return { scope, rules: names.length > 0 ? names : ['all'] };
+  // A bare squawk directive waives squawk's rules: the ones pgpro shares, not what only pgpro sees (trace, EXPLAIN, agent).
+  const rules = names.length === 0 ? sharedWithSquawk() : [...new Set(names.flatMap((name) => pgproIdsOfSquawkRule(name) ?? []))];
+  return { scope, rules, from: 'squawk' };
 }
 
 export function ruleMatches(directiveRule: string, findingRule: string): boolean {
@@ -85,6 +98,7 @@ export function partitionIgnored<F extends Finding>(findings: F[], files: Parsed
   for (const parsed of files) {
     const unusedIgnoreSilenced = parsed.directives.some((d) => d.scope === 'file' && d.rules.includes('unused-ignore'));
     parsed.directives.forEach((d, di) => {
+      if (d.from === 'squawk') return;
       for (const rule of d.rules) {
         if (used.has(`${parsed.file}\0${di}\0${rule}`)) continue;
         if (unusedIgnoreSilenced || rule === 'unused-ignore') continue;

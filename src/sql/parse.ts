@@ -130,7 +130,7 @@ export function parseMigrationSqlSync(sql: string, file: string, lineOffset = 0)
   for (const comment of split.comments) {
     const parsed = parseDirective(comment.body);
     if (!parsed) continue;
-    const directive: LocatedDirective = { line: lineAt(comment.start), rules: parsed.rules, scope: parsed.scope };
+    const directive: LocatedDirective = { line: lineAt(comment.start), rules: parsed.rules, scope: parsed.scope, ...(parsed.from ? { from: parsed.from } : {}) };
     if (parsed.scope === 'file') {
       for (const rule of parsed.rules) if (!fileIgnores.includes(rule)) fileIgnores.push(rule);
     } else {

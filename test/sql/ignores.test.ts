@@ -25,6 +25,50 @@ describe('parseDirective', () => {
   });
 });
 
+describe('squawk directives', () => {
+  it.each([
+    [' squawk-ignore ban-drop-column', { scope: 'statement', rules: ['ban-drop-column'], from: 'squawk' }],
+    [' squawk-ignore ban-drop-column, renaming-column,ban-drop-database -- fine', {
+      scope: 'statement',
+      rules: ['ban-drop-column', 'renaming-column', 'ban-drop-database'],
+      from: 'squawk',
+    }],
+    [' squawk-ignore require-lock-timeout, prefer-timestamp-tz', { scope: 'statement', rules: ['require-timeout-settings', 'prefer-timestamptz'], from: 'squawk' }],
+    // A rule pgpro does not share, or a name squawk does not know, silences nothing (never everything).
+    [' squawk-ignore require-table-schema', { scope: 'statement', rules: [], from: 'squawk' }],
+    [' squawk-ignore-file no-such-rule', { scope: 'file', rules: [], from: 'squawk' }],
+  ])('%s', (body, expected) => {
+    expect(parseDirective(body)).toEqual(expected);
+  });
+
+  it('silence the shared rules and are never reported as unused', async () => {
+    const sql = `-- squawk-ignore ban-drop-column
+ALTER TABLE t DROP COLUMN c;
+-- squawk-ignore require-table-schema
+CREATE TABLE u (a int);
+-- squawk-ignore renaming-column
+SELECT 1;
+DROP TABLE v; -- squawk-ignore ban-drop-table`;
+    const parsed = await parseMigrationSql(sql, 'm.sql');
+    const kept = applyIgnores(
+      [finding('ban-drop-column', 2), finding('prefer-robust-stmts', 2), finding('prefer-robust-stmts', 4), finding('ban-drop-table', 7)],
+      [parsed],
+    );
+    expect(kept.map((f) => `${f.rule}@${f.line}`)).toEqual(['prefer-robust-stmts@2', 'prefer-robust-stmts@4']);
+  });
+
+  it('with no names, waive the rules pgpro shares with squawk, not what only pgpro sees', async () => {
+    const parsed = await parseMigrationSql('-- squawk-ignore-file\nALTER TABLE t DROP COLUMN c;\nALTER TABLE t ADD COLUMN d int;', 'm.sql');
+    expect(parsed.directives[0]!.rules).toEqual(expect.arrayContaining(['ban-drop-column', 'require-timeout-settings', 'prefer-robust-stmts']));
+    expect(parsed.directives[0]!.rules).not.toContain('all');
+    const kept = applyIgnores(
+      [finding('ban-drop-column', 2), finding('require-timeout-settings', 3), finding('table-rewrite', 3), finding('apply-error', 2)],
+      [parsed],
+    );
+    expect(kept.map((f) => f.rule)).toEqual(['table-rewrite', 'apply-error']);
+  });
+});
+
 describe('directives in parsed files', () => {
   it('attach to the next statement, the enclosing one, or the one they trail', async () => {
     const sql = `-- pgpro-ignore rule-a

@@ -50,3 +50,8 @@ export const SQUAWK_RULES: Readonly<Record<string, readonly string[]>> = {
 export function pgproIdsOfSquawkRule(squawkId: string): readonly string[] | undefined {
   return SQUAWK_RULES[squawkId.trim().toLowerCase()];
 }
+
+/** Every pgpro id that stands for a squawk rule. */
+export function sharedWithSquawk(): string[] {
+  return [...new Set(Object.values(SQUAWK_RULES).flat())].filter((id) => id !== 'unused-ignore');
+}
