@@ -29,8 +29,8 @@ const rule: Rule = {
       });
     return {
       CreateStmt(node) {
-        // A temporary table lives for one session: the retry's session starts without it.
-        if (node.relation?.relpersistence === 't') return;
+        // Dropped at the end of its own statement's transaction: a retry never finds it.
+        if (node.relation?.relpersistence === 't' && node.oncommit === 'ONCOMMIT_DROP') return;
         if (applies() && !node.if_not_exists) {
           report(`CREATE TABLE ${relationLabel(node.relation)}`, insertAfterTokens(ctx.statement.text, ['CREATE', '?UNLOGGED', 'TABLE'], ' IF NOT EXISTS'));
         }
@@ -67,7 +67,8 @@ const rule: Rule = {
         // ADD CONSTRAINT has no IF NOT EXISTS: a DROP CONSTRAINT IF EXISTS of the same name earlier in the file makes it re-runnable.
         const added = cmd.def?.Constraint;
         if ((cmd.subtype === 'AT_AddConstraint' || cmd.subtype === 'AT_AddIndexConstraint') && added?.conname) {
-          if (ctx.fileMemo.has(`dropped:${table}.${added.conname}`)) return;
+          // One DROP … IF EXISTS makes one ADD re-runnable; a second ADD of the name fails again.
+          if (ctx.fileMemo.delete(`dropped:${table}.${added.conname}`)) return;
           ctx.report({
             message:
               `ADD CONSTRAINT ${added.conname} fails if it runs again ("already exists"). This file runs outside a transaction ` +

@@ -1,5 +1,5 @@
 import type { LockMode } from '../../types.js';
-import { nameList, relationLabel } from './ast.js';
+import { nameList, optionEnabled, relationLabel } from './ast.js';
 import { isExisting } from './helpers.js';
 import type { RuleContext } from '../types.js';
 import { unwrapNode } from './walk.js';
@@ -64,6 +64,24 @@ export function dangerousLock(ctx: RuleContext): DangerousLock | undefined {
     }
     case 'CreateTrigStmt':
       return isExisting(ctx, node.relation) ? { mode: 'ShareRowExclusiveLock', relation: relationLabel(node.relation) } : undefined;
+    case 'ReindexStmt': {
+      if (optionEnabled(node.params, 'concurrently') || !node.relation) return undefined;
+      if (node.kind === 'REINDEX_OBJECT_TABLE') {
+        return isExisting(ctx, node.relation) ? { mode: 'ShareLock', relation: relationLabel(node.relation) } : undefined;
+      }
+      if (node.kind !== 'REINDEX_OBJECT_INDEX' || ctx.created.hasIndex(key(node.relation))) return undefined;
+      // Queries that would use the index wait on it; writes wait on the table's SHARE lock.
+      return { mode: 'ShareLock', relation: tableOfIndex(ctx, [node.relation.schemaname, node.relation.relname].filter(Boolean)) };
+    }
+    case 'VacuumStmt': {
+      if (!node.is_vacuumcmd || !optionEnabled(node.options, 'full')) return undefined;
+      const rels = (node.rels ?? []).map((r: any) => r?.VacuumRelation?.relation).filter((r: any) => r && isExisting(ctx, r));
+      return rels.length ? { mode: 'AccessExclusiveLock', relation: rels.map(relationLabel).join(', ') } : undefined;
+    }
+    case 'ClusterStmt':
+    case 'RefreshMatViewStmt':
+      if (!node.relation || !isExisting(ctx, node.relation) || node.concurrent) return undefined;
+      return { mode: 'AccessExclusiveLock', relation: relationLabel(node.relation) };
     case 'LockStmt': {
       const rels = (node.relations ?? []).map((r: any) => r?.RangeVar).filter((r: any) => r && isExisting(ctx, r));
       return rels.length ? { mode: 'AccessExclusiveLock', relation: rels.map(relationLabel).join(', ') } : undefined;
