@@ -41,6 +41,10 @@ import addingExclusionConstraint from './adding-exclusion-constraint.js';
 import banLockTable from './ban-lock-table.js';
 import statementAfterAccessExclusiveLock from './statement-after-access-exclusive-lock.js';
 import syntaxNewerThanTarget from './syntax-newer-than-target.js';
+import concurrentIndexIfNotExists from './concurrent-index-if-not-exists.js';
+import disablingTriggers from './disabling-triggers.js';
+import creatingEnum from './creating-enum.js';
+import droppingPrimaryKey from './dropping-primary-key.js';
 import type { Rule } from './types.js';
 
 /** The one registry: every rule, by file name = id = doc page. */
@@ -88,6 +92,10 @@ export const rules: readonly Rule[] = [
   banLockTable,
   statementAfterAccessExclusiveLock,
   syntaxNewerThanTarget,
+  concurrentIndexIfNotExists,
+  disablingTriggers,
+  creatingEnum,
+  droppingPrimaryKey,
 ];
 
 export function ruleById(id: string): Rule | undefined {

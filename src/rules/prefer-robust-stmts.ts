@@ -1,7 +1,8 @@
 import { nearest, relationLabel } from './lib/ast.js';
 import { runsInTransaction, statementFix } from './lib/common.js';
 import { fileStatements } from './lib/file-scan.js';
-import { insertAfterTokens } from './lib/fix.js';
+import { insertAfterTokens, tokens } from './lib/fix.js';
+import { createdIndexKey, droppedIndexKeys } from './lib/index-names.js';
 import { meta } from './lib/helpers.js';
 import { quoteIdent } from '../sql/quote.js';
 import type { Rule, RuleContext } from './types.js';
@@ -36,14 +37,20 @@ const rule: Rule = {
         }
       },
       IndexStmt(node) {
-        if (applies() && !node.if_not_exists && node.idxname) {
-          report(
-            `CREATE INDEX ${node.idxname}`,
-            insertAfterTokens(ctx.statement.text, ['CREATE', '?UNIQUE', 'INDEX', '?CONCURRENTLY'], ' IF NOT EXISTS'),
-          );
+        if (!applies() || node.if_not_exists || !node.idxname) return;
+        if (node.concurrent) {
+          // A failed concurrent build leaves an INVALID index: dropping it first is what makes the retry work
+          // (IF NOT EXISTS would keep the invalid one; concurrent-index-if-not-exists).
+          if (ctx.fileMemo.has(createdIndexKey(node))) return;
+          const schema: string | undefined = node.relation?.schemaname;
+          const name = tokens(ctx.statement.text).find((t) => t.text.replace(/^"|"$/g, '').replace(/""/g, '"') === node.idxname)?.text ?? quoteIdent(node.idxname);
+          report(`CREATE INDEX CONCURRENTLY ${node.idxname}`, `DROP INDEX CONCURRENTLY IF EXISTS ${schema ? `${quoteIdent(schema)}.` : ''}${name};\n${ctx.statement.text}`);
+          return;
         }
+        report(`CREATE INDEX ${node.idxname}`, insertAfterTokens(ctx.statement.text, ['CREATE', '?UNIQUE', 'INDEX'], ' IF NOT EXISTS'));
       },
       DropStmt(node) {
+        for (const key of droppedIndexKeys(node)) ctx.fileMemo.set(key, true);
         if (!applies() || node.missing_ok) return;
         if (!['OBJECT_TABLE', 'OBJECT_INDEX', 'OBJECT_VIEW', 'OBJECT_MATVIEW', 'OBJECT_SEQUENCE', 'OBJECT_TYPE'].includes(node.removeType)) return;
         report('DROP', insertDropIfExists(ctx));

@@ -91,6 +91,18 @@ describe('lintMigrations', () => {
     expect(f!.message).toContain('make_code() (not a built-in, and the schema before this change does not define it');
   });
 
+  it('rebuilds a concurrent index from scratch, keeping the name as written', async () => {
+    const sql = 'CREATE INDEX CONCURRENTLY IF NOT EXISTS "Orders_A" ON app.orders (a);';
+    const [f] = (await lint({ sql })).filter((x) => x.rule === 'concurrent-index-if-not-exists');
+    expect(f!.fix).toMatchObject({
+      sql: 'DROP INDEX CONCURRENTLY IF EXISTS app."Orders_A";\nCREATE INDEX CONCURRENTLY "Orders_A" ON app.orders (a);',
+      replacesStatement: true,
+    });
+    // prefer-robust-stmts gives the same recipe for a concurrent build, never IF NOT EXISTS.
+    const [robust] = (await lint({ sql: 'SELECT 1;\nCREATE INDEX CONCURRENTLY "Orders_A" ON orders (a);' })).filter((x) => x.rule === 'prefer-robust-stmts');
+    expect(robust!.fix!.sql).toBe('DROP INDEX CONCURRENTLY IF EXISTS "Orders_A";\nCREATE INDEX CONCURRENTLY "Orders_A" ON orders (a);');
+  });
+
   it('uses the catalog for evidence and for the indexed table of a DROP INDEX', async () => {
     const catalog = emptyCatalog({
       tables: [

@@ -504,6 +504,64 @@ const table: Record<string, { valid: Case[]; invalid: Case[] }> = {
       { name: 'two features in one statement', sql: 'CREATE UNIQUE INDEX i ON ONLY t (a) INCLUDE (b) NULLS NOT DISTINCT;', version: 10, lines: [1, 1, 1] },
     ],
   },
+  'concurrent-index-if-not-exists': {
+    valid: [
+      { sql: 'CREATE INDEX CONCURRENTLY i ON orders (a);' },
+      { name: 'leftover dropped first', sql: 'DROP INDEX CONCURRENTLY IF EXISTS i;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON orders (a);' },
+      { name: 'a plain build fails whole', sql: 'CREATE INDEX IF NOT EXISTS i ON orders (a);' },
+    ],
+    invalid: [
+      { sql: 'SELECT 1;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i\n  ON orders (a);', lines: [2] },
+      { name: 'a different index dropped first', sql: 'DROP INDEX CONCURRENTLY IF EXISTS j;\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS i ON orders (a);', lines: [2] },
+    ],
+  },
+  'disabling-triggers': {
+    valid: [
+      { sql: 'ALTER TABLE orders DISABLE TRIGGER USER;' },
+      { sql: 'ALTER TABLE orders DISABLE TRIGGER orders_audit;' },
+      { name: 'new table', sql: 'CREATE TABLE t (a int);\nALTER TABLE t DISABLE TRIGGER ALL;' },
+      { sql: "SET session_replication_role = 'origin';" },
+    ],
+    invalid: [
+      { sql: 'ALTER TABLE orders\n  DISABLE TRIGGER ALL;', lines: [1] },
+      { sql: "SELECT 1;\nSET LOCAL session_replication_role TO 'replica';", lines: [2] },
+      { name: 'set_config', sql: "SELECT set_config('session_replication_role', 'replica', true);", lines: [1] },
+    ],
+  },
+  'creating-enum': {
+    valid: [{ sql: "CREATE TABLE t (status text CHECK (status IN ('new', 'paid')));" }, { sql: "ALTER TYPE status ADD VALUE 'x' AFTER 'y';" }],
+    invalid: [{ sql: "SELECT 1;\nCREATE TYPE status AS ENUM ('new', 'paid');", lines: [2] }],
+  },
+  'dropping-primary-key': {
+    valid: [
+      { name: 'replaced in the same statement', sql: 'ALTER TABLE orders DROP CONSTRAINT orders_pkey, ADD CONSTRAINT orders_pkey PRIMARY KEY USING INDEX orders_id2_idx;' },
+      {
+        name: 'replaced later in the same transaction',
+        sql: 'ALTER TABLE orders DROP CONSTRAINT orders_pkey;\nALTER TABLE orders ADD PRIMARY KEY USING INDEX orders_id2_idx;',
+        inTransaction: true,
+      },
+      { name: 'not the primary key (catalog)', sql: 'ALTER TABLE orders DROP CONSTRAINT orders_note_nn;', catalog: ordersCatalog },
+      { name: 'a key the change created', sql: 'CREATE TABLE t (id int PRIMARY KEY);\nALTER TABLE t DROP CONSTRAINT t_pkey;' },
+      { sql: 'ALTER TABLE orders REPLICA IDENTITY FULL;' },
+    ],
+    invalid: [
+      { sql: 'ALTER TABLE orders DROP CONSTRAINT orders_pkey;', lines: [1] },
+      {
+        name: 'replaced after a COMMIT: a window without a key',
+        sql: 'BEGIN;\nALTER TABLE orders DROP CONSTRAINT orders_pkey;\nCOMMIT;\nALTER TABLE orders ADD PRIMARY KEY USING INDEX i;',
+        lines: [2],
+      },
+      {
+        name: 'the catalog names the key',
+        sql: 'ALTER TABLE orders DROP CONSTRAINT orders_id_key;',
+        catalog: emptyCatalog({
+          tables: [{ ...ordersCatalog.tables[0]!, constraints: [{ name: 'orders_id_key', type: 'p', definition: 'PRIMARY KEY (id)', validated: true, columns: ['id'] }] }],
+        }),
+        lines: [1],
+      },
+      { sql: 'ALTER TABLE orders REPLICA IDENTITY NOTHING;', lines: [1] },
+    ],
+  },
   'prefer-identity': {
     valid: [{ sql: 'CREATE TABLE t (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);' }],
     invalid: [{ sql: 'CREATE TABLE t (id bigserial PRIMARY KEY);', lines: [1] }],
