@@ -219,6 +219,8 @@ export interface CatalogColumn {
 export interface CatalogTable {
   schema: string;
   name: string;
+  /** A partitioned table (relkind 'p'): its indexes cannot be built CONCURRENTLY. */
+  partitioned?: boolean;
   estimatedRows: number;
   columns: CatalogColumn[];
   indexes: { name: string; definition: string; unique: boolean; primary: boolean; columns: string[]; valid: boolean }[];

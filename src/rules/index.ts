@@ -45,6 +45,10 @@ import concurrentIndexIfNotExists from './concurrent-index-if-not-exists.js';
 import disablingTriggers from './disabling-triggers.js';
 import creatingEnum from './creating-enum.js';
 import droppingPrimaryKey from './dropping-primary-key.js';
+import unboundedDataChange from './unbounded-data-change.js';
+import partitionedTableIndex from './partitioned-table-index.js';
+import attachPartitionWithoutCheck from './attach-partition-without-check.js';
+import partialIndexOnForeignKey from './partial-index-on-foreign-key.js';
 import type { Rule } from './types.js';
 
 /** The one registry: every rule, by file name = id = doc page. */
@@ -96,6 +100,10 @@ export const rules: readonly Rule[] = [
   disablingTriggers,
   creatingEnum,
   droppingPrimaryKey,
+  unboundedDataChange,
+  partitionedTableIndex,
+  attachPartitionWithoutCheck,
+  partialIndexOnForeignKey,
 ];
 
 export function ruleById(id: string): Rule | undefined {

@@ -1,7 +1,7 @@
 import { relationLabel } from './lib/ast.js';
 import { runsInTransaction, statementFix, transactionWhy } from './lib/common.js';
 import { insertAfterTokens } from './lib/fix.js';
-import { isExisting, meta, sizeEvidence } from './lib/helpers.js';
+import { catalogTable, isExisting, meta, sizeEvidence } from './lib/helpers.js';
 import type { Rule } from './types.js';
 
 const rule: Rule = {
@@ -16,6 +16,8 @@ const rule: Rule = {
     return {
       IndexStmt(node) {
         if (node.concurrent || !isExisting(ctx, node.relation)) return;
+        // A partitioned table cannot build CONCURRENTLY: partitioned-table-index gives the recipe that works.
+        if (catalogTable(ctx, node.relation)?.partitioned) return;
         const table = relationLabel(node.relation);
         const inTx = runsInTransaction(ctx);
         const newText = insertAfterTokens(ctx.statement.text, ['CREATE', '?UNIQUE', 'INDEX'], ' CONCURRENTLY');

@@ -11,6 +11,7 @@ const COUNT_BELOW_BYTES = 8 * 1024 * 1024;
 
 interface TableRow {
   oid: number;
+  relkind: string;
   schema: string;
   name: string;
   reltuples: number;
@@ -19,7 +20,7 @@ interface TableRow {
 
 export async function readCatalog(db: Queryable): Promise<CatalogSnapshot> {
   const tables = await db.query<TableRow>(`
-    SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.reltuples::float8 AS reltuples,
+    SELECT c.oid::int8 AS oid, c.relkind::text AS relkind, n.nspname AS schema, c.relname AS name, c.reltuples::float8 AS reltuples,
            pg_relation_size(c.oid)::int8 AS bytes
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p') AND ${USER_NAMESPACE}
@@ -30,6 +31,7 @@ export async function readCatalog(db: Queryable): Promise<CatalogSnapshot> {
     const table: CatalogTable = {
       schema: row.schema,
       name: row.name,
+      ...(row.relkind === 'p' ? { partitioned: true } : {}),
       estimatedRows: await estimatedRows(db, row),
       columns: [],
       indexes: [],

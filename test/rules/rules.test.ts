@@ -38,6 +38,36 @@ const ordersCatalog = emptyCatalog({
   ],
 });
 
+// A partitioned table, a partition with and without a validated CHECK, and a foreign key served by one full index.
+const shopCatalog = emptyCatalog({
+  tables: [
+    { schema: 'public', name: 'events', partitioned: true, estimatedRows: 0, columns: [], indexes: [], constraints: [] },
+    { schema: 'public', name: 'events_2024', estimatedRows: 5000, columns: [], indexes: [], constraints: [] },
+    {
+      schema: 'public', name: 'events_2025', estimatedRows: 5000, columns: [], indexes: [],
+      constraints: [{ name: 'events_2025_bound', type: 'c', definition: "CHECK (at >= '2025-01-01')", validated: true, columns: ['at'] }],
+    },
+    {
+      schema: 'public', name: 'purchases', estimatedRows: 8000,
+      columns: [
+        { name: 'id', type: 'bigint', notNull: true },
+        { name: 'item_id', type: 'bigint', notNull: false },
+        { name: 'shop_id', type: 'bigint', notNull: true },
+        { name: 'code', type: 'text', notNull: false },
+      ],
+      indexes: [
+        { name: 'purchases_shop_idx', definition: 'CREATE INDEX purchases_shop_idx ON public.purchases USING btree (shop_id)', unique: false, primary: false, columns: ['shop_id'], valid: true },
+        { name: 'purchases_code_key', definition: 'CREATE UNIQUE INDEX purchases_code_key ON public.purchases USING btree (code)', unique: true, primary: false, columns: ['code'], valid: true },
+        { name: 'purchases_id_key', definition: 'CREATE UNIQUE INDEX purchases_id_key ON public.purchases USING btree (id)', unique: true, primary: false, columns: ['id'], valid: true },
+      ],
+      constraints: [
+        { name: 'purchases_item_fk', type: 'f', definition: 'FOREIGN KEY (item_id) REFERENCES items(id)', validated: true, columns: ['item_id'], references: 'public.items' },
+        { name: 'purchases_shop_fk', type: 'f', definition: 'FOREIGN KEY (shop_id) REFERENCES shops(id)', validated: true, columns: ['shop_id'], references: 'public.shops' },
+      ],
+    },
+  ],
+});
+
 const table: Record<string, { valid: Case[]; invalid: Case[] }> = {
   'require-concurrent-index-creation': {
     valid: [
@@ -282,8 +312,20 @@ const table: Record<string, { valid: Case[]; invalid: Case[] }> = {
     valid: [
       { name: 'USING INDEX built concurrently', sql: 'ALTER TABLE orders ADD CONSTRAINT orders_pkey PRIMARY KEY USING INDEX orders_pkey_idx;' },
       { name: 'new table', sql: 'CREATE TABLE t (id bigint);\nALTER TABLE t ADD PRIMARY KEY (id);' },
+      { name: 'USING INDEX on NOT NULL columns', sql: 'ALTER TABLE purchases ADD PRIMARY KEY USING INDEX purchases_id_key;', catalog: shopCatalog },
+      {
+        name: 'USING INDEX after SET NOT NULL in the file',
+        sql: 'ALTER TABLE purchases ALTER COLUMN code SET NOT NULL;\nALTER TABLE purchases ADD PRIMARY KEY USING INDEX purchases_code_key;',
+        catalog: shopCatalog,
+      },
     ],
     invalid: [
+      {
+        name: 'USING INDEX on a nullable column scans for NULLs',
+        sql: 'ALTER TABLE purchases ADD CONSTRAINT purchases_pkey PRIMARY KEY USING INDEX purchases_code_key;',
+        catalog: shopCatalog,
+        lines: [1],
+      },
       { sql: 'ALTER TABLE orders\n  ADD PRIMARY KEY (id);', lines: [2] },
       { name: 'column added as PRIMARY KEY', sql: 'ALTER TABLE orders ADD COLUMN id2 bigint PRIMARY KEY;', lines: [1] },
     ],
@@ -560,6 +602,75 @@ const table: Record<string, { valid: Case[]; invalid: Case[] }> = {
         lines: [1],
       },
       { sql: 'ALTER TABLE orders REPLICA IDENTITY NOTHING;', lines: [1] },
+    ],
+  },
+  'unbounded-data-change': {
+    valid: [
+      { sql: 'UPDATE orders SET paid = true WHERE id = 42;' },
+      { name: 'new table', sql: 'CREATE TABLE t (a int);\nUPDATE t SET a = 1;\nDELETE FROM t;' },
+      { name: 'IS NULL on a column that existed before', sql: 'UPDATE orders SET note = \'\' WHERE note IS NULL;' },
+      { sql: "INSERT INTO orders (id) VALUES (1), (2);" },
+      { name: 'INSERT … SELECT with a WHERE', sql: 'INSERT INTO archive SELECT * FROM orders WHERE paid;' },
+    ],
+    invalid: [
+      { sql: 'SELECT 1;\nUPDATE orders\n  SET paid = true;', lines: [2] },
+      { sql: 'DELETE FROM orders WHERE true;', lines: [1] },
+      { name: 'WHERE 1 = 1', sql: 'DELETE FROM app.orders WHERE 1 = 1;', lines: [1] },
+      {
+        name: 'IS NULL on a column this change added',
+        sql: [{ sql: 'ALTER TABLE orders ADD COLUMN region text;' }, { sql: "UPDATE orders SET region = 'eu' WHERE region IS NULL;" }],
+        lines: [1],
+      },
+      { name: 'INSERT … SELECT of a whole table', sql: 'CREATE TABLE archive (id bigint);\nINSERT INTO archive SELECT id FROM orders;', lines: [2] },
+    ],
+  },
+  'partitioned-table-index': {
+    valid: [
+      { name: 'ON ONLY the parent', sql: 'CREATE INDEX events_at_idx ON ONLY events (at);', catalog: shopCatalog },
+      { name: 'a partition', sql: 'CREATE INDEX CONCURRENTLY events_2024_at_idx ON events_2024 (at);', catalog: shopCatalog },
+      { name: 'no schema read: cannot tell', sql: 'CREATE INDEX events_at_idx ON events (at);' },
+    ],
+    invalid: [
+      { sql: 'CREATE INDEX events_at_idx ON events (at);', catalog: shopCatalog, lines: [1] },
+      { name: 'CONCURRENTLY fails there', sql: 'CREATE INDEX CONCURRENTLY events_at_idx ON events (at);', catalog: shopCatalog, lines: [1] },
+    ],
+  },
+  'attach-partition-without-check': {
+    valid: [
+      { name: 'validated CHECK in the catalog', sql: "ALTER TABLE events ATTACH PARTITION events_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');", catalog: shopCatalog },
+      {
+        name: 'CHECK validated earlier in the change',
+        sql: [
+          { sql: "ALTER TABLE events_2024 ADD CONSTRAINT b CHECK (at >= '2024-01-01' AND at < '2025-01-01') NOT VALID;" },
+          { sql: "ALTER TABLE events_2024 VALIDATE CONSTRAINT b;\nALTER TABLE events ATTACH PARTITION events_2024 FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');" },
+        ],
+        catalog: shopCatalog,
+      },
+      {
+        name: 'partition created in this change',
+        sql: "CREATE TABLE events_2026 (at timestamptz);\nALTER TABLE events ATTACH PARTITION events_2026 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');",
+      },
+    ],
+    invalid: [
+      { sql: "ALTER TABLE events\n  ATTACH PARTITION events_2024 FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');", catalog: shopCatalog, lines: [1] },
+      { name: 'NOT VALID only', sql: "ALTER TABLE events_2024 ADD CONSTRAINT b CHECK (at < '2025-01-01') NOT VALID;\nALTER TABLE events ATTACH PARTITION events_2024 DEFAULT;", lines: [2] },
+    ],
+  },
+  'partial-index-on-foreign-key': {
+    valid: [
+      { name: 'a full index', sql: 'CREATE INDEX CONCURRENTLY purchases_item_idx ON purchases (item_id);', catalog: shopCatalog },
+      { name: 'partial, but a full index serves the key', sql: 'CREATE INDEX purchases_shop_recent ON purchases (shop_id) WHERE id > 100;', catalog: shopCatalog },
+      { name: 'partial on other columns', sql: 'CREATE INDEX purchases_code_part ON purchases (code) WHERE code IS NOT NULL;', catalog: shopCatalog },
+      { name: 'dropping an index no foreign key needs', sql: 'DROP INDEX CONCURRENTLY purchases_code_key;', catalog: shopCatalog },
+      {
+        name: 'the replacement is built first',
+        sql: 'CREATE INDEX CONCURRENTLY purchases_shop_v2 ON purchases (shop_id, id);\nDROP INDEX CONCURRENTLY purchases_shop_idx;',
+        catalog: shopCatalog,
+      },
+    ],
+    invalid: [
+      { sql: 'CREATE INDEX purchases_item_idx ON purchases (item_id)\n  WHERE item_id = 1;', catalog: shopCatalog, lines: [1] },
+      { name: 'dropping the only index of a foreign key', sql: 'SELECT 1;\nDROP INDEX CONCURRENTLY purchases_shop_idx;', catalog: shopCatalog, lines: [2] },
     ],
   },
   'prefer-identity': {

@@ -26,6 +26,8 @@ export class CreatedObjects {
   readonly indexes = new Set<string>();
   readonly constraints = new Map<string, CreatedConstraint>();
   readonly functions = new Map<string, 'i' | 's' | 'v'>();
+  /** Columns added to existing tables ('schema.table.column'): NULL in every row that was already there. */
+  readonly addedColumns = new Set<string>();
 
   hasTable(key: string): boolean {
     return this.tables.has(key);
@@ -102,6 +104,8 @@ export class CreatedObjects {
       const cmd = item?.AlterTableCmd;
       if (!cmd) continue;
       if (cmd.subtype === 'AT_AddColumn') {
+        const column = cmd.def?.ColumnDef?.colname;
+        if (column) this.addedColumns.add(`${table}.${String(column).toLowerCase()}`);
         for (const c of cmd.def?.ColumnDef?.constraints ?? []) this.recordConstraintIndex(node.relation, c?.Constraint, cmd.def.ColumnDef.colname);
       }
       if (cmd.subtype === 'AT_AddConstraint' || cmd.subtype === 'AT_AddIndexConstraint') {
