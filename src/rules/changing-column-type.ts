@@ -18,9 +18,30 @@ const rule: Rule = {
         const col = cmd.def?.ColumnDef;
         if (!stmt || !col || !isExisting(ctx, stmt.relation)) return;
         const next = typeInfo(col.typeName);
-        const current = catalogTable(ctx, stmt.relation)?.columns.find((c) => c.name.toLowerCase() === cmd.name?.toLowerCase());
-        if (next && current && !col.raw_default && binaryCoercible(current.type, next)) return;
+        const catalog = catalogTable(ctx, stmt.relation);
+        const current = catalog?.columns.find((c) => c.name.toLowerCase() === cmd.name?.toLowerCase());
         const table = relationLabel(stmt.relation);
+        if (next && current && !col.raw_default && binaryCoercible(current.type, next)) {
+          // No rewrite, but PostgreSQL re-adds the column's CHECK constraints and validates them with a scan.
+          const checks = (catalog?.constraints ?? []).filter((c) => c.type === 'c' && c.columns.some((n) => n.toLowerCase() === cmd.name?.toLowerCase()));
+          if (checks.length === 0) return;
+          ctx.report({
+            message:
+              `Changing the type of ${table}.${cmd.name} from ${current.type} needs no rewrite, but its CHECK constraint ` +
+              `${checks.map((c) => c.name).join(', ')} is checked again against every row while the ACCESS EXCLUSIVE lock is ` +
+              `held: all reads and writes of ${table} wait for the scan.`,
+            line: ctx.lineOf(col),
+            fix: {
+              title: 'Drop the CHECK constraint, change the type, then add it back NOT VALID and validate it',
+              steps: checks.flatMap((c) => [
+                `ALTER TABLE ${table} DROP CONSTRAINT ${c.name}; -- in the same statement as the type change`,
+                `ALTER TABLE ${table} ADD CONSTRAINT ${c.name} ${c.definition} NOT VALID; then VALIDATE CONSTRAINT ${c.name} in a later transaction`,
+              ]),
+            },
+            evidence: sizeEvidence(ctx, stmt.relation),
+          });
+          return;
+        }
         ctx.report({
           message:
             `Changing the type of ${table}.${cmd.name}${current ? ` from ${current.type}` : ''} rewrites ${table} and rebuilds ` +

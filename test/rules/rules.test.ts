@@ -212,6 +212,7 @@ const table: Record<string, { valid: Case[]; invalid: Case[] }> = {
       { name: 'narrowing varchar', sql: 'ALTER TABLE orders ALTER COLUMN code TYPE varchar(10);', catalog: ordersCatalog, lines: [1] },
       { name: 'changing numeric scale', sql: 'ALTER TABLE orders ALTER COLUMN amount TYPE numeric(12,4);', catalog: ordersCatalog, lines: [1] },
       { sql: 'ALTER TABLE orders ALTER COLUMN id TYPE int;', catalog: ordersCatalog, lines: [1] },
+      { name: 'binary-coercible, but a CHECK on the column is re-validated', sql: 'ALTER TABLE orders ALTER COLUMN note TYPE varchar;', catalog: ordersCatalog, lines: [1] },
     ],
   },
   'renaming-column': {
