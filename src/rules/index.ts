@@ -49,6 +49,7 @@ import unboundedDataChange from './unbounded-data-change.js';
 import partitionedTableIndex from './partitioned-table-index.js';
 import attachPartitionWithoutCheck from './attach-partition-without-check.js';
 import partialIndexOnForeignKey from './partial-index-on-foreign-key.js';
+import renamingEnumValue from './renaming-enum-value.js';
 import type { Rule } from './types.js';
 
 /** The one registry: every rule, by file name = id = doc page. */
@@ -104,6 +105,7 @@ export const rules: readonly Rule[] = [
   partitionedTableIndex,
   attachPartitionWithoutCheck,
   partialIndexOnForeignKey,
+  renamingEnumValue,
 ];
 
 export function ruleById(id: string): Rule | undefined {

@@ -674,6 +674,13 @@ const table: Record<string, { valid: Case[]; invalid: Case[] }> = {
       { name: 'dropping the only index of a foreign key', sql: 'SELECT 1;\nDROP INDEX CONCURRENTLY purchases_shop_idx;', catalog: shopCatalog, lines: [2] },
     ],
   },
+  'renaming-enum-value': {
+    valid: [
+      { sql: "ALTER TYPE status ADD VALUE 'paused' AFTER 'active';" },
+      { name: 'type created in this change', sql: "CREATE TYPE s AS ENUM ('a');\nALTER TYPE s RENAME VALUE 'a' TO 'b';" },
+    ],
+    invalid: [{ sql: "SELECT 1;\nALTER TYPE app.status RENAME VALUE 'done' TO 'completed';", lines: [2] }],
+  },
   'prefer-identity': {
     valid: [{ sql: 'CREATE TABLE t (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);' }],
     invalid: [{ sql: 'CREATE TABLE t (id bigserial PRIMARY KEY);', lines: [1] }],

@@ -26,6 +26,8 @@ export class CreatedObjects {
   readonly indexes = new Set<string>();
   readonly constraints = new Map<string, CreatedConstraint>();
   readonly functions = new Map<string, 'i' | 's' | 'v'>();
+  /** Enum types ('schema.name'). */
+  readonly enums = new Set<string>();
   /** Columns added to existing tables ('schema.table.column'): NULL in every row that was already there. */
   readonly addedColumns = new Set<string>();
 
@@ -73,6 +75,11 @@ export class CreatedObjects {
       case 'CreateFunctionStmt':
         this.recordFunction(node);
         break;
+      case 'CreateEnumStmt': {
+        const names = nameList(node.typeName);
+        this.enums.add(relationKey({ schemaname: names.length > 1 ? names[0] : undefined, relname: names[names.length - 1] }));
+        break;
+      }
     }
   }
 
