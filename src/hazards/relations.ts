@@ -18,7 +18,7 @@
 // | foreign-key-without-index           | fk-path-seq-scan (EXPLAIN of the FK check)  | —                                                   | —                                    |
 // | prefer-robust-stmts                 | retry-fails (the retry rehearsal)           | —                                                   | —                                    |
 // | adding-serial-primary-key-field     | full-table-scan, lock-access-exclusive      | —                                                   | 23502, 23505                         |
-// | unbounded-data-change               | backfill-in-one-statement (EXPLAIN)         | —                                                   | —                                    |
+// | backfill-in-one-statement (EXPLAIN) | unbounded-data-change (the static rule)     | —                                                   | —                                    |
 //
 // File scope: require-timeout-settings (or, without it, the trace's missing-lock-timeout) is one finding
 // per file; the trace's missing-lock-timeout confirms it, blocking locks taken with a lock_timeout in
@@ -78,8 +78,9 @@ export const STATEMENT_RELATIONS: readonly StatementRelation[] = [
   { keep: 'foreign-key-without-index', confirmedBy: ['fk-path-seq-scan'] },
   { keep: 'prefer-robust-stmts', confirmedBy: ['retry-fails'] },
   { keep: 'adding-serial-primary-key-field', confirmedBy: ['full-table-scan', 'lock-access-exclusive'], predicts: ['23502', '23505'] },
-  // The static rule names the whole-table change; EXPLAIN's measure and its batched fix join it.
-  { keep: 'unbounded-data-change', confirmedBy: ['backfill-in-one-statement'] },
+  // EXPLAIN measured the whole-table change and writes the batched rewrite: it speaks for the hazard, and the
+  // static suspicion (which also stands alone when the statement could not be planned) becomes its evidence.
+  { keep: 'backfill-in-one-statement', confirmedBy: ['unbounded-data-change'] },
 ];
 
 /** File-level advice to set lock_timeout: the static rule, and the trace's observation of the same. */

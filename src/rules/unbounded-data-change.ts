@@ -17,10 +17,16 @@ const rule: Rule = {
         message:
           `This statement ${what} ${table} in one transaction (${why}): it holds a lock on every row it changes until it ` +
           'commits, so concurrent writes of those rows wait; it writes a new version of each row, bloating the table and ' +
-          'its indexes; and replicas lag behind the one large transaction. Change the rows in batches that each commit, ' +
-          'outside the migration\'s transaction.',
-        // No fix of its own: when EXPLAIN measures the statement (backfill-in-one-statement), its batched
-        // rewrite of this statement joins this finding.
+          'its indexes; and replicas lag behind the one large transaction.',
+        // When EXPLAIN plans the statement, its backfill-in-one-statement (with a batched rewrite) speaks for
+        // the hazard and this finding becomes its evidence; this one stands alone when it could not plan it.
+        fix: {
+          title: 'Change the rows in batches that each commit',
+          steps: [
+            `Walk ${table} by its key in ranges (WHERE id > last AND id <= last + 10000), committing after each range, outside the migration's transaction (a job or a separate autocommit migration).`,
+            'Ship the schema change first and backfill afterwards; add NOT NULL or foreign keys as NOT VALID + VALIDATE once the data is in place.',
+          ],
+        },
         evidence: sizeEvidence(ctx, rv),
       });
     return {

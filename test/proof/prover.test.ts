@@ -77,7 +77,8 @@ const TARGETS = {
     'adding-required-field',
     [
       'ALTER TABLE customers ADD COLUMN tier_id bigint;',
-      'UPDATE customers SET tier_id = 0;',
+      // One batch by key (a whole-table UPDATE would be a new unbounded-data-change warning).
+      'UPDATE customers SET tier_id = 0 WHERE id BETWEEN 1 AND 1000000;',
       'ALTER TABLE customers ADD CONSTRAINT customers_tier_id_nn CHECK (tier_id IS NOT NULL) NOT VALID;',
       'ALTER TABLE customers VALIDATE CONSTRAINT customers_tier_id_nn;',
       'ALTER TABLE customers ALTER COLUMN tier_id SET NOT NULL;',
