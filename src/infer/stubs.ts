@@ -92,7 +92,9 @@ function quoteQualified(qualified: string): string {
 
 /** The RangeVar of the statement a message's relation name stands for (`a.b` or `b`). */
 function rangeVarNamed(ast: unknown, written: string): RangeVar | undefined {
-  return rangeVars(ast).find((rv) => (rv.schemaname ? `${rv.schemaname}.${rv.relname}` : rv.relname) === written);
+  const all = rangeVars(ast);
+  // Postgres names the relation as written, or (column errors) without its schema.
+  return all.find((rv) => (rv.schemaname ? `${rv.schemaname}.${rv.relname}` : rv.relname) === written) ?? all.find((rv) => rv.relname === written);
 }
 
 /** The foreign keys a statement declares: local columns, referenced table and columns. */
@@ -142,6 +144,34 @@ function statementTargets(statement: ParsedStatement): RangeVar[] {
   return body?.relation?.relname ? [body.relation, ...all.filter((r) => r !== body.relation)] : all;
 }
 
+const CONSTANT_TYPES: Record<string, string> = { ival: 'bigint', fval: 'numeric', boolval: 'boolean', sval: 'text' };
+
+function constantType(node: unknown): string | undefined {
+  const constant = (node as { A_Const?: Node } | undefined)?.A_Const;
+  if (!constant) return undefined;
+  for (const [key, type] of Object.entries(CONSTANT_TYPES)) if (key in constant) return type;
+  return undefined;
+}
+
+function columnRefName(node: unknown): string | undefined {
+  const fields = (node as { ColumnRef?: { fields?: unknown[] } } | undefined)?.ColumnRef?.fields;
+  return fields ? names(fields).at(-1) : undefined;
+}
+
+/** The type a column is given by the statement: compared with a constant (`attempt >= 5`) or set to one. */
+export function columnTypeFromUse(ast: unknown, column: string): string | undefined {
+  let found: string | undefined;
+  walk(ast, (r, key) => {
+    if (found) return;
+    if (key === 'A_Expr') {
+      if (columnRefName(r.lexpr) === column) found = constantType(r.rexpr);
+      else if (columnRefName(r.rexpr) === column) found = constantType(r.lexpr);
+    }
+    if (key === 'ResTarget' && r.name === column) found = constantType(r.val);
+  });
+  return found;
+}
+
 /** Columns of `table` the statement uses plainly (index columns, ALTER COLUMN targets, INSERT lists). */
 function columnsUsed(statement: ParsedStatement, table: RangeVar): string[] {
   const out = new Set<string>();
@@ -183,7 +213,7 @@ async function tableStub(statement: ParsedStatement, rv: RangeVar, ctx: StubCont
   const objects: InferredObject[] = [];
   if (rv.schemaname && schema !== 'public') sql.push(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
   const columns = new Map<string, string>();
-  for (const column of columnsUsed(statement, rv)) columns.set(column, 'text');
+  for (const column of columnsUsed(statement, rv)) columns.set(column, columnTypeFromUse(statement.ast, column) ?? 'text');
   let key: string[] = [];
   for (const fk of foreignKeys(statement.ast)) {
     if (fk.table.relname !== rv.relname || (fk.table.schemaname ?? 'public') !== schema) continue;
@@ -288,7 +318,8 @@ export async function planStub(
       const column = missingColumnName(message);
       const table = column ? await tableOfColumn(statement, message, ctx) : undefined;
       if (!column || !table) return undefined;
-      return { sql: [`ALTER TABLE ${quoteQualified(table)} ADD COLUMN IF NOT EXISTS ${quoteIdent(column)} text`], objects: [{ kind: 'column', name: `${table}.${column}` }] };
+      const type = columnTypeFromUse(statement.ast, column) ?? 'text';
+      return { sql: [`ALTER TABLE ${quoteQualified(table)} ADD COLUMN IF NOT EXISTS ${quoteIdent(column)} ${type}`], objects: [{ kind: 'column', name: `${table}.${column}` }] };
     }
     case UNDEFINED_OBJECT.function:
       return functionStub(statement, message, ctx);
