@@ -13,7 +13,7 @@ export interface Output {
 const FAIL_ON = ['error', 'warning', 'info', 'none'] as const;
 
 export interface CliArgs {
-  command: 'review' | 'lint' | 'ci' | 'worker' | 'help' | 'version';
+  command: 'review' | 'lint' | 'ci' | 'rules' | 'explain' | 'worker' | 'help' | 'version';
   paths: string[];
   base?: string;
   /** The format printed on stdout ('text' when every output goes to a file). */
@@ -48,6 +48,8 @@ Usage:
   pgpro ci [options]      the GitHub Action's entry: review the pull request of GITHUB_EVENT_PATH,
                           write the job summary, the sticky PR comment (PGPRO_GITHUB_TOKEN or
                           GITHUB_TOKEN), annotations and pgpro.sarif
+  pgpro rules             list the rules: id, default severity, what each flags
+  pgpro explain <rule>    a rule's page: the problem, what it blocks, the safe alternative
   pgpro worker            run GitHub review jobs from the Redis queue (REDIS_URL, APP_ID, PRIVATE_KEY)
 
   With --base, the migrations that differ from the git ref are new and the ref's are the history.
@@ -120,6 +122,8 @@ export function parseCliArgs(argv: string[]): CliArgs {
   const [command, ...paths] = positionals;
   if (command === undefined || command === 'help') return { ...base, command: 'help' };
   if (command === 'worker') return { ...base, command: 'worker' };
+  if (command === 'rules') return { ...base, command: 'rules' };
+  if (command === 'explain') return { ...base, command: 'explain', paths };
   if (command !== 'review' && command !== 'lint' && command !== 'ci') {
     throw new UsageError(`Unknown command "${command}". The commands are "review", "lint", "ci", "worker", "rules" and "explain".`);
   }

@@ -28,6 +28,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return (await import('./lint-command.js')).runLint(args, io);
     case 'review':
       return (await import('./review-command.js')).runReview(args, io);
+    case 'rules':
+      return (await import('./rules-command.js')).runRules(io);
+    case 'explain':
+      return (await import('./rules-command.js')).runExplain(args, io);
     case 'ci':
       return (await import('./ci-command.js')).runCi(args, io);
   }

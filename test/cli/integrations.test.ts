@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseCliArgs } from '../../src/cli/args.js';
-import { REPO } from './helpers.js';
+import { cli, REPO } from './helpers.js';
 
 const yaml = (file: string) => parse(readFileSync(join(REPO, file), 'utf8'));
 
@@ -40,5 +40,26 @@ describe('.pre-commit-hooks.yaml', () => {
     const [hook] = yaml('.pre-commit-hooks.yaml');
     expect(hook).toMatchObject({ id: 'pgpro-lint', language: 'node', files: '\\.sql$', require_serial: true });
     expect(parseCliArgs(hook.entry.split(' ').slice(1))).toMatchObject({ command: 'lint', outputs: [{ format: 'compact' }] });
+  });
+});
+
+describe('pgpro rules and pgpro explain', () => {
+  it('lists every lint rule with its default severity and the ids only a run finds', async () => {
+    const run = await cli(['rules']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^ {2}ban-drop-column +warning +\S+ +\S/m);
+    expect(run.stdout).toMatch(/^ {2}require-concurrent-index-creation +error /m);
+    expect(run.stdout).toContain('  pipeline: syntax-error, apply-error');
+  });
+
+  it('prints a rule page, the agent page for an agent topic, and refuses an unknown id', async () => {
+    const page = await cli(['explain', 'ban-drop-column']);
+    expect(page.code).toBe(0);
+    expect(page.stdout).toBe(readFileSync(join(REPO, 'docs/rules/ban-drop-column.md'), 'utf8'));
+    expect((await cli(['explain', 'agent/batching'])).stdout).toBe(readFileSync(join(REPO, 'docs/rules/agent.md'), 'utf8'));
+    const unknown = await cli(['explain', 'ban-everything']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe('pgpro: There is no rule "ban-everything" (pgpro rules lists them).\n');
+    expect((await cli(['explain', '../../package'])).stderr).toBe('pgpro: "../../package" is not a rule id (pgpro rules lists them).\n');
   });
 });
