@@ -1,5 +1,5 @@
 // squawk over the same files, as a separate process per run. Its binary comes from the platform
-// package (@squawk-cli/<platform>-<arch>, an optional dependency): the registry these machines use
+// package (@squawk-cli/<platform>-<arch>, a devDependency: users never install it): the registry these machines use
 // holds only linux-x64, and squawk-cli's own lock entries for the others would break `npm ci`.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -22,7 +22,7 @@ export async function benchSquawk(root: string, files: string[], runs: number): 
   const platform = `${process.platform}-${process.arch}`;
   const binary = join(root, 'node_modules', '@squawk-cli', platform, 'bin', 'squawk');
   if (!existsSync(binary)) {
-    return { available: false, reason: `no squawk binary for ${platform} (the optional dependency @squawk-cli/${platform} is not installed)` };
+    return { available: false, reason: `no squawk binary for ${platform} (the devDependency @squawk-cli/${platform} is not installed)` };
   }
   const version = spawnSync(binary, ['--version'], { encoding: 'utf8' });
   if (version.status !== 0) return { available: false, reason: `the squawk binary does not run: ${version.stderr || version.error?.message}` };
