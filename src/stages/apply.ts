@@ -75,11 +75,14 @@ export async function applyStage(state: ReviewState): Promise<void> {
       const failure = run.outcomes.find((o) => o.status === 'error' && o.error);
       const blind = failure?.error && blindSpot(state, migration.path, parsed.statements.find((s) => s.index === failure.index), failure.error);
       if (blind) {
+        // Not the migration's error, and not reviewed either: no verdict rests on it.
         const { error: _error, ...status } = run.status;
         state.statuses.set(migration.path, { ...status, status: 'not-run' });
-        state.notes.push(blind);
+        state.notes.push(blind.note);
         state.findings.push(...existingRowsFindings(item, run));
         stopped = migration.path;
+        stoppedBy = blind.reason;
+        state.unreviewed.set(migration.path, { line: failure!.error!.line, reason: blind.reason });
         continue;
       }
       state.findings.push(...applyErrorFindings(item, run), ...existingRowsFindings(item, run));

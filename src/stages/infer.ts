@@ -34,14 +34,22 @@ const OPAQUE = new Set(['DoStmt', 'CreateFunctionStmt', 'CallStmt']);
  * the change creates (inside a DO block or function body, or one pgpro could not stub) is the sandbox's
  * blind spot: a note, not the migration's error. Returns the note, or undefined for a real error.
  */
-export function blindSpot(state: ReviewState, file: string, statement: ParsedStatement | undefined, error: { message: string; sqlstate?: string; line: number }): string | undefined {
+export function blindSpot(
+  state: ReviewState,
+  file: string,
+  statement: ParsedStatement | undefined,
+  error: { message: string; sqlstate?: string; line: number },
+): { note: string; reason: string } | undefined {
   if (!error.sqlstate || !UNDEFINED.has(error.sqlstate) || !statement) return undefined;
   if (!state.inferred && !OPAQUE.has(statement.kind)) return undefined;
   const named = /^(?:relation|type|schema) "([^"]+)" does not exist$/.exec(error.message)?.[1] ?? /^function ([^(]+)\(/.exec(error.message)?.[1];
   const created = state.inferred?.created ?? namesCreatedBy(state.reviewable.flatMap((i) => i.parsed.statements));
   if (named && (created.has(named.toLowerCase()) || created.has(named.slice(named.lastIndexOf('.') + 1).toLowerCase()))) return undefined;
   const where = OPAQUE.has(statement.kind) ? 'pgpro does not infer objects from inside DO blocks and function bodies' : 'pgpro could not infer it from the statement';
-  return `${file}:${error.line} uses an object that neither the history nor the setup creates (${error.message}); ${where}, so ${file} was not reviewed from there on. Give pgpro the history or a schema dump (sandbox.schema) to review it.`;
+  return {
+    note: `${file}:${error.line} uses an object that neither the history nor the setup creates (${error.message}); ${where}, so ${file} was not reviewed from there on. Give pgpro the history or a schema dump (sandbox.schema) to review it.`,
+    reason: `line ${error.line} uses an object that neither the history nor the setup creates (${error.message}) and ${where}; give pgpro the history or a schema dump (sandbox.schema)`,
+  };
 }
 
 export async function inferStage(state: ReviewState): Promise<void> {

@@ -115,8 +115,11 @@ describe('what is not inferred', () => {
 });
 
 describe('DO blocks and function bodies', () => {
-  it('are not mined for objects: a missing one inside is a note about the sandbox, not an error', () => {
-    expect(doBlock.findings.filter((f) => f.severity === 'error')).toEqual([]);
+  it('are not mined for objects: a missing one inside is not the migration\'s error, but the file is not reviewed', () => {
+    expect(doBlock.findings.filter((f) => f.rule === 'apply-error')).toEqual([]);
+    const [incomplete] = doBlock.findings.filter((f) => f.severity === 'error');
+    expect(incomplete).toMatchObject({ rule: 'review-incomplete', line: 1 });
+    expect(incomplete!.message).toContain('pgpro does not infer objects from inside DO blocks and function bodies');
     expect(doBlock.migrations).toEqual([expect.objectContaining({ file: DO_FILE, status: 'not-run' })]);
     expect(doBlock.notes.some((n) => n.startsWith(`${DO_FILE}:1 uses an object that neither the history nor the setup creates (relation "legacy_accounts" does not exist); pgpro does not infer objects from inside DO blocks`))).toBe(true);
   });
