@@ -27,6 +27,7 @@ export type FixProofReason =
   | 'unparsable'
   | 'unchanged'
   | 'not-a-statement'
+  | 'not-in-place'
   | 'does-not-apply'
   | 'breaks-later-statement'
   | 'hazard-remains'
@@ -43,6 +44,8 @@ export interface FixProof {
   reason: FixProofReason;
   /** What was seen: the error, the new rule ids, the schema or data that differs. */
   detail?: string;
+  /** The SQL the proof refuted, withdrawn from `fix.sql` so that it is not shown. */
+  sql?: string;
 }
 
 export interface Finding {

@@ -44,7 +44,7 @@ export interface FixProverInput {
   /** Snapshot of the sandbox before the first new migration (history and synthetic rows). */
   start: Uint8Array;
   open(tarball: Uint8Array): Promise<Sandbox>;
-  /** Sandboxes open at once; 2 by default. */
+  /** Sandboxes open at once, each kept and restored between proofs; 1 by default. */
   concurrency?: number;
 }
 
@@ -56,9 +56,11 @@ export interface ProveOptions {
 export interface FixProver {
   /** One verdict per target, in order. Never throws. */
   prove(targets: readonly ProofTarget[], options: ProveOptions): Promise<FixProof[]>;
+  /** Closes the sandboxes kept between proofs. The prover can still prove afterwards (it opens new ones). */
+  close(): Promise<void>;
 }
 
-const DEFAULT_CONCURRENCY = 2;
+const DEFAULT_CONCURRENCY = 1;
 
 interface Failure {
   line: number;
@@ -150,6 +152,10 @@ class Prover implements FixProver {
       // Whatever still runs is of no use now: its sandbox is closed by the slot's abort handling.
       controller.abort();
     }
+  }
+
+  close(): Promise<void> {
+    return this.slots.close();
   }
 
   /** What can be decided without a sandbox: where the fix goes, whether it parses, whether it changes anything. */
@@ -421,34 +427,59 @@ function unavailable(error: unknown): FixProof {
 }
 
 /**
- * At most `size` sandboxes at once. A sandbox opened for work that is cancelled (the budget ran out)
- * is closed at once; waiting work does not start.
+ * At most `size` sandboxes at once, kept between proofs: each piece of work restores a kept sandbox to
+ * its starting snapshot (the same worker, a fresh instance) rather than starting a new one. A sandbox
+ * opened for work that is cancelled (the budget ran out) is closed at once; waiting work does not start.
  */
 class Slots {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
+  private readonly idle: Sandbox[] = [];
 
   constructor(private readonly size: number) {}
 
   async use<T>(signal: AbortSignal, open: (tarball: Uint8Array) => Promise<Sandbox>, tarball: Uint8Array, work: (db: Sandbox) => Promise<T>): Promise<T> {
     await this.acquire(signal);
     let db: Sandbox | undefined;
+    let keep = false;
     const onAbort = () => void db?.close().catch(() => undefined);
     try {
       if (signal.aborted) throw new Stopped();
-      db = await open(tarball);
+      db = await this.take(open, tarball);
       signal.addEventListener('abort', onAbort, { once: true });
       if (signal.aborted) throw new Stopped();
       const result = await work(db);
       if (signal.aborted) throw new Stopped();
+      keep = !db.stopped && db.restore !== undefined;
       return result;
     } catch (error) {
       throw signal.aborted ? new Stopped() : error;
     } finally {
       signal.removeEventListener('abort', onAbort);
-      await db?.close().catch(() => undefined);
+      if (db && keep) this.idle.push(db);
+      else await db?.close().catch(() => undefined);
       this.release();
     }
+  }
+
+  /** Closes the kept sandboxes. */
+  async close(): Promise<void> {
+    await Promise.all(this.idle.splice(0).map((db) => db.close().catch(() => undefined)));
+  }
+
+  /** A kept sandbox restored to `tarball`, or a new one. */
+  private async take(open: (tarball: Uint8Array) => Promise<Sandbox>, tarball: Uint8Array): Promise<Sandbox> {
+    const kept = this.idle.pop();
+    if (kept?.restore && !kept.stopped) {
+      try {
+        await kept.restore(tarball);
+        if (!kept.stopped) return kept;
+      } catch {
+        // fall through to a new sandbox
+      }
+    }
+    await kept?.close().catch(() => undefined);
+    return open(tarball);
   }
 
   private acquire(signal: AbortSignal): Promise<void> {

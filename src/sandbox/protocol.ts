@@ -19,6 +19,8 @@ export type WorkerRequest =
   /** COPY … FROM '/dev/blob' with `data` as the blob. */
   | { id: number; op: 'copy'; sql: string; data: string }
   | { id: number; op: 'dump' }
+  /** Reopen PGlite from this data directory: the same worker, a fresh instance. */
+  | { id: number; op: 'restore'; tarball: Uint8Array }
   | { id: number; op: 'close' };
 
 export interface WorkerError {

@@ -173,6 +173,11 @@ export class WorkerClient {
     return this.request({ op: 'dump' }, timeoutMs) as Promise<Uint8Array>;
   }
 
+  /** Replaces the worker's PGlite with a fresh one started from `tarball`. */
+  restore(tarball: Uint8Array, timeoutMs: number): Promise<void> {
+    return this.request({ op: 'restore', tarball }, timeoutMs).then(() => undefined);
+  }
+
   /**
    * Closes PGlite cleanly when it is idle, and always ends the worker. A busy worker is ended at once:
    * whoever closes a sandbox in the middle of a statement (a fix proof out of time) must not wait for it.

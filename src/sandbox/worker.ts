@@ -50,7 +50,10 @@ function queryValue(result: { rows: unknown[]; fields: { name: string }[]; affec
   };
 }
 
-async function handle(db: PGlite, request: WorkerRequest): Promise<unknown> {
+let db: PGlite;
+let openOptions: Parameters<typeof openPglite>[0];
+
+async function handle(request: WorkerRequest): Promise<unknown> {
   switch (request.op) {
     case 'query':
       return queryValue(await db.query(request.sql, request.params ?? []));
@@ -62,6 +65,10 @@ async function handle(db: PGlite, request: WorkerRequest): Promise<unknown> {
       const blob = await db.dumpDataDir('gzip');
       return new Uint8Array(await blob.arrayBuffer());
     }
+    case 'restore':
+      await db.close();
+      db = await openPglite({ ...openOptions, tarball: request.tarball });
+      return null;
     case 'close':
       await db.close();
       return null;
@@ -77,16 +84,15 @@ function defaultStartParams(): string[] {
 
 async function start(): Promise<void> {
   const init = workerData as WorkerInit;
-  let db: PGlite;
   try {
     const tempFileLimit = `temp_file_limit=${Math.max(1, Math.floor(init.tempFileLimitMb))}MB`;
-    db = await openPglite({
+    openOptions = {
       // A server-level setting, so that RESET ALL in a migration comes back to it.
       startParams: [...defaultStartParams(), '-c', tempFileLimit],
       extensions: await loadContribModules(init.contribModules),
-      ...(init.tarball ? { tarball: init.tarball } : {}),
       ...(init.wasmModule ? { pgliteWasmModule: init.wasmModule } : {}),
-    });
+    };
+    db = await openPglite({ ...openOptions, ...(init.tarball ? { tarball: init.tarball } : {}) });
     const version = await db.query<{ server_version: string }>('SHOW server_version');
     const ready: WorkerStartMessage = { type: 'ready', serverVersion: version.rows[0]?.server_version ?? 'unknown' };
     port!.postMessage(ready);
@@ -96,7 +102,7 @@ async function start(): Promise<void> {
     return;
   }
   port!.on('message', (request: WorkerRequest) => {
-    handle(db, request).then(
+    handle(request).then(
       (value) => {
         const response: WorkerResponse = { id: request.id, ok: true, value };
         try {

@@ -23,9 +23,9 @@ import type {
   StatementOutcome,
 } from '../types.js';
 import { describeTable } from './describe.js';
-import { budgetLeft, messageOf, timed, type ReviewState } from './state.js';
+import { budgetLeft, messageOf, proofBudget, timed, type ReviewState } from './state.js';
 import { settledFindings } from './finish.js';
-import { proveFindingFixes } from './verify-fix.js';
+import { NO_PROVER, proveFindingFixes, recordProof } from './verify-fix.js';
 
 export interface AgentStageDeps {
   /** Where ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL come from; process.env by default. */
@@ -117,34 +117,11 @@ async function proveAgentFixes(result: AgentResult, input: AgentStageInput): Pro
   const withSql = result.findings.filter((f) => f.fix?.sql);
   if (withSql.length === 0) return;
   if (!input.prover) {
-    for (const f of withSql) {
-      f.fix!.proof = { verified: false, reason: 'unavailable', detail: 'no sandbox snapshot to prove fixes in (engine without snapshots, or the sandbox stopped)' };
-      f.fix!.verified = false;
-    }
-  } else {
-    await proveFindingFixes(withSql, input.prover, { budgetMs: input.proofBudgetMs ?? 60_000 });
+    for (const f of withSql) recordProof(f, NO_PROVER, { dropIn: false });
+    return;
   }
-  for (const f of withSql) {
-    if (f.fix!.verified) continue;
-    f.fix!.title = `${f.fix!.title} (not verified: ${PROOF_REASON_TEXT[f.fix!.proof?.reason ?? 'unavailable']})`;
-  }
+  await proveFindingFixes(withSql, input.prover, { budgetMs: input.proofBudgetMs ?? 60_000 });
 }
-
-const PROOF_REASON_TEXT: Record<string, string> = {
-  unparsable: 'the SQL does not parse',
-  unchanged: 'it is the statement as it is',
-  'not-a-statement': 'the lines it replaces are not whole statements of the migration',
-  'does-not-apply': 'it fails in the sandbox',
-  'breaks-later-statement': 'a later statement of the file fails after it',
-  'hazard-remains': 'the problem remains',
-  'new-finding': 'it brings a new warning',
-  'schema-differs': 'the schema afterwards differs from what the original intended',
-  'data-differs': "the rows afterwards differ from the original's",
-  'data-not-exercised': "the sandbox's rows could not show whether it writes what the original does",
-  'original-not-applied': 'the original file did not apply in the sandbox',
-  budget: 'the proof ran out of time',
-  unavailable: 'it could not be checked in a sandbox',
-};
 
 async function productionSizes(config: PgproConfig, change: ChangeSet | undefined): Promise<{ sizes: Record<string, TableSize>; notes: string[] }> {
   const sizes: Record<string, TableSize> = {};
@@ -301,7 +278,7 @@ export async function agentStage(state: ReviewState): Promise<AgentResult | unde
         ...(state.catalogAfter ? { catalogAfter: state.catalogAfter } : {}),
         change: state.change,
         ...(state.prover ? { prover: state.prover } : {}),
-        proofBudgetMs: budgetLeft(state, config.limits['fix-proof-seconds'] * 1000),
+        proofBudgetMs: proofBudget(state),
       },
       deps,
     ),

@@ -1,7 +1,6 @@
 // Stage 3b-3c: the catalog before the change, synthetic rows in the existing tables (so rewrites and
 // scans are real and plans have data), and the point from which proposed fixes are checked.
 import { engineSnapshots } from '../sandbox/engine.js';
-import { agentWillCall } from './agent.js';
 import { prepareData } from './explain.js';
 import { sandboxOpener } from './history.js';
 import { budgetLeft, messageOf, progress, timed, type ReviewState } from './state.js';
@@ -35,8 +34,8 @@ export async function dataStage(state: ReviewState): Promise<void> {
 /** Proposed fixes are proven in fresh sandboxes started from this point (history + synthetic rows). */
 export async function fixPointStage(state: ReviewState): Promise<void> {
   const { config } = state;
+  // Every fix pgpro offers (the rules', the trace's, EXPLAIN's, Claude's) is proven from here.
   if (state.reviewable.length === 0 || !engineSnapshots(config)) return;
-  if (!agentWillCall(config, state.options.agent ?? 'auto', state.deps.env)) return;
   const tarball = await timed(state, 'snapshot', () => state.sandbox!.snapshot()).catch(() => undefined);
   if (!tarball) return;
   const open = sandboxOpener(state);

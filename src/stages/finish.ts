@@ -6,7 +6,8 @@ import type { AgentResult } from '../agent/index.js';
 import type { Finding, MigrationFile, ReviewResult, ReviewStats } from '../types.js';
 import { syntheticDataNote } from '../synthetic/index.js';
 import { markInferred } from './infer.js';
-import { statusOf, type ReviewState } from './state.js';
+import { proofBudget, statusOf, timed, type ReviewState } from './state.js';
+import { proveReviewFixes } from './verify-fix.js';
 
 export { conclude };
 
@@ -15,9 +16,20 @@ export function settledFindings(state: ReviewState): Finding[] {
   return settleFindings(state.findings, { files: state.freshParsed.map((i) => i.parsed), config: state.config });
 }
 
-export function finishStage(state: ReviewState, agent: AgentResult | undefined): ReviewResult {
+/** The settled findings' own fixes (rules, trace, EXPLAIN) proven before any is shown or offered. */
+async function proveFixes(state: ReviewState, findings: Finding[]): Promise<void> {
+  try {
+    if (!findings.some((f) => f.fix?.sql && !f.fix.proof)) return;
+    await timed(state, 'proof', () => proveReviewFixes(findings, state.prover, { budgetMs: proofBudget(state), signal: state.stop.signal }));
+  } finally {
+    await state.prover?.close();
+  }
+}
+
+export async function finishStage(state: ReviewState, agent: AgentResult | undefined): Promise<ReviewResult> {
   const { config } = state;
   const final = markInferred(state, settledFindings(state));
+  await proveFixes(state, final);
   const migrations = [
     ...state.history.map((m) => state.statuses.get(m.path) ?? statusOf(m, 'not-run', 0, 0)),
     ...state.reviewable.map(

@@ -107,6 +107,8 @@ export interface ReviewState {
   readonly unreviewed: Map<string, { line: number; reason: string }>;
   /** Objects neither the history nor the setup creates, stubbed before the apply (src/stages/infer.ts). */
   inferred: Inferred | undefined;
+  /** When the proofs' shared time (limits.fix-proof-seconds) ends: set by the first proof. */
+  proofDeadline: number | undefined;
 }
 
 export function createReviewState(change: ChangeSet, options: ReviewOptions, deps: ReviewDeps): ReviewState {
@@ -149,6 +151,7 @@ export function createReviewState(change: ChangeSet, options: ReviewOptions, dep
     sandboxBudget: new SandboxTimeBudget(options.config.limits['sandbox-seconds'] * 1000),
     unreviewed: new Map(),
     inferred: undefined,
+    proofDeadline: undefined,
   };
 }
 
@@ -174,6 +177,12 @@ export function outOfTime(state: ReviewState): boolean {
 /** Milliseconds left of `budgetMs`, never past the review deadline. */
 export function budgetLeft(state: ReviewState, budgetMs: number): number {
   return Math.min(budgetMs, Math.max(0, state.deadline - state.now()));
+}
+
+/** Time left for fix proofs: limits.fix-proof-seconds from the first proof on, shared by every stage that proves. */
+export function proofBudget(state: ReviewState): number {
+  state.proofDeadline ??= state.now() + state.config.limits['fix-proof-seconds'] * 1000;
+  return Math.max(0, Math.min(state.proofDeadline, state.deadline) - state.now());
 }
 
 export function statusOf(m: MigrationFile, status: MigrationStatus['status'], statements: number, durationMs: number): MigrationStatus {

@@ -1,6 +1,6 @@
 // The fix proof over real PGlite sandboxes: every verdict a fix can get, for fixes in an autocommit
 // file, in a later file that runs in one transaction, and in a file whose original fails on the rows.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/parse.js';
 import { createFixProver, type FixProver, type ProofTarget } from '../../src/proof/index.js';
 import { createSandbox } from '../../src/sandbox/index.js';
@@ -90,6 +90,7 @@ const TARGETS = {
 type Name = keyof typeof TARGETS;
 const verdicts = new Map<Name, FixProof>();
 let prover: FixProver;
+let opened = 0;
 
 beforeAll(async () => {
   const base = await createSandbox(options);
@@ -107,7 +108,10 @@ beforeAll(async () => {
       files,
       catalogBefore,
       start,
-      open: (tarball) => createSandbox({ ...options, tarball }),
+      open: (tarball) => {
+        opened += 1;
+        return createSandbox({ ...options, tarball });
+      },
     });
   } finally {
     await base.close();
@@ -116,6 +120,15 @@ beforeAll(async () => {
   const results = await prover.prove(names.map((n) => TARGETS[n]), { budgetMs: 600_000 });
   names.forEach((name, i) => verdicts.set(name, results[i]!));
 }, 900_000);
+
+afterAll(() => prover.close());
+
+describe('the proof sandbox', () => {
+  it('is one sandbox for every proof of the review, restored to each starting point in turn', () => {
+    expect(verdicts.size).toBe(Object.keys(TARGETS).length);
+    expect(opened).toBe(1);
+  });
+});
 
 describe('a fix is verified', () => {
   it('when it applies with the rest of the file, its hazard is gone, nothing new appears and the schema is the same', () => {
@@ -254,7 +267,7 @@ describe('the budget', () => {
 });
 
 describe('proveFindingFixes', () => {
-  it('marks only a proven fix as verified and as a drop-in replacement, keeping every reason', async () => {
+  it('marks only a proven fix as verified and as a drop-in replacement, keeping every reason; a refuted fix loses its SQL', async () => {
     const finding = (line: number, sql: string, replacesStatement: boolean): Finding => ({
       rule: 'agent/unbatched-backfill',
       severity: 'warning',
@@ -277,11 +290,15 @@ describe('proveFindingFixes', () => {
 
     expect(findings.map((f) => f.fix)).toEqual([
       {
-        title: 'do it',
-        sql: 'SELECT 1;',
+        title: "do it (not verified: the rows afterwards differ from the original's)",
         replacesStatement: false,
         verified: false,
-        proof: { verified: false, reason: 'data-differs', detail: "public.orders: the rows' values differ from what the original leaves" },
+        proof: {
+          verified: false,
+          reason: 'data-differs',
+          detail: "public.orders: the rows' values differ from what the original leaves",
+          sql: 'SELECT 1;',
+        },
       },
       {
         title: 'do it',
