@@ -90,3 +90,31 @@ export function transactionMode(convention: Convention, sql: string, context: Tr
       };
   }
 }
+
+/**
+ * How to run a statement that refuses a transaction block (CONCURRENTLY, ALTER TYPE … ADD VALUE before
+ * its use) when the file runs in one: a migration of its own, in the tool's own terms.
+ */
+export function ownMigrationAdvice(convention: Convention, explicitTransaction = false): string {
+  if (explicitTransaction) return 'Move it after the COMMIT, or into a migration of its own without BEGIN/COMMIT.';
+  switch (convention) {
+    case 'prisma':
+      return 'Move it to a migration of its own that holds only this statement (`prisma migrate dev --create-only`, then replace the generated SQL): Prisma sends a one-statement migration as one query, outside a transaction.';
+    case 'golang-migrate':
+      return 'Move it to a migration of its own that holds only this statement: golang-migrate sends a one-statement file as one query, outside a transaction.';
+    case 'diesel':
+      return 'Move it to a migration of its own (`diesel migration generate`) with `run_in_transaction = false` in its metadata.toml.';
+    case 'flyway':
+      return 'Move it to a migration of its own: Flyway runs a migration whose statements cannot run in a transaction without one (or set executeInTransaction=false in its .sql.conf).';
+    case 'dbmate':
+      return 'Move it to a migration of its own whose up section starts with `-- migrate:up transaction:false`.';
+    case 'sqlx':
+      return 'Move it to a migration of its own whose first line is `-- no-transaction`.';
+    case 'supabase':
+      return 'The Supabase CLI runs every migration file in a transaction: run it outside the migrations (for example with psql after the deploy).';
+    case 'sqitch':
+      return 'Move it to a deploy script of its own without BEGIN/COMMIT.';
+    case 'plain':
+      return 'Move it to a migration of its own that your runner does not wrap in a transaction.';
+  }
+}

@@ -19,7 +19,7 @@ import type { CatalogSnapshot, Finding, FixProof, MigrationFile, ParsedFile, Par
 import { dataDifferences, tableChecksums, writtenData, type TableChecksum, type WrittenData } from './data.js';
 import { compareFindings, ruleIsRechecked, withPolicy, type Span } from './findings.js';
 import { replaceLines, type Replaced } from './replace.js';
-import { schemaDifferences } from './schema.js';
+import { intendedDifference, schemaDifferences } from './schema.js';
 
 export interface ProofFile {
   migration: MigrationFile;
@@ -46,6 +46,8 @@ export interface FixProverInput {
   open(tarball: Uint8Array): Promise<Sandbox>;
   /** Sandboxes open at once, each kept and restored between proofs; 1 by default. */
   concurrency?: number;
+  /** Sandboxes shared with other provers (of the same engine options); closing the prover leaves them open. */
+  pool?: SandboxPool;
 }
 
 export interface ProveOptions {
@@ -101,6 +103,11 @@ class Stopped extends Error {}
 /** A proof that ended without running to the end: the budget ran out or the work was cancelled. */
 const BUDGET: FixProof = { verified: false, reason: 'budget', detail: 'the fix proof did not finish within its time budget' };
 
+/** Sandboxes kept between proofs, `size` at most at once (1 by default). */
+export function createSandboxPool(size = DEFAULT_CONCURRENCY): SandboxPool {
+  return new SandboxPool(Math.max(1, size));
+}
+
 export function createFixProver(input: FixProverInput): FixProver {
   return new Prover(input);
 }
@@ -109,10 +116,12 @@ class Prover implements FixProver {
   private readonly starts = new Map<number, Promise<Uint8Array>>();
   private readonly references = new Map<string, Promise<Reference>>();
   private readonly withouts = new Map<string, Promise<Map<string, TableChecksum> | undefined>>();
-  private readonly slots: Slots;
+  private readonly slots: SandboxPool;
+  private readonly ownPool: boolean;
 
   constructor(private readonly input: FixProverInput) {
-    this.slots = new Slots(Math.max(1, input.concurrency ?? DEFAULT_CONCURRENCY));
+    this.ownPool = input.pool === undefined;
+    this.slots = input.pool ?? createSandboxPool(input.concurrency);
   }
 
   async prove(targets: readonly ProofTarget[], options: ProveOptions): Promise<FixProof[]> {
@@ -155,7 +164,7 @@ class Prover implements FixProver {
   }
 
   close(): Promise<void> {
-    return this.slots.close();
+    return this.ownPool ? this.slots.close() : Promise.resolve();
   }
 
   /** What can be decided without a sandbox: where the fix goes, whether it parses, whether it changes anything. */
@@ -261,7 +270,7 @@ class Prover implements FixProver {
     if (!intended.schema || !fixed.schema) {
       return { verified: false, reason: 'unavailable', detail: 'the schema after the run could not be read' };
     }
-    const schema = schemaDifferences(intended.schema, fixed.schema);
+    const schema = schemaDifferences(intended.schema, fixed.schema).filter((d) => !intendedDifference(target.rule, d));
     if (schema.length > 0) {
       return { verified: false, reason: 'schema-differs', detail: clipList(schema) };
     }
@@ -431,7 +440,7 @@ function unavailable(error: unknown): FixProof {
  * its starting snapshot (the same worker, a fresh instance) rather than starting a new one. A sandbox
  * opened for work that is cancelled (the budget ran out) is closed at once; waiting work does not start.
  */
-class Slots {
+export class SandboxPool {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
   private readonly idle: Sandbox[] = [];

@@ -5,6 +5,27 @@
 // columns with their types, nullability and defaults, index definitions, constraint definitions,
 // views, sequences, triggers, functions, types and extensions.
 
+/**
+ * Rules whose fix is a type swap (`varchar(20)` → `text CHECK (…)`, `timestamp` → `timestamptz`, `serial`
+ * → identity): what they intend is the same columns with another type. For them a column's type and
+ * default may differ, and a length CHECK may be added; nothing else.
+ */
+export const TYPE_SWAP_RULES: ReadonlySet<string> = new Set([
+  'prefer-text-field',
+  'ban-char-field',
+  'prefer-timestamptz',
+  'prefer-bigint-over-int',
+  'prefer-bigint-over-smallint',
+  'prefer-jsonb',
+  'prefer-identity',
+]);
+
+/** The differences a fix of `rule` is meant to make (see TYPE_SWAP_RULES). */
+export function intendedDifference(rule: string, difference: string): boolean {
+  if (!TYPE_SWAP_RULES.has(rule)) return false;
+  return difference.startsWith('differs: column ') || /^extra: constraint on [^:]+: CHECK \(+char_length\(/i.test(difference);
+}
+
 /** Schema objects keyed so that a rename-free comparison is a map comparison. */
 export function normalizeSchema(objects: Map<string, string>): Map<string, string> {
   const out = new Map<string, string>();

@@ -1,3 +1,4 @@
+import { ownMigrationAdvice } from '../migrations/transaction.js';
 import { nameList } from './lib/ast.js';
 import { runsInTransaction, transactionWhy } from './lib/common.js';
 import { isCommit, laterStatements } from './lib/file-scan.js';
@@ -25,7 +26,7 @@ const rule: Rule = {
             message:
               `ALTER TYPE ${type} ADD VALUE cannot run inside a transaction block before PostgreSQL 12 (the target is ` +
               `${ctx.settings.postgresVersion}), and this statement runs in one (${why}): the migration fails.`,
-            fix: { title: 'Run ADD VALUE outside a transaction', steps: ["Put it in its own migration and opt that file out of the tool's transaction."] },
+            fix: { title: 'Run ADD VALUE outside a transaction', steps: [ownMigrationAdvice(ctx.file.convention, ctx.fileState.explicitTransaction)] },
           });
           return;
         }

@@ -1,7 +1,12 @@
-import { columnConstraints, defaultExpression, nearest, relationLabel, SERIAL_TYPES, typeInfo } from './lib/ast.js';
+import { columnConstraints, defaultExpression, identSql, nearest, relationLabel, relationSql, SERIAL_TYPES, typeInfo } from './lib/ast.js';
+import { columnTypeSql } from './lib/common.js';
 import { isExisting, meta, sizeEvidence } from './lib/helpers.js';
 import type { Rule } from './types.js';
 import { volatileCall } from './lib/volatility.js';
+
+const SERIAL_PLAIN: Record<string, string> = {
+  serial: 'integer', serial4: 'integer', bigserial: 'bigint', serial8: 'bigint', smallserial: 'smallint', serial2: 'smallint',
+};
 
 const rule: Rule = {
   meta: meta({
@@ -29,19 +34,25 @@ const rule: Rule = {
           line: ctx.lineOf(col),
           fix: {
             title: why.fixTitle,
-            steps: why.steps(table, col.colname),
+            steps: why.steps(relationSql(stmt.relation), identSql(col.colname)),
           },
           evidence: sizeEvidence(ctx, stmt.relation),
         });
       },
     };
 
+    /** The column's type without serial's sequence: what a plain column of it is declared as. */
+    function plainType(col: any): string {
+      const name = typeInfo(col.typeName)?.name ?? '';
+      return SERIAL_PLAIN[name] ?? columnTypeSql(ctx, col);
+    }
+
     function rewriteReason(col: any):
       | { text: string; fixTitle: string; steps: (table: string, column: string) => string[] }
       | undefined {
       const constraints = columnConstraints(col);
       const backfill = (table: string, column: string, value: string) => [
-        `ALTER TABLE ${table} ADD COLUMN ${column} <type>; -- no default: instant`,
+        `ALTER TABLE ${table} ADD COLUMN ${column} ${plainType(col)}; -- no default: instant`,
         `ALTER TABLE ${table} ALTER COLUMN ${column} SET DEFAULT ${value}; -- applies to new rows only`,
         `Backfill existing rows in small batches (UPDATE ${table} SET ${column} = ${value} WHERE id BETWEEN … AND …), each in its own transaction.`,
       ];
@@ -51,7 +62,7 @@ const rule: Rule = {
           text: 'as a stored generated column',
           fixTitle: 'Add a plain column, fill it in batches, keep it current with a trigger',
           steps: (t, c) => [
-            `ALTER TABLE ${t} ADD COLUMN ${c} <type>;`,
+            `ALTER TABLE ${t} ADD COLUMN ${c} ${columnTypeSql(ctx, col)};`,
             'Keep it current with a BEFORE INSERT OR UPDATE trigger, backfill in batches, then use it.',
             ...(ctx.settings.postgresVersion >= 18 ? ['On PostgreSQL 18, a VIRTUAL generated column needs no rewrite.'] : []),
           ],

@@ -1,7 +1,9 @@
-import { columnConstraints, nearest, relationLabel } from './lib/ast.js';
+import type { Fix } from '../types.js';
+import { columnConstraints, identSql, nameList, nearest, relationLabel, relationSql } from './lib/ast.js';
+import { columnTypeSql } from './lib/common.js';
 import { notValidFix } from './lib/constraint-fix.js';
 import { isExisting, meta, sizeEvidence } from './lib/helpers.js';
-import type { Rule } from './types.js';
+import type { Rule, RuleContext } from './types.js';
 
 const rule: Rule = {
   meta: meta({
@@ -39,18 +41,29 @@ const rule: Rule = {
               `Adding ${table}.${col.colname} with REFERENCES ${target} takes SHARE ROW EXCLUSIVE locks on ${table} and ` +
               `${target}: INSERT, UPDATE and DELETE on both wait for the statement, which itself queues behind running queries.`,
             line: ctx.lineOf(col),
-            fix: {
-              title: 'Add the column first, then the foreign key NOT VALID, then VALIDATE it',
-              sql:
-                `ALTER TABLE ${table} ADD COLUMN ${col.colname} <type>;\n` +
-                `ALTER TABLE ${table} ADD CONSTRAINT ${stmt.relation.relname}_${col.colname}_fkey FOREIGN KEY (${col.colname}) REFERENCES ${target} NOT VALID;\n` +
-                `-- in a separate transaction:\nALTER TABLE ${table} VALIDATE CONSTRAINT ${stmt.relation.relname}_${col.colname}_fkey;`,
-            },
+            fix: addColumnThenForeignKey(ctx, stmt, col, fk),
           });
         }
       },
     };
   },
 };
+
+
+/** The column added plain, then its foreign key NOT VALID, then validated: SQL in the source's quoting and types. */
+function addColumnThenForeignKey(ctx: RuleContext, stmt: any, col: any, fk: any): Fix {
+  const table = relationSql(stmt.relation);
+  const column = identSql(col.colname);
+  const name = identSql(fk.conname ?? `${stmt.relation.relname}_${col.colname}_fkey`.slice(0, 63));
+  const refColumns = nameList(fk.pk_attrs);
+  const target = `${relationSql(fk.pktable)}${refColumns.length ? ` (${refColumns.map(identSql).join(', ')})` : ''}`;
+  return {
+    title: 'Add the column first, then the foreign key NOT VALID, then VALIDATE it',
+    sql:
+      `ALTER TABLE ${table} ADD COLUMN ${column} ${columnTypeSql(ctx, col)};\n` +
+      `ALTER TABLE ${table} ADD CONSTRAINT ${name} FOREIGN KEY (${column}) REFERENCES ${target} NOT VALID;\n` +
+      `-- in a separate transaction:\nALTER TABLE ${table} VALIDATE CONSTRAINT ${name};`,
+  };
+}
 
 export default rule;

@@ -1,4 +1,4 @@
-import { nameList, nearest, relationKey, relationLabel } from './lib/ast.js';
+import { identSql, nameList, nearest, relationKey, relationLabel, relationSql } from './lib/ast.js';
 import { lineOfTokens } from './lib/common.js';
 import { catalogTable, isExisting, meta, sizeEvidence } from './lib/helpers.js';
 import type { Rule, RuleContext } from './types.js';
@@ -28,7 +28,7 @@ const rule: Rule = {
             `Making ${table}.${column} NOT NULL scans all of ${table} for NULLs while holding an ACCESS EXCLUSIVE lock: ` +
             `every read and write of ${table} waits until the scan ends.`,
           line: c ? ctx.lineOf(c) : lineOfTokens(ctx, ['ALTER', '?COLUMN', column, 'SET', 'NOT', 'NULL']),
-          fix: safeSteps(ctx, table, column),
+          fix: safeSteps(ctx, stmt.relation, column),
           evidence: sizeEvidence(ctx, stmt.relation),
         });
       },
@@ -50,8 +50,11 @@ function alreadyProven(ctx: RuleContext, rv: any, column: string): boolean {
   return false;
 }
 
-function safeSteps(ctx: RuleContext, table: string, column: string) {
-  const check = `${table.split('.').pop()}_${column}_not_null`;
+/** The safe sequence in the source's quoting. */
+function safeSteps(ctx: RuleContext, rv: any, name: string) {
+  const table = relationSql(rv);
+  const column = identSql(name);
+  const check = identSql(`${rv.relname}_${name}_not_null`.slice(0, 63));
   if (ctx.settings.postgresVersion >= 18) {
     return {
       title: 'Add the NOT NULL constraint NOT VALID, then validate it separately',

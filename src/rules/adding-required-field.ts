@@ -1,4 +1,5 @@
-import { columnConstraints, defaultExpression, nearest, relationLabel, SERIAL_TYPES, typeInfo } from './lib/ast.js';
+import { columnConstraints, defaultExpression, identSql, nearest, relationLabel, relationSql, SERIAL_TYPES, typeInfo } from './lib/ast.js';
+import { columnTypeSql } from './lib/common.js';
 import { catalogTable, isExisting, meta } from './lib/helpers.js';
 import type { Rule } from './types.js';
 
@@ -36,7 +37,7 @@ const rule: Rule = {
           line: ctx.lineOf(col),
           fix: {
             title: 'Add the column with a DEFAULT, or nullable and made NOT NULL after a backfill',
-            sql: `ALTER TABLE ${table} ADD COLUMN ${col.colname} <type> NOT NULL DEFAULT <value>; -- instant from PostgreSQL 11 for a non-volatile default`,
+            sql: `ALTER TABLE ${relationSql(stmt.relation)} ADD COLUMN ${identSql(col.colname)} ${columnTypeSql(ctx, col)} NOT NULL DEFAULT <value>; -- instant from PostgreSQL 11 for a non-volatile default`,
             steps: ['Or: add it nullable, backfill in batches, then make it NOT NULL (see adding-not-nullable-field).'],
           },
         });

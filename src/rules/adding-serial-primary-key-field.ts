@@ -1,5 +1,5 @@
-import { columnConstraints, nameList, nearest, relationKey, relationLabel } from './lib/ast.js';
-import { runsInTransaction } from './lib/common.js';
+import { columnConstraints, identSql, nameList, nearest, relationKey, relationLabel, relationSql } from './lib/ast.js';
+import { ownMigrationStep, runsInTransaction } from './lib/common.js';
 import { fileStatements } from './lib/file-scan.js';
 import { catalogTable, isExisting, meta, sizeEvidence } from './lib/helpers.js';
 import type { Rule, RuleContext } from './types.js';
@@ -34,7 +34,9 @@ const rule: Rule = {
         if (!constraint) return;
         const table = relationLabel(stmt.relation);
         const name: string = constraint.conname ?? `${stmt.relation.relname}_pkey`;
-        const cols = columns.join(', ') || '<columns>';
+        const cols = columns.map(identSql).join(', ') || '<columns>';
+        const tableSql = relationSql(stmt.relation);
+        const index = identSql(`${name}_idx`.slice(0, 63));
         ctx.report({
           message:
             `Adding primary key ${name} to ${table} builds its unique index (and checks the columns for NULLs) while ` +
@@ -43,11 +45,11 @@ const rule: Rule = {
           fix: {
             title: 'Build the unique index CONCURRENTLY, then attach it as the primary key',
             sql:
-              `CREATE UNIQUE INDEX CONCURRENTLY ${name}_idx ON ${table} (${cols});\n` +
-              `ALTER TABLE ${table} ADD CONSTRAINT ${name} PRIMARY KEY USING INDEX ${name}_idx;`,
+              `CREATE UNIQUE INDEX CONCURRENTLY ${index} ON ${tableSql} (${cols});\n` +
+              `ALTER TABLE ${tableSql} ADD CONSTRAINT ${identSql(name)} PRIMARY KEY USING INDEX ${index};`,
             steps: [
               'Make the key columns NOT NULL first without a long lock (see adding-not-nullable-field), or the ADD scans for NULLs.',
-              ...(runsInTransaction(ctx) ? ['Run the CREATE INDEX CONCURRENTLY in its own migration, outside a transaction.'] : []),
+              ...(runsInTransaction(ctx) ? [ownMigrationStep(ctx, 'CREATE UNIQUE INDEX CONCURRENTLY')] : []),
             ],
           },
           evidence: sizeEvidence(ctx, stmt.relation),

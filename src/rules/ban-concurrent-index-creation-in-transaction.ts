@@ -1,3 +1,4 @@
+import { ownMigrationAdvice } from '../migrations/transaction.js';
 import { optionEnabled, relationLabel } from './lib/ast.js';
 import { runsInTransaction, transactionWhy } from './lib/common.js';
 import { meta } from './lib/helpers.js';
@@ -37,11 +38,7 @@ function report(ctx: RuleContext, what: string): void {
       'the migration fails with "cannot run inside a transaction block".',
     fix: {
       title: 'Run the statement outside a transaction',
-      steps: [
-        ctx.fileState.explicitTransaction
-          ? 'Move it after the COMMIT, or into its own migration.'
-          : "Put it in its own migration and opt that file out of the tool's transaction.",
-      ],
+      steps: [ownMigrationAdvice(ctx.file.convention, ctx.fileState.explicitTransaction)],
     },
   });
 }

@@ -1,4 +1,5 @@
-import { nameList } from './lib/ast.js';
+import { identSql, nameList } from './lib/ast.js';
+import { columnTypeSql } from './lib/common.js';
 import { meta } from './lib/helpers.js';
 import type { Rule } from './types.js';
 
@@ -23,7 +24,7 @@ const rule: Rule = {
           line: ctx.lineOf(checks[0]),
           fix: {
             title: 'Keep the domain plain and put CHECK constraints on the table columns',
-            sql: `CREATE DOMAIN ${domain} AS <type>;\nALTER TABLE <table> ADD CONSTRAINT <name> CHECK (<column> …);`,
+            sql: `CREATE DOMAIN ${nameList(node.domainname).map(identSql).join('.')} AS ${columnTypeSql(ctx, node)};\nALTER TABLE <table> ADD CONSTRAINT <name> CHECK (<column> …);`,
           },
         });
       },

@@ -1,4 +1,5 @@
-import { nearest, relationLabel, typeInfo, type TypeInfo } from './lib/ast.js';
+import { identSql, nearest, relationLabel, relationSql, typeInfo, type TypeInfo } from './lib/ast.js';
+import { columnTypeSql } from './lib/common.js';
 import { catalogTable, isExisting, meta, sizeEvidence } from './lib/helpers.js';
 import type { Rule } from './types.js';
 
@@ -50,7 +51,7 @@ const rule: Rule = {
           fix: {
             title: 'Add a new column, backfill it, switch over, then drop the old one',
             steps: [
-              `ALTER TABLE ${table} ADD COLUMN ${cmd.name}_new <new type>;`,
+              `ALTER TABLE ${relationSql(stmt.relation)} ADD COLUMN ${identSql(`${cmd.name}_new`)} ${columnTypeSql(ctx, col).replace('<type>', '<new type>')};`,
               'Write both columns from the application (or a trigger) and backfill old rows in batches.',
               'Switch reads to the new column, then drop the old one and rename in a later release.',
             ],

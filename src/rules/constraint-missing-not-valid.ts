@@ -1,4 +1,4 @@
-import { nearest, relationLabel } from './lib/ast.js';
+import { identSql, nearest, relationLabel, relationSql } from './lib/ast.js';
 import { transactionKey, transactionWhy } from './lib/common.js';
 import { notValidFix } from './lib/constraint-fix.js';
 import { isExisting, meta, sizeEvidence } from './lib/helpers.js';
@@ -43,7 +43,7 @@ const rule: Rule = {
               `the ADD's lock on ${table} is still held, so reads and writes wait for the whole validation scan.`,
             fix: {
               title: 'Validate the constraint in a separate migration',
-              steps: [`Move "ALTER TABLE ${table} VALIDATE CONSTRAINT ${cmd.name};" to a later migration.`],
+              steps: [`Move "ALTER TABLE ${relationSql(stmt.relation)} VALIDATE CONSTRAINT ${identSql(cmd.name)};" to a later migration.`],
             },
           });
         }

@@ -1,7 +1,7 @@
-import { columnConstraints, nameList, nearest, relationLabel } from './lib/ast.js';
-import { runsInTransaction, statementFix } from './lib/common.js';
+import { columnConstraints, identSql, nameList, nearest, relationLabel, relationSql } from './lib/ast.js';
+import { columnTypeSql, ownMigrationStep, runsInTransaction, statementFix } from './lib/common.js';
 import { isExisting, meta, sizeEvidence } from './lib/helpers.js';
-import type { Rule } from './types.js';
+import type { Rule, RuleContext } from './types.js';
 
 const rule: Rule = {
   meta: meta({
@@ -25,10 +25,11 @@ const rule: Rule = {
           if (c?.contype !== 'CONSTR_UNIQUE' || c.indexname) return;
           const columns = nameList(c.keys);
           const name: string = c.conname ?? `${stmt.relation.relname}_${columns.join('_')}_key`;
-          const index = `${name}_idx`;
+          const index = identSql(`${name}_idx`.slice(0, 63));
+          const tableSql = relationSql(stmt.relation);
           const sql =
-            `CREATE UNIQUE INDEX CONCURRENTLY ${index} ON ${table} (${columns.join(', ')})` +
-            `;\nALTER TABLE ${table} ADD CONSTRAINT ${name} UNIQUE USING INDEX ${index}`;
+            `CREATE UNIQUE INDEX CONCURRENTLY ${index} ON ${tableSql} (${columns.map(identSql).join(', ')})` +
+            `;\nALTER TABLE ${tableSql} ADD CONSTRAINT ${identSql(name)} UNIQUE USING INDEX ${index}`;
           const single = (stmt.cmds ?? []).length === 1 && columns.length > 0 && !c.including && !c.nulls_not_distinct;
           ctx.report({
             message: message(`Adding UNIQUE constraint ${name}`),
@@ -38,7 +39,7 @@ const rule: Rule = {
                   ctx,
                   'Build the unique index CONCURRENTLY, then attach it as the constraint',
                   sql,
-                  runsInTransaction(ctx) ? ['Run the CREATE INDEX CONCURRENTLY outside a transaction (its own migration).'] : undefined,
+                  runsInTransaction(ctx) ? [ownMigrationStep(ctx, 'CREATE UNIQUE INDEX CONCURRENTLY')] : undefined,
                   !runsInTransaction(ctx),
                 )
               : {
@@ -55,11 +56,7 @@ const rule: Rule = {
             line: ctx.lineOf(col),
             fix: {
               title: 'Add the column, build the unique index CONCURRENTLY, then attach it',
-              steps: [
-                `ALTER TABLE ${table} ADD COLUMN ${col.colname} <type>;`,
-                `CREATE UNIQUE INDEX CONCURRENTLY ${stmt.relation.relname}_${col.colname}_key ON ${table} (${col.colname});`,
-                `ALTER TABLE ${table} ADD CONSTRAINT ${stmt.relation.relname}_${col.colname}_key UNIQUE USING INDEX ${stmt.relation.relname}_${col.colname}_key;`,
-              ],
+              steps: addColumnThenUnique(ctx, stmt.relation, col),
             },
           });
         }
@@ -67,5 +64,18 @@ const rule: Rule = {
     };
   },
 };
+
+
+/** The column added plain, then a unique index built CONCURRENTLY and attached: in the source's quoting and types. */
+function addColumnThenUnique(ctx: RuleContext, rv: any, col: any): string[] {
+  const table = relationSql(rv);
+  const column = identSql(col.colname);
+  const key = identSql(`${rv.relname}_${col.colname}_key`.slice(0, 63));
+  return [
+    `ALTER TABLE ${table} ADD COLUMN ${column} ${columnTypeSql(ctx, col)};`,
+    `CREATE UNIQUE INDEX CONCURRENTLY ${key} ON ${table} (${column});`,
+    `ALTER TABLE ${table} ADD CONSTRAINT ${key} UNIQUE USING INDEX ${key};`,
+  ];
+}
 
 export default rule;

@@ -1,3 +1,4 @@
+import { identSql } from './lib/ast.js';
 import { columnTypeVisitors, typeFix } from './lib/column-types.js';
 import { meta } from './lib/helpers.js';
 import type { Rule } from './types.js';
@@ -25,11 +26,11 @@ const rule: Rule = {
           ctx,
           site,
           'Use text with a CHECK constraint on its length',
-          inline ? `text CHECK (char_length(${site.column}) <= ${limit})` : 'text',
+          inline ? `text CHECK (char_length(${identSql(site.column)}) <= ${limit})` : 'text',
           site.type.isArray
             ? [`If the limit matters, check it per element in a CHECK that calls an IMMUTABLE function over the array's elements.`]
             : !inline
-              ? [`Add the limit as a separate CHECK (char_length(${site.column}) <= ${limit}) NOT VALID constraint.`]
+              ? [`Add the limit as a separate CHECK (char_length(${identSql(site.column)}) <= ${limit}) NOT VALID constraint.`]
               : undefined,
         ),
       });

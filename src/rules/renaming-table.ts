@@ -1,4 +1,4 @@
-import { relationLabel } from './lib/ast.js';
+import { identSql, relationLabel, relationSql } from './lib/ast.js';
 import { isExisting, meta } from './lib/helpers.js';
 import type { Rule } from './types.js';
 
@@ -21,7 +21,7 @@ const rule: Rule = {
             `${table}; it also takes a brief ACCESS EXCLUSIVE lock on ${table}.`,
           fix: {
             title: 'Keep the old name working while clients move',
-            sql: `ALTER TABLE ${table} RENAME TO ${node.newname};\nCREATE VIEW ${table} AS SELECT * FROM ${node.newname}; -- drop once no client uses ${table}`,
+            sql: renameWithView(node),
             steps: ['Deploy code that uses the new name, then drop the view in a later migration.'],
           },
         });
@@ -29,5 +29,13 @@ const rule: Rule = {
     };
   },
 };
+
+
+/** The rename, then a view under the old name (in the new name's schema), in the source's quoting. */
+function renameWithView(node: any): string {
+  const table = relationSql(node.relation);
+  const renamed = node.relation.schemaname ? `${identSql(node.relation.schemaname)}.${identSql(node.newname)}` : identSql(node.newname);
+  return `ALTER TABLE ${table} RENAME TO ${identSql(node.newname)};\nCREATE VIEW ${table} AS SELECT * FROM ${renamed}; -- drop once no client uses ${table}`;
+}
 
 export default rule;

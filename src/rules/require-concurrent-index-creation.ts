@@ -1,5 +1,5 @@
 import { relationLabel } from './lib/ast.js';
-import { runsInTransaction, statementFix, transactionWhy } from './lib/common.js';
+import { ownMigrationStep, runsInTransaction, statementFix } from './lib/common.js';
 import { insertAfterTokens } from './lib/fix.js';
 import { catalogTable, isExisting, meta, sizeEvidence } from './lib/helpers.js';
 import type { Rule } from './types.js';
@@ -27,11 +27,9 @@ const rule: Rule = {
             'wait until the index is built.',
           fix: statementFix(
             ctx,
-            'Create the index CONCURRENTLY',
+            inTx ? 'Create the index CONCURRENTLY, in a migration of its own' : 'Create the index CONCURRENTLY',
             newText,
-            inTx
-              ? [`Run it outside a transaction: CONCURRENTLY cannot run in one, and this file does (${transactionWhy(ctx)}).`]
-              : undefined,
+            inTx ? [ownMigrationStep(ctx, 'CREATE INDEX CONCURRENTLY')] : undefined,
             !inTx,
           ),
           evidence: sizeEvidence(ctx, node.relation),

@@ -1,5 +1,5 @@
 import { nameList, relationKey } from './lib/ast.js';
-import { runsInTransaction, statementFix, transactionWhy } from './lib/common.js';
+import { ownMigrationStep, runsInTransaction, statementFix } from './lib/common.js';
 import { insertAfterTokens } from './lib/fix.js';
 import { meta } from './lib/helpers.js';
 import type { Rule } from './types.js';
@@ -28,7 +28,7 @@ const rule: Rule = {
         const steps: string[] = [];
         if (names.length > 1) steps.push('DROP INDEX CONCURRENTLY takes one index: write one statement per index.');
         if (node.behavior === 'DROP_CASCADE') steps.push('CONCURRENTLY does not allow CASCADE: drop dependent objects first.');
-        if (runsInTransaction(ctx)) steps.push(`Run it outside a transaction (this file runs in one: ${transactionWhy(ctx)}).`);
+        if (runsInTransaction(ctx)) steps.push(ownMigrationStep(ctx, 'DROP INDEX CONCURRENTLY'));
         const mechanical = names.length === 1 && node.behavior !== 'DROP_CASCADE';
         ctx.report({
           message:

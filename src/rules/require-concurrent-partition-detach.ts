@@ -1,5 +1,5 @@
 import { nearest, relationLabel } from './lib/ast.js';
-import { lineOfTokens, runsInTransaction, statementFix, transactionWhy } from './lib/common.js';
+import { lineOfTokens, ownMigrationStep, runsInTransaction, statementFix } from './lib/common.js';
 import { appendToStatement } from './lib/fix.js';
 import { isExisting, meta } from './lib/helpers.js';
 import type { Rule } from './types.js';
@@ -41,7 +41,7 @@ const rule: Rule = {
             ctx,
             'Detach the partition CONCURRENTLY',
             single ? appendToStatement(ctx.statement.text, ' CONCURRENTLY') : undefined,
-            inTx ? [`DETACH … CONCURRENTLY cannot run in a transaction, and this statement does (${transactionWhy(ctx)}): give it its own migration.`] : undefined,
+            inTx ? [ownMigrationStep(ctx, 'DETACH PARTITION … CONCURRENTLY')] : undefined,
             !inTx,
           ),
         });

@@ -1,5 +1,5 @@
 import { optionEnabled, relationLabel } from './lib/ast.js';
-import { runsInTransaction, statementFix, transactionWhy } from './lib/common.js';
+import { ownMigrationStep, runsInTransaction, statementFix } from './lib/common.js';
 import { insertAfterTokens, tokens } from './lib/fix.js';
 import { isExisting, meta } from './lib/helpers.js';
 import type { Rule } from './types.js';
@@ -43,7 +43,7 @@ const rule: Rule = {
             ctx,
             'Rebuild the index CONCURRENTLY',
             concurrentlyText(ctx.statement.text),
-            inTx ? [`REINDEX CONCURRENTLY cannot run in a transaction, and this statement does (${transactionWhy(ctx)}): move it to its own migration.`] : undefined,
+            inTx ? [ownMigrationStep(ctx, 'REINDEX CONCURRENTLY')] : undefined,
             !inTx,
           ),
         });

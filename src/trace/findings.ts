@@ -1,6 +1,7 @@
 // Turns what the sandbox observed per statement into findings (source 'trace'), each with the observed
 // facts as evidence. One finding per hazard and statement: a rewrite or full scan already names its lock,
 // so the lock alone is reported only when it is the whole story.
+import { quoteIdent } from '../sql/quote.js';
 import { fingerprint } from '../finding.js';
 import type { HazardFinding } from '../hazards/types.js';
 import { aLock, lineList, list, lockName, plural } from '../text/grammar.js';
@@ -163,17 +164,20 @@ function scanFix(statement: ParsedStatement, changes: string[]): Fix | undefined
   }
   const notNull = changes.find((c) => / set not null$/.test(c));
   if (notNull) {
-    const column = notNull.replace(/^column /, '').replace(/ set not null$/, '');
-    const dot = column.lastIndexOf('.');
-    const table = column.slice(0, dot);
-    const name = column.slice(dot + 1);
+    const qualified = notNull.replace(/^column /, '').replace(/ set not null$/, '');
+    const dot = qualified.lastIndexOf('.');
+    // Names as fix SQL writes them: quoted where Postgres needs it ("Document", "hintText").
+    const table = qualified.slice(0, dot).split('.').map(quoteIdent).join('.');
+    const column = qualified.slice(dot + 1);
+    const name = quoteIdent(column);
+    const check = quoteIdent(`${column}_not_null`);
     return {
       title: 'Prove NOT NULL with a validated CHECK first',
       steps: [
-        `ALTER TABLE ${table} ADD CONSTRAINT ${name}_not_null CHECK (${name} IS NOT NULL) NOT VALID;`,
-        `ALTER TABLE ${table} VALIDATE CONSTRAINT ${name}_not_null; -- scans under SHARE UPDATE EXCLUSIVE: reads and writes continue`,
+        `ALTER TABLE ${table} ADD CONSTRAINT ${check} CHECK (${name} IS NOT NULL) NOT VALID;`,
+        `ALTER TABLE ${table} VALIDATE CONSTRAINT ${check}; -- scans under SHARE UPDATE EXCLUSIVE: reads and writes continue`,
         `ALTER TABLE ${table} ALTER COLUMN ${name} SET NOT NULL; -- no scan: the CHECK proves it (PostgreSQL 12+)`,
-        `ALTER TABLE ${table} DROP CONSTRAINT ${name}_not_null;`,
+        `ALTER TABLE ${table} DROP CONSTRAINT ${check};`,
       ],
     };
   }

@@ -51,7 +51,7 @@ describe('lintMigrations', () => {
     expect(outside.fix).toMatchObject({ sql: 'CREATE INDEX CONCURRENTLY i ON orders (a);', replacesStatement: true });
     const inside = (await lint({ sql, inTransaction: true })).find((f) => f.rule === 'require-concurrent-index-creation')!;
     expect(inside.fix?.replacesStatement).toBeUndefined();
-    expect(inside.fix?.steps?.[0]).toMatch(/outside a transaction/);
+    expect(inside.fix?.steps?.[0]).toMatch(/cannot run inside a transaction block, and this file runs in one/);
   });
 
   it('rewrites the statement lines for NOT VALID fixes, keeping what surrounds the statement', async () => {

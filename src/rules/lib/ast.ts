@@ -1,4 +1,8 @@
 // Small readers over libpg-query's JSON AST. Nodes are loosely typed: the parser's output is the contract.
+import { quoteIdent } from '../../sql/quote.js';
+
+/** A name as fix SQL writes it: quoted where Postgres needs it ("Document", "hintText", "order"). */
+export const identSql = quoteIdent;
 
 export interface RangeVarLike {
   schemaname?: string;
@@ -15,6 +19,12 @@ export function relationKey(rv: RangeVarLike | undefined, fallbackName?: string)
 export function relationLabel(rv: RangeVarLike | undefined): string {
   if (!rv?.relname) return '(unknown)';
   return rv.schemaname ? `${rv.schemaname}.${rv.relname}` : rv.relname;
+}
+
+/** How fix SQL names a relation: as written, each part quoted where Postgres needs it. */
+export function relationSql(rv: RangeVarLike | undefined): string {
+  if (!rv?.relname) return '<table>';
+  return rv.schemaname ? `${quoteIdent(rv.schemaname)}.${quoteIdent(rv.relname)}` : quoteIdent(rv.relname);
 }
 
 /** The sval of a `{ String: { sval } }` node. */

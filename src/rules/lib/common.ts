@@ -1,5 +1,6 @@
+import { ownMigrationAdvice } from '../../migrations/transaction.js';
 import type { Fix } from '../../types.js';
-import { replaceStatementLines, tokens } from './fix.js';
+import { replaceStatementLines, tokens, typeText } from './fix.js';
 import type { RuleContext } from '../types.js';
 
 /** The statement runs inside a transaction block: the file's mode (until a COMMIT ends it) or an explicit BEGIN before it. */
@@ -16,6 +17,17 @@ export function transactionKey(ctx: Pick<RuleContext, 'settings' | 'fileState' |
 export function transactionWhy(ctx: RuleContext): string {
   if (ctx.fileState.explicitTransaction) return 'an explicit BEGIN earlier in the file';
   return ctx.file.transactionReason || 'the migration tool runs each file in a transaction';
+}
+
+/**
+ * The step for a statement that cannot run in a transaction block, in a file that runs in one: why,
+ * and how to give it a migration of its own in the tool's terms (Prisma, diesel, Flyway…).
+ */
+export function ownMigrationStep(ctx: RuleContext, what: string): string {
+  return (
+    `${what} cannot run inside a transaction block, and this file runs in one (${transactionWhy(ctx)}). ` +
+    ownMigrationAdvice(ctx.file.convention, ctx.fileState.explicitTransaction)
+  );
 }
 
 /**
@@ -42,6 +54,11 @@ export function statementFix(
   }
   if (steps?.length) fix.steps = steps;
   return fix;
+}
+
+/** A column definition's type as the statement writes it, for fix SQL; `<type>` when it cannot be read. */
+export function columnTypeSql(ctx: RuleContext, columnDef: any): string {
+  return typeText(ctx.statement.text, ctx.textOffset(columnDef?.typeName)) ?? '<type>';
 }
 
 /**

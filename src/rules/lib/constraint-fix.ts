@@ -1,5 +1,5 @@
 import type { Fix } from '../../types.js';
-import { relationLabel } from './ast.js';
+import { identSql, relationSql } from './ast.js';
 import { runsInTransaction, statementFix } from './common.js';
 import { appendToStatement } from './fix.js';
 import type { RuleContext } from '../types.js';
@@ -10,10 +10,10 @@ import type { RuleContext } from '../types.js';
  * or it would run while the ADD's lock is still held.
  */
 export function notValidFix(ctx: RuleContext, stmt: any, constraint: any): Fix {
-  const table = relationLabel(stmt.relation);
+  const table = relationSql(stmt.relation);
   const name: string | undefined = constraint.conname;
   const single = (stmt.cmds ?? []).length === 1;
-  const validate = `ALTER TABLE ${table} VALIDATE CONSTRAINT ${name ?? '<constraint>'}`;
+  const validate = `ALTER TABLE ${table} VALIDATE CONSTRAINT ${name ? identSql(name) : '<constraint>'}`;
   const title = 'Add the constraint NOT VALID, then VALIDATE it in a separate transaction';
   if (!single || !name) {
     return {

@@ -116,6 +116,36 @@ export function typeSpan(text: string, start: number): { start: number; end: num
   return { start, end };
 }
 
+/** Words that end a column's type in a column definition or ALTER COLUMN … TYPE. */
+const AFTER_TYPE = new Set([
+  'not', 'null', 'default', 'constraint', 'check', 'references', 'primary', 'unique', 'collate', 'generated', 'using',
+  'storage', 'compression', 'deferrable', 'initially',
+]);
+
+/**
+ * The column type as written at `start` in `text` (`numeric(12, 4)`, `timestamp with time zone`,
+ * `"Status"[]`): up to the first constraint word, comma or closing parenthesis. Undefined when there
+ * is no type there.
+ */
+export function typeText(text: string, start: number | undefined): string | undefined {
+  if (start === undefined) return undefined;
+  const toks = tokens(text);
+  let i = toks.findIndex((t) => t.start === start);
+  if (i < 0) return undefined;
+  let depth = 0;
+  let end = -1;
+  for (; i < toks.length; i++) {
+    const t = toks[i]!.text;
+    if (t === '(' || t === '[') depth++;
+    else if (t === ')' || t === ']') {
+      if (depth === 0) break;
+      depth--;
+    } else if (depth === 0 && (t === ',' || t === ';' || AFTER_TYPE.has(t.toLowerCase()))) break;
+    end = toks[i]!.end;
+  }
+  return end < 0 ? undefined : text.slice(start, end);
+}
+
 /** Replaces a column type in the statement text; undefined when the type cannot be located. */
 export function replaceType(text: string, start: number | undefined, replacement: string): string | undefined {
   if (start === undefined) return undefined;
