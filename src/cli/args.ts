@@ -26,6 +26,8 @@ export interface CliArgs {
   agent: 'auto' | 'force' | 'off';
   sandboxUrl?: string;
   fix: boolean;
+  /** With --fix: print the fixes as a unified diff instead of writing them. */
+  dryRun: boolean;
   cache: boolean;
   color?: boolean;
   cwd: string;
@@ -67,7 +69,8 @@ Options:
   --fail-on <severity>    error (default), warning, info, none
   --agent / --no-agent    force the Claude review on, or off (default: on when ANTHROPIC_API_KEY is set)
   --sandbox-url <url>     run in a scratch database on this PostgreSQL server instead of PGlite
-  --fix                   rewrite mechanical fixes into the files in place
+  --fix                   write the fixes the proof verified into the files (passes repeat until none is left)
+  --dry-run               with --fix: print them as a unified diff instead of writing
   --no-cache              do not reuse or save history snapshots (lint: linted files)
   --color / --no-color    force colours on or off (default: on for a terminal, off with NO_COLOR)
   -C, --cwd <dir>         run as if started in <dir>
@@ -94,6 +97,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
         'no-agent': { type: 'boolean' },
         'sandbox-url': { type: 'string' },
         fix: { type: 'boolean' },
+        'dry-run': { type: 'boolean' },
         'no-cache': { type: 'boolean' },
         color: { type: 'boolean' },
         'no-color': { type: 'boolean' },
@@ -114,6 +118,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
     formatGiven: false,
     agent: 'auto' as const,
     fix: false,
+    dryRun: false,
     cache: true,
     cwd: values.cwd ?? process.cwd(),
   };
@@ -150,6 +155,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
     throw new UsageError(`--fail-on must be one of ${FAIL_ON.join(', ')}; got "${failOn}".`);
   }
   if (values.agent && values['no-agent']) throw new UsageError('--agent and --no-agent contradict each other.');
+  if (values['dry-run'] && !values.fix) throw new UsageError('--dry-run only goes with --fix.');
   return {
     ...base,
     command,
@@ -164,6 +170,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
     agent: values.agent ? 'force' : values['no-agent'] ? 'off' : 'auto',
     ...(values['sandbox-url'] !== undefined ? { sandboxUrl: values['sandbox-url'] } : {}),
     fix: values.fix === true,
+    dryRun: values['dry-run'] === true,
     cache: values['no-cache'] !== true,
     ...(values.color ? { color: true } : values['no-color'] ? { color: false } : {}),
   };

@@ -5,23 +5,31 @@ import { review } from '../review.js';
 import { cacheDir } from '../sandbox/cluster.js';
 import { SnapshotCache } from '../sandbox/snapshot-cache.js';
 import type { PgproConfig } from '../config/schema.js';
-import type { ReviewResult } from '../types.js';
+import type { ChangeSet, ReviewResult } from '../types.js';
 import type { CliArgs } from './args.js';
 import { loadCliConfig } from './config.js';
 import { reportFailure } from './errors.js';
 import { writeReports } from './outputs.js';
-import { applyFixes } from './fix.js';
+import { fixDiff, fixUntilStable, writeFixedFiles } from './fix.js';
 import { localChangeSet } from './input.js';
 import { EXIT_FINDINGS, EXIT_OK, type CliIo } from './io.js';
 import { progressPrinter } from './progress.js';
 
 export async function runReview(args: CliArgs, io: CliIo): Promise<number> {
   try {
-    const { result, root } = await reviewFromArgs(args, io);
-    await writeReports(result, args, io, root);
+    const { result, root, change, again } = await reviewFromArgs(args, io);
+    // With --dry-run, stdout is the diff alone.
+    if (!args.dryRun) await writeReports(result, args, io, root);
     if (args.fix) {
-      const fixed = await applyFixes(root, result.findings);
-      io.stderr.write(fixed.length > 0 ? `pgpro: applied ${fixed.length} fixes: ${fixed.join(', ')}\n` : 'pgpro: no mechanical fixes to apply\n');
+      const run = await fixUntilStable(change, result, again);
+      const list = `${run.applied.length} proven ${run.applied.length === 1 ? 'fix' : 'fixes'}: ${run.applied.join(', ')}`;
+      if (args.dryRun) {
+        io.stdout.write(fixDiff(run.files));
+        io.stderr.write(run.applied.length > 0 ? `pgpro: --dry-run: would apply ${list}; nothing written\n` : 'pgpro: no proven fixes to apply\n');
+      } else {
+        await writeFixedFiles(root, run.files);
+        io.stderr.write(run.applied.length > 0 ? `pgpro: applied ${list}\n` : 'pgpro: no proven fixes to apply\n');
+      }
     }
     return result.conclusion === 'failure' ? EXIT_FINDINGS : EXIT_OK;
   } catch (error) {
@@ -29,24 +37,27 @@ export async function runReview(args: CliArgs, io: CliIo): Promise<number> {
   }
 }
 
-/** The review the arguments ask for, and the directory its paths are relative to. */
-export async function reviewFromArgs(args: CliArgs, io: CliIo): Promise<{ result: ReviewResult; root: string }> {
+/**
+ * The review the arguments ask for, the directory its paths are relative to, the change, and how to
+ * review a changed version of it again (--fix's later passes: the same settings, Claude not asked).
+ */
+export async function reviewFromArgs(
+  args: CliArgs,
+  io: CliIo,
+): Promise<{ result: ReviewResult; root: string; change: ChangeSet; again: (next: ChangeSet) => Promise<ReviewResult> }> {
   const config = withSandboxUrl(await loadCliConfig(args), args, io.env);
   const { change, root } = await localChangeSet(args.cwd, args.paths, args.base);
   const progress = args.format === 'text' || io.stderr.isTTY ? progressPrinter(io.stderr) : undefined;
-  const result = await review(
-    change,
-    { config, agent: args.agent, ...(progress ? { onProgress: progress.update } : {}) },
-    {
-      ...(args.cache
-        ? {
-            snapshotCache: new SnapshotCache({ dir: join(cacheDir(io.env), 'snapshots') }),
-            agentCache: new DirectoryAgentCache(join(cacheDir(io.env), 'agent')),
-          }
-        : {}),
-      env: io.env,
-    },
-  );
+  const deps = {
+    ...(args.cache
+      ? {
+          snapshotCache: new SnapshotCache({ dir: join(cacheDir(io.env), 'snapshots') }),
+          agentCache: new DirectoryAgentCache(join(cacheDir(io.env), 'agent')),
+        }
+      : {}),
+    env: io.env,
+  };
+  const result = await review(change, { config, agent: args.agent, ...(progress ? { onProgress: progress.update } : {}) }, deps);
   progress?.done();
   // Files named on the command line that discovery did not take as migrations: say so, or a typo'd
   // convention would pass silently as "No new migrations to review".
@@ -54,7 +65,7 @@ export async function reviewFromArgs(args: CliArgs, io: CliIo): Promise<{ result
   for (const path of change.changed ?? []) {
     if (!reviewed.has(path)) result.notes.push(`${path} was named but is not a migration pgpro recognizes (see migrations.paths and migrations.convention); it was not reviewed.`);
   }
-  return { result, root };
+  return { result, root, change, again: (next) => review(next, { config, agent: 'off' }, deps) };
 }
 
 function withSandboxUrl(config: PgproConfig, args: CliArgs, env: NodeJS.ProcessEnv): PgproConfig {

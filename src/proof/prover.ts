@@ -58,6 +58,11 @@ export interface ProveOptions {
 export interface FixProver {
   /** One verdict per target, in order. Never throws. */
   prove(targets: readonly ProofTarget[], options: ProveOptions): Promise<FixProof[]>;
+  /**
+   * The review of a file as the proof runs it (its lint and trace findings under the config's policy,
+   * not merged), from the same run its fixes are compared with. Undefined when it did not finish in time.
+   */
+  originalFindings(file: string, options: ProveOptions): Promise<Finding[] | undefined>;
   /** Closes the sandboxes kept between proofs. The prover can still prove afterwards (it opens new ones). */
   close(): Promise<void>;
 }
@@ -160,6 +165,24 @@ class Prover implements FixProver {
       options.signal?.removeEventListener('abort', stop);
       // Whatever still runs is of no use now: its sandbox is closed by the slot's abort handling.
       controller.abort();
+    }
+  }
+
+  async originalFindings(file: string, options: ProveOptions): Promise<Finding[] | undefined> {
+    const index = this.input.files.findIndex((f) => f.migration.path === file);
+    if (index < 0) return undefined;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), Math.max(0, options.budgetMs));
+    const stop = () => controller.abort();
+    options.signal?.addEventListener('abort', stop, { once: true });
+    try {
+      const written = writtenData(this.input.files[index]!.parsed.statements);
+      return (await this.reference(index, written, controller.signal)).raw;
+    } catch {
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', stop);
     }
   }
 

@@ -1,106 +1,93 @@
-import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { applyFixes } from '../../src/cli/fix.js';
-import { defaultConfig } from '../../src/config/parse.js';
-import type { PgproConfig } from '../../src/config/schema.js';
-import { lintMigrations } from '../../src/rules/lib/lint.js';
-import { parseMigrationSql } from '../../src/sql/parse.js';
-import type { Finding, MigrationFile } from '../../src/types.js';
+// `pgpro review --fix`: only fixes the proof verified are written, with the proof's own text
+// replacement; overlapping fixes converge in one run; --dry-run prints a unified diff and writes nothing.
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyFixesToTexts, fixDiff, writableFix } from '../../src/cli/fix.js';
+import type { Finding } from '../../src/types.js';
+import { cli, tempTree, type CliRun } from './helpers.js';
 
-const file = 'db/migrations/0001_orders.sql';
-let root: string;
+const FILE = 'db/migrations/0002_change.sql';
 
-beforeEach(async () => {
-  root = await mkdtemp(join(tmpdir(), 'pgpro-fix-'));
-});
-afterEach(async () => {
-  await rm(root, { recursive: true, force: true });
-});
-
-async function write(sql: string): Promise<void> {
-  await mkdir(dirname(join(root, file)), { recursive: true });
-  await writeFile(join(root, file), sql);
-}
-
-async function lintFile(inTransaction = false, config: Partial<PgproConfig> = {}): Promise<Finding[]> {
-  const sql = await readFile(join(root, file), 'utf8');
-  const migration: MigrationFile = {
-    path: file, convention: 'plain', version: '0001', name: 'orders', kind: 'versioned', sql, lineOffset: 0,
-    inTransaction, transactionReason: inTransaction ? 'test: transactional' : 'test: autocommit',
+function finding(line: number, endLine: number, sql: string, proof: { verified: boolean; replacesStatement: boolean }): Finding {
+  return {
+    rule: 'require-concurrent-index-creation', severity: 'error', source: 'lint', file: FILE, line, endLine, message: 'm',
+    fix: { title: 't', sql, replacesStatement: proof.replacesStatement, verified: proof.verified }, fingerprint: `fp${line}`,
   };
-  const parsed = await parseMigrationSql(sql, file);
-  expect(parsed.errors).toEqual([]);
-  return lintMigrations([{ migration, parsed }], { config: { ...defaultConfig(), ...config } as PgproConfig });
 }
 
-const rulesOf = (findings: Finding[]) => findings.map((f) => f.rule).sort();
+describe('applyFixesToTexts', () => {
+  const text = '-- housekeeping\nCREATE INDEX i\n  ON orders (a); -- by customer\nDROP INDEX j;\n';
 
-describe('applyFixes with real rules', () => {
-  it('adds CONCURRENTLY and NOT VALID + VALIDATE, and those findings are gone on a re-lint', async () => {
-    await write(
-      [
-        '-- orders housekeeping',
-        'CREATE INDEX orders_customer_idx',
-        '  ON orders (customer_id);',
-        'ALTER TABLE orders ADD CONSTRAINT orders_total_pos CHECK (total > 0);',
-        'DROP INDEX orders_legacy_idx;',
-        '',
-      ].join('\n'),
-    );
-    const before = await lintFile();
-    expect(rulesOf(before)).toEqual(
-      expect.arrayContaining(['constraint-missing-not-valid', 'require-concurrent-index-creation', 'require-concurrent-index-deletion', 'require-timeout-settings']),
-    );
-
-    const applied = await applyFixes(root, before);
-    expect(applied).toEqual([`${file}:2`, `${file}:4`, `${file}:5`]);
-    expect(await readFile(join(root, file), 'utf8')).toBe(
-      [
-        '-- orders housekeeping',
-        'CREATE INDEX CONCURRENTLY orders_customer_idx',
-        '  ON orders (customer_id);',
-        'ALTER TABLE orders ADD CONSTRAINT orders_total_pos CHECK (total > 0) NOT VALID;',
-        'ALTER TABLE orders VALIDATE CONSTRAINT orders_total_pos;',
-        'DROP INDEX CONCURRENTLY orders_legacy_idx;',
-        '',
-      ].join('\n'),
-    );
-
-    const after = await lintFile();
-    for (const rule of ['require-concurrent-index-creation', 'require-concurrent-index-deletion', 'constraint-missing-not-valid']) {
-      expect(rulesOf(after)).not.toContain(rule);
-    }
+  it('writes a proven fix with the text replacement the proof applied: no ";" after a trailing comment', () => {
+    const fix = finding(2, 3, 'CREATE INDEX CONCURRENTLY i\n  ON orders (a); -- by customer', { verified: true, replacesStatement: true });
+    const { texts, applied } = applyFixesToTexts(new Map([[FILE, text]]), [fix]);
+    expect(applied).toEqual([`${FILE}:2`]);
+    expect(texts.get(FILE)).toBe('-- housekeeping\nCREATE INDEX CONCURRENTLY i\n  ON orders (a); -- by customer\nDROP INDEX j;\n');
   });
 
-  it('writes the lock_timeout preamble when it is the only fix for the statement', async () => {
-    await write('ALTER TABLE orders ADD COLUMN note text;\n');
-    const before = await lintFile();
-    expect(rulesOf(before)).toContain('require-timeout-settings');
-    await applyFixes(root, before);
-    expect(await readFile(join(root, file), 'utf8')).toBe("SET lock_timeout = '5s';\nALTER TABLE orders ADD COLUMN note text;\n");
-    expect(rulesOf(await lintFile())).not.toContain('require-timeout-settings');
+  it('never writes a fix the proof did not verify, even one marked as replacing its statement', () => {
+    const unproven = finding(4, 4, 'DROP INDEX CONCURRENTLY j;', { verified: false, replacesStatement: true });
+    expect(writableFix(unproven)).toBe(false);
+    expect(applyFixesToTexts(new Map([[FILE, text]]), [unproven])).toEqual({ texts: new Map(), applied: [] });
   });
 
-  it('in a transactional file keeps NOT VALID in place and leaves CONCURRENTLY (not a drop-in there) alone', async () => {
-    const sql = 'CREATE INDEX i ON orders (a);\nALTER TABLE orders ADD CONSTRAINT pos CHECK (total > 0);\n';
-    await write(sql);
-    const before = await lintFile(true);
-    await applyFixes(root, before);
-    const text = await readFile(join(root, file), 'utf8');
-    expect(text).toContain('CREATE INDEX i ON orders (a);');
-    expect(text).toContain('CHECK (total > 0) NOT VALID;');
-    expect(text).not.toContain('VALIDATE CONSTRAINT'); // the VALIDATE belongs in a later migration
-    expect(rulesOf(await lintFile(true))).not.toContain('constraint-missing-not-valid');
+  it('applies one of two overlapping fixes per pass, the first listed (the worst)', () => {
+    const first = finding(2, 3, 'CREATE INDEX CONCURRENTLY i ON orders (a);', { verified: true, replacesStatement: true });
+    const second = finding(2, 3, "SET lock_timeout = '5s';\nCREATE INDEX i ON orders (a);", { verified: true, replacesStatement: true });
+    const { texts } = applyFixesToTexts(new Map([[FILE, text]]), [first, second]);
+    expect(texts.get(FILE)).toBe('-- housekeeping\nCREATE INDEX CONCURRENTLY i ON orders (a);\nDROP INDEX j;\n');
   });
 
-  it('keeps the indentation of a statement it rewrites and applies nothing when there is no drop-in fix', async () => {
-    await write('SELECT 1;\n  REINDEX INDEX orders_code_idx;\nALTER TABLE orders RENAME COLUMN a TO b;\n');
-    const findings = (await lintFile()).filter((f) => f.rule !== 'require-timeout-settings');
-    expect(await applyFixes(root, findings)).toEqual([`${file}:2`]);
-    expect(await readFile(join(root, file), 'utf8')).toBe(
-      'SELECT 1;\n  REINDEX INDEX CONCURRENTLY orders_code_idx;\nALTER TABLE orders RENAME COLUMN a TO b;\n',
-    );
+  it('prints a unified diff that git apply reads', () => {
+    const diff = fixDiff(new Map([[FILE, { before: 'a\nb\n', after: 'a\nc\n' }]]));
+    expect(diff).toBe(`--- a/${FILE}\n+++ b/${FILE}\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n`);
+  });
+});
+
+describe('pgpro review --fix on a real review', () => {
+  const HISTORY = 'CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint);\n';
+  const CHANGE = [
+    '-- housekeeping',
+    'CREATE INDEX orders_customer_idx',
+    '  ON orders (customer_id); -- by customer',
+    "ALTER TABLE orders ADD COLUMN \"hintText\" varchar(20) DEFAULT 'x';",
+    '',
+  ].join('\n');
+  const files = { 'db/migrations/0001_init.sql': HISTORY, [FILE]: CHANGE, 'pgpro.yml': 'explain:\n  enabled: false\n' };
+  let root: string;
+  let dry: CliRun;
+  let fixed: CliRun;
+  let again: CliRun;
+  let afterFix: string;
+
+  beforeAll(async () => {
+    root = await tempTree(files);
+    dry = await cli(['review', FILE, '-C', root, '--fix', '--dry-run', '--no-cache']);
+    fixed = await cli(['review', FILE, '-C', root, '--fix', '--no-cache']);
+    afterFix = await readFile(join(root, FILE), 'utf8');
+    again = await cli(['review', FILE, '-C', root, '--fix', '--no-cache']);
+  }, 900_000);
+  afterAll(() => rm(root, { recursive: true, force: true }));
+
+  it('--dry-run prints the diff of what --fix then writes, and writes nothing itself', () => {
+    expect(dry.stderr).toMatch(/--dry-run: would apply \d+ proven fix/);
+    expect(dry.stdout).toMatch(new RegExp(`^--- a/${FILE}\\n\\+\\+\\+ b/${FILE}\\n`));
+    expect(dry.stdout).toContain('+CREATE INDEX CONCURRENTLY orders_customer_idx');
+    const lines = afterFix.split('\n');
+    // Applying the printed diff to the original gives the file --fix wrote.
+    for (const line of dry.stdout.split('\n').filter((l) => l.startsWith('+') && !l.startsWith('+++'))) expect(lines).toContain(line.slice(1));
+  });
+
+  it('writes the proven fixes of overlapping findings in one run: a second run finds nothing to apply', () => {
+    expect(fixed.stderr).toMatch(/applied \d+ proven fix/);
+    expect(afterFix).toContain('CREATE INDEX CONCURRENTLY orders_customer_idx\n  ON orders (customer_id); -- by customer\n');
+    expect(afterFix).toContain("SET lock_timeout = '5s';");
+    expect(again.stderr).toContain('no proven fixes to apply');
+  });
+
+  it('leaves the varchar(20) DEFAULT column alone: its text CHECK rewrite is not proven', () => {
+    expect(afterFix).toContain("ADD COLUMN \"hintText\" varchar(20) DEFAULT 'x';");
+    expect(afterFix).not.toContain('CHECK');
   });
 });
