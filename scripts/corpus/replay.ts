@@ -68,7 +68,10 @@ export async function reviewLastAsPullRequests(
         ...(status?.error ? { error: { message: status.error.message, line: status.error.line, ...(status.error.sqlstate ? { sqlstate: status.error.sqlstate } : {}) } } : {}),
         restored: restored ? Number(restored) : 0,
         historyNotApplied: result.migrations.filter((m) => m.file !== migration.path && m.status !== 'applied').length,
-        findings: result.findings.map((f) => ({ rule: f.rule, severity: f.severity, source: f.source, line: f.line, message: f.message.slice(0, 200) })),
+        findings: result.findings.map((f) => ({
+          rule: f.rule, severity: f.severity, source: f.source, line: f.line, message: f.message.slice(0, 200),
+          ...(f.fix?.proof ? { fixProof: { reason: f.fix.proof.reason, ...(f.fix.proof.detail ? { detail: f.fix.proof.detail.slice(0, 200) } : {}) } } : {}),
+        })),
         notes: result.notes,
       };
     } catch (error) {

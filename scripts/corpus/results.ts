@@ -22,6 +22,8 @@ export interface PrFinding {
   line: number;
   /** First 200 characters. */
   message: string;
+  /** The fix proof's verdict on the finding's SQL fix, when it had one. */
+  fixProof?: { reason: string; detail?: string };
 }
 
 export interface PrReview {

@@ -77,11 +77,11 @@ const ANSWER = {
       'deploy-order',
       'Deploy the code writing handled_by before validating',
       {
-        title: 'Add the column, then the key NOT VALID, then validate',
+        // Not the rule's own fix (which validates in the same breath): that one would be a restatement.
+        title: 'Add the column, then the key NOT VALID; validate after the deploy',
         sql: [
           'ALTER TABLE orders ADD COLUMN handled_by bigint;',
           'ALTER TABLE orders ADD CONSTRAINT orders_handled_by_fkey FOREIGN KEY (handled_by) REFERENCES customers (id) NOT VALID;',
-          'ALTER TABLE orders VALIDATE CONSTRAINT orders_handled_by_fkey;',
         ].join('\n'),
       },
       { extends: 'F2', adds: 'The release that assigns orders to support staff must ship before VALIDATE runs in production.' },
@@ -292,7 +292,7 @@ describe('what the review shows', () => {
       'missing: index CREATE INDEX ON public.orders USING btree (note); extra: index CREATE INDEX ON public.orders USING btree (lower(note))',
     );
     expect(byRule.get('agent/total-cents-default')!.fix!.title).toBe("Drop the backfill (not verified: the rows afterwards differ from the original's)");
-    expect(byRule.get('agent/deploy-order')!.fix!.title).toBe('Add the column, then the key NOT VALID, then validate');
+    expect(byRule.get('agent/deploy-order')!.fix!.title).toBe('Add the column, then the key NOT VALID; validate after the deploy');
   });
 
   it('drops the point that restates a rule and says which', () => {
@@ -323,12 +323,14 @@ describe('what the review shows', () => {
 
   it("offers only Claude's proven fix as verified and as a suggestion", () => {
     const markdown = renderMarkdown(result);
-    expect(markdown.match(/verified in a fresh sandbox/g)).toHaveLength(1);
-    // Rule fixes are not routed through the proof yet (issue 12): only Claude's are judged here.
+    // Claude's proven fix, and the rules' proven ones (CONCURRENTLY at line 4).
+    const verified = result.findings.filter((f) => f.fix?.verified).map((f) => [f.rule, f.line]);
+    expect(verified).toEqual(expect.arrayContaining([['agent/deploy-order', 6], ['require-concurrent-index-creation', 4]]));
+    expect(markdown.match(/verified in a fresh sandbox/g)).toHaveLength(verified.length);
     const inline = inlineComments(agentFindings(), { [FILE]: PATCHES[FILE] }, { alreadyPosted: new Set() });
     const suggestions = inline.comments.filter((c) => c.body.includes('```suggestion'));
     expect(suggestions.map((c) => c.line)).toEqual([6]);
-    expect(suggestions[0]!.body).toContain('ALTER TABLE orders VALIDATE CONSTRAINT orders_handled_by_fkey;');
+    expect(suggestions[0]!.body).toContain('REFERENCES customers (id) NOT VALID;');
   });
 
   it('keeps the verdicts in the JSON contract, and the token use with cache reads and writes apart', () => {
@@ -337,7 +339,9 @@ describe('what the review shows', () => {
       verified: false,
       reason: 'data-differs',
       detail: "public.orders: the rows' values differ from what the original leaves",
+      sql: 'SELECT 1;',
     });
+    expect(json.findings.find((f) => f.rule === 'agent/total-cents-default')!.fix!.sql).toBeUndefined();
     expect(json.stats.agent).toEqual({ inputTokens: 2000, outputTokens: 100, cached: false, toolCalls: 3, cacheReadTokens: 0, cacheWriteTokens: 0 });
   });
 });
