@@ -16,7 +16,7 @@ let report: JsonReport;
 beforeAll(async () => {
   json = await review('--format', 'json');
   report = JSON.parse(json.stdout) as JsonReport;
-});
+}, 600_000); // a whole review with EXPLAIN and the fix proof, on a machine that may be busy
 
 describe('pgpro review on the example, --format json', () => {
   it('exits 1: the example has errors at the default --fail-on error', () => {

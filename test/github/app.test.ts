@@ -282,7 +282,7 @@ describe('pull_request', () => {
     );
     for (const scope of scopes) expect(scope.isDone()).toBe(true);
     expect(nock.pendingMocks()).toEqual([]);
-  }, 60_000);
+  }, 600_000); // a real review, fix proof included, on a machine that may be busy
 
   it('updates the summary comment found by its marker and does not repeat an inline comment already posted', async () => {
     await start();
