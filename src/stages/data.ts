@@ -38,6 +38,7 @@ export async function fixPointStage(state: ReviewState): Promise<void> {
   if (state.reviewable.length === 0 || !engineSnapshots(config)) return;
   const tarball = await timed(state, 'snapshot', () => state.sandbox!.snapshot()).catch(() => undefined);
   if (!tarball) return;
+  state.fixPoint = tarball;
   const open = sandboxOpener(state);
   state.prover = fixProver({
     config,

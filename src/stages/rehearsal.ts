@@ -22,7 +22,8 @@ function wantsRetry(state: ReviewState): ReviewedMigration[] {
 /** Before the apply: save the state the rehearsals start from, when some rehearsal will need it. */
 export async function rehearsalStartStage(state: ReviewState): Promise<void> {
   if (!engineSnapshots(state.config) || wantsRetry(state).length === 0) return;
-  const tarball = await timed(state, 'rehearsal', () => state.sandbox!.snapshot()).catch((error: unknown) => {
+  // The same state as the fix proofs' starting point: one snapshot serves both.
+  const tarball = state.fixPoint ?? await timed(state, 'rehearsal', () => state.sandbox!.snapshot()).catch((error: unknown) => {
     state.notes.push(`Rehearsals skipped: the sandbox's state could not be saved (${messageOf(error)}).`);
     return undefined;
   });

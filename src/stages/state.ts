@@ -107,6 +107,8 @@ export interface ReviewState {
   readonly unreviewed: Map<string, { line: number; reason: string }>;
   /** Objects neither the history nor the setup creates, stubbed before the apply (src/stages/infer.ts). */
   inferred: Inferred | undefined;
+  /** Snapshot of the sandbox after the synthetic fill, before the new migrations (fix proofs, rehearsals). */
+  fixPoint: Uint8Array | undefined;
   /** When the proofs' shared time (limits.fix-proof-seconds) ends: set by the first proof. */
   proofDeadline: number | undefined;
 }
@@ -151,6 +153,7 @@ export function createReviewState(change: ChangeSet, options: ReviewOptions, dep
     sandboxBudget: new SandboxTimeBudget(options.config.limits['sandbox-seconds'] * 1000),
     unreviewed: new Map(),
     inferred: undefined,
+    fixPoint: undefined,
     proofDeadline: undefined,
   };
 }

@@ -154,5 +154,5 @@ describe('exit 0 and 1 by --fail-on on a clean migration', () => {
     const strict = await cli(['review', '-C', CLEAN, '--no-cache', '--format', 'json', '--fail-on', 'info']);
     expect(strict.code).toBe(1);
     expect(JSON.parse(strict.stdout)).toMatchObject({ conclusion: 'failure' });
-  });
+  }, 300_000); // two whole reviews on a machine that may be busy
 });
