@@ -1,5 +1,6 @@
 // Reads the migrations of a tree: which files, in what order, in what transaction mode.
 
+import { disablesAssumedTransaction } from '../sql/ignores.js';
 import type { FileTree, MigrationFile } from '../types.js';
 import { hasDbmateMarkers, splitDbmate } from './dbmate.js';
 import { detectMigrations, type DetectOptions, type MigrationCandidate } from './detect.js';
@@ -93,6 +94,10 @@ export async function loadMigrations(tree: FileTree, options: LoadOptions = {}):
   }
   if (options.assumeInTransaction !== undefined) {
     for (const m of migrations) {
+      if (options.assumeInTransaction && disablesAssumedTransaction(m.sql)) {
+        m.transactionReason = `-- squawk-disable-assume-in-transaction keeps the ${m.convention} default over config assume-in-transaction (${m.transactionReason})`;
+        continue;
+      }
       m.inTransaction = options.assumeInTransaction;
       m.transactionReason = `Config assume-in-transaction: ${options.assumeInTransaction} overrides the ${m.convention} default (${m.transactionReason})`;
     }

@@ -29,6 +29,14 @@ export interface LocatedDirective extends IgnoreDirective {
 const DIRECTIVE = /^\s*(pgpro|squawk)-ignore(-file)?(?=\s|$)(.*)$/;
 const NEVER_IGNORED = new Set(['syntax-error', 'apply-error', 'review-incomplete']);
 
+/**
+ * squawk's `-- squawk-disable-assume-in-transaction` line: the file keeps its own transaction mode when
+ * config `assume-in-transaction: true` would otherwise wrap it.
+ */
+export function disablesAssumedTransaction(sql: string): boolean {
+  return /^[ \t]*--[ \t]*squawk-disable-assume-in-transaction[ \t]*\r?$/m.test(sql);
+}
+
 /** Reads a directive from the text of a `--` comment (without the dashes), or undefined. */
 export function parseDirective(
   commentBody: string,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { detectMigrations, loadMigrations } from '../../src/migrations/index.js';
 import type { MigrationFile } from '../../src/types.js';
-import { fixtureTree } from '../helpers/tree.js';
+import { fixtureTree, memoryTree } from '../helpers/tree.js';
 
 const brief = (m: MigrationFile) => ({
   path: m.path,
@@ -35,6 +35,16 @@ describe('plain numbered directories', () => {
     expect(migrations.map((m) => m.version)).toEqual(['10', '1', '2']);
     expect(migrations.every((m) => m.inTransaction)).toBe(true);
     expect(migrations[0]!.transactionReason).toMatch(/^Config assume-in-transaction: true overrides the plain default/);
+  });
+
+  it('leaves a file with squawk\'s -- squawk-disable-assume-in-transaction in its own mode', async () => {
+    const tree = memoryTree({
+      'db/migrations/1_a.sql': 'CREATE TABLE a (id bigint);\n',
+      'db/migrations/2_b.sql': '-- squawk-disable-assume-in-transaction\nCREATE INDEX CONCURRENTLY a_id ON a (id);\n',
+    });
+    const { migrations } = await loadMigrations(tree, { assumeInTransaction: true });
+    expect(migrations.map((m) => m.inTransaction)).toEqual([true, false]);
+    expect(migrations[1]!.transactionReason).toMatch(/^-- squawk-disable-assume-in-transaction keeps the plain default/);
   });
 });
 

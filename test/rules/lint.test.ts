@@ -32,6 +32,16 @@ describe('lintMigrations', () => {
     expect(forced.map((f) => f.rule)).toContain('ban-concurrent-index-creation-in-transaction');
   });
 
+  it('keeps a file\'s own mode when it carries squawk\'s -- squawk-disable-assume-in-transaction', async () => {
+    const body = 'CREATE INDEX CONCURRENTLY i ON orders (a);\nBEGIN;\nSELECT 1;\nCOMMIT;';
+    const config = { 'assume-in-transaction': true };
+    const rulesOf = async (sql: string) => (await lint({ sql }, { config })).map((f) => f.rule);
+    const kept = await rulesOf(`-- squawk-disable-assume-in-transaction\n${body}`);
+    expect(kept).not.toContain('transaction-nesting');
+    expect(kept).not.toContain('ban-concurrent-index-creation-in-transaction');
+    expect(await rulesOf(body)).toEqual(expect.arrayContaining(['transaction-nesting', 'ban-concurrent-index-creation-in-transaction']));
+  });
+
   it('applies the file line offset and points at the offending node inside a statement', async () => {
     const sql = 'ALTER TABLE orders\n  ADD COLUMN a int,\n  ADD COLUMN b uuid DEFAULT gen_random_uuid();';
     const [finding] = (await lint({ sql, lineOffset: 10 })).filter((f) => f.rule === 'adding-field-with-default');

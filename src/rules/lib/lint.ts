@@ -5,6 +5,7 @@ import type { CatalogSnapshot, Finding, MigrationFile, ParsedFile, ParsedStateme
 import { nameList, isZeroDuration, setValueText } from './ast.js';
 import { runsInTransaction, transactionKey } from './common.js';
 import { CreatedObjects } from './created.js';
+import { disablesAssumedTransaction } from '../../sql/ignores.js';
 import { rules as allRules } from '../index.js';
 import type { FileState, Located, ReportDescriptor, Rule, RuleContext, RuleSettings, Visitors } from '../types.js';
 import { firstLocation, unwrapNode, walk } from './walk.js';
@@ -36,7 +37,10 @@ export function lintMigrations(inputs: readonly LintInput[], options: LintOption
   for (const { migration, parsed } of inputs) {
     const settings: RuleSettings = {
       postgresVersion: config['postgres-version'],
-      inTransaction: config['assume-in-transaction'] ?? migration.inTransaction,
+      inTransaction:
+        config['assume-in-transaction'] === true && disablesAssumedTransaction(migration.sql)
+          ? migration.inTransaction
+          : (config['assume-in-transaction'] ?? migration.inTransaction),
     };
     const fileState: FileState = { lockTimeoutSet: false, explicitTransaction: false, toolTransactionEnded: false, transactionIndex: 0 };
     const memos = new Map<string, Map<string, unknown>>();
