@@ -13,7 +13,7 @@ export const UNDEFINED_OBJECT = {
   schema: '3F000',
 } as const;
 
-const INFERABLE = new Set<string>([...Object.values(UNDEFINED_OBJECT), '42804', '42830']);
+const INFERABLE = new Set<string>([...Object.values(UNDEFINED_OBJECT), '42804', '42830', '22023']);
 
 export function isInferable(sqlstate: string | undefined): boolean {
   return sqlstate !== undefined && INFERABLE.has(sqlstate);
@@ -333,6 +333,19 @@ export async function planStub(
       const table = await tableOfColumn(statement, `column "${column}" does not exist`, ctx);
       if (!table || !ctx.stubs.has(table) || !/^[\w .\[\]()]+$/.test(type)) return undefined;
       return { sql: [`ALTER TABLE ${quoteQualified(table)} ALTER COLUMN ${quoteIdent(column)} TYPE ${type} USING NULL`], objects: [] };
+    }
+    case '22023': {
+      // ALTER TYPE … ADD VALUE … AFTER 'x' on a stubbed enum that lacks 'x': add 'x' first.
+      const label = /^"(.*)" is not an existing enum label$/.exec(message)?.[1];
+      if (label === undefined || statement.kind !== 'AlterEnumStmt') return undefined;
+      const typeName = names((statement.ast.AlterEnumStmt as Node | undefined)?.typeName);
+      const name = typeName.at(-1);
+      const schema = typeName.length > 1 ? typeName[0] : undefined;
+      if (!name || !ctx.stubs.has(`${schema ?? 'public'}.${name}`)) return undefined;
+      return {
+        sql: [`ALTER TYPE ${qualify(schema, name)} ADD VALUE IF NOT EXISTS '${label.replace(/'/g, "''")}'`],
+        objects: [{ kind: 'type', name: `${schema ?? 'public'}.${name} value '${label}'` }],
+      };
     }
     case '42830': {
       // A foreign key to a stubbed table needs a key there.

@@ -151,7 +151,7 @@ async function dryRun(sandbox: Sandbox, statements: { file: string; statement: P
         const plan = await planStub(statement, error, ctx);
         if (!plan || (await tryRun(sandbox, plan.sql.join(';\n')))) break;
         plans.push({ file, line: statement.line, ...plan });
-        for (const o of plan.objects) if (o.kind === 'table') stubs.add(o.name);
+        for (const o of plan.objects) if (o.kind === 'table' || o.kind === 'type') stubs.add(o.name);
       }
     }
   } finally {
