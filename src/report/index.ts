@@ -2,7 +2,7 @@
 import type { ReviewResult } from '../types.js';
 import { renderJson } from './json.js';
 import { renderMarkdown, type MarkdownOptions } from './markdown.js';
-import { renderSarif } from './sarif.js';
+import { renderSarif, type SarifOptions } from './sarif.js';
 import { renderText } from './text.js';
 
 import { renderCompact } from './compact.js';
@@ -12,7 +12,7 @@ import { renderGitlab } from './gitlab.js';
 
 export { FORMATS, isFormat, type Format } from './formats.js';
 
-export interface RenderOptions extends MarkdownOptions {
+export interface RenderOptions extends MarkdownOptions, Omit<SarifOptions, 'cwd'> {
   /** ANSI colors in the text format. */
   color?: boolean;
   /** SARIF: the directory repo-relative paths resolve against. */
@@ -23,7 +23,7 @@ const RENDERERS: Record<Format, (result: ReviewResult, options: RenderOptions) =
   text: (result, options) => renderText(result, { color: options.color }),
   json: (result) => renderJson(result),
   markdown: (result, options) => renderMarkdown(result, options),
-  sarif: (result, options) => renderSarif(result, { cwd: options.cwd }),
+  sarif: (result, options) => renderSarif(result, options),
   github: (result) => renderGithub(result),
   gitlab: (result) => renderGitlab(result),
   compact: (result) => renderCompact(result),

@@ -14,11 +14,16 @@ export interface SarifOptions {
   toolVersion?: string;
   /** One-line descriptions by rule id (from the rule registry); the id, humanised, otherwise. */
   ruleDescriptions?: Record<string, string>;
+  /** `runs[0].automationDetails.id`: which analysis this is, so code scanning keeps runs of each apart. */
+  automationId?: string;
 }
 
 interface SarifRule {
   id: string;
+  name: string;
   shortDescription: { text: string };
+  fullDescription: { text: string };
+  help: { text: string };
   helpUri: string;
   defaultConfiguration: { level: SarifLevel };
 }
@@ -43,6 +48,7 @@ export interface SarifLog {
   version: '2.1.0';
   runs: {
     tool: { driver: { name: 'pgpro'; informationUri: string; version?: string; rules: SarifRule[] } };
+    automationDetails?: { id: string };
     originalUriBaseIds?: Record<string, { uri: string }>;
     invocations: {
       executionSuccessful: boolean;
@@ -76,9 +82,13 @@ export function toSarif(result: ReviewResult, options: SarifOptions = {}): Sarif
   for (const finding of result.findings) {
     if (ruleIndex.has(finding.rule)) continue;
     ruleIndex.set(finding.rule, rules.length);
+    const description = options.ruleDescriptions?.[finding.rule] ?? humanise(finding.rule);
     rules.push({
       id: finding.rule,
-      shortDescription: { text: options.ruleDescriptions?.[finding.rule] ?? humanise(finding.rule) },
+      name: humanise(finding.rule).replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase()),
+      shortDescription: { text: description },
+      fullDescription: { text: `${description} The rule's page says what it blocks and the safe alternative: ${ruleDocUrl(finding.rule)}` },
+      help: { text: `See ${ruleDocUrl(finding.rule)}` },
       helpUri: ruleDocUrl(finding.rule),
       defaultConfiguration: { level: LEVELS[finding.severity] },
     });
@@ -110,6 +120,7 @@ export function toSarif(result: ReviewResult, options: SarifOptions = {}): Sarif
     runs: [
       {
         tool: { driver },
+        ...(options.automationId ? { automationDetails: { id: options.automationId } } : {}),
         ...(options.cwd ? { originalUriBaseIds: { SRCROOT: { uri: `${pathToFileURL(options.cwd).href.replace(/\/?$/, '/')}` } } } : {}),
         invocations: [
           {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonReport } from '../../src/report/json.js';
-import { cli, cliEnv, tempTree } from './helpers.js';
+import { cli, cliEnv, REPO, tempTree } from './helpers.js';
 
 const FILES = {
   'db/migrations/0001_create_orders.sql': 'CREATE TABLE orders (id bigint PRIMARY KEY, note varchar(40), state text);\n',
@@ -147,9 +147,22 @@ describe('pgpro lint', () => {
       'db/migrations/0002_index.sql': FILES['db/migrations/0002_index_state.sql'],
     });
     try {
-      const run = await cli(['lint', '--no-cache', '-C', join(repo, 'db/migrations'), '--format', 'compact', '0002_index.sql']);
+      const run = await cli(['lint', '--no-cache', '-C', join(repo, 'db/migrations'), '--format', 'compact', '--format', 'sarif=pgpro.sarif', '0002_index.sql']);
       expect(run.stdout).toContain('0002_index.sql:1: error require-concurrent-index-creation');
       expect(run.code).toBe(0);
+      // SARIF names files from the repository's root, where code scanning looks for them.
+      const sarif = JSON.parse(await readFile(join(repo, 'db/migrations/pgpro.sarif'), 'utf8')).runs[0];
+      expect(sarif.results[0].locations[0].physicalLocation.artifactLocation).toEqual({ uri: 'db/migrations/0002_index.sql', uriBaseId: 'SRCROOT' });
+      expect(sarif.originalUriBaseIds.SRCROOT.uri).toBe(`file://${repo}/`);
+      expect(sarif.automationDetails).toEqual({ id: 'pgpro/lint/' });
+      expect(sarif.tool.driver.version).toBe(JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')).version);
+      expect(sarif.tool.driver.rules[0]).toMatchObject({
+        id: 'require-concurrent-index-creation',
+        name: 'RequireConcurrentIndexCreation',
+        shortDescription: { text: expect.stringMatching(/\S/) },
+        helpUri: expect.stringContaining('require-concurrent-index-creation'),
+      });
+      expect(sarif.tool.driver.rules[0].shortDescription.text).not.toBe('Require concurrent index creation');
     } finally {
       await rm(repo, { recursive: true, force: true });
     }
