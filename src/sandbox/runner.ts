@@ -40,8 +40,11 @@ export interface SandboxEngine extends Queryable {
    * the engine and throws SandboxStoppedError; a Postgres error throws SandboxQueryError.
    */
   runStatement(statement: PreparedStatement, timeoutMs: number): Promise<void>;
-  /** A whole file in one simple-query string; errors as runStatement's. */
-  runScript(sql: string, timeoutMs: number): Promise<void>;
+  /**
+   * A whole file in one simple-query string; errors as runStatement's. Then, in the same round trip
+   * where the engine can, whether it still answers (as healthCheck, at file line `line`).
+   */
+  runScript(sql: string, timeoutMs: number, line: number): Promise<StatementError | undefined>;
   /** After a hard limit stopped the engine, before the run reports it (a server drops its database). */
   settleStop(): Promise<void>;
   /** After a statement that succeeded: whether the engine still answers; if not, it is stopped. */
@@ -101,7 +104,9 @@ export class MigrationRunner {
   async replay(files: PreparedMigration[], onProgress?: (done: number, total: number) => void): Promise<MigrationRun[]> {
     const runs: MigrationRun[] = [];
     for (const file of files) {
-      runs.push(this.fastPathAllowed(file) ? await this.replayWhole(file) : await this.apply(file, { trace: false }));
+      const stopped = this.stoppedReason();
+      if (stopped) runs.push(notRun(file, stopped));
+      else runs.push(this.fastPathAllowed(file) ? await this.replayWhole(file) : await this.apply(file, { trace: false }));
       onProgress?.(runs.length, files.length);
     }
     return runs;
@@ -275,8 +280,10 @@ export class MigrationRunner {
     if (file.statements.length === 0) return migrationRun(file, [], started);
     // A newline before each separator: a statement may end in a `--` comment.
     const text = file.statements.map((s) => s.text).join('\n;\n');
+    const last = file.statements[file.statements.length - 1]!;
+    let dead: StatementError | undefined;
     try {
-      await this.engine.runScript(text, this.engine.statementDeadlineMs);
+      dead = await this.engine.runScript(text, this.engine.statementDeadlineMs, last.line);
     } catch (error) {
       if (error instanceof SandboxQueryError && !this.stoppedReason() && !(await this.bookkeeping('ROLLBACK'))) {
         return this.apply(file, { trace: false });
@@ -285,8 +292,6 @@ export class MigrationRunner {
       return this.stoppedRun(file, started, error);
     }
     const durationMs = performance.now() - started;
-    const last = file.statements[file.statements.length - 1]!;
-    const dead = await this.engine.healthCheck(last.line);
     if (dead) {
       const first = file.statements[0]!;
       const outcomes: StatementOutcome[] = file.statements.map((s) => ({

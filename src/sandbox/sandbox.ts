@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CatalogSnapshot, MigrationStatus, Queryable, StatementObservation, StatementOutcome } from '../types.js';
-import { pgliteVersion } from './cluster.js';
+import { freshClusterTar, gzipTar, pgliteVersion, plainTar } from './cluster.js';
 import { readCatalog } from './catalog.js';
 import { contribModulesFor, extensionsIn, isSupportedExtension } from './extensions.js';
 import { BOOKKEEPING_TIMEOUT_MS, MigrationRunner, type ApplyOptions, type ExtensionAvailability, type SandboxEngine, type StatementError } from './runner.js';
@@ -76,6 +76,8 @@ export interface Sandbox extends Queryable {
 
 export { SandboxSetupError } from './runner.js';
 
+const ALIVE_PROBE = 'SELECT 1 AS alive';
+
 /** Snapshots of a large history take a while to gzip. */
 const DUMP_TIMEOUT_MS = 120_000;
 const DEFAULT_START_TIMEOUT_MS = 60_000;
@@ -88,7 +90,8 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
       // Temp files live in memory in PGlite: half the memory bound, so the RSS watch rarely has to act.
       tempFileLimitMb: Math.max(16, Math.floor(options.memoryMb / 2)),
       wasmModule: await pgliteWasmModule(),
-      ...(options.tarball ? { tarball: options.tarball } : {}),
+      // Unpacked here (zlib, off-thread) rather than by PGlite in the worker.
+      tarball: options.tarball ? await plainTar(options.tarball) : await freshClusterTar(),
     },
     {
       memoryMb: options.memoryMb,
@@ -167,8 +170,8 @@ class WorkerSandbox implements Sandbox, SandboxEngine {
     return readCatalog(this);
   }
 
-  snapshot(): Promise<Uint8Array> {
-    return this.client.dump(DUMP_TIMEOUT_MS);
+  async snapshot(): Promise<Uint8Array> {
+    return gzipTar(await this.client.dump(DUMP_TIMEOUT_MS));
   }
 
   async restore(tarball: Uint8Array): Promise<void> {
@@ -193,8 +196,14 @@ class WorkerSandbox implements Sandbox, SandboxEngine {
     else await this.client.exec(statement.text, timeoutMs);
   }
 
-  async runScript(sql: string, timeoutMs: number): Promise<void> {
-    await this.client.exec(sql, timeoutMs);
+  /**
+   * The file, then `SELECT 1` in the same simple-query string: one worker round trip instead of two
+   * per history file. A dead instance answers the probe with no row (see healthCheck).
+   */
+  async runScript(sql: string, timeoutMs: number, line: number): Promise<StatementError | undefined> {
+    const results = await this.client.exec(`${sql}\n;\n${ALIVE_PROBE}`, timeoutMs);
+    if (results.at(-1)?.rows[0]?.alive === 1) return undefined;
+    return this.healthCheck(line);
   }
 
   /** The worker is gone already; nothing is left to clean up. */
@@ -207,7 +216,7 @@ class WorkerSandbox implements Sandbox, SandboxEngine {
   async healthCheck(line: number): Promise<StatementError | undefined> {
     const message = "the sandbox's Postgres stopped working after this statement; the sandbox was stopped";
     try {
-      const result = await this.client.query('SELECT 1 AS alive', undefined, Math.min(this.options.statementTimeoutMs, BOOKKEEPING_TIMEOUT_MS));
+      const result = await this.client.query(ALIVE_PROBE, undefined, Math.min(this.options.statementTimeoutMs, BOOKKEEPING_TIMEOUT_MS));
       if (result.rows[0]?.alive === 1) return undefined;
     } catch (error) {
       // A Postgres error is an answer (e.g. in an aborted transaction); anything else is not.

@@ -65,6 +65,21 @@ describe('hostile migrations', () => {
     }
   });
 
+  it('detects a history file that left the instance dead on the replay fast path', async () => {
+    const sandbox = await createSandbox(options);
+    try {
+      await sandbox.exec('CREATE TABLE victim (line text)');
+      const killer = { ...migration(["COPY victim FROM PROGRAM 'id'", 'CREATE TABLE after_it (id int)']), file: 'db/001_evil.sql' };
+      const later = { ...migration(['CREATE TABLE later (id int)']), file: 'db/002_later.sql' };
+      const runs = await sandbox.replay([killer, later]);
+      expect(runs.map((r) => r.status.status)).toEqual(['failed', 'not-run']);
+      expect(runs[0]!.status.error?.message).toMatch(/stopped working after this statement/);
+      expect(sandbox.stopped?.reason).toBe('died');
+    } finally {
+      await sandbox.close();
+    }
+  });
+
   it('leaves the process able to start a working sandbox afterwards', async () => {
     const sandbox = await createSandbox(options);
     try {

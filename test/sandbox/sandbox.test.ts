@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, SandboxSetupError, type PreparedMigration, type Sandbox } from '../../src/sandbox/index.js';
+import { isGzip } from '../../src/sandbox/cluster.js';
 
 /** A migration from `;`-free statements, one per line group, lines counted as in the file. */
 function migration(file: string, inTransaction: boolean, texts: (string | { text: string; copyData: string })[]): PreparedMigration {
@@ -196,6 +197,7 @@ describe('sandbox', () => {
 
   it('snapshots and starts a new sandbox from the snapshot', async () => {
     const tarball = await sandbox.snapshot();
+    expect(isGzip(tarball)).toBe(true); // stored compressed, restored from either form
     const restored = await createSandbox({ statementTimeoutMs: 20_000, memoryMb: 2048, extensions: ['pgcrypto', 'uuid-ossp'], tarball });
     try {
       const rows = await restored.query('SELECT count(*)::int AS n FROM copied');

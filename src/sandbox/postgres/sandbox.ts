@@ -207,10 +207,12 @@ class ServerSandbox implements PostgresSandbox, SandboxEngine {
     });
   }
 
-  runScript(sql: string, timeoutMs: number): Promise<void> {
-    return this.migrationSql(async () => {
+  /** A server that stops answering ends the session: there is no separate health to check. */
+  async runScript(sql: string, timeoutMs: number): Promise<StatementError | undefined> {
+    await this.migrationSql(async () => {
       await this.session.exec(sql, timeoutMs);
     });
+    return undefined;
   }
 
   /** The database is gone when the run reports the stop. */
