@@ -52,6 +52,8 @@ async function stages(state: ReviewState): Promise<ReviewResult> {
   }
   state.findings.push(...unreviewedFindings(state));
   const agent = await agentStage(state);
+  // Snapshots still being compressed and written for the next review (each settles, never throws).
+  await Promise.all(state.background);
   await state.sandbox?.close().catch(() => undefined);
   return finishStage(state, agent);
 }
@@ -62,6 +64,7 @@ async function stages(state: ReviewState): Promise<ReviewResult> {
  */
 async function sandboxFailed(state: ReviewState, error: unknown): Promise<void> {
   if (error instanceof SandboxUnavailableError) {
+    await Promise.all(state.background);
     await state.sandbox?.close().catch(() => undefined);
     throw error;
   }

@@ -2,33 +2,61 @@
 // scans are real and plans have data), and the point from which proposed fixes are checked.
 import { engineSnapshots } from '../sandbox/engine.js';
 import { prepareData } from './explain.js';
-import { sandboxOpener } from './history.js';
+import { fillSynthetic } from '../synthetic/index.js';
+import { inBackground, sandboxOpener } from './history.js';
+import { seededKey, storeSeeded, type SeededDocument } from './seeded.js';
 import { budgetLeft, messageOf, progress, timed, type ReviewState } from './state.js';
 import { fixProver } from './verify-fix.js';
 
 export async function catalogBeforeStage(state: ReviewState): Promise<void> {
   const sandbox = state.sandbox!;
-  state.catalogBefore = await timed(state, 'catalog', () => sandbox.catalog());
+  // A seeded snapshot carries the catalog read before its synthetic rows: the same "before".
+  state.catalogBefore = state.seeded?.catalog ?? (await timed(state, 'catalog', () => sandbox.catalog()));
 }
 
 export async function dataStage(state: ReviewState): Promise<void> {
   const { config } = state;
   if (state.reviewable.length === 0) return;
   progress(state, 'data', 'Adding synthetic rows to existing tables');
-  state.explainPrepared = await timed(state, 'data', () =>
-    prepareData({
+  const budgetMs = () => budgetLeft(state, config.explain['time-budget-seconds'] * 1000);
+  state.explainPrepared = await timed(state, 'data', async () => {
+    const seeding = state.seeded ? { rows: config.sandbox['seed-rows'], notes: state.seeded.notes } : await seedForCache(state, budgetMs());
+    const prepared = await prepareData({
       db: state.sandbox!,
       config,
       head: state.change.head,
       fresh: state.reviewable,
       catalogBefore: state.catalogBefore!,
-      budgetMs: budgetLeft(state, config.explain['time-budget-seconds'] * 1000),
-    }),
-  ).catch((error: unknown) => {
+      budgetMs: budgetMs(),
+      ...(seeding ? { seeded: seeding.rows } : {}),
+    });
+    return seeding ? { ...prepared, notes: [...seeding.notes, ...prepared.notes] } : prepared;
+  }).catch((error: unknown) => {
     state.notes.push(`Synthetic data could not be added, so scans and plans ran on empty tables: ${messageOf(error)}`);
     return undefined;
   });
   if (state.explainPrepared) state.syntheticNotes.push(...state.explainPrepared.notes);
+}
+
+/**
+ * With a cache and a whole history: seed every table with `sandbox.seed-rows`, the part that does not
+ * depend on the change, and store that state (catalog included) for the next review of this base.
+ * Without them the data stage fills in one pass, as before.
+ */
+async function seedForCache(state: ReviewState, budgetMs: number): Promise<{ rows: number; notes: string[] } | undefined> {
+  const cache = state.snapshotCache;
+  const sandbox = state.sandbox!;
+  if (!cache || !state.historySnapshot || !state.catalogBefore || sandbox.stopped) return undefined;
+  const rows = state.config.sandbox['seed-rows'];
+  const fill = await fillSynthetic(sandbox, state.catalogBefore, () => rows, { deadline: Date.now() + budgetMs });
+  // A seeding cut short by the time budget is not the state of this base: not stored.
+  const complete = !fill.notes.some((note) => /time budget reached/.test(note));
+  if (complete && !sandbox.stopped) {
+    const key = seededKey(state.historySnapshot, rows);
+    const document: SeededDocument = { v: 1, catalog: state.catalogBefore, rows: fill.rows, notes: fill.notes };
+    inBackground(state, sandbox.snapshot().then((tarball) => storeSeeded(cache, key, { document, tarball })));
+  }
+  return { rows, notes: fill.notes };
 }
 
 /** Proposed fixes are proven in fresh sandboxes started from this point (history + synthetic rows). */

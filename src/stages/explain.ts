@@ -1,6 +1,7 @@
 import picomatch from 'picomatch';
 import type { PgproConfig } from '../config/schema.js';
 import { collectQueries, explainFindings, explainQueries, type ExplainedQuery, type QuerySource } from '../explain/index.js';
+import { quoteIdent } from '../sql/quote.js';
 import { fillSynthetic } from '../synthetic/index.js';
 import { mentionsName } from '../text/mentions.js';
 import type { CatalogSnapshot, FileTree, Finding, Queryable } from '../types.js';
@@ -44,6 +45,8 @@ export async function prepareData(input: {
   catalogBefore: CatalogSnapshot;
   /** How long the fill and the first plans may take. */
   budgetMs: number;
+  /** Rows every table already holds from the seeding (a seeded snapshot): only the rest is added. */
+  seeded?: number;
 }): Promise<ExplainPrepared> {
   const { config, db } = input;
   const queryFiles = config.explain.enabled ? await readQueryFiles(input.head, config.explain.queries) : [];
@@ -52,10 +55,12 @@ export async function prepareData(input: {
   const explainRows = (table: string) =>
     config.explain.rows[table] ?? config.explain.rows[table.replace(/^public\./, '')] ?? config.explain['default-rows'];
   const seedRows = config.sandbox['seed-rows'];
-  const rowsFor = (table: string) =>
+  const wanted = (table: string) =>
     config.explain.enabled && relevant(table) ? Math.max(seedRows, explainRows(table)) : seedRows;
+  const rowsFor = (table: string) => Math.max(0, wanted(table) - (input.seeded ?? 0));
   const started = Date.now();
-  const fill = await fillSynthetic(db, input.catalogBefore, rowsFor, { deadline: started + input.budgetMs });
+  const needed = input.catalogBefore.tables.some((t) => rowsFor(`${t.schema}.${t.name}`) > 0);
+  const fill = needed ? await fillSynthetic(db, input.catalogBefore, rowsFor, { deadline: started + input.budgetMs }) : { notes: [] };
   const budgetMs = Math.max(0, input.budgetMs - (Date.now() - started));
   const before = queries.length > 0 ? await explainQueries(db, queries, { budgetMs }) : [];
   return { queries, before, notes: fill.notes, syntheticTables: fill.syntheticOnly };
@@ -80,6 +85,10 @@ export async function finishExplain(input: {
     (table) => (existed.has(table) ? 0 : config.explain.rows[table] ?? config.explain['default-rows']),
     { deadline: started + input.budgetMs },
   );
+  // The statistics of every user table, not only the ones just filled: the migrations rewrote and
+  // updated existing tables too, and stale statistics would misstate what the plans below read.
+  const tables = input.catalogAfter.tables.map((t) => `${quoteIdent(t.schema)}.${quoteIdent(t.name)}`);
+  if (tables.length > 0) await db.exec(`ANALYZE ${tables.join(', ')}`);
   const remaining = () => Math.max(0, input.budgetMs - (Date.now() - started));
   const after = prepared.queries.length > 0 ? await explainQueries(db, prepared.queries, { budgetMs: remaining() }) : [];
   const outcome = await explainFindings({

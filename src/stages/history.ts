@@ -5,6 +5,7 @@ import { sandboxFactory } from '../sandbox/engine.js';
 import { historyPrefixHashes } from '../sandbox/snapshot-cache.js';
 import { manifestOf } from './known-history.js';
 import { loadSchemaDump } from './schema-dump.js';
+import { cachedSeeded, seededKey, type Seeded } from './seeded.js';
 import { messageOf, progress, timed, type ReviewState, type ReviewedMigration } from './state.js';
 import { stoppedByReview } from './stop.js';
 
@@ -45,7 +46,10 @@ export async function historyStage(state: ReviewState): Promise<void> {
       const started = await startFromCache(state);
       if (state.historyKey && started.historySnapshot) {
         const entries = state.historyParsed.map((h) => ({ migration: h.migration, statements: h.parsed.statements.length }));
-        await state.snapshotCache!.setDocument(state.historyKey, manifestOf(started.historySnapshot, state.historyExtensions, entries));
+        const manifest = manifestOf(started.historySnapshot, state.historyExtensions, entries);
+        const key = state.historyKey;
+        // After the snapshot it names is stored.
+        inBackground(state, (started.stored ?? Promise.resolve()).then(() => state.snapshotCache!.setDocument(key, manifest)));
       }
       return started.sandbox;
     } catch (error) {
@@ -58,10 +62,24 @@ export async function historyStage(state: ReviewState): Promise<void> {
   state.engine = state.sandbox.engine;
 }
 
+/** A cache write the review does not wait for; a failure only costs the next review its cache hit. */
+export function inBackground(state: ReviewState, work: Promise<unknown>): void {
+  state.background.push(work.catch(() => undefined));
+}
+
+/** The history with its synthetic rows, when the change has anything to apply on it and it is cached. */
+async function findSeeded(state: ReviewState, historySnapshot: string): Promise<Seeded | undefined> {
+  if (!state.snapshotCache || state.reviewable.length === 0) return undefined;
+  return cachedSeeded(state.snapshotCache, seededKey(historySnapshot, state.config.sandbox['seed-rows']));
+}
+
 /** Restores the whole history from its snapshot, knowing it only from the manifest. */
 async function startFromKnown(state: ReviewState): Promise<Sandbox> {
   const known = state.known!;
-  const sandbox = await sandboxOpener(state)({ ...state.sandboxOptions!, tarball: known.tarball });
+  const seeded = await findSeeded(state, known.manifest.snapshot);
+  const sandbox = await sandboxOpener(state)({ ...state.sandboxOptions!, tarball: seeded?.tarball ?? known.tarball });
+  state.historySnapshot = known.manifest.snapshot;
+  state.seeded = seeded?.document;
   for (const entry of known.manifest.history) {
     state.statuses.set(entry.path, { file: entry.path, status: 'applied', statements: entry.statements, durationMs: 0 });
   }
@@ -69,7 +87,7 @@ async function startFromKnown(state: ReviewState): Promise<Sandbox> {
   return sandbox;
 }
 
-async function startFromCache(state: ReviewState): Promise<{ sandbox: Sandbox; historySnapshot?: string }> {
+async function startFromCache(state: ReviewState): Promise<{ sandbox: Sandbox; historySnapshot?: string; stored?: Promise<unknown> }> {
   const cache = state.snapshotCache;
   const history = state.historyParsed;
   // hashes[i] names the state after history files 0..i on top of the setup and extensions.
@@ -77,6 +95,18 @@ async function startFromCache(state: ReviewState): Promise<{ sandbox: Sandbox; h
     history.map((h) => ({ path: h.migration.path, content: h.migration.sql })),
     { setup: JSON.stringify(state.setup), extensions: state.sandboxOptions!.extensions ?? [] },
   );
+  const full = hashes.at(-1);
+  const seeded = full ? await findSeeded(state, full) : undefined;
+  if (seeded && full) {
+    const sandbox = await sandboxOpener(state)({ ...state.sandboxOptions!, tarball: seeded.tarball });
+    for (const item of history) {
+      state.statuses.set(item.migration.path, { file: item.migration.path, status: 'applied', statements: item.parsed.statements.length, durationMs: 0 });
+    }
+    state.notes.push(`Restored ${history.length} history migrations from the snapshot cache.`);
+    state.historySnapshot = full;
+    state.seeded = seeded.document;
+    return { sandbox, historySnapshot: full };
+  }
   const hit = cache && hashes.length > 0 ? await cache.get(hashes) : undefined;
   const restored = hit?.length ?? 0;
   const sandbox = await sandboxOpener(state)(hit ? { ...state.sandboxOptions!, tarball: hit.tarball } : state.sandboxOptions!);
@@ -102,11 +132,15 @@ async function startFromCache(state: ReviewState): Promise<{ sandbox: Sandbox; h
         `History migration ${failed.status.file} failed in the sandbox at line ${failed.status.error?.line ?? '?'}: ${failed.status.error?.message ?? 'unknown error'}. The schema may be incomplete; if production has roles, schemas or extensions this history assumes, add them with sandbox.setup.`,
       );
     } else if (cache && !sandbox.stopped) {
-      await cache.set(hashes.at(-1)!, await sandbox.snapshot());
-      return { sandbox, historySnapshot: hashes.at(-1)! };
+      // The dump is queued on the sandbox now; compressing and writing it go on while the review does.
+      const stored = sandbox.snapshot().then((tarball) => cache.set(full!, tarball));
+      inBackground(state, stored);
+      state.historySnapshot = full;
+      return { sandbox, historySnapshot: full!, stored };
     }
     return { sandbox };
   }
   // Everything came from the cache (or there was no history).
-  return restored > 0 ? { sandbox, historySnapshot: hashes.at(-1)! } : { sandbox };
+  if (restored > 0) state.historySnapshot = full;
+  return restored > 0 ? { sandbox, historySnapshot: full! } : { sandbox };
 }

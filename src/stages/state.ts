@@ -20,6 +20,7 @@ import type { AgentStageDeps } from './agent.js';
 import type { ExplainPrepared } from './explain.js';
 import type { Inferred } from './infer.js';
 import type { KnownHistory } from './known-history.js';
+import type { SeededDocument } from './seeded.js';
 
 export interface ReviewOptions {
   config: PgproConfig;
@@ -72,6 +73,12 @@ export interface ReviewState {
   historyKey: string | undefined;
   /** The base history restored from the cache without reading its files. */
   known: KnownHistory | undefined;
+  /** Cache key of the snapshot of the whole history (replayed or restored), when there is one. */
+  historySnapshot: string | undefined;
+  /** Set when the sandbox was restored with its synthetic rows (stages/seeded.ts): catalog and seeding come from it. */
+  seeded: SeededDocument | undefined;
+  /** Cache writes that run while the review goes on; review() waits for them before it returns. */
+  background: Promise<unknown>[];
   history: MigrationFile[];
   /** New migrations within limits.max-files. */
   fresh: MigrationFile[];
@@ -132,6 +139,9 @@ export function createReviewState(change: ChangeSet, options: ReviewOptions, dep
     snapshotCache: undefined,
     historyKey: undefined,
     known: undefined,
+    historySnapshot: undefined,
+    seeded: undefined,
+    background: [],
     history: [],
     fresh: [],
     historyParsed: [],

@@ -1,0 +1,45 @@
+// The history with its synthetic rows, cached: what a review computes before it applies anything new
+// depends only on the base, so the next review of that base restores it instead of seeding every table
+// and reading the whole catalog again.
+import { createHash } from 'node:crypto';
+import type { SnapshotCache } from '../sandbox/snapshot-cache.js';
+import type { CatalogSnapshot } from '../types.js';
+import { VERSION } from '../version.js';
+
+/** Stored beside the seeded snapshot. */
+export interface SeededDocument {
+  v: 1;
+  /** The catalog read after the history and before any synthetic row: the "before" every stage sees. */
+  catalog: CatalogSnapshot;
+  /** Rows each table holds from the seeding (schema.name → rows). */
+  rows: Record<string, number>;
+  /** The seeding's notes (tables it could not fill and why). */
+  notes: string[];
+}
+
+export interface Seeded {
+  document: SeededDocument;
+  tarball: Uint8Array;
+}
+
+/**
+ * Names the seeded state of one history snapshot. The seeding depends on the rows per table and on
+ * the generator, which may change with pgpro's version.
+ */
+export function seededKey(historySnapshot: string, seedRows: number): string {
+  return createHash('sha256').update(JSON.stringify({ v: 1, pgpro: VERSION, historySnapshot, seedRows })).digest('hex');
+}
+
+/** The seeded snapshot and its document, when both are cached. */
+export async function cachedSeeded(cache: SnapshotCache, key: string): Promise<Seeded | undefined> {
+  const document = await cache.getDocument<SeededDocument>(key);
+  if (document?.v !== 1 || !Array.isArray(document.catalog?.tables)) return undefined;
+  const hit = await cache.get([key]);
+  return hit ? { document, tarball: hit.tarball } : undefined;
+}
+
+export async function storeSeeded(cache: SnapshotCache, key: string, seeded: Seeded): Promise<void> {
+  // The tarball first: a document without its snapshot is ignored, the reverse would be read.
+  await cache.set(key, seeded.tarball);
+  await cache.setDocument(key, seeded.document);
+}

@@ -1,0 +1,98 @@
+// The history with its synthetic rows is cached: the next review of the same base restores it, reads
+// no catalog before the change and seeds only the tables the change touches, and reports the same.
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validateConfig } from '../../src/config/parse.js';
+import { memoryTree } from '../../src/migrations/tree.js';
+import { review } from '../../src/review.js';
+import { createSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
+import { SnapshotCache } from '../../src/sandbox/snapshot-cache.js';
+import type { SeededDocument } from '../../src/stages/seeded.js';
+import type { ReviewResult } from '../../src/types.js';
+
+const history = {
+  'db/migrations/0001_accounts.sql': 'CREATE TABLE accounts (id bigint PRIMARY KEY, email text NOT NULL);\n',
+  'db/migrations/0002_orders.sql':
+    'CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint NOT NULL REFERENCES accounts (id), total bigint NOT NULL);\n',
+};
+const change = { 'db/migrations/0003_check.sql': 'ALTER TABLE orders ADD CONSTRAINT orders_total_positive CHECK (total >= 0);\n' };
+const config = validateConfig({ sandbox: { 'seed-rows': 30 }, explain: { 'default-rows': 300 }, agent: { enabled: false } }, 'test');
+
+/** Counts what the review asks of its sandboxes: catalog reads and the tables synthetic rows go into. */
+function countingFactory() {
+  const counts = { catalogs: 0, filled: [] as string[] };
+  const factory = async (options: SandboxOptions): Promise<Sandbox> => {
+    const sandbox = await createSandbox(options);
+    const catalog = sandbox.catalog.bind(sandbox);
+    const exec = sandbox.exec.bind(sandbox);
+    sandbox.catalog = () => (counts.catalogs++, catalog());
+    sandbox.exec = (sql: string) => {
+      const target = /^INSERT INTO ("?[\w.]+"?(?:\."?\w+"?)?)/.exec(sql)?.[1];
+      if (target) counts.filled.push(target.replace(/"/g, ''));
+      return exec(sql);
+    };
+    return sandbox;
+  };
+  return { counts, factory };
+}
+
+const summary = (r: ReviewResult) => ({
+  conclusion: r.conclusion,
+  migrations: r.migrations.map(({ durationMs: _, ...m }) => m),
+  findings: r.findings.map((f) => `${f.file}:${f.line} ${f.rule} ${f.severity}`),
+});
+
+describe('a base whose seeded history is cached', () => {
+  let dir: string;
+  let cold: { result: ReviewResult; counts: ReturnType<typeof countingFactory>['counts'] };
+  let warm: typeof cold;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pgpro-seeded-'));
+    const run = async (cache: SnapshotCache) => {
+      const { counts, factory } = countingFactory();
+      const head = memoryTree({ ...history, ...change }, 'head');
+      const base = memoryTree(history, 'base');
+      const result = await review({ head, base, changed: Object.keys(change) }, { config }, { snapshotCache: cache, createSandbox: factory });
+      return { result, counts };
+    };
+    cold = await run(new SnapshotCache({ dir }));
+    // A new process: only the disk remembers.
+    warm = await run(new SnapshotCache({ dir }));
+  }, 180_000);
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('stores the seeded state with the catalog read before any synthetic row', async () => {
+    const documents = await Promise.all(
+      (await readdir(dir)).filter((name) => name.endsWith('.json')).map(async (name) => JSON.parse(await readFile(join(dir, name), 'utf8')) as Partial<SeededDocument>),
+    );
+    const seeded = documents.find((d) => d.v === 1 && d.catalog);
+    expect(seeded?.catalog?.tables.map((t) => [t.name, t.estimatedRows])).toEqual([
+      ['accounts', 0],
+      ['orders', 0],
+    ]);
+    expect(seeded?.rows).toEqual({ 'public.accounts': 30, 'public.orders': 30 });
+  });
+
+  it('seeds every table the first time, then only the table the change touches', () => {
+    expect(new Set(cold.counts.filled)).toEqual(new Set(['public.accounts', 'public.orders']));
+    expect(warm.counts.filled).toEqual(['public.orders']);
+  });
+
+  it('reads the catalog before the change only the first time', () => {
+    expect(cold.counts.catalogs).toBe(2); // before and after
+    expect(warm.counts.catalogs).toBe(1); // after
+  });
+
+  it('reviews the same way both times, with the same rows in the touched table', () => {
+    expect(summary(warm.result)).toEqual(summary(cold.result));
+    const scanned = (r: ReviewResult) => r.findings.find((f) => f.rule === 'constraint-missing-not-valid')?.evidence;
+    expect(scanned(cold.result)).toMatch(/300 rows/);
+    expect(scanned(warm.result)).toBe(scanned(cold.result));
+  });
+});
