@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 // The cache module alone: the agent itself (SDK, parser) loads with the first review, not at start-up.
 import { DirectoryAgentCache, MemoryAgentCache } from '../agent/cache.js';
 import type { AgentCache } from '../agent/types.js';
+import { SandboxPool } from '../sandbox/pool.js';
 import { SnapshotCache, type SnapshotCacheOptions } from '../sandbox/snapshot-cache.js';
 import type { ReviewResult } from '../types.js';
 import type { QueueDepth } from './queue.js';
@@ -117,10 +118,18 @@ export class MeteredSnapshotCache extends SnapshotCache {
  * The caches of a long-running server or worker, shared by all its reviews: history snapshots
  * (memory-bounded) and Claude's answers; on disk too with PGPRO_CACHE_DIR, laid out as the CLI does.
  */
-export function processCaches(metrics: Metrics, env: NodeJS.ProcessEnv = process.env): { snapshotCache: MeteredSnapshotCache; agentCache: AgentCache } {
+export function processCaches(
+  metrics: Metrics,
+  env: NodeJS.ProcessEnv = process.env,
+): { snapshotCache: MeteredSnapshotCache; agentCache: AgentCache; sandboxPool: SandboxPool } {
   return {
     snapshotCache: processSnapshotCache(metrics, env),
     agentCache: env.PGPRO_CACHE_DIR ? new DirectoryAgentCache(join(env.PGPRO_CACHE_DIR, 'agent')) : new MemoryAgentCache(),
+    // Sandboxes restored ahead of time for the bases seen last (PGPRO_POOL_SANDBOXES=0 turns it off).
+    sandboxPool: new SandboxPool({
+      ...(env.PGPRO_POOL_SANDBOXES !== undefined && Number.isInteger(Number(env.PGPRO_POOL_SANDBOXES)) ? { maxSandboxes: Number(env.PGPRO_POOL_SANDBOXES) } : {}),
+      ...(Number(env.PGPRO_POOL_MEMORY_MB) > 0 ? { maxMemoryMb: Number(env.PGPRO_POOL_MEMORY_MB) } : {}),
+    }),
   };
 }
 

@@ -1,5 +1,6 @@
 // Stage 3: a sandbox in the pre-change state. The setup SQL and the history are restored from the
 // snapshot cache where possible and replayed (untraced) otherwise.
+import { createHash } from 'node:crypto';
 import { extensionsIn, prepareMigration, type PreparedMigration, type Sandbox, type SandboxOptions } from '../sandbox/index.js';
 import { sandboxFactory } from '../sandbox/engine.js';
 import { historyPrefixHashes } from '../sandbox/snapshot-cache.js';
@@ -68,16 +69,32 @@ export function inBackground(state: ReviewState, work: Promise<unknown>): void {
 }
 
 /** The history with its synthetic rows, when the change has anything to apply on it and it is cached. */
-async function findSeeded(state: ReviewState, historySnapshot: string): Promise<Seeded | undefined> {
+async function findSeeded(state: ReviewState, historySnapshot: string): Promise<(Seeded & { key: string }) | undefined> {
   if (!state.snapshotCache || state.reviewable.length === 0) return undefined;
-  return cachedSeeded(state.snapshotCache, seededKey(historySnapshot, state.config.sandbox['seed-rows']));
+  const key = seededKey(historySnapshot, state.config.sandbox['seed-rows']);
+  const seeded = await cachedSeeded(state.snapshotCache, key);
+  return seeded ? { ...seeded, key } : undefined;
+}
+
+/**
+ * A sandbox restored from the cached snapshot `key`: in a long-running process, the one its pool
+ * restored ahead of time for this base (src/sandbox/pool.ts).
+ */
+function restore(state: ReviewState, key: string, tarball: Uint8Array): Promise<Sandbox> {
+  const options = { ...state.sandboxOptions!, tarball };
+  const open = () => sandboxOpener(state)(options);
+  const pool = state.deps.sandboxPool;
+  if (!pool) return open();
+  const { tarball: _tarball, ...settings } = options;
+  const poolKey = createHash('sha256').update(JSON.stringify({ key, engine: state.config.sandbox.engine, settings })).digest('hex');
+  return pool.open(poolKey, open);
 }
 
 /** Restores the whole history from its snapshot, knowing it only from the manifest. */
 async function startFromKnown(state: ReviewState): Promise<Sandbox> {
   const known = state.known!;
   const seeded = await findSeeded(state, known.manifest.snapshot);
-  const sandbox = await sandboxOpener(state)({ ...state.sandboxOptions!, tarball: seeded?.tarball ?? known.tarball });
+  const sandbox = await (seeded ? restore(state, seeded.key, seeded.tarball) : restore(state, known.manifest.snapshot, known.tarball));
   state.historySnapshot = known.manifest.snapshot;
   state.seeded = seeded?.document;
   for (const entry of known.manifest.history) {
@@ -98,7 +115,7 @@ async function startFromCache(state: ReviewState): Promise<{ sandbox: Sandbox; h
   const full = hashes.at(-1);
   const seeded = full ? await findSeeded(state, full) : undefined;
   if (seeded && full) {
-    const sandbox = await sandboxOpener(state)({ ...state.sandboxOptions!, tarball: seeded.tarball });
+    const sandbox = await restore(state, seeded.key, seeded.tarball);
     for (const item of history) {
       state.statuses.set(item.migration.path, { file: item.migration.path, status: 'applied', statements: item.parsed.statements.length, durationMs: 0 });
     }
@@ -109,7 +126,7 @@ async function startFromCache(state: ReviewState): Promise<{ sandbox: Sandbox; h
   }
   const hit = cache && hashes.length > 0 ? await cache.get(hashes) : undefined;
   const restored = hit?.length ?? 0;
-  const sandbox = await sandboxOpener(state)(hit ? { ...state.sandboxOptions!, tarball: hit.tarball } : state.sandboxOptions!);
+  const sandbox = await (hit ? restore(state, hashes[restored - 1]!, hit.tarball) : sandboxOpener(state)(state.sandboxOptions!));
   if (!hit) {
     for (const script of state.setup) {
       if (script.dump) state.notes.push(await loadSchemaDump(sandbox, script));

@@ -3,6 +3,7 @@
 import type { PgproConfig } from '../config/schema.js';
 import type { Sandbox, SandboxOptions, MigrationRun } from '../sandbox/index.js';
 import { SandboxTimeBudget } from '../sandbox/limits.js';
+import type { SandboxPool } from '../sandbox/pool.js';
 import type { SnapshotCache } from '../sandbox/snapshot-cache.js';
 import type {
   CatalogSnapshot,
@@ -33,6 +34,8 @@ export interface ReviewOptions {
 export interface ReviewDeps extends AgentStageDeps {
   createSandbox?: (options: SandboxOptions) => Promise<Sandbox>;
   snapshotCache?: SnapshotCache;
+  /** A long-running process's sandboxes restored ahead of time, per recently seen base. */
+  sandboxPool?: SandboxPool;
   now?: () => number;
 }
 
