@@ -9,6 +9,7 @@ import { review } from '../src/review.js';
 import { openPglite } from '../src/sandbox/cluster.js';
 import { contribModulesFor, extensionsIn, isSupportedExtension, loadContribModules } from '../src/sandbox/extensions.js';
 import { presetSetup } from '../src/sandbox/presets.js';
+import { SandboxPool } from '../src/sandbox/pool.js';
 import { SnapshotCache } from '../src/sandbox/snapshot-cache.js';
 import { parseMigrationSql } from '../src/sql/parse.js';
 import { discoverOptions } from '../src/stages/discover.js';
@@ -107,10 +108,20 @@ export const inProcess = async ({ history, runs }: { history: BenchHistory; runs
   const cold = await timed(() => review(change, { config, agent: 'off' }, { snapshotCache: cache }));
   const warmRuns: { ms: number; value: ReviewResult }[] = [];
   for (let i = 0; i < Math.max(1, runs); i++) warmRuns.push(await timed(() => review(change, { config, agent: 'off' }, { snapshotCache: cache })));
+  // As the App runs them: a sandbox pool restores the next sandbox of this base between reviews.
+  const pool = new SandboxPool();
+  const pooledRuns: { ms: number; value: ReviewResult }[] = [];
+  await review(change, { config, agent: 'off' }, { snapshotCache: cache, sandboxPool: pool });
+  for (let i = 0; i < Math.max(1, runs); i++) {
+    await pool.settled();
+    pooledRuns.push(await timed(() => review(change, { config, agent: 'off' }, { snapshotCache: cache, sandboxPool: pool })));
+  }
+  await pool.close();
   const memory = rss.stop();
   return {
     cold: { ms: round1(cold.ms), ...newFileSummary(cold.value, history.newPath) },
     warm: { ...summarize(warmRuns.map((r) => r.ms)), runsDetail: warmRuns.map((r) => newFileSummary(r.value, history.newPath)) },
+    pooled: { ...summarize(pooledRuns.map((r) => r.ms)), runsDetail: pooledRuns.map((r) => newFileSummary(r.value, history.newPath)) },
     memory,
   };
 };
