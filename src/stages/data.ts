@@ -20,7 +20,9 @@ export async function dataStage(state: ReviewState): Promise<void> {
   progress(state, 'data', 'Adding synthetic rows to existing tables');
   const budgetMs = () => budgetLeft(state, config.explain['time-budget-seconds'] * 1000);
   state.explainPrepared = await timed(state, 'data', async () => {
-    const seeding = state.seeded ? { rows: config.sandbox['seed-rows'], notes: state.seeded.notes } : await seedForCache(state, budgetMs());
+    const seeding = state.seeded
+      ? { rows: config.sandbox['seed-rows'], notes: state.seeded.notes, syntheticOnly: state.seeded.syntheticOnly }
+      : await seedForCache(state, budgetMs());
     const prepared = await prepareData({
       db: state.sandbox!,
       config,
@@ -28,7 +30,7 @@ export async function dataStage(state: ReviewState): Promise<void> {
       fresh: state.reviewable,
       catalogBefore: state.catalogBefore!,
       budgetMs: budgetMs(),
-      ...(seeding ? { seeded: seeding.rows } : {}),
+      ...(seeding ? { seeded: { rows: seeding.rows, syntheticOnly: seeding.syntheticOnly } } : {}),
     });
     return seeding ? { ...prepared, notes: [...seeding.notes, ...prepared.notes] } : prepared;
   }).catch((error: unknown) => {
@@ -43,7 +45,7 @@ export async function dataStage(state: ReviewState): Promise<void> {
  * depend on the change, and store that state (catalog included) for the next review of this base.
  * Without them the data stage fills in one pass, as before.
  */
-async function seedForCache(state: ReviewState, budgetMs: number): Promise<{ rows: number; notes: string[] } | undefined> {
+async function seedForCache(state: ReviewState, budgetMs: number): Promise<{ rows: number; notes: string[]; syntheticOnly: string[] } | undefined> {
   const cache = state.snapshotCache;
   const sandbox = state.sandbox!;
   if (!cache || !state.historySnapshot || !state.catalogBefore || sandbox.stopped) return undefined;
@@ -53,10 +55,10 @@ async function seedForCache(state: ReviewState, budgetMs: number): Promise<{ row
   const complete = !fill.notes.some((note) => /time budget reached/.test(note));
   if (complete && !sandbox.stopped) {
     const key = seededKey(state.historySnapshot, rows);
-    const document: SeededDocument = { v: 1, catalog: state.catalogBefore, rows: fill.rows, notes: fill.notes };
+    const document: SeededDocument = { v: 1, catalog: state.catalogBefore, rows: fill.rows, notes: fill.notes, syntheticOnly: fill.syntheticOnly };
     inBackground(state, sandbox.snapshot().then((tarball) => storeSeeded(cache, key, { document, tarball })));
   }
-  return { rows, notes: fill.notes };
+  return { rows, notes: fill.notes, syntheticOnly: fill.syntheticOnly };
 }
 
 /** Proposed fixes are proven in fresh sandboxes started from this point (history + synthetic rows). */

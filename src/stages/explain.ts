@@ -45,8 +45,11 @@ export async function prepareData(input: {
   catalogBefore: CatalogSnapshot;
   /** How long the fill and the first plans may take. */
   budgetMs: number;
-  /** Rows every table already holds from the seeding (a seeded snapshot): only the rest is added. */
-  seeded?: number;
+  /**
+   * Rows every table already holds from the seeding (a seeded snapshot or this review's own): only
+   * the rest is added. `syntheticOnly`: the tables the seeding filled that held no row before it.
+   */
+  seeded?: { rows: number; syntheticOnly: string[] };
 }): Promise<ExplainPrepared> {
   const { config, db } = input;
   const queryFiles = config.explain.enabled ? await readQueryFiles(input.head, config.explain.queries) : [];
@@ -57,13 +60,16 @@ export async function prepareData(input: {
   const seedRows = config.sandbox['seed-rows'];
   const wanted = (table: string) =>
     config.explain.enabled && relevant(table) ? Math.max(seedRows, explainRows(table)) : seedRows;
-  const rowsFor = (table: string) => Math.max(0, wanted(table) - (input.seeded ?? 0));
+  const rowsFor = (table: string) => Math.max(0, wanted(table) - (input.seeded?.rows ?? 0));
   const started = Date.now();
   const needed = input.catalogBefore.tables.some((t) => rowsFor(`${t.schema}.${t.name}`) > 0);
-  const fill = needed ? await fillSynthetic(db, input.catalogBefore, rowsFor, { deadline: started + input.budgetMs }) : { notes: [] };
+  const fill = needed
+    ? await fillSynthetic(db, input.catalogBefore, rowsFor, { deadline: started + input.budgetMs })
+    : { notes: [], syntheticOnly: [] };
   const budgetMs = Math.max(0, input.budgetMs - (Date.now() - started));
   const before = queries.length > 0 ? await explainQueries(db, queries, { budgetMs }) : [];
-  return { queries, before, notes: fill.notes, syntheticTables: fill.syntheticOnly };
+  const syntheticTables = [...new Set([...(input.seeded?.syntheticOnly ?? []), ...fill.syntheticOnly])];
+  return { queries, before, notes: fill.notes, syntheticTables };
 }
 
 /** After the new migrations: fill the tables they created, plan again, and judge. */

@@ -15,6 +15,8 @@ export interface SeededDocument {
   rows: Record<string, number>;
   /** The seeding's notes (tables it could not fill and why). */
   notes: string[];
+  /** Tables that held no row before the seeding: only synthetic ones (re-runs without them empty these). */
+  syntheticOnly: string[];
 }
 
 export interface Seeded {
@@ -33,7 +35,7 @@ export function seededKey(historySnapshot: string, seedRows: number): string {
 /** The seeded snapshot and its document, when both are cached. */
 export async function cachedSeeded(cache: SnapshotCache, key: string): Promise<Seeded | undefined> {
   const document = await cache.getDocument<SeededDocument>(key);
-  if (document?.v !== 1 || !Array.isArray(document.catalog?.tables)) return undefined;
+  if (document?.v !== 1 || !Array.isArray(document.catalog?.tables) || !Array.isArray(document.syntheticOnly)) return undefined;
   const hit = await cache.get([key]);
   return hit ? { document, tarball: hit.tarball } : undefined;
 }
