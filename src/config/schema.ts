@@ -94,6 +94,14 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Failure halfway: stop each new migration after each statement that commits on its own, and run it again. */
       retry: z.boolean().default(true),
+      /** Lock time at production size: time blocking rewrites, scans and index builds at growing sizes, scale to production's. */
+      'lock-time': z.boolean().default(true),
+      /** Production table sizes (CSV or JSON, docs/production-stats.md); unset: agent.production-stats. */
+      'production-stats': z.string().min(1).optional(),
+      /** The smallest synthetic size measured; the others are twice and four times it. */
+      'sample-rows': z.number().int().min(100).max(1_000_000).default(50_000),
+      /** A finding whose estimated lock time reaches this many seconds becomes an error. */
+      'fail-on-lock-seconds': z.number().positive().optional(),
       /** Time for the rehearsals of one review; what does not fit is skipped with a note. */
       'time-budget-seconds': z.number().positive().max(1800).default(60),
     })

@@ -8,6 +8,7 @@ import {
   BLOCKING_OBSERVED,
   describesLock,
   LOCK_ONLY_RULES,
+  LOCK_TIME_ESTIMATE,
   LOCK_WINDOW,
   STATEMENT_RELATIONS,
   TIMEOUT_ADVICE,
@@ -241,13 +242,16 @@ function mergeLockWindows(findings: HazardFinding[], inFile: (file: string) => H
 const isTimeoutAdvice = (rule: string) => rule === TIMEOUT_ADVICE.lint || rule === TIMEOUT_ADVICE.trace;
 
 /**
- * A lock window, and the file's lock_timeout advice, on a statement that already has an error or a
- * warning: the same lock, so one finding, which says it in one more sentence.
+ * A lock window, the file's lock_timeout advice, and the lock's estimated time at production size, on a
+ * statement that already has an error or a warning: the same lock, so one finding, which says it in one
+ * more sentence (and takes the guest's severity when that is higher: a lock time past the threshold).
  */
 function foldIntoHosts(findings: HazardFinding[], onStatementOf: (f: Finding) => HazardFinding[], gone: Set<HazardFinding>): void {
   const foldable = [
     ...findings.filter((f) => f.rule === LOCK_WINDOW.keep),
     ...findings.filter((f) => isTimeoutAdvice(f.rule) && f.severity !== 'info'),
+    // How long the lock is held at production size: a sentence of the finding about that lock.
+    ...findings.filter((f) => f.rule === LOCK_TIME_ESTIMATE),
   ];
   for (const guest of foldable) {
     if (gone.has(guest)) continue;

@@ -25,8 +25,9 @@
 // effect clear it.
 // Lock windows: lock-held-across-statements speaks for statement-after-access-exclusive-lock on any
 // statement of its window.
-// Folding: a lock window, and the file's lock_timeout advice, that sit on a statement which already
-// has an error or warning become a sentence of that finding (the same lock, one comment).
+// Folding: a lock window, the file's lock_timeout advice, and the lock time estimated at production size,
+// that sit on a statement which already has an error or warning become a sentence of that finding (the
+// same lock, one comment).
 
 import { ruleById } from '../rules/index.js';
 
@@ -89,6 +90,9 @@ export const TIMEOUT_ADVICE = { lint: 'require-timeout-settings', trace: 'missin
 /** Trace findings that show blocking locks: with lock_timeout set, they clear the timeout advice. */
 export const BLOCKING_OBSERVED = [...LOCK_ONLY, 'table-rewrite', 'full-table-scan'] as const;
 export const LOCK_ONLY_RULES: readonly string[] = LOCK_ONLY;
+
+/** The rehearsal's estimate of a lock's time at production size (src/rehearsal/lock-findings.ts). */
+export const LOCK_TIME_ESTIMATE = 'lock-time-estimate';
 
 export const LOCK_WINDOW = { keep: 'lock-held-across-statements', absorbs: ['statement-after-access-exclusive-lock'] } as const;
 

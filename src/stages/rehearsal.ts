@@ -1,87 +1,188 @@
-// Stage 3f: rehearsals (src/rehearsal/). Before the apply, the sandbox's state is saved; after it, each
-// new migration that can be left half done is stopped after each statement that commits on its own and
-// run again, in sandboxes started from that state. Within rehearsal.time-budget-seconds and the review's
-// deadline; what does not fit is a note.
+// Stage 3f: rehearsals (src/rehearsal/). Before the apply, the sandbox's state is saved; after it, in
+// sandboxes started from that state:
+// - failure halfway: each new migration that can be left half done is stopped after each statement that
+//   commits on its own and run again (retry-*);
+// - lock time at production size: each statement the apply saw rewriting, scanning or indexing a table
+//   under a blocking lock is timed at growing sizes and scaled to the size the user gave
+//   (lock-time-estimate).
+// Within rehearsal.time-budget-seconds, the review's deadline and its signal; what does not fit is a note.
 import { setMaxListeners } from 'node:events';
 import { engineSnapshots } from '../sandbox/engine.js';
 import { prepareMigration, type Sandbox } from '../sandbox/index.js';
+import { needsAutocommit } from '../sandbox/statements.js';
+import { estimateAt } from '../rehearsal/fit.js';
+import { lockTimeFinding } from '../rehearsal/lock-findings.js';
+import { lockSubjects, type LockSubject } from '../rehearsal/lock-subjects.js';
+import { measureLockTime } from '../rehearsal/lock-time.js';
 import { retryPlan } from '../rehearsal/points.js';
 import { rehearseRetry } from '../rehearsal/retry.js';
 import { retryFindings, retryNotes } from '../rehearsal/retry-findings.js';
+import { productionSizes, type ProductionSizes } from '../rehearsal/sizes.js';
 import { sandboxOpener } from './history.js';
 import { budgetLeft, messageOf, progress, timed, type ReviewState, type ReviewedMigration } from './state.js';
 
-/** The sandbox's state before the first new migration (history and synthetic rows), per review. */
-const starts = new WeakMap<ReviewState, Uint8Array>();
+interface Prepared {
+  /** The sandbox's state before the first new migration (history and synthetic rows). */
+  start?: Uint8Array;
+  sizes?: ProductionSizes;
+}
+
+const prepared = new WeakMap<ReviewState, Prepared>();
 
 function wantsRetry(state: ReviewState): ReviewedMigration[] {
   if (!state.config.rehearsal.retry) return [];
   return state.reviewable.filter((item) => retryPlan(item.migration.inTransaction, item.parsed.statements).points.length > 0);
 }
 
-/** Before the apply: save the state the rehearsals start from, when some rehearsal will need it. */
+/** Before the apply: read the production sizes, and save the state the rehearsals start from when one will need it. */
 export async function rehearsalStartStage(state: ReviewState): Promise<void> {
-  if (!engineSnapshots(state.config) || wantsRetry(state).length === 0) return;
+  const { config } = state;
+  if (state.reviewable.length === 0) return;
+  const sizes = config.rehearsal['lock-time'] ? await productionSizes(config, state.change.head) : undefined;
+  const needed = wantsRetry(state).length > 0 || (sizes?.configured ?? false);
+  const entry: Prepared = sizes ? { sizes } : {};
+  prepared.set(state, entry);
+  if (!needed || !engineSnapshots(config)) return;
   // The same state as the fix proofs' starting point: one snapshot serves both.
   const tarball = state.fixPoint ?? await timed(state, 'rehearsal', () => state.sandbox!.snapshot()).catch((error: unknown) => {
     state.notes.push(`Rehearsals skipped: the sandbox's state could not be saved (${messageOf(error)}).`);
     return undefined;
   });
-  if (tarball) starts.set(state, tarball);
+  if (tarball) entry.start = tarball;
 }
 
 export async function rehearsalStage(state: ReviewState): Promise<void> {
-  if (!state.config.rehearsal.retry || state.reviewable.length === 0) return;
-  const applied = (item: ReviewedMigration) => state.statuses.get(item.migration.path)?.status === 'applied';
-  const safe = state.reviewable.filter((item) => applied(item) && item.parsed.statements.length > 0 && retryPlan(item.migration.inTransaction, item.parsed.statements).mode === 'one-transaction');
-  if (safe.length > 0) {
-    const names = safe.map((item) => item.migration.path);
-    state.notes.push(
-      `Retry rehearsal: ${names.length === 1 ? `${names[0]} runs` : `${names.slice(0, -1).join(', ')} and ${names.at(-1)} run`} in one transaction, so a failure anywhere rolls ${names.length === 1 ? 'it' : 'the file'} back and running it again is safe.`,
-    );
-  }
-  const subjects = wantsRetry(state).filter(applied);
-  if (subjects.length === 0) return;
+  const entry = prepared.get(state);
+  if (!entry) return;
+  const applied = state.reviewable.filter((item) => state.statuses.get(item.migration.path)?.status === 'applied');
+  safeToRetryNote(state, applied);
+  const retrySubjects = wantsRetry(state).filter((item) => applied.includes(item));
+  const lockSubjectsOf = lockWork(state, applied, entry.sizes);
+  if (retrySubjects.length === 0 && lockSubjectsOf.length === 0) return;
   if (!engineSnapshots(state.config)) {
-    state.notes.push(`Retry rehearsal skipped for ${subjects.map((s) => s.migration.path).join(', ')}: it needs sandbox snapshots, which the server engine does not take.`);
+    state.notes.push('Rehearsals (retry after a failure halfway, lock time at production size) skipped: they start sandboxes from a snapshot, which the server engine does not take.');
     return;
   }
-  const start = starts.get(state);
-  if (!start) return;
+  if (!entry.start) return;
   const budgetMs = budgetLeft(state, state.config.rehearsal['time-budget-seconds'] * 1000);
   const controller = new AbortController();
   setMaxListeners(64, controller.signal);
   const stop = () => controller.abort();
   const timer = setTimeout(stop, budgetMs);
+  const ends = performance.now() + budgetMs;
   state.options.signal?.addEventListener('abort', stop, { once: true });
   if (state.options.signal?.aborted) stop();
   const open = sandboxOpener(state);
-  const starting = fileStarts(state, start, (tarball) => open({ ...state.sandboxOptions!, tarball }));
+  const starting = fileStarts(state, entry.start, (tarball) => open({ ...state.sandboxOptions!, tarball }));
+  const openAt = (index: number) => async () => open({ ...state.sandboxOptions!, tarball: await starting(index) });
   try {
     await timed(state, 'rehearsal', async () => {
-      for (const item of subjects) {
+      for (const item of retrySubjects) {
         if (controller.signal.aborted) {
           state.notes.push(`Retry rehearsal of ${item.migration.path} skipped: rehearsal.time-budget-seconds or the review deadline was reached.`);
           continue;
         }
         progress(state, 'rehearsal', `Rehearsing a failure halfway through ${item.migration.path}`);
-        const index = state.reviewable.indexOf(item);
         const file = { path: item.migration.path, inTransaction: item.migration.inTransaction, statements: item.parsed.statements };
-        const rehearsal = await rehearseRetry(file, {
-          open: async () => open({ ...state.sandboxOptions!, tarball: await starting(index) }),
-          signal: controller.signal,
-        });
+        const rehearsal = await rehearseRetry(file, { open: openAt(state.reviewable.indexOf(item)), signal: controller.signal });
         const findings = retryFindings(file, rehearsal);
         state.findings.push(...findings);
         state.notes.push(...retryNotes(file, rehearsal, findings.length));
       }
+      for (const [n, work] of lockSubjectsOf.entries()) {
+        const where = `line ${work.subject.statement.line} of ${work.item.migration.path}`;
+        if (controller.signal.aborted) {
+          state.notes.push(`Lock time at production size not estimated for ${where}: rehearsal.time-budget-seconds or the review deadline was reached.`);
+          continue;
+        }
+        progress(state, 'rehearsal', `Timing ${where} at growing sizes of ${work.table}`);
+        // An equal share of what is left for each statement still to time.
+        const share = (ends - performance.now()) / (lockSubjectsOf.length - n);
+        const measured = await measureLockTime({
+          path: work.item.migration.path,
+          inTransaction: work.item.migration.inTransaction,
+          statements: work.item.parsed.statements,
+          at: work.subject.at,
+          table: work.table,
+          sampleRows: state.config.rehearsal['sample-rows'],
+          catalog: state.catalogBefore!,
+          open: openAt(state.reviewable.indexOf(work.item)),
+          signal: controller.signal,
+          deadline: performance.now() + share,
+        });
+        if (measured.samples.length < 2) {
+          state.notes.push(`Lock time at production size not estimated for ${where}: ${measured.skipped ?? 'too few sizes were measured'}.`);
+          continue;
+        }
+        const size = entry.sizes!.sizes.get(work.table)!;
+        state.findings.push(
+          lockTimeFinding({
+            file: work.item.migration.path,
+            subject: work.subject,
+            table: work.table,
+            size,
+            samples: measured.samples,
+            estimate: estimateAt(measured.samples, size.rows, work.subject.growth),
+            engine: state.sandbox!.engine,
+            ...(state.config.rehearsal['fail-on-lock-seconds'] !== undefined ? { failOnSeconds: state.config.rehearsal['fail-on-lock-seconds'] } : {}),
+          }),
+        );
+      }
     });
   } catch (error) {
-    state.notes.push(`Retry rehearsal did not complete: ${messageOf(error)}`);
+    state.notes.push(`Rehearsals did not complete: ${messageOf(error)}`);
   } finally {
     clearTimeout(timer);
     state.options.signal?.removeEventListener('abort', stop);
   }
+}
+
+function safeToRetryNote(state: ReviewState, applied: ReviewedMigration[]): void {
+  if (!state.config.rehearsal.retry) return;
+  const safe = applied.filter((item) => item.parsed.statements.length > 0 && retryPlan(item.migration.inTransaction, item.parsed.statements).mode === 'one-transaction');
+  if (safe.length === 0) return;
+  const names = safe.map((item) => item.migration.path);
+  state.notes.push(
+    `Retry rehearsal: ${names.length === 1 ? `${names[0]} runs` : `${names.slice(0, -1).join(', ')} and ${names.at(-1)} run`} in one transaction, so a failure anywhere rolls ${names.length === 1 ? 'it' : 'the file'} back and running it again is safe.`,
+  );
+}
+
+interface LockWork {
+  item: ReviewedMigration;
+  subject: LockSubject;
+  /** The table scaled: of those it works on with a production size, the largest. */
+  table: string;
+}
+
+/** The statements to time, and a note for those that cannot be (no production size: never guessed). */
+function lockWork(state: ReviewState, applied: ReviewedMigration[], sizes: ProductionSizes | undefined): LockWork[] {
+  if (!state.config.rehearsal['lock-time'] || !sizes) return [];
+  state.notes.push(...sizes.notes);
+  const work: LockWork[] = [];
+  const unsized: string[] = [];
+  const unsizedTables = new Set<string>();
+  for (const item of applied) {
+    const run = state.runs.get(item.migration.path);
+    if (!run) continue;
+    for (const subject of lockSubjects(item.parsed.statements, run.outcomes, state.catalogBefore)) {
+      const known = subject.tables.filter((t) => sizes.sizes.has(t)).sort((a, b) => sizes.sizes.get(b)!.rows - sizes.sizes.get(a)!.rows);
+      if (known.length === 0) {
+        unsized.push(`line ${subject.statement.line} of ${item.migration.path}`);
+        subject.tables.forEach((t) => unsizedTables.add(t));
+        continue;
+      }
+      if (needsAutocommit(subject.statement.text)) continue; // timed runs are rolled back; this one refuses a transaction
+      work.push({ item, subject, table: known[0]! });
+    }
+  }
+  if (unsized.length > 0) {
+    state.notes.push(
+      sizes.configured
+        ? `Lock time at production size not estimated for ${unsized.join(', ')}: no production size is given for ${[...unsizedTables].join(', ')} (add ${unsizedTables.size === 1 ? 'it' : 'them'} to the stats file; see docs/production-stats.md).`
+        : `Lock time at production size not estimated for ${unsized.join(', ')}: no production sizes were given (rehearsal.production-stats or explain.rows; see docs/production-stats.md).`,
+    );
+  }
+  return work;
 }
 
 /** The state before new migration `index`: the saved start with the new migrations before it replayed. */

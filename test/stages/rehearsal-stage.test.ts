@@ -7,7 +7,7 @@ import { review } from '../../src/review.js';
 import type { ReviewResult } from '../../src/types.js';
 import { memoryTree } from '../helpers/tree.js';
 
-const HISTORY = 'CREATE TABLE orders (id bigint PRIMARY KEY, note text, total int);\n';
+const HISTORY = 'CREATE TABLE orders (id bigint PRIMARY KEY, note text, total int);\nCREATE TABLE customers (id bigint PRIMARY KEY, email text);\n';
 const CHANGE = 'UPDATE orders SET total = total + 1;\nALTER TABLE orders ADD COLUMN tracking text;\nCREATE INDEX orders_total_idx ON orders (total);\n';
 const QUIET = 'explain:\n  enabled: false\n';
 
@@ -42,6 +42,13 @@ describe('the rehearsal stage', () => {
     expect(autocommit.stats.stages.rehearsal).toBeGreaterThanOrEqual(0);
   });
 
+  it('never guesses a production size: a note lists the statements whose lock time is not estimated', () => {
+    expect(autocommit.findings.some((f) => f.rule === 'lock-time-estimate' || /Scaled from the sandbox/.test(f.message))).toBe(false);
+    expect(autocommit.notes).toContain(
+      'Lock time at production size not estimated for line 3 of db/migrations/0002_change.sql: no production sizes were given (rehearsal.production-stats or explain.rows; see docs/production-stats.md).',
+    );
+  });
+
   it('says in one line that a file in one transaction is safe to retry', () => {
     expect(oneTransaction.findings.filter((f) => f.rule.startsWith('retry-'))).toEqual([]);
     expect(oneTransaction.notes).toContain(
@@ -54,5 +61,35 @@ describe('the rehearsal stage', () => {
     expect(off.findings.filter((f) => f.rule.startsWith('retry-'))).toEqual([]);
     expect(off.notes.filter((n) => n.startsWith('Retry rehearsal'))).toEqual([]);
     expect(off.stats.stages.rehearsal).toBeUndefined();
+  });
+});
+
+describe('lock time at production size', () => {
+  let sized: ReviewResult;
+  beforeAll(async () => {
+    sized = await reviewOf(
+      {
+        'db/migrations/0002_change.sql': 'ALTER TABLE orders ALTER COLUMN total TYPE bigint;\nCREATE INDEX customers_email_idx ON customers (email);\n',
+        'db/stats.csv': 'schemaname,relname,rows,total_bytes\npublic,orders,41000000,9663676416\n',
+      },
+      `${QUIET}assume-in-transaction: true\nrehearsal:\n  production-stats: db/stats.csv\n  sample-rows: 500\n  fail-on-lock-seconds: 0.001\n`,
+    );
+  }, 300_000);
+
+  it('folds the estimate into the finding about the same lock, raised to an error past the threshold', () => {
+    const rewrite = sized.findings.find((f) => f.rule === 'changing-column-type')!;
+    expect(rewrite.severity).toBe('error');
+    expect(rewrite.message).toMatch(
+      /Scaled from the sandbox to production size, this statement holds an ACCESS EXCLUSIVE lock on public\.orders for ≈ [0-9.]+(–[0-9.]+)? (ms|s|min|h) \(41M rows, from the production stats file db\/stats\.csv\): every query on orders waits, reads included\. That reaches rehearsal\.fail-on-lock-seconds \(0\.001 s\)\./,
+    );
+    expect(rewrite.evidence).toMatch(/observed in the sandbox \(lock-time-estimate\): .*\nMeasured in the PGlite sandbox \(.*\) at 500, 1,000, 2,000 rows of public\.orders: /);
+    expect(sized.findings.filter((f) => f.rule === 'lock-time-estimate')).toEqual([]);
+    expect(sized.conclusion).toBe('failure');
+  });
+
+  it('names the statements on tables without a production size', () => {
+    expect(sized.notes).toContain(
+      'Lock time at production size not estimated for line 2 of db/migrations/0002_change.sql: no production size is given for public.customers (add it to the stats file; see docs/production-stats.md).',
+    );
   });
 });

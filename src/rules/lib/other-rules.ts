@@ -20,8 +20,8 @@ export const REVERSIBILITY_RULES = ['down-migration-fails', 'down-migration-inco
 /** The EXPLAIN checks (src/explain/checks.ts). */
 export const EXPLAIN_RULES = ['backfill-in-one-statement', 'fk-path-seq-scan', 'plan-regression', 'unused-new-index'] as const;
 
-/** The retry rehearsal (src/rehearsal/), reported with source 'trace'. */
-export const REHEARSAL_RULES = ['retry-fails', 'retry-invalid-index', 'retry-not-idempotent'] as const;
+/** The rehearsals (src/rehearsal/): a retry after a failure halfway, lock time at production size; source 'trace'. */
+export const REHEARSAL_RULES = ['retry-fails', 'retry-invalid-index', 'retry-not-idempotent', 'lock-time-estimate'] as const;
 
 /** Non-lint rule ids by the stage that reports them. */
 export const OTHER_RULES_BY_STAGE = {
