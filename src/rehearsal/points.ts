@@ -52,3 +52,17 @@ export function retryPlan(inTransaction: boolean, statements: readonly { text: s
 function withoutComments(text: string): string {
   return text.replace(/^(\s*(--[^\n]*\n|\/\*[\s\S]*?\*\/))*/, '');
 }
+
+/**
+ * Whether a retry of the file can do what its statements do not say: change data a second time, keep an
+ * INVALID index, or trip over its own COMMITs. A file of plain DDL in autocommit fails loudly on a retry,
+ * statement by statement, which the lint rule prefer-robust-stmts already says without a sandbox.
+ */
+export function retryWorthRehearsing(statements: readonly { text: string; ast: unknown }[]): boolean {
+  return statements.some((s) => {
+    const kind = Object.keys((s.ast ?? {}) as object)[0] ?? '';
+    return DATA_CHANGES.has(kind) || transactionControl(s.text) !== undefined || CONCURRENT_INDEX.test(withoutComments(s.text));
+  });
+}
+
+const DATA_CHANGES = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt', 'CopyStmt', 'DoStmt', 'CallStmt', 'SelectStmt']);

@@ -133,9 +133,10 @@ function describe(file: RetryFile, group: Group): { message: string; fix?: Fix }
           ? 'Make the INSERT safe to repeat: INSERT … ON CONFLICT DO NOTHING.'
           : 'Make the statement safe to run twice.';
     return {
+      // The error first: a one-line view (the Claude review's info lines) keeps the first sentence.
       message:
-        `${capitalize(where)}, running the migration again fails here: ${failure.message}${code ? ` (SQLSTATE ${code})` : ''}. ` +
-        'What ran before the stop stays applied, so the database is left half migrated until someone repairs it by hand.',
+        `A retry fails here with ${failure.message}${code ? ` (SQLSTATE ${code})` : ''}. ` +
+        `That is what running the migration again meets ${where}; what ran before the stop stays applied, so the database is left half migrated until someone repairs it by hand.`,
       fix: { title: 'Make the migration safe to run again', steps: [guard, ...transactionStep] },
     };
   }
@@ -206,13 +207,17 @@ function writerOf(statements: readonly ParsedStatement[], upTo: number, table: s
 
 /** The first statement up to the stop that names the table of a schema difference. */
 function mentioning(statements: readonly ParsedStatement[], upTo: number, difference: string): ParsedStatement {
-  const table = /\b(?:ON |column |table |index |constraint )([a-z0-9_$"]+)\.([a-z0-9_$"]+)/i.exec(difference)?.[2]?.replace(/"/g, '');
+  const table = /\b(?:ON |column |table |index |constraint )([a-z0-9_$"]+)\.([a-z0-9_$"]+)/i.exec(difference)?.[2]?.replace(/"/g, '').toLowerCase();
   if (table) {
-    const pattern = new RegExp(`\\b${table.replace(/[^a-z0-9_]/gi, '\\$&')}\\b`, 'i');
-    const found = statements.slice(0, upTo + 1).find((s) => pattern.test(s.text));
+    const found = statements.slice(0, upTo + 1).find((s) => wordsOf(s.text).has(table));
     if (found) return found;
   }
   return statements[upTo]!;
+}
+
+/** The identifiers and keywords of a statement, lower case. */
+function wordsOf(text: string): Set<string> {
+  return new Set(text.toLowerCase().split(/[^a-z0-9_$]+/).filter(Boolean));
 }
 
 function indexOf(statement: ParsedStatement): string | undefined {

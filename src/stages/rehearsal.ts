@@ -14,7 +14,7 @@ import { estimateAt } from '../rehearsal/fit.js';
 import { lockTimeFinding } from '../rehearsal/lock-findings.js';
 import { lockSubjects, type LockSubject } from '../rehearsal/lock-subjects.js';
 import { measureLockTime } from '../rehearsal/lock-time.js';
-import { retryPlan } from '../rehearsal/points.js';
+import { retryPlan, retryWorthRehearsing } from '../rehearsal/points.js';
 import { rehearseRetry } from '../rehearsal/retry.js';
 import { retryFindings, retryNotes } from '../rehearsal/retry-findings.js';
 import { productionSizes, type ProductionSizes } from '../rehearsal/sizes.js';
@@ -31,7 +31,9 @@ const prepared = new WeakMap<ReviewState, Prepared>();
 
 function wantsRetry(state: ReviewState): ReviewedMigration[] {
   if (!state.config.rehearsal.retry) return [];
-  return state.reviewable.filter((item) => retryPlan(item.migration.inTransaction, item.parsed.statements).points.length > 0);
+  return state.reviewable.filter(
+    (item) => retryPlan(item.migration.inTransaction, item.parsed.statements).points.length > 0 && retryWorthRehearsing(item.parsed.statements),
+  );
 }
 
 /** Before the apply: read the production sizes, and save the state the rehearsals start from when one will need it. */
@@ -42,7 +44,7 @@ export async function rehearsalStartStage(state: ReviewState): Promise<void> {
   const needed = wantsRetry(state).length > 0 || (sizes?.configured ?? false);
   const entry: Prepared = sizes ? { sizes } : {};
   prepared.set(state, entry);
-  if (!needed || !engineSnapshots(config)) return;
+  if (!needed || !engineSnapshots(config) || !state.sandbox || state.sandbox.stopped) return;
   // The same state as the fix proofs' starting point: one snapshot serves both.
   const tarball = state.fixPoint ?? await timed(state, 'rehearsal', () => state.sandbox!.snapshot()).catch((error: unknown) => {
     state.notes.push(`Rehearsals skipped: the sandbox's state could not be saved (${messageOf(error)}).`);

@@ -64,8 +64,8 @@ describe('a retry after a failure halfway', () => {
       ['retry-fails', 2],
     ]);
     expect(found[0]!.message).toBe(
-      'If this migration stops after this statement or any later one (each statement commits on its own), running the migration again fails here: ' +
-        'column "tracking" of relation "orders" already exists (SQLSTATE 42701). What ran before the stop stays applied, so the database is left half migrated until someone repairs it by hand.',
+      'A retry fails here with column "tracking" of relation "orders" already exists (SQLSTATE 42701). That is what running the migration again meets ' +
+        'if this migration stops after this statement or any later one (each statement commits on its own); what ran before the stop stays applied, so the database is left half migrated until someone repairs it by hand.',
     );
     expect(found[0]!.fix?.steps?.[0]).toMatch(/^Guard it with IF NOT EXISTS/);
     expect(found[0]!.fix?.steps?.[1]).toMatch(/one transaction/);
@@ -132,7 +132,7 @@ describe('a retry after a failure halfway', () => {
     const [finding, ...rest] = findings('ownCommits');
     expect(rest).toEqual([]);
     expect(finding).toMatchObject({ rule: 'retry-fails', line: 2 });
-    expect(finding!.message).toMatch(/^If this migration stops after line 3 \(its COMMIT made what ran before permanent\), running the migration again fails here: column "tier" of relation "customers" already exists/);
+    expect(finding!.message).toMatch(/^A retry fails here with column "tier" of relation "customers" already exists \(SQLSTATE 42701\)\. That is what running the migration again meets if this migration stops after line 3 \(its COMMIT made what ran before permanent\);/);
   });
 });
 

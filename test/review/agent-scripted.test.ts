@@ -134,12 +134,16 @@ F2 error adding-foreign-key-constraint db/migrations/0002_orders.sql:6 — Addin
 F3 warning backfill-in-one-statement db/migrations/0002_orders.sql:5 — This statement updates every row of public.orders in one transaction: on a large table it holds row locks on all of them until commit, bloats the table and delays replicas.
    fix: Backfill public.orders in batches of 10000 rows
    evidence: Update on public.orders: estimated rows 20000 (Seq Scan on public.orders: estimated rows 20000, cost … (plan total …)); table holds ~20000 synthetic rows; ModifyTable on public.orders (cost=… rows=0); -> Seq Scan on public.o…
-F4 warning foreign-key-without-index db/migrations/0002_orders.sql:6 — Foreign key public.orders (handled_by) → public.customers has no index on its referencing columns: every DELETE or key UPDATE on public.customers scans public.orders to check for references, and joins on the key cannot use an index.
+F4 warning retry-not-idempotent db/migrations/0002_orders.sql:5 — If this migration stops after this statement or any later one (each statement commits on its own), running the migration again runs this statement a second time and reports success: the rows of public.orders differ from what a single run leaves.
+   fix: Make the data change safe to run twice
+   evidence: rehearsed in the sandbox: if this migration stops after line 5 (each statement commits on its own), then the whole file ran again: line 3 failed: duplicate key value violates unique constraint "settings_pkey" (SQLSTATE 23505); line 4 faile…
+F5 warning foreign-key-without-index db/migrations/0002_orders.sql:6 — Foreign key public.orders (handled_by) → public.customers has no index on its referencing columns: every DELETE or key UPDATE on public.customers scans public.orders to check for references, and joins on the key cannot use an index.
    fix: Index public.orders (handled_by)
    evidence: no index on public.orders starts with (handled_by); indexes on public.orders: orders_customer_id_idx (customer_id), orders_pkey (id), orders_note_idx (note); planned by EXPLAIN on synthetic rows (fk-path-seq-scan): Deleting a row of public…
 Info, one line each:
-F5 info prefer-robust-stmts db/migrations/0002_orders.sql:4 — CREATE INDEX orders_note_idx fails if it runs again.
-F6 info lock-access-exclusive db/migrations/0002_orders.sql:6 — Takes an ACCESS EXCLUSIVE lock on public.orders, which blocks every query on the table, reads included (SELECT, INSERT, UPDATE, DELETE, DDL).
+F6 info retry-fails db/migrations/0002_orders.sql:3 — A retry fails here with duplicate key value violates unique constraint "settings_pkey" (SQLSTATE 23505).
+F7 info prefer-robust-stmts db/migrations/0002_orders.sql:4 — CREATE INDEX orders_note_idx fails if it runs again.
+F8 info lock-access-exclusive db/migrations/0002_orders.sql:6 — Takes an ACCESS EXCLUSIVE lock on public.orders, which blocks every query on the table, reads included (SELECT, INSERT, UPDATE, DELETE, DDL).
 </findings>
 
 <schema>
@@ -194,7 +198,8 @@ let bodies: RequestBody[];
 
 beforeAll(async () => {
   api = await fakeAnthropic([message(TOOL_CALLS, 'tool_use'), message([{ type: 'text', text: JSON.stringify(ANSWER) }], 'end_turn')]);
-  const config = validateConfig({ agent: { 'production-stats': 'db/stats.csv' } }, 'test');
+  // Lock-time estimates are measured on this machine: their numbers would make the exact request vary.
+  const config = validateConfig({ agent: { 'production-stats': 'db/stats.csv' }, rehearsal: { 'lock-time': false } }, 'test');
   result = await review(
     { head: memoryTree({ ...FILES, 'db/stats.csv': STATS }), changed: [FILE], patches: PATCHES },
     { config },

@@ -33,7 +33,7 @@ describe('the rehearsal stage', () => {
     const robust = autocommit.findings.find((f) => f.rule === 'prefer-robust-stmts')!;
     expect(robust.line).toBe(2);
     expect(robust.evidence).toContain(
-      'observed in the sandbox (retry-fails): If this migration stops after this statement or any later one (each statement commits on its own), running the migration again fails here: column "tracking" of relation "orders" already exists (SQLSTATE 42701).',
+      'observed in the sandbox (retry-fails): A retry fails here with column "tracking" of relation "orders" already exists (SQLSTATE 42701). That is what running the migration again meets if this migration stops after this statement or any later one (each statement commits on its own)',
     );
     expect(autocommit.findings.some((f) => f.rule === 'retry-fails')).toBe(false);
     const twice = autocommit.findings.find((f) => f.rule === 'retry-not-idempotent')!;
