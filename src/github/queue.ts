@@ -14,6 +14,12 @@ export interface Job {
   data?: unknown;
   /** A stable id for such queues (repo, pull request and head sha), so the same work is queued once. */
   key?: string;
+  /**
+   * Who the job is for, from the widest to the narrowest (installation, then repository). A free slot
+   * goes to the waiting job whose owners have the fewest jobs running, so that one busy repository or
+   * installation cannot starve the others; among equals, the oldest job.
+   */
+  owners?: readonly string[];
 }
 
 export interface QueueDepth {
@@ -60,6 +66,16 @@ export interface InProcessQueueOptions {
   now?: () => number;
   /** Called when a job throws (jobs are expected to handle their own errors). */
   onError?: (error: unknown, job: Job) => void;
+}
+
+/** Compares running counts level by level (installation, then repository): strictly fewer wins. */
+function lighter(load: readonly number[], than: readonly number[]): boolean {
+  for (let i = 0; i < Math.max(load.length, than.length); i++) {
+    const a = load[i] ?? 0;
+    const b = than[i] ?? 0;
+    if (a !== b) return a < b;
+  }
+  return false;
 }
 
 /** After the grace period, how long stopped jobs get to close their check runs. */
@@ -176,15 +192,33 @@ export class InProcessQueue implements JobQueue {
 
   #pump(): void {
     while (!this.#closing && this.#running.size < this.#concurrency && this.#waiting.length > 0) {
-      const entry = this.#waiting.shift()!;
-      this.#running.add(entry);
-      void this.#start(entry);
+      const [entry] = this.#waiting.splice(this.#fairestWaiting(), 1);
+      this.#running.add(entry!);
+      void this.#start(entry!);
     }
     if (this.#waiting.length === 0 && this.#running.size === 0 && this.#held.size === 0) {
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];
       for (const resolve of waiters) resolve();
     }
+  }
+
+  /** The index of the waiting job whose owners (widest first) have the fewest running jobs; the oldest among equals. */
+  #fairestWaiting(): number {
+    const running = new Map<string, number>();
+    for (const entry of this.#running) {
+      for (const owner of entry.job.owners ?? []) running.set(owner, (running.get(owner) ?? 0) + 1);
+    }
+    let best = 0;
+    let bestLoad: number[] | undefined;
+    for (const [index, entry] of this.#waiting.entries()) {
+      const load = (entry.job.owners ?? []).map((owner) => running.get(owner) ?? 0);
+      if (!bestLoad || lighter(load, bestLoad)) {
+        best = index;
+        bestLoad = load;
+      }
+    }
+    return best;
   }
 
   async #start(entry: Entry): Promise<void> {

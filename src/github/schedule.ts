@@ -86,6 +86,7 @@ export class ReviewScheduler {
       await this.queue.add({
         group,
         ids,
+        owners: [`installation:${data.installationId}`, `repository:${pull.owner}/${pull.repo}`],
         data,
         // Pushes are keyed by head sha: the same commit is one job. Explicit requests get their own.
         key: `${group}@${pull.headSha}${trigger === 'push' ? '' : `+${check.id}`}`,

@@ -147,4 +147,58 @@ describe('InProcessQueue', () => {
       expect(seen.late).toBeInstanceOf(ShutdownError);
     });
   });
+
+  describe('fairness', () => {
+    /** Queues jobs that run until released; returns the order they started in. */
+    function fill(queue: InProcessQueue, jobs: { name: string; owners: string[] }[]) {
+      const started: string[] = [];
+      const gates = new Map<string, ReturnType<typeof deferred>>();
+      for (const { name, owners } of jobs) {
+        const gate = deferred();
+        gates.set(name, gate);
+        queue.add({ group: name, ids: [name], owners, run: async () => (started.push(name), gate.promise) });
+      }
+      return { started, release: async (name: string) => (gates.get(name)!.resolve(), new Promise((r) => setTimeout(r, 0))) };
+    }
+
+    it('gives a free slot to another repository before a busy one gets its second', async () => {
+      const queue = new InProcessQueue({ concurrency: 2 });
+      const busy = ['installation:1', 'repository:acme/big'];
+      const { started, release } = fill(queue, [
+        { name: 'big-1', owners: busy },
+        { name: 'big-2', owners: busy },
+        { name: 'big-3', owners: busy },
+        { name: 'big-4', owners: busy },
+        { name: 'small-1', owners: ['installation:1', 'repository:acme/small'] },
+      ]);
+      await Promise.resolve();
+      expect(started).toEqual(['big-1', 'big-2']);
+      await release('big-1');
+      // big-3 is older, but acme/big already runs one job and acme/small none.
+      expect(started).toEqual(['big-1', 'big-2', 'small-1']);
+      await release('big-2');
+      expect(started.at(-1)).toBe('big-3');
+      for (const name of ['small-1', 'big-3', 'big-4']) await release(name);
+      await queue.idle();
+    });
+
+    it('shares slots between installations before repositories within one', async () => {
+      const queue = new InProcessQueue({ concurrency: 2 });
+      const { started, release } = fill(queue, [
+        { name: 'a-1', owners: ['installation:1', 'repository:a/one'] },
+        { name: 'a-2', owners: ['installation:1', 'repository:a/one'] },
+        { name: 'a-3', owners: ['installation:1', 'repository:a/two'] },
+        { name: 'b-1', owners: ['installation:2', 'repository:b/one'] },
+      ]);
+      await Promise.resolve();
+      expect(started).toEqual(['a-1', 'a-2']);
+      await release('a-1');
+      // a/two runs nothing, but installation 1 still runs a-2 and installation 2 nothing.
+      expect(started).toEqual(['a-1', 'a-2', 'b-1']);
+      await release('a-2');
+      expect(started.at(-1)).toBe('a-3');
+      for (const name of ['b-1', 'a-3']) await release(name);
+      await queue.idle();
+    });
+  });
 });
