@@ -5,6 +5,7 @@ import { lazyReview, pgproApp } from './app.js';
 import type { JobQueue } from './queue.js';
 import { pgproOctokit } from './octokit.js';
 import { gracefulShutdown, handleSignals, shutdownGraceMs } from './shutdown.js';
+import { startWatchdog, watchdogStallMs } from './watchdog.js';
 
 let queue: JobQueue | undefined;
 let log: Probot['log'] | undefined;
@@ -12,6 +13,9 @@ const before = new Set(process.listeners('SIGINT'));
 const server = await run(pgproApp({ review: lazyReview, onQueue: (q, l) => ((queue = q), (log = l)) }), { Octokit: pgproOctokit() });
 // Probot's own SIGINT handler exits as soon as the HTTP server stops, before running reviews end.
 for (const listener of process.listeners('SIGINT')) if (!before.has(listener)) process.off('SIGINT', listener);
+// Off the main thread: ends the process if its event loop stops turning (PGPRO_WATCHDOG_SECONDS).
+const stallMs = watchdogStallMs();
+if (stallMs > 0) startWatchdog({ stallMs });
 handleSignals(
   gracefulShutdown(
     {
