@@ -8,10 +8,11 @@
 //     (pg_version, assume_in_transaction), run through pgpro's static rules (no sandbox, as squawk runs):
 //     pgpro agrees when its rule for the hazard (src/rules/lib/squawk.ts) fires exactly when squawk's does.
 //
-//   npx tsx scripts/peer-agreement.ts eugene <eugene checkout> [--out dir]
+//   npx tsx scripts/peer-agreement.ts eugene <eugene checkout> [--out dir] [--only E15,W14]
 //     Every eugene/examples/<hint>/{bad,good}.sql, a history of `-- N.sql` scripts: all but the last are
 //     replayed as history, the last is reviewed by the whole pipeline (sandbox, trace, EXPLAIN; no agent),
-//     each script in a transaction as eugene runs it. A bad example is caught when a finding of pgpro's
+//     each script in a transaction as eugene runs it (BEGIN … COMMIT, except a CONCURRENTLY script).
+//     `--bad-only` skips the good examples; `--only E15,W14` picks hints. A bad example is caught when a finding of pgpro's
 //     rule for that hint is reported; a good one is clean when none is.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -168,9 +169,9 @@ const EUGENE_HINTS: Record<string, string[]> = {
   E9: ['require-timeout-settings', 'missing-lock-timeout'],
   E10: ['statement-after-access-exclusive-lock', 'lock-held-across-statements'],
   E11: ['adding-field-with-default'],
-  E15: ['foreign-key-without-index', 'partial-index-for-foreign-key'],
+  E15: ['foreign-key-without-index', 'partial-index-on-foreign-key'],
   W12: ['lock-held-across-statements', 'statement-after-access-exclusive-lock'],
-  W13: ['ban-create-enum'],
+  W13: ['creating-enum'],
   W14: ['adding-serial-primary-key-field', 'full-table-scan'],
 };
 
@@ -179,8 +180,9 @@ async function eugeneCases(checkout: string): Promise<Outcome[]> {
   const { localChangeSet } = await import('../src/cli/input.js');
   const examples = join(checkout, 'eugene/examples');
   const out: Outcome[] = [];
-  for (const hint of readdirSync(examples).filter((d) => /^[EW]\d+$/.test(d)).sort()) {
-    for (const kind of ['bad', 'good'] as const) {
+  const only = rest.includes('--only') ? rest[rest.indexOf('--only') + 1]!.split(',') : undefined;
+  for (const hint of readdirSync(examples).filter((d) => /^[EW]\d+$/.test(d) && (!only || only.includes(d))).sort()) {
+    for (const kind of rest.includes('--bad-only') ? (['bad'] as const) : (['bad', 'good'] as const)) {
       let text: string;
       try {
         text = readFileSync(join(examples, hint, `${kind}.sql`), 'utf8');
@@ -192,8 +194,9 @@ async function eugeneCases(checkout: string): Promise<Outcome[]> {
       try {
         mkdirSync(join(dir, 'migrations'));
         const names = scripts.map((_, i) => `migrations/${String(i + 1).padStart(4, '0')}_${hint.toLowerCase()}.sql`);
-        scripts.forEach((sql, i) => writeFileSync(join(dir, names[i]!), `${sql}\n`));
-        const config: PgproConfig = { ...defaultConfig(), 'assume-in-transaction': true, agent: { ...defaultConfig().agent, enabled: false } };
+        // eugene runs each script in a transaction, except one that must run outside it (CONCURRENTLY).
+        scripts.forEach((sql, i) => writeFileSync(join(dir, names[i]!), /\bconcurrently\b/i.test(sql) ? `${sql}\n` : `BEGIN;\n${sql}\nCOMMIT;\n`));
+        const config: PgproConfig = { ...defaultConfig(), agent: { ...defaultConfig().agent, enabled: false } };
         const { change } = await localChangeSet(dir, [names[names.length - 1]!], undefined);
         const result = await review(change, { config, agent: 'off' }, {});
         const ids = EUGENE_HINTS[hint] ?? [];
@@ -201,7 +204,7 @@ async function eugeneCases(checkout: string): Promise<Outcome[]> {
         out.push({
           peerRule: hint,
           name: kind,
-          sql: `${text}\n-- pgpro: ${result.findings.map((f) => `${f.rule}(${f.severity})@${f.line}`).join(', ')}`,
+          sql: `${text}\n-- pgpro: ${result.findings.map((f) => `${f.rule}(${f.severity})@${f.line}`).join(', ')}\n-- notes: ${result.notes.join(' | ')}`,
           expected: kind === 'bad',
           found: hits.length > 0,
         });
