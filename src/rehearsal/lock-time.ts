@@ -58,8 +58,11 @@ export async function measureLockTime(input: MeasureInput): Promise<Measured> {
     let rows = await countRows(db, input.table);
     const grow = async (size: number) => {
       if (rows >= size) return;
+      const before = rows;
       await fillSynthetic(db, input.catalog, (t) => (t === input.table ? size - rows : 0));
       rows = await countRows(db, input.table);
+      // Keys drawn from parent rows the existing rows already use: make the table afresh at that size.
+      if (rows === before) rows = await regenerate(db, input.catalog, input.table, size);
     };
     const first = Math.max(input.sampleRows, rows);
     await grow(first);
@@ -128,6 +131,21 @@ async function shrink(db: Sandbox, table: string, rows: number): Promise<number>
   }
   await db.exec(`VACUUM FULL ${name}`);
   await db.exec(`ANALYZE ${name}`);
+  return countRows(db, table);
+}
+
+/** Empties the table (foreign-key triggers off) and fills it with `rows` new synthetic rows. */
+async function regenerate(db: Sandbox, catalog: CatalogSnapshot, table: string, rows: number): Promise<number> {
+  const name = quoteTable(table);
+  const { rows: role } = await db.query<{ v: string }>(`SELECT current_setting('session_replication_role') AS v`);
+  await db.query(`SELECT set_config('session_replication_role', 'replica', false)`);
+  try {
+    await db.exec(`DELETE FROM ${name}`);
+  } finally {
+    await db.query(`SELECT set_config('session_replication_role', $1, false)`, [role[0]?.v ?? 'origin']);
+  }
+  await db.exec(`VACUUM FULL ${name}`);
+  await fillSynthetic(db, catalog, (t) => (t === table ? rows : 0));
   return countRows(db, table);
 }
 
