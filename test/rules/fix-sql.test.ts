@@ -127,3 +127,11 @@ describe('a statement that refuses a transaction, in a file that runs in one', (
     expect(fix.steps).toContainEqual(expect.stringMatching(/Move it after the COMMIT/));
   });
 });
+
+describe('a type fix on a statement with several such columns', () => {
+  it('changes every column the rule reports in the statement, in each of its fixes', async () => {
+    const findings = (await lintAs('CREATE TABLE invoices (id serial PRIMARY KEY, customer_id integer);')).filter((f) => f.rule === 'prefer-bigint-over-int');
+    expect(findings).toHaveLength(2);
+    for (const f of findings) expect(f.fix?.sql).toBe('CREATE TABLE invoices (id bigserial PRIMARY KEY, customer_id bigint);');
+  });
+});

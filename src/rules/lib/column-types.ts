@@ -1,7 +1,7 @@
 import type { Fix } from '../../types.js';
 import { columnConstraints, nameList, nearest, type TypeInfo, typeInfo } from './ast.js';
 import { statementFix } from './common.js';
-import { replaceType } from './fix.js';
+import { replaceType, typeSpan } from './fix.js';
 import type { AncestorEntry, RuleContext, Visitors } from '../types.js';
 
 export interface ColumnSite {
@@ -42,10 +42,31 @@ export function columnTypeVisitors(check: (site: ColumnSite) => void): Visitors 
   };
 }
 
-/** A fix replacing the column's type in place when its text can be located. */
+interface TypeEdits {
+  edits: { start: number; end: number; text: string }[];
+  fixes: Fix[];
+}
+
+/**
+ * A fix replacing the column's type in place when its text can be located. When the rule reports
+ * several columns of one statement (`id serial, customer_id integer`), every one of its fixes there
+ * replaces all of them: the statement's hazard is gone only when each column is changed, whichever
+ * finding (or the merged one) carries the fix.
+ */
 export function typeFix(ctx: RuleContext, site: ColumnSite, title: string, replacement: string, steps?: string[]): Fix {
   const at = ctx.textOffset({ location: site.type.location });
-  return statementFix(ctx, title, replaceType(ctx.statement.text, at, replacement), steps);
+  const span = at === undefined ? undefined : typeSpan(ctx.statement.text, at);
+  if (!span) return statementFix(ctx, title, replaceType(ctx.statement.text, at, replacement), steps);
+  const key = `type-edits:${ctx.statement.index}`;
+  const memo = (ctx.fileMemo.get(key) as TypeEdits | undefined) ?? { edits: [], fixes: [] };
+  ctx.fileMemo.set(key, memo);
+  memo.edits.push({ ...span, text: replacement });
+  let text = ctx.statement.text;
+  for (const edit of [...memo.edits].sort((a, b) => b.start - a.start)) text = text.slice(0, edit.start) + edit.text + text.slice(edit.end);
+  const fix = statementFix(ctx, title, text, steps);
+  memo.fixes.push(fix);
+  for (const earlier of memo.fixes) if (fix.sql !== undefined) earlier.sql = fix.sql;
+  return fix;
 }
 
 /** Looks like a key: the primary key, `id`, or a `…_id` reference. */
