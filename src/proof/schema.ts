@@ -22,6 +22,8 @@ export const TYPE_SWAP_RULES: ReadonlySet<string> = new Set([
 
 /** The differences a fix of `rule` is meant to make (see TYPE_SWAP_RULES). */
 export function intendedDifference(rule: string, difference: string): boolean {
+  // DETACH PARTITION … CONCURRENTLY leaves the partition bound as a CHECK constraint on the detached table.
+  if (rule === 'require-concurrent-partition-detach') return /^extra: constraint on [^:]+: CHECK /.test(difference);
   if (!TYPE_SWAP_RULES.has(rule)) return false;
   return difference.startsWith('differs: column ') || /^extra: constraint on [^:]+: CHECK \(+char_length\(/i.test(difference);
 }

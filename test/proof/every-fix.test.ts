@@ -129,7 +129,7 @@ describe('every fix pgpro emits, walked through the fix proof', () => {
 
   it('walks real fixes: proven drop-ins in every autocommit variant, and the lock_timeout preamble', () => {
     const proven = new Set(walked.filter((w) => w.reason === 'verified').map((w) => `${w.rule} / ${w.variant}`));
-    for (const rule of ['require-concurrent-index-creation', 'constraint-missing-not-valid', 'require-concurrent-index-deletion']) {
+    for (const rule of ['require-concurrent-index-creation', 'constraint-missing-not-valid']) {
       for (const variant of ['doc', 'multi-line, quoted'] as const) expect(proven).toContain(`${rule} / ${variant}`);
     }
     expect([...proven].some((p) => p.startsWith('require-timeout-settings / '))).toBe(true);
