@@ -38,9 +38,12 @@ export function compareFindings(a: Finding, b: Finding): number {
   );
 }
 
-/** The conclusion of a set of findings: failure at or above `failOn`, neutral with any warning or error left. */
-export function conclude(findings: readonly Finding[], failOn: Severity | 'none'): Conclusion {
+/**
+ * The conclusion of a set of findings: failure at or above `failOn`, neutral with any warning or error
+ * left or any new migration not reviewed (`notReviewed`: no verdict without a review).
+ */
+export function conclude(findings: readonly Finding[], failOn: Severity | 'none', notReviewed = 0): Conclusion {
   if (failOn !== 'none' && findings.some((f) => atLeast(f.severity, failOn))) return 'failure';
-  if (findings.some((f) => f.severity !== 'info')) return 'neutral';
+  if (findings.some((f) => f.severity !== 'info') || notReviewed > 0) return 'neutral';
   return 'success';
 }

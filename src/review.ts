@@ -13,8 +13,8 @@ import { historyInDump } from './stages/schema-dump.js';
 import { lintStage, lintWithoutSandbox } from './stages/lint.js';
 import { parseStage } from './stages/parse.js';
 import { rehearsalStage, rehearsalStartStage } from './stages/rehearsal.js';
-import { createReviewState, messageOf, statusOf, type ReviewDeps, type ReviewOptions, type ReviewState } from './stages/state.js';
-import { armReviewStop, stoppedByReview, unreviewedFindings } from './stages/stop.js';
+import { createReviewState, messageOf, notReviewedStatus, type ReviewDeps, type ReviewOptions, type ReviewState } from './stages/state.js';
+import { armReviewStop, stoppedByReview, stopReasonCode, unreviewedFindings } from './stages/stop.js';
 import type { ChangeSet, ReviewResult } from './types.js';
 
 export { SandboxUnavailableError } from './stages/history.js';
@@ -72,7 +72,8 @@ async function sandboxFailed(state: ReviewState, error: unknown): Promise<void> 
   state.notes.push(stoppedByReview(error) ? `The review stopped: ${reason}.` : `The sandbox could not run: ${messageOf(error)}`);
   for (const item of state.reviewable) {
     if (!state.statuses.has(item.migration.path)) {
-      state.statuses.set(item.migration.path, statusOf(item.migration, 'not-run', item.parsed.statements.length, 0));
+      const code = stoppedByReview(error) ? stopReasonCode(state) : state.sandbox?.stopped ? 'sandbox-stopped' : 'sandbox-failed';
+      state.statuses.set(item.migration.path, notReviewedStatus(item.migration, 'not-run', item.parsed.statements.length, code, reason));
       state.unreviewed.set(item.migration.path, { line: item.parsed.statements[0]?.line ?? item.migration.lineOffset + 1, reason });
     }
   }

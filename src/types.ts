@@ -204,12 +204,39 @@ export interface ApplyError {
 
 export type MigrationRunStatus = 'applied' | 'failed' | 'skipped' | 'not-run';
 
+/**
+ * Why a migration was not applied and observed (status `skipped` or `not-run`):
+ * - `earlier-migration-failed`: a new migration before it failed (its own apply-error or syntax-error)
+ * - `review-deadline`, `cancelled`: the review ran out of time or was superseded
+ * - `sandbox-stopped`: the sandbox stopped (a limit, a dead instance) before it
+ * - `sandbox-failed`: the sandbox could not continue (an internal error)
+ * - `missing-extension`: it needs an extension the sandbox does not have
+ * - `missing-object`: it uses an object neither the history nor the setup creates, which could not be inferred
+ * - `max-files`, `max-statements`, `file-too-large`: over limits.max-files, max-statements-per-file, max-file-bytes
+ * - `not-utf8`, `unreadable`: the file is not UTF-8 text, or could not be read
+ */
+export type NotReviewedReason =
+  | 'earlier-migration-failed'
+  | 'review-deadline'
+  | 'cancelled'
+  | 'sandbox-stopped'
+  | 'sandbox-failed'
+  | 'missing-extension'
+  | 'missing-object'
+  | 'max-files'
+  | 'max-statements'
+  | 'file-too-large'
+  | 'not-utf8'
+  | 'unreadable';
+
 export interface MigrationStatus {
   file: string;
   status: MigrationRunStatus;
   statements: number;
   durationMs: number;
   error?: { message: string; line: number; sqlstate?: string };
+  /** Why a `skipped` or `not-run` migration was not applied. */
+  reason?: { code: NotReviewedReason; message: string };
 }
 
 export interface CatalogColumn {
@@ -277,6 +304,13 @@ export interface ReviewResult {
   version: 1;
   conclusion: Conclusion;
   migrations: MigrationStatus[];
+  /**
+   * The new migrations that were not applied and observed, with why. Any of them keeps the conclusion
+   * from `success`: no verdict without a review.
+   */
+  notReviewed?: { file: string; status: 'skipped' | 'not-run'; reason: NotReviewedReason; message: string }[];
+  /** `-- pgpro-ignore-file` directives of the new migrations: rules waived for a whole file. */
+  waivers?: { file: string; line: number; rules: string[] }[];
   findings: Finding[];
   notes: string[];
   stats: ReviewStats;

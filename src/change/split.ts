@@ -7,13 +7,16 @@ export interface SplitChange {
   /** Migrations this change adds or edits, in apply order. */
   fresh: MigrationFile[];
   findings: Finding[];
+  /** Without a base: unnamed migrations that sort after the first named one, neither history nor new. */
+  later?: MigrationFile[];
 }
 
 /**
  * Decides which migrations are history and which are new.
  * - with a base: history is the base's sequence; new is every head migration absent from the base
  *   or different from it (or listed in `changed`);
- * - without a base but with `changed`: the listed head migrations are new, the rest history;
+ * - without a base but with `changed`: the listed head migrations are new, the ones before the first of
+ *   them history (those after it are left out: production has not run them before the new ones);
  * - with neither: everything is new.
  * Editing a migration that the base already has is reported, and the base's version is replayed
  * (production ran that one).
@@ -27,10 +30,14 @@ export function splitChange(
   const changedSet = changed ? new Set(changed) : undefined;
   if (!base) {
     if (!changedSet) return { history: [], fresh: head, findings };
+    // Production runs the named files before any that sort after them: those are not history.
+    const first = head.findIndex((m) => changedSet.has(m.path));
+    const unnamed = head.filter((m) => !changedSet.has(m.path));
     return {
-      history: head.filter((m) => !changedSet.has(m.path)),
+      history: first < 0 ? unnamed : unnamed.filter((m) => head.indexOf(m) < first),
       fresh: head.filter((m) => changedSet.has(m.path)),
       findings,
+      later: first < 0 ? [] : unnamed.filter((m) => head.indexOf(m) > first),
     };
   }
   const baseByPath = new Map(base.map((m) => [m.path, m]));

@@ -12,7 +12,7 @@ import { reportFailure } from './errors.js';
 import { writeReports } from './outputs.js';
 import { fixDiff, fixUntilStable, writeFixedFiles } from './fix.js';
 import { localChangeSet } from './input.js';
-import { EXIT_FINDINGS, EXIT_OK, type CliIo } from './io.js';
+import { EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_OK, type CliIo } from './io.js';
 import { progressPrinter } from './progress.js';
 
 export async function runReview(args: CliArgs, io: CliIo): Promise<number> {
@@ -31,10 +31,25 @@ export async function runReview(args: CliArgs, io: CliIo): Promise<number> {
         io.stderr.write(run.applied.length > 0 ? `pgpro: applied ${list}\n` : 'pgpro: no proven fixes to apply\n');
       }
     }
+    const unreviewed = nothingReviewed(result);
+    if (unreviewed) {
+      io.stderr.write(`pgpro: not reviewed: ${unreviewed}\n`);
+      return EXIT_CANNOT_RUN;
+    }
     return result.conclusion === 'failure' ? EXIT_FINDINGS : EXIT_OK;
   } catch (error) {
     return reportFailure(io, error);
   }
+}
+
+/** Why nothing new was applied and observed (exit 2: the tool could not do its job), or undefined. */
+function nothingReviewed(result: ReviewResult): string | undefined {
+  if (result.migrations.length === 0) return 'no migrations were found (see migrations.paths and migrations.convention).';
+  const fresh = result.stats.migrationsNew;
+  const left = result.notReviewed ?? [];
+  if (fresh === 0 || left.length < fresh) return undefined;
+  const first = left[0]!;
+  return `none of the ${fresh === 1 ? 'new migration' : `${fresh} new migrations`} was applied in the sandbox (${first.file}: ${first.message}).`;
 }
 
 /**

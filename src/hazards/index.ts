@@ -28,7 +28,7 @@ export function settleFindings(findings: readonly HazardFinding[], input: Settle
   const byFile = new Map(input.files.map((f) => [f.file, f]));
   const statementsOf = (file: string): readonly ParsedStatement[] | undefined => byFile.get(file)?.statements;
   const { kept, silenced } = partitionIgnored([...findings], [...input.files]);
-  const off = (f: Finding) => input.config.rules[f.rule] === 'off' && !FIXED_SEVERITY.has(f.rule);
+  const off = (f: Finding) => input.config.rules[f.rule] === 'off' && !FIXED_SEVERITY.has(f.rule) && f.rule !== 'not-reviewed';
   const merged = mergeHazards(
     kept.filter((f) => !off(f)),
     { statementsOf, silenced: [...silenced, ...(kept.filter(off) as HazardFinding[])] },

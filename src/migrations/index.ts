@@ -29,6 +29,18 @@ export interface LoadedMigrations {
   notes: string[];
   /** Paths of every candidate in apply order, read or not. */
   order: string[];
+  /**
+   * Candidates that were not loaded (too large, not UTF-8, unreadable), in apply order. `migration`
+   * holds the text as decoded when it is still worth linting (invalid UTF-8 in otherwise readable text).
+   */
+  rejected: RejectedMigration[];
+}
+
+export interface RejectedMigration {
+  path: string;
+  code: 'file-too-large' | 'not-utf8' | 'unreadable';
+  message: string;
+  migration?: MigrationFile;
 }
 
 const DEFAULT_MAX_FILE_BYTES = 2_000_000;
@@ -39,20 +51,30 @@ export async function loadMigrations(tree: FileTree, options: LoadOptions = {}):
   const candidates = detectMigrations(tree.paths, options);
 
   const known = new Set(tree.paths);
+  type Rejection = Omit<RejectedMigration, 'path' | 'migration'> & { text?: string };
   // Notes of parallel reads are kept per file so they come out in apply order.
-  const readText = async (path: string, fileNotes: string[]): Promise<string | undefined> => {
+  const readText = async (path: string, fileNotes: string[], rejected?: (r: Rejection) => void): Promise<string | undefined> => {
     const text = known.has(path) ? await tree.read(path) : undefined;
     if (text === undefined) {
       fileNotes.push(`${path} could not be read; skipped.`);
+      rejected?.({ code: 'unreadable', message: 'the file could not be read' });
       return undefined;
     }
     const bytes = Buffer.byteLength(text, 'utf8');
     if (bytes > maxBytes) {
       fileNotes.push(`${path} is ${bytes} bytes, over the ${maxBytes}-byte limit (limits.max-file-bytes); skipped.`);
+      rejected?.({ code: 'file-too-large', message: `${bytes} bytes, over limits.max-file-bytes (${maxBytes})` });
       return undefined;
     }
     if (looksBinary(text)) {
       fileNotes.push(`${path} is not UTF-8 text; skipped.`);
+      const line = lineOfInvalidText(text);
+      rejected?.({
+        code: 'not-utf8',
+        message: `the file is not valid UTF-8 text (first at line ${line})`,
+        // Text with a few undecodable bytes (not NULs) still reads as SQL: worth linting.
+        ...(text.includes('\u0000') ? {} : { text }),
+      });
       return undefined;
     }
     return text;
@@ -75,21 +97,29 @@ export async function loadMigrations(tree: FileTree, options: LoadOptions = {}):
 
   const selected = options.only ? ordered.filter(options.only) : ordered;
   const loaded = await Promise.all(
-    selected.map(async (candidate): Promise<{ migration?: MigrationFile; notes: string[] }> => {
+    selected.map(async (candidate): Promise<{ migration?: MigrationFile; notes: string[]; rejected?: RejectedMigration }> => {
       const fileNotes: string[] = [];
       if (candidate.kind === 'undo') {
         fileNotes.push(`${candidate.path} is a Flyway undo migration with no matching versioned migration; not applied.`);
         return { notes: fileNotes };
       }
-      const text = await readText(candidate.path, fileNotes);
-      if (text === undefined) return { notes: fileNotes };
+      let rejection: Rejection | undefined;
+      const text = await readText(candidate.path, fileNotes, (r) => (rejection = r));
+      if (text === undefined) {
+        if (!rejection) return { notes: fileNotes };
+        const { text: readable, ...why } = rejection as Rejection;
+        const migration = readable === undefined ? undefined : await buildMigration(candidate, readable, async () => undefined, async () => undefined);
+        return { notes: fileNotes, rejected: { path: candidate.path, ...why, ...(migration ? { migration } : {}) } };
+      }
       const migration = await buildMigration(candidate, text, (path) => readText(path, fileNotes), readOptional);
       return { migration, notes: fileNotes };
     }),
   );
   const migrations: MigrationFile[] = [];
+  const rejected: RejectedMigration[] = [];
   for (const item of loaded) {
     if (item.migration) migrations.push(item.migration);
+    if (item.rejected) rejected.push(item.rejected);
     notes.push(...item.notes);
   }
   if (options.assumeInTransaction !== undefined) {
@@ -102,7 +132,16 @@ export async function loadMigrations(tree: FileTree, options: LoadOptions = {}):
       m.transactionReason = `Config assume-in-transaction: ${options.assumeInTransaction} overrides the ${m.convention} default (${m.transactionReason})`;
     }
   }
-  return { migrations, notes, order: ordered.map((c) => c.path) };
+  return { migrations, notes, order: ordered.map((c) => c.path), rejected };
+}
+
+/** The 1-based line of the first NUL or undecodable byte. */
+function lineOfInvalidText(text: string): number {
+  const at = [text.indexOf('\u0000'), text.indexOf('\ufffd')].filter((i) => i >= 0);
+  const first = at.length > 0 ? Math.min(...at) : 0;
+  let line = 1;
+  for (let i = 0; i < first; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
 }
 
 async function buildMigration(

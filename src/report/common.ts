@@ -106,11 +106,35 @@ export function formatCounts(counts: SeverityCounts, all = false): string {
 
 /** One line that says what was found and where: the check run title and the summary header. */
 export function resultTitle(result: ReviewResult): string {
+  const unreviewed = notReviewedTitle(result);
   if (result.findings.length === 0) {
-    return newMigrations(result).length === 0 ? 'No new migrations to review' : 'No migration hazards found';
+    return unreviewed ?? (newMigrations(result).length === 0 ? 'No new migrations to review' : 'No migration hazards found');
   }
   const files = new Set(result.findings.map((f) => f.file)).size;
-  return `${formatCounts(countBySeverity(result.findings))} in ${plural(files, 'migration')}`;
+  const counts = `${formatCounts(countBySeverity(result.findings))} in ${plural(files, 'migration')}`;
+  return unreviewed ? `${unreviewed}; ${counts}` : counts;
+}
+
+/**
+ * "Not reviewed: 2 of 3 new migrations", when a new migration was left out for a reason other than a
+ * failure before it (which its own finding reports).
+ */
+export function notReviewedTitle(result: ReviewResult): string | undefined {
+  const left = (result.notReviewed ?? []).filter((m) => m.reason !== 'earlier-migration-failed');
+  if (left.length === 0) return undefined;
+  const total = newMigrations(result).length;
+  return `Not reviewed: ${left.length} of ${plural(total, 'new migration')}`;
+}
+
+/** Per file: "not reviewed: <why>" for a skipped or not-run new migration. */
+export function notReviewedReason(result: ReviewResult, file: string): string | undefined {
+  const entry = result.notReviewed?.find((m) => m.file === file);
+  return entry ? `not reviewed: ${entry.message}` : undefined;
+}
+
+/** "-- pgpro-ignore-file a, b (line 3)" per waiver of the new migrations. */
+export function waiverLines(result: ReviewResult): string[] {
+  return (result.waivers ?? []).map((w) => `${w.file}:${w.line} waives ${w.rules.join(', ')} for the whole file (pgpro-ignore-file)`);
 }
 
 export function engineLabel(engine: { name: 'pglite' | 'postgres'; version: string }): string {

@@ -9,6 +9,10 @@ export interface JsonReport {
   findings: Finding[];
   notes: string[];
   stats: ReviewStats;
+  /** New migrations not applied and observed, and why (any of them keeps the conclusion from success). */
+  notReviewed: NonNullable<ReviewResult['notReviewed']>;
+  /** `-- pgpro-ignore-file` directives of the new migrations. */
+  waivers: NonNullable<ReviewResult['waivers']>;
 }
 
 const FINDING_KEYS = [
@@ -25,7 +29,7 @@ const FINDING_KEYS = [
   'confidence',
 ] as const;
 const FIX_KEYS = ['title', 'sql', 'steps', 'replacesStatement', 'verified'] as const;
-const MIGRATION_KEYS = ['file', 'status', 'statements', 'durationMs', 'error'] as const;
+const MIGRATION_KEYS = ['file', 'status', 'statements', 'durationMs', 'error', 'reason'] as const;
 const MIGRATION_ERROR_KEYS = ['message', 'line', 'sqlstate'] as const;
 const STATS_KEYS = ['migrationsTotal', 'migrationsNew', 'statements', 'durationMs', 'stages', 'engine', 'agent'] as const;
 
@@ -48,6 +52,7 @@ function orderFinding(finding: Finding): Finding {
 function orderMigration(migration: MigrationStatus): MigrationStatus {
   const out = ordered(migration, MIGRATION_KEYS);
   if (migration.error) out.error = ordered(migration.error, MIGRATION_ERROR_KEYS);
+  if (migration.reason) out.reason = ordered(migration.reason, ['code', 'message']);
   return out;
 }
 
@@ -60,6 +65,8 @@ export function toJsonReport(result: ReviewResult): JsonReport {
     findings: result.findings.map(orderFinding),
     notes: [...result.notes],
     stats: ordered(result.stats, STATS_KEYS),
+    notReviewed: [...(result.notReviewed ?? [])],
+    waivers: [...(result.waivers ?? [])],
   };
 }
 

@@ -16,6 +16,7 @@ import {
   plural,
   resultTitle,
   ruleDocUrl,
+  waiverLines,
 } from './common.js';
 
 export const SEVERITY_EMOJI: Record<Severity, string> = { error: '🔴', warning: '🟠', info: '🔵' };
@@ -121,7 +122,22 @@ export function headerMarkdown(result: ReviewResult): string {
     // The pull request's statements, not the history replayed before them.
     plural(result.stats.newStatements ?? result.stats.statements, 'statement'),
   ];
-  return `## ${CONCLUSION_EMOJI[result.conclusion]} pgpro: ${resultTitle(result)}\n\n${facts.join(' · ')}`;
+  const lines = [`## ${CONCLUSION_EMOJI[result.conclusion]} pgpro: ${resultTitle(result)}`, facts.join(' · ')];
+  const unreviewed = (result.notReviewed ?? []).filter((m) => m.reason !== 'earlier-migration-failed');
+  if (unreviewed.length > 0) {
+    lines.push(
+      [
+        '**Not reviewed** (not applied in the sandbox; only the static rules saw it):',
+        ...unreviewed.slice(0, 10).map((m) => `- ${codeSpan(m.file)}: ${prose(clip(m.message, 300))}`),
+        ...(unreviewed.length > 10 ? [`- … and ${unreviewed.length - 10} more`] : []),
+      ].join('\n'),
+    );
+  }
+  const waivers = waiverLines(result);
+  if (waivers.length > 0) {
+    lines.push(['**Waivers:**', ...waivers.slice(0, 10).map((w) => `- ${prose(clip(w, 300))}`), ...(waivers.length > 10 ? [`- … and ${waivers.length - 10} more`] : [])].join('\n'));
+  }
+  return lines.join('\n\n');
 }
 
 export function migrationsMarkdown(result: ReviewResult): string {
@@ -132,7 +148,8 @@ export function migrationsMarkdown(result: ReviewResult): string {
   if (fresh.length === 0) return `<details><summary>${summary}</summary>\n\nNo new migrations.\n\n</details>`;
   const icon: Record<string, string> = { applied: '✅', failed: '❌', skipped: '⏭️', 'not-run': '⏸️' };
   const rows = fresh.slice(0, MAX_MIGRATION_ROWS).map((m) => {
-    const status = `${icon[m.status] ?? ''} ${m.status}${m.error ? ` (line ${m.error.line}: ${clip(m.error.message, 200)})` : ''}`;
+    const why = m.error ? ` (line ${m.error.line}: ${clip(m.error.message, 200)})` : m.reason ? ` (${clip(m.reason.message, 200)})` : '';
+    const status = `${icon[m.status] ?? ''} ${m.status}${why}`;
     return `| ${tableCell(m.file)} | ${tableCell(status)} | ${m.statements} | ${formatDuration(m.durationMs)} |`;
   });
   if (fresh.length > MAX_MIGRATION_ROWS) rows.push(`| … and ${fresh.length - MAX_MIGRATION_ROWS} more | | | |`);

@@ -9,9 +9,12 @@ import {
   formatDuration,
   groupByFile,
   newMigrations,
+  notReviewedReason,
+  notReviewedTitle,
   plural,
   resultTitle,
   stripControl,
+  waiverLines,
 } from './common.js';
 
 export interface TextOptions {
@@ -103,6 +106,8 @@ function renderMigrations(result: ReviewResult, p: Palette): string[] {
     const line = format(rows[i + 1]!);
     out.push(m.status === 'failed' ? p.severity.error(line) : line);
     if (m.error) out.push(`    line ${m.error.line}: ${stripControl(m.error.message)}`);
+    const reason = notReviewedReason(result, m.file);
+    if (reason) out.push(p.severity.warning(`    ${stripControl(reason)}`));
   });
   return out;
 }
@@ -118,6 +123,11 @@ export function renderText(result: ReviewResult, options: TextOptions = {}): str
 
   const migrations = renderMigrations(result, p);
   if (migrations.length > 0) out.push(...migrations, '');
+
+  const waivers = waiverLines(result);
+  if (waivers.length > 0) {
+    out.push(p.bold('Waivers:'), ...waivers.map((w) => `  - ${stripControl(w)}`), '');
+  }
 
   if (result.notes.length > 0) {
     out.push(p.bold('Notes:'));
@@ -142,7 +152,12 @@ export function renderText(result: ReviewResult, options: TextOptions = {}): str
   const counts = formatCounts(countBySeverity(result.findings), true);
   const conclusionStyle =
     result.conclusion === 'failure' ? p.severity.error : result.conclusion === 'neutral' ? p.severity.warning : p.good;
-  out.push(`${counts} — ${conclusionStyle(result.conclusion)}${result.findings.length === 0 ? ` (${resultTitle(result)})` : ''}`);
+  const unreviewed = notReviewedTitle(result);
+  out.push(
+    `${counts} — ${conclusionStyle(result.conclusion)}${
+      result.findings.length === 0 ? ` (${resultTitle(result)})` : unreviewed ? ` (${p.severity.warning(unreviewed)})` : ''
+    }`,
+  );
   return `${out.join('\n')}\n`;
 }
 

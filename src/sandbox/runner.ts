@@ -5,6 +5,7 @@
 import type { MigrationStatus, Queryable, StatementObservation, StatementOutcome } from '../types.js';
 import { extensionsIn } from './extensions.js';
 import { captureState, observeWithState, type RelationState } from './observe.js';
+import { databaseSettingsSql, END_SESSION_SQL, startSessionSql } from './session.js';
 import type { MigrationRun, PreparedMigration, PreparedStatement } from './sandbox.js';
 import { isCopyFromStdin, lineAtPosition, needsAutocommit, transactionControl } from './statements.js';
 import { SandboxQueryError, SandboxStoppedError } from './worker-client.js';
@@ -52,6 +53,8 @@ export interface SandboxEngine extends Queryable {
   /** Engine-specific touches on a traced observation. */
   refineObservation(observation: StatementObservation): Promise<StatementObservation>;
   readonly extensions: ExtensionAvailability;
+  /** Settings the engine depends on (a server's statement_timeout is its deadline): a database-level SET leaves them. */
+  readonly pinnedSettings?: readonly string[];
 }
 
 /**
@@ -85,8 +88,17 @@ const SYNTHETIC_SAVEPOINT = 'pgpro_synthetic';
 /** Health checks, COMMIT/ROLLBACK and similar bookkeeping should take milliseconds. */
 export const BOOKKEEPING_TIMEOUT_MS = 10_000;
 
+/**
+ * Errors a statement gets when a type, access method, operator class (42704) or function or operator
+ * (42883) it names does not exist: after an extension the sandbox lacks was skipped, these are taken as
+ * the statement needing it. A missing table (42P01) stays an error: extensions rarely provide tables.
+ */
+const UNDEFINED_OBJECT = new Set(['42704', '42883']);
+
 export class MigrationRunner {
   private tracing = false;
+  /** Extensions a file created that this engine cannot provide; statements needing them are not run. */
+  private readonly absent: string[] = [];
 
   constructor(private readonly engine: SandboxEngine) {}
 
@@ -99,6 +111,20 @@ export class MigrationRunner {
       }
       throw new SandboxSetupError(name, error instanceof Error ? error.message : String(error));
     }
+  }
+
+  /**
+   * A new session for the next file, as its tool would open one (session.ts): the previous file's
+   * session state is gone and the database- and role-level settings are in effect.
+   */
+  async startSession(): Promise<void> {
+    if (this.engine.stopped) return;
+    const pinned = this.engine.pinnedSettings ?? [];
+    if (!(await this.bookkeeping(startSessionSql(pinned)))) return;
+    // The previous file left its transaction aborted, or a stored setting is one the server rejects.
+    await this.bookkeeping('ROLLBACK');
+    await this.bookkeeping(END_SESSION_SQL);
+    await this.bookkeeping(databaseSettingsSql(pinned));
   }
 
   async replay(files: PreparedMigration[], onProgress?: (done: number, total: number) => void): Promise<MigrationRun[]> {
@@ -117,12 +143,14 @@ export class MigrationRunner {
     const started = performance.now();
     const outcomes: StatementOutcome[] = [];
     if (engine.stopped) return notRun(file, engine.stopped.message);
+    await this.startSession();
     if (opts.trace) await this.startTracing();
 
     const wrap = file.inTransaction && !file.statements.some((s) => transactionControl(s.text));
     let openBlock = false; // a transaction block is open (ours or the file's own BEGIN)
     let halted: string | undefined; // why the rest of the file does not run
     let missingExtension: string | undefined;
+    let extensionGaps: MigrationRun['extensionGaps'];
     // Inside an open transaction the state after one traced statement is the state before the next (a
     // capture reads the whole catalog, so this halves tracing's cost there). Across a COMMIT it is not:
     // locks are released and scan counters move from the transaction's to the shared statistics.
@@ -143,6 +171,7 @@ export class MigrationRunner {
       const missing = engine.extensions.kind === 'known' ? engine.extensions.missing(statement.text) : undefined;
       if (missing) {
         missingExtension ??= missing.name;
+        this.noteAbsent(missing.name);
         outcomes.push({ ...base, status: 'not-run', durationMs: 0, error: { message: missing.message, line: statement.line } });
         continue;
       }
@@ -160,9 +189,11 @@ export class MigrationRunner {
         halted = error.message;
         continue;
       }
-      // A missing extension must not abort the file's transaction: try it under a savepoint.
+      // A missing extension must not abort the file's transaction: try it, and once an extension is
+      // known to be missing every statement (it may need it), under a savepoint.
       const probing = engine.extensions.kind === 'probed' ? extensionsIn(statement.text)[0] : undefined;
-      const guarded = probing !== undefined && (openBlock || ownBlock) && !(await this.bookkeeping('SAVEPOINT pgpro_extension'));
+      const guarded =
+        (probing !== undefined || this.absent.length > 0) && (openBlock || ownBlock) && !(await this.bookkeeping('SAVEPOINT pgpro_extension'));
 
       const inBlock = openBlock || ownBlock;
       const rerunnable = opts.rerun?.mayNeed(statement) === true && (!inBlock || !(await this.bookkeeping(`SAVEPOINT ${SYNTHETIC_SAVEPOINT}`)));
@@ -186,7 +217,22 @@ export class MigrationRunner {
         if (guarded) await this.bookkeeping('ROLLBACK TO SAVEPOINT pgpro_extension');
         if (ownBlock) await this.bookkeeping('ROLLBACK');
         missingExtension ??= probing;
+        this.noteAbsent(probing!);
         outcomes.push({ ...base, status: 'not-run', durationMs, error: { message: unavailable, line: statement.line } });
+        continue;
+      }
+      const recoverable = guarded || !(openBlock || ownBlock) || ownBlock;
+      if (result.status === 'error' && this.absent.length > 0 && UNDEFINED_OBJECT.has(result.error.sqlstate ?? '') && recoverable) {
+        if (guarded) await this.bookkeeping('ROLLBACK TO SAVEPOINT pgpro_extension');
+        if (ownBlock) await this.bookkeeping('ROLLBACK');
+        const extension = this.absent.join(', ');
+        (extensionGaps ??= []).push({ line: statement.line, extension, message: result.error.message });
+        outcomes.push({
+          ...base,
+          status: 'not-run',
+          durationMs,
+          error: { ...result.error, message: `not run: it needs the extension ${extension}, which the sandbox does not have (${result.error.message})` },
+        });
         continue;
       }
       if (result.status === 'stopped') await engine.settleStop();
@@ -240,7 +286,12 @@ export class MigrationRunner {
       // The file left its own transaction open: Postgres would roll it back when the session ends.
       await this.bookkeeping('ROLLBACK');
     }
-    return migrationRun(file, outcomes, started, missingExtension);
+    const run = migrationRun(file, outcomes, started, missingExtension);
+    return extensionGaps ? { ...run, extensionGaps } : run;
+  }
+
+  private noteAbsent(name: string): void {
+    if (!this.absent.includes(name)) this.absent.push(name);
   }
 
   /** Why the engine stopped; read through a method: TypeScript would keep a narrowing of the getter across awaits. */
@@ -278,8 +329,9 @@ export class MigrationRunner {
   private async replayWhole(file: PreparedMigration): Promise<MigrationRun> {
     const started = performance.now();
     if (file.statements.length === 0) return migrationRun(file, [], started);
-    // A newline before each separator: a statement may end in a `--` comment.
-    const text = file.statements.map((s) => s.text).join('\n;\n');
+    // A newline before each separator: a statement may end in a `--` comment. The file's fresh session
+    // starts in the same round trip; if anything fails, apply() below starts it again on its own.
+    const text = [startSessionSql(this.engine.pinnedSettings ?? []), ...file.statements.map((s) => s.text)].join('\n;\n');
     const last = file.statements[file.statements.length - 1]!;
     let dead: StatementError | undefined;
     try {

@@ -53,8 +53,13 @@ export interface SandboxOptions {
 export interface MigrationRun {
   status: MigrationStatus;
   outcomes: StatementOutcome[];
-  /** An extension the sandbox cannot provide was created here; later errors may stem from it. */
+  /** An extension the sandbox cannot provide was created here (that statement was skipped). */
   missingExtension?: string;
+  /**
+   * Statements not run because they need an extension the sandbox does not have (created here or in an
+   * earlier file): they failed on an undefined type, function or relation after it was skipped.
+   */
+  extensionGaps?: { line: number; extension: string; message: string }[];
 }
 
 export interface Sandbox extends Queryable {
@@ -63,7 +68,10 @@ export interface Sandbox extends Queryable {
   readonly stopped: SandboxStoppedError | undefined;
   runSetup(name: string, sql: string): Promise<void>;
   replay(files: PreparedMigration[], onProgress?: (done: number, total: number) => void): Promise<MigrationRun[]>;
+  /** Each replayed or applied file starts in a fresh session of its own (session.ts). */
   apply(file: PreparedMigration, opts: ApplyOptions): Promise<MigrationRun>;
+  /** A fresh session with the database- and role-level settings, as production's sessions start. */
+  startSession(): Promise<void>;
   catalog(): Promise<CatalogSnapshot>;
   snapshot(): Promise<Uint8Array>;
   /**
@@ -164,6 +172,10 @@ class WorkerSandbox implements Sandbox, SandboxEngine {
 
   apply(file: PreparedMigration, opts: ApplyOptions): Promise<MigrationRun> {
     return this.runner.apply(file, opts);
+  }
+
+  startSession(): Promise<void> {
+    return this.runner.startSession();
   }
 
   async catalog(): Promise<CatalogSnapshot> {

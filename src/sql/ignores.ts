@@ -15,7 +15,7 @@
 //                                         squawk keep working; names pgpro has no rule for are inert, a
 //                                         bare one waives the shared rules only, and a squawk directive
 //                                         is never reported as unused.
-// syntax-error and apply-error are never dropped: a file that does not run cannot be waived.
+// syntax-error, apply-error, review-incomplete and not-reviewed are never dropped: a file that does not run cannot be waived.
 
 import { fingerprint } from '../finding.js';
 import { pgproIdsOfSquawkRule, sharedWithSquawk } from '../rules/lib/squawk.js';
@@ -27,7 +27,7 @@ export interface LocatedDirective extends IgnoreDirective {
 }
 
 const DIRECTIVE = /^\s*(pgpro|squawk)-ignore(-file)?(?=\s|$)(.*)$/;
-const NEVER_IGNORED = new Set(['syntax-error', 'apply-error', 'review-incomplete']);
+const NEVER_IGNORED = new Set(['syntax-error', 'apply-error', 'review-incomplete', 'not-reviewed']);
 
 /**
  * squawk's `-- squawk-disable-assume-in-transaction` line: the file keeps its own transaction mode when

@@ -1,35 +1,41 @@
 // Stage 3d-3e: each new migration applied statement by statement, traced, in its tool's transaction
 // mode; its down migration checked after it. A migration that fails stops the ones after it.
 import { fingerprint } from '../finding.js';
-import type { MigrationRun } from '../sandbox/index.js';
-import type { Finding } from '../types.js';
+import type { MigrationRun, Sandbox, SandboxStoppedError } from '../sandbox/index.js';
+import type { Finding, NotReviewedReason } from '../types.js';
 import { dataErrorFix } from './data-errors.js';
 import { prepare } from './history.js';
 import { checkDown, rememberSchema } from './reversibility.js';
 import { blindSpot } from './infer.js';
 import { existingRowsFinding, SyntheticRerunPlanner } from './synthetic-rerun.js';
-import { outOfTime, progress, statusOf, timed, type ReviewState, type ReviewedMigration } from './state.js';
-import { reviewStopReason, stoppedByReview } from './stop.js';
+import { notReviewedStatus, outOfTime, progress, statusOf, timed, type ReviewState, type ReviewedMigration } from './state.js';
+import { reviewStopReason, stoppedByReview, stopReasonCode } from './stop.js';
 
 export async function applyStage(state: ReviewState): Promise<void> {
   const sandbox = state.sandbox!;
-  let stopped: string | undefined;
+  /** Why the migrations from here on are not applied. */
+  let stopped: { code: NotReviewedReason; message: string } | undefined;
   /** Set when the review (deadline, cancellation, sandbox time) stopped the apply, not a migration. */
   let stoppedBy: string | undefined;
   const rerun = new SyntheticRerunPlanner(new Set(state.explainPrepared?.syntheticTables ?? []));
   await timed(state, 'apply', async () => {
     for (const [i, item] of state.reviewable.entries()) {
       const { migration, parsed } = item;
+      const notRun = (code: NotReviewedReason, message: string) =>
+        state.statuses.set(migration.path, notReviewedStatus(migration, 'not-run', parsed.statements.length, code, message));
       if (stopped) {
-        state.statuses.set(migration.path, statusOf(migration, 'not-run', parsed.statements.length, 0));
-        if (stoppedBy) state.unreviewed.set(migration.path, { line: firstLine(item), reason: stoppedBy });
+        notRun(stopped.code, stopped.message);
+        if (stoppedBy) {
+          state.unreviewed.set(migration.path, { line: firstLine(item), reason: stoppedBy });
+          state.notes.push(`The review stopped before ${migration.path}: ${stoppedBy}. It and later migrations were not applied.`);
+        }
         continue;
       }
       if (outOfTime(state)) {
-        stopped = 'the review deadline';
         stoppedBy = reviewStopReason(state) ?? 'the review deadline (limits.review-timeout-seconds) was reached';
+        stopped = { code: stopReasonCode(state), message: stoppedBy };
         state.notes.push(`The review stopped before ${migration.path}: ${stoppedBy}. It and later migrations were not applied.`);
-        state.statuses.set(migration.path, statusOf(migration, 'not-run', parsed.statements.length, 0));
+        notRun(stopped.code, stopped.message);
         state.unreviewed.set(migration.path, { line: firstLine(item), reason: stoppedBy });
         continue;
       }
@@ -40,68 +46,98 @@ export async function applyStage(state: ReviewState): Promise<void> {
           ...statusOf(migration, 'failed', parsed.statements.length, 0),
           error: { message: first.message, line: first.line, sqlstate: '42601' },
         });
-        stopped = migration.path;
+        stopped = { code: 'earlier-migration-failed', message: `${migration.path} before it does not parse, so it was not applied` };
         continue;
       }
-      // Each migration starts in a fresh session, as its tool would run it: a SET in one file
-      // (lock_timeout, search_path) must not leak into the next.
-      await sandbox.exec('RESET ALL');
+      const gone = stopReason(sandbox);
+      if (gone) {
+        // Stopped before this file: by the review (its error comes from stop.ts), or in an earlier stage.
+        if (stoppedByReview(gone)) stoppedBy = gone.message;
+        stopped = stoppedBy
+          ? { code: stopReasonCode(state), message: stoppedBy }
+          : { code: 'sandbox-stopped', message: `the sandbox stopped before it (${gone.message})` };
+        notRun(stopped.code, stopped.message);
+        if (stoppedBy) {
+          state.unreviewed.set(migration.path, { line: firstLine(item), reason: stoppedBy });
+          state.notes.push(`The review stopped before ${migration.path}: ${stoppedBy}. It and later migrations were not applied.`);
+        }
+        continue;
+      }
+      // sandbox.apply() starts each migration in a fresh session, as its tool would run it: a SET,
+      // SET ROLE or temp table of one file does not leak into the next.
       const schemaBefore = state.config.trace.enabled ? await rememberSchema(sandbox, migration) : undefined;
       const run = await sandbox.apply(prepare(item), { trace: state.config.trace.enabled, rerun: rerun.forFile(parsed) });
       state.runs.set(migration.path, run);
       state.statuses.set(migration.path, run.status);
-      if (stoppedByReview(sandbox.stopped)) {
+      const halt = stopReason(sandbox);
+      if (stoppedByReview(halt)) {
         // The statement in flight was stopped by the review, not by its own doing: no apply error.
-        stoppedBy = sandbox.stopped.message;
-        stopped = migration.path;
+        stoppedBy = halt.message;
+        stopped = { code: stopReasonCode(state), message: stoppedBy };
         const at = run.outcomes.find((o) => o.status === 'error')?.line ?? firstLine(item);
         const { error: _error, ...status } = run.status;
-        state.statuses.set(migration.path, { ...status, status: 'not-run' });
+        state.statuses.set(migration.path, { ...status, status: 'not-run', reason: stopped });
         state.unreviewed.set(migration.path, { line: at, reason: stoppedBy });
         state.notes.push(`The review stopped while applying ${migration.path} (line ${at}): ${stoppedBy}. It and later migrations were not reviewed.`);
         continue;
       }
-      if (run.missingExtension) {
-        // Statements after the skipped CREATE EXTENSION fail for want of it (an unknown type, function):
-        // the environment's gap, not the user's error, so the file is not-run rather than failed.
-        const { error: _error, ...status } = run.status;
-        state.statuses.set(migration.path, { ...status, status: 'not-run' });
-        state.notes.push(
-          `The extension "${run.missingExtension}" is not available in the ${sandbox.engine.name === 'pglite' ? 'PGlite sandbox' : 'sandbox server'}, so ${migration.path} was not run from the statement that needs it on, nor were later migrations. ${sandbox.engine.name === 'pglite' ? 'Point pgpro at a PostgreSQL server that has it (sandbox.engine: postgres).' : 'Install it on that server.'}`,
-        );
-        stopped = migration.path;
-        continue;
-      }
+      if (run.missingExtension) noteMissingExtension(state, run.missingExtension, migration.path);
+      if (run.extensionGaps) state.extensionGaps.push(...run.extensionGaps.map((gap) => ({ file: migration.path, ...gap })));
       const failure = run.outcomes.find((o) => o.status === 'error' && o.error);
       const blind = failure?.error && blindSpot(state, migration.path, parsed.statements.find((s) => s.index === failure.index), failure.error);
       if (blind) {
         // Not the migration's error, and not reviewed either: no verdict rests on it.
         const { error: _error, ...status } = run.status;
-        state.statuses.set(migration.path, { ...status, status: 'not-run' });
+        state.statuses.set(migration.path, { ...status, status: 'not-run', reason: { code: 'missing-object', message: blind.reason } });
         state.notes.push(blind.note);
         state.findings.push(...existingRowsFindings(item, run));
-        stopped = migration.path;
         stoppedBy = blind.reason;
+        stopped = { code: 'missing-object', message: blind.reason };
         state.unreviewed.set(migration.path, { line: failure!.error!.line, reason: blind.reason });
         continue;
       }
       state.findings.push(...applyErrorFindings(item, run), ...existingRowsFindings(item, run));
-      if (run.status.status === 'failed') stopped = migration.path;
-      if (schemaBefore && run.status.status === 'applied' && !sandbox.stopped) {
+      if (run.status.status === 'failed') {
+        // Its apply-error says the later migrations did not run.
+        stopped = { code: 'earlier-migration-failed', message: `${migration.path} before it failed, so it was not applied` };
+      }
+      if (schemaBefore && run.status.status === 'applied' && !halt) {
         const down = await timed(state, 'reversibility', () => checkDown(sandbox, migration, parsed, schemaBefore));
         state.findings.push(...down.findings);
         state.notes.push(...down.notes);
       }
-      if (sandbox.stopped) {
-        stopped = migration.path;
+      if (stopReason(sandbox)) {
+        stopped ??= { code: 'sandbox-stopped', message: `the sandbox stopped while applying ${migration.path}` };
         state.notes.push(`The sandbox stopped while applying ${migration.path}; later migrations were not applied.`);
       }
     }
+    // EXPLAIN and the agent's queries run as a production session would, not in the last file's.
+    await sandbox.startSession();
   });
 }
 
 function firstLine(item: ReviewedMigration): number {
   return item.parsed.statements[0]?.line ?? item.migration.lineOffset + 1;
+}
+
+/**
+ * An extension the sandbox lacks costs its CREATE EXTENSION and the statements that need it, not the
+ * review: a note (once per extension) says what to do about it.
+ */
+export function noteMissingExtension(state: ReviewState, extension: string, file: string): void {
+  const pglite = state.sandbox?.engine.name !== 'postgres';
+  const marker = `The extension "${extension}" is not available in the`;
+  if (state.notes.some((n) => n.startsWith(marker))) return;
+  state.notes.push(
+    `${marker} ${pglite ? 'PGlite sandbox' : 'sandbox server'}: its CREATE EXTENSION in ${file} was skipped, and statements that need it were not run (listed as not reviewed). ${
+      pglite ? 'For a full review, point pgpro at a PostgreSQL server that has it (sandbox.engine: postgres).' : 'Install it on that server.'
+    }`,
+  );
+}
+
+/** Read through a call: TypeScript would keep an earlier narrowing of the getter across awaits. */
+function stopReason(sandbox: Sandbox): SandboxStoppedError | undefined {
+  return sandbox.stopped;
 }
 
 /** The catalog after the new migrations, for EXPLAIN's before/after comparison. */

@@ -3,12 +3,12 @@ import { splitChange } from '../change/split.js';
 import { loadMigrations } from '../migrations/index.js';
 import { engineSnapshots } from '../sandbox/engine.js';
 import { presetSetup } from '../sandbox/presets.js';
-import type { ChangeSet } from '../types.js';
+import type { ChangeSet, MigrationFile } from '../types.js';
 import type { PgproConfig } from '../config/schema.js';
 import { discoverOptions } from './discover-options.js';
 import { knownHistory, knownMigration, manifestKey } from './known-history.js';
 import { readSchemaDump } from './schema-dump.js';
-import { progress, statusOf, timed, type ReviewState, type SetupScript } from './state.js';
+import { notReviewedStatus, progress, statusOf, timed, type ReviewState, type SetupScript } from './state.js';
 
 export { discoverOptions };
 
@@ -24,7 +24,7 @@ export async function discoverStage(state: ReviewState): Promise<void> {
     state.snapshotCache && change.base?.id && change.changed ? manifestKey(change.base.id, options, state.setup) : undefined;
   state.known = state.historyKey ? await knownHistory(state.snapshotCache!, state.historyKey) : undefined;
 
-  const { head, base } = await timed(state, 'discover', async () => {
+  const { head, base, rejected } = await timed(state, 'discover', async () => {
     const known = state.known;
     if (known) {
       const changed = new Set(change.changed);
@@ -38,26 +38,50 @@ export async function discoverStage(state: ReviewState): Promise<void> {
       return {
         head: headLoad.order.flatMap((path) => loaded.get(path) ?? history.get(path) ?? []),
         base: [...history.values()],
+        rejected: headLoad.rejected,
       };
     }
     const headLoad = await loadMigrations(change.head, options);
     const baseLoad = change.base ? await loadMigrations(change.base, options) : undefined;
     state.notes.push(...headLoad.notes);
-    return { head: headLoad.migrations, base: baseLoad?.migrations };
+    // A file the base has too, unchanged, is history the base could not load either: only a note.
+    const inBase = new Set([...(baseLoad?.migrations ?? []), ...(baseLoad?.rejected ?? [])].map((m) => m.path));
+    const changedPaths = change.changed ? new Set(change.changed) : undefined;
+    const rejected = headLoad.rejected.filter((r) => (changedPaths ? changedPaths.has(r.path) : !inBase.has(r.path)));
+    return { head: headLoad.migrations, base: baseLoad?.migrations, rejected };
   });
+  // New migrations that could not be loaded are not reviewed, but not silently: a finding says so, and
+  // the readable ones are linted with the rest.
+  for (const r of rejected) {
+    state.skipped.push(notReviewedStatus(r.migration ?? unloaded(r.path), 'skipped', 0, r.code, r.message));
+    if (r.migration) state.unloaded.push(r.migration);
+  }
 
   const split = splitChange(head, base, change.changed);
   state.findings.push(...split.findings);
   state.history = split.history;
+  if (split.later && split.later.length > 0) {
+    const names = split.later.slice(0, 5).map((m) => m.path).join(', ');
+    state.notes.push(
+      `${split.later.length} migration${split.later.length === 1 ? '' : 's'} after the first named one ${split.later.length === 1 ? 'was' : 'were'} not replayed as history (${names}${split.later.length > 5 ? ', …' : ''}): production runs ${split.later.length === 1 ? 'it' : 'them'} after the new migrations.`,
+    );
+  }
   const fresh = split.fresh.filter((m) => m.kind !== 'undo');
   const maxFiles = config.limits['max-files'];
   if (fresh.length > maxFiles) {
     state.notes.push(
       `Only the first ${maxFiles} of ${fresh.length} new migrations were reviewed (limits.max-files); the rest are marked skipped.`,
     );
-    state.skipped.push(...fresh.slice(maxFiles).map((m) => statusOf(m, 'skipped', 0, 0)));
+    state.skipped.push(
+      ...fresh.slice(maxFiles).map((m) => notReviewedStatus(m, 'skipped', 0, 'max-files', `beyond the first ${maxFiles} new migrations (limits.max-files)`)),
+    );
   }
   state.fresh = fresh.slice(0, maxFiles);
+}
+
+/** A stand-in for a file that could not be read: only its path is known. */
+function unloaded(path: string): MigrationFile {
+  return { path, convention: 'plain', version: '', name: path, kind: 'versioned', sql: '', lineOffset: 0, inTransaction: false, transactionReason: 'not loaded' };
 }
 
 async function setupScripts(config: PgproConfig, change: ChangeSet): Promise<SetupScript[]> {

@@ -1,6 +1,6 @@
 // Stage 7: the merge step (ignore directives, one finding per hazard, the severity policy, fingerprints
 // of hazards) and the result: statuses, stats and the conclusion.
-import { conclude } from '../finding.js';
+import { conclude, fingerprint } from '../finding.js';
 import { settleFindings } from '../hazards/index.js';
 import type { AgentResult } from '../agent/index.js';
 import type { Finding, MigrationFile, ReviewResult, ReviewStats } from '../types.js';
@@ -28,6 +28,9 @@ async function proveFixes(state: ReviewState, findings: Finding[]): Promise<void
 
 export async function finishStage(state: ReviewState, agent: AgentResult | undefined): Promise<ReviewResult> {
   const { config } = state;
+  const notReviewed = notReviewedMigrations(state);
+  // Those the review's own stop left out already have their review-incomplete error (stop.ts).
+  state.findings.push(...notReviewedFindings(notReviewed.filter((m) => !state.unreviewed.has(m.file)), state.extensionGaps));
   const final = markInferred(state, settledFindings(state));
   await proveFixes(state, final);
   const migrations = [
@@ -58,8 +61,12 @@ export async function finishStage(state: ReviewState, agent: AgentResult | undef
   if (dataNote) state.notes.push(dataNote);
   return {
     version: 1,
-    conclusion: conclude(final, config['fail-on']),
+    conclusion: conclude(final, config['fail-on'], notReviewed.length),
     migrations,
+    notReviewed,
+    waivers: state.freshParsed.flatMap((i) =>
+      i.parsed.directives.filter((d) => d.scope === 'file').map((d) => ({ file: i.migration.path, line: d.line, rules: d.rules })),
+    ),
     findings: final,
     notes: state.notes,
     stats,
@@ -72,3 +79,52 @@ function sourceOf(migration: MigrationFile): string {
   return '\n'.repeat(migration.lineOffset) + migration.sql;
 }
 
+type NotReviewed = NonNullable<ReviewResult['notReviewed']>[number];
+
+/** Where a not-reviewed finding goes: the first statement not run in a partly applied file, else line 1. */
+function gapLine(m: NotReviewed, gaps: ReviewState['extensionGaps']): number {
+  return (m.reason === 'missing-extension' ? gaps.find((g) => g.file === m.file)?.line : undefined) ?? 1;
+}
+
+/** The new migrations that were not applied and observed, in apply order, with why. */
+function notReviewedMigrations(state: ReviewState): NotReviewed[] {
+  const statuses = [...state.reviewable.map((i) => state.statuses.get(i.migration.path)), ...state.skipped];
+  const left = statuses.flatMap((s): NotReviewed[] =>
+    s && (s.status === 'skipped' || s.status === 'not-run')
+      ? [{ file: s.file, status: s.status, reason: s.reason?.code ?? 'sandbox-failed', message: s.reason?.message ?? 'it was not applied' }]
+      : [],
+  );
+  // Applied files whose statements needing a missing extension did not run: reviewed only in part.
+  const gaps = new Map<string, ReviewState['extensionGaps']>();
+  for (const gap of state.extensionGaps) gaps.set(gap.file, [...(gaps.get(gap.file) ?? []), gap]);
+  for (const [file, list] of gaps) {
+    if (left.some((m) => m.file === file)) continue;
+    const lines = list.map((g) => g.line).join(', ');
+    left.push({
+      file,
+      status: 'not-run',
+      reason: 'missing-extension',
+      message: `${list.length === 1 ? 'the statement at line' : 'the statements at lines'} ${lines} need${list.length === 1 ? 's' : ''} the extension ${list[0]!.extension}, which the sandbox does not have; the rest of the file was applied`,
+    });
+  }
+  return left;
+}
+
+/**
+ * A finding per migration left out of the review, so that no one mistakes lint alone for a review.
+ * Those after a failed migration are not: its apply-error or syntax-error already says they did not run.
+ */
+function notReviewedFindings(notReviewed: readonly NotReviewed[], gapsOf: ReviewState['extensionGaps'] = []): Finding[] {
+  return notReviewed
+    .filter((m) => m.reason !== 'earlier-migration-failed')
+    .map((m) => ({
+      rule: 'not-reviewed',
+      severity: 'warning' as const,
+      source: 'apply' as const,
+      file: m.file,
+      line: gapLine(m, gapsOf),
+      endLine: gapLine(m, gapsOf),
+      message: `Not reviewed: ${m.message}. pgpro did not apply this migration, so its locks, rewrites and failures are unknown; only the static rules looked at it.`,
+      fingerprint: fingerprint('not-reviewed', m.file, m.reason),
+    }));
+}

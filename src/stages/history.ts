@@ -1,7 +1,7 @@
 // Stage 3: a sandbox in the pre-change state. The setup SQL and the history are restored from the
 // snapshot cache where possible and replayed (untraced) otherwise.
 import { createHash } from 'node:crypto';
-import { extensionsIn, prepareMigration, type PreparedMigration, type Sandbox, type SandboxOptions } from '../sandbox/index.js';
+import { extensionsIn, prepareMigration, type MigrationRun, type PreparedMigration, type Sandbox, type SandboxOptions } from '../sandbox/index.js';
 import { sandboxFactory } from '../sandbox/engine.js';
 import { historyPrefixHashes } from '../sandbox/snapshot-cache.js';
 import { manifestOf } from './known-history.js';
@@ -61,6 +61,9 @@ export async function historyStage(state: ReviewState): Promise<void> {
     }
   });
   state.engine = state.sandbox.engine;
+  // The synthetic data, the catalog and the queries planned before the change see a production
+  // session: a restored snapshot starts without the database-level settings its history stored.
+  await state.sandbox.startSession();
 }
 
 /** A cache write the review does not wait for; a failure only costs the next review its cache hit. */
@@ -143,6 +146,7 @@ async function startFromCache(state: ReviewState): Promise<{ sandbox: Sandbox; h
       progress(state, 'replay', `Replaying history ${done}/${total}`, done, total),
     );
     for (const run of runs) state.statuses.set(run.status.file, run.status);
+    historyExtensionNotes(state, runs, sandbox.engine.name);
     const failed = runs.find((r) => r.status.status === 'failed');
     if (failed) {
       state.notes.push(
@@ -160,4 +164,17 @@ async function startFromCache(state: ReviewState): Promise<{ sandbox: Sandbox; h
   // Everything came from the cache (or there was no history).
   if (restored > 0) state.historySnapshot = full;
   return restored > 0 ? { sandbox, historySnapshot: full! } : { sandbox };
+}
+
+/** Extensions the sandbox lacks cost the history only their statements: one note says which. */
+function historyExtensionNotes(state: ReviewState, runs: readonly MigrationRun[], engineName: Sandbox['engine']['name']): void {
+  const missing = [...new Set(runs.flatMap((r) => (r.missingExtension ? [r.missingExtension] : [])))];
+  const gaps = runs.flatMap((r) => (r.extensionGaps ?? []).map((g) => `${r.status.file}:${g.line}`));
+  if (missing.length === 0 && gaps.length === 0) return;
+  const engine = engineName === 'postgres' ? 'sandbox server' : 'PGlite sandbox';
+  state.notes.push(
+    `The history creates ${missing.length === 1 ? 'an extension' : 'extensions'} the ${engine} does not have (${missing.join(', ') || 'see below'}): ${
+      gaps.length === 0 ? 'nothing else in the history needed it' : `${gaps.length} history statement${gaps.length === 1 ? '' : 's'} that need it did not run (${gaps.slice(0, 5).join(', ')}${gaps.length > 5 ? ', …' : ''})`
+    }, and the rest of the history was applied.`,
+  );
 }

@@ -5,7 +5,8 @@ import { traceFindings } from '../trace/index.js';
 import { timed, type ReviewState } from './state.js';
 
 export async function lintStage(state: ReviewState): Promise<void> {
-  const lint = await timed(state, 'lint', async () => lintMigrations(state.reviewable, { config: state.config, catalog: state.catalogBefore }));
+  // Files over a limit are not applied but still linted: a hazard hidden in a huge file is still seen.
+  const lint = await timed(state, 'lint', async () => lintMigrations(state.freshParsed, { config: state.config, catalog: state.catalogBefore }));
   const traced = await timed(state, 'trace', async () =>
     state.reviewable.flatMap((item) => {
       const run = state.runs.get(item.migration.path);
@@ -25,5 +26,5 @@ export async function lintStage(state: ReviewState): Promise<void> {
 /** Lint alone, when the sandbox failed before the lint stage ran. */
 export function lintWithoutSandbox(state: ReviewState): void {
   if (state.findings.some((f) => f.source === 'lint')) return;
-  state.findings.push(...lintMigrations(state.reviewable, { config: state.config, catalog: state.catalogBefore }));
+  state.findings.push(...lintMigrations(state.freshParsed, { config: state.config, catalog: state.catalogBefore }));
 }

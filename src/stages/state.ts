@@ -11,6 +11,7 @@ import type {
   Finding,
   MigrationFile,
   MigrationStatus,
+  NotReviewedReason,
   ParsedFile,
   ProgressEvent,
   ReviewStats,
@@ -85,6 +86,8 @@ export interface ReviewState {
   history: MigrationFile[];
   /** New migrations within limits.max-files. */
   fresh: MigrationFile[];
+  /** New migrations that could not be loaded as they are but can still be linted (not UTF-8). */
+  unloaded: MigrationFile[];
 
   // parse
   historyParsed: ReviewedMigration[];
@@ -93,6 +96,8 @@ export interface ReviewState {
   reviewable: ReviewedMigration[];
   /** New migrations left out by a limit. */
   skipped: MigrationStatus[];
+  /** Parsed new migrations over limits.max-statements-per-file: linted, not applied. */
+  overLimit: ReviewedMigration[];
 
   // sandbox and apply
   /** Extensions the setup and the history create. */
@@ -102,6 +107,8 @@ export interface ReviewState {
   engine: ReviewStats['engine'];
   statuses: Map<string, MigrationStatus>;
   runs: Map<string, MigrationRun>;
+  /** New migrations' statements not run for want of an extension the sandbox lacks. */
+  extensionGaps: { file: string; line: number; extension: string; message: string }[];
   catalogBefore: CatalogSnapshot | undefined;
   catalogAfter: CatalogSnapshot | undefined;
   explainPrepared: ExplainPrepared | undefined;
@@ -147,16 +154,19 @@ export function createReviewState(change: ChangeSet, options: ReviewOptions, dep
     background: [],
     history: [],
     fresh: [],
+    unloaded: [],
     historyParsed: [],
     freshParsed: [],
     reviewable: [],
     skipped: [],
+    overLimit: [],
     historyExtensions: [],
     sandboxOptions: undefined,
     sandbox: undefined,
     engine: undefined,
     statuses: new Map(),
     runs: new Map(),
+    extensionGaps: [],
     catalogBefore: undefined,
     catalogAfter: undefined,
     explainPrepared: undefined,
@@ -203,6 +213,17 @@ export function proofBudget(state: ReviewState): number {
 
 export function statusOf(m: MigrationFile, status: MigrationStatus['status'], statements: number, durationMs: number): MigrationStatus {
   return { file: m.path, status, statements, durationMs };
+}
+
+/** A migration that was not applied and observed, and why. */
+export function notReviewedStatus(
+  m: MigrationFile,
+  status: 'skipped' | 'not-run',
+  statements: number,
+  code: NotReviewedReason,
+  message: string,
+): MigrationStatus {
+  return { ...statusOf(m, status, statements, 0), reason: { code, message } };
 }
 
 export function messageOf(error: unknown): string {

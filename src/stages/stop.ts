@@ -30,6 +30,11 @@ export function stoppedByReview(error: unknown): error is SandboxStoppedError {
   return error instanceof SandboxStoppedError && error.reason === 'cancelled';
 }
 
+/** The reason code of a stop by the review: its deadline (or sandbox-time budget), or a cancellation. */
+export function stopReasonCode(state: ReviewState): 'review-deadline' | 'cancelled' {
+  return state.options.signal?.aborted === true && state.now() <= state.deadline ? 'cancelled' : 'review-deadline';
+}
+
 /** Why the review stopped, when it did. */
 export function reviewStopReason(state: ReviewState): string | undefined {
   if (state.stop.signal.aborted) return stopMessage(state.stop.signal);

@@ -30,6 +30,34 @@ describe('exit 2: pgpro could not run', () => {
     expect(run.stdout).toBe('');
   });
 
+  it('nothing new was applied: exit 2 and "not reviewed", never a pass', async () => {
+    const root = await tempTree({
+      'pgpro.yml': 'limits:\n  max-statements-per-file: 1\n',
+      'db/migrations/0001_a.sql': 'CREATE TABLE a (id bigint);\nDROP TABLE a;\n',
+    });
+    try {
+      const run = await cli(['review', '-C', root, '--no-cache', '--format', 'json']);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/^pgpro: not reviewed: none of the new migration was applied in the sandbox \(db\/migrations\/0001_a\.sql: 2 statements, over limits\.max-statements-per-file \(1\)\)/m);
+      expect(JSON.parse(run.stdout).notReviewed).toEqual([
+        { file: 'db/migrations/0001_a.sql', status: 'skipped', reason: 'max-statements', message: '2 statements, over limits.max-statements-per-file (1)' },
+      ]);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('a directory without migrations: exit 2, not "no hazards"', async () => {
+    const root = await tempTree({ 'README.md': 'nothing here\n' });
+    try {
+      const run = await cli(['review', '-C', root, '--no-cache']);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/not reviewed: no migrations were found/);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
   it('setup SQL that fails names the setup and its line', async () => {
     const root = await tempTree({
       'pgpro.yml': 'sandbox:\n  setup:\n    - sql: "CREATE ROLE app;\\nCREATE SCHEMA oops AUTHORIZATION missing_role;"\n',

@@ -7,7 +7,7 @@ describe('json report', () => {
   it('is exactly the version 1 contract, without sources, keys in a stable order', () => {
     const text = renderJson(sampleResult());
     const parsed = JSON.parse(text);
-    expect(Object.keys(parsed)).toEqual(['version', 'conclusion', 'migrations', 'findings', 'notes', 'stats']);
+    expect(Object.keys(parsed)).toEqual(['version', 'conclusion', 'migrations', 'findings', 'notes', 'stats', 'notReviewed', 'waivers']);
     expect(parsed.version).toBe(1);
     expect(parsed.conclusion).toBe('failure');
     expect(parsed).not.toHaveProperty('sources');
@@ -39,6 +39,6 @@ describe('json report', () => {
     expect(report.findings[0]).toEqual(extended);
     expect(Object.keys(report.findings[0]!).at(-1)).toBe('future');
     const { sources: _sources, ...contract } = result;
-    expect(JSON.parse(renderJson(result))).toEqual(contract);
+    expect(JSON.parse(renderJson(result))).toEqual({ ...contract, notReviewed: [], waivers: [] });
   });
 });

@@ -156,18 +156,30 @@ describe('a missing extension, and the snapshot cache', () => {
     second = await review(geo, { config: config(FAST) }, { ...deps, snapshotCache: cache });
   });
 
-  it('CREATE EXTENSION postgis in PGlite: a note, the file and later ones not-run, no error finding', () => {
+  it('CREATE EXTENSION postgis in PGlite costs that statement and the one needing it, not the review', () => {
     expect(first.notes.some((n) => n.startsWith('The extension "postgis" is not available in the PGlite sandbox'))).toBe(true);
     expect(first.migrations.map((m) => [m.file, m.status])).toEqual([
       ['db/migrations/0001_orders.sql', 'applied'],
       ['db/migrations/0002_index.sql', 'applied'],
-      ['db/migrations/0003_geo.sql', 'not-run'],
-      ['db/migrations/0004_after.sql', 'not-run'],
+      ['db/migrations/0003_geo.sql', 'applied'],
+      ['db/migrations/0004_after.sql', 'applied'],
     ]);
     expect(first.migrations[2]).not.toHaveProperty('error');
+    expect(first.notReviewed).toEqual([
+      {
+        file: 'db/migrations/0003_geo.sql',
+        status: 'not-run',
+        reason: 'missing-extension',
+        message: 'the statement at line 2 needs the extension postgis, which the sandbox does not have; the rest of the file was applied',
+      },
+    ]);
     expect(first.findings.filter((f) => f.severity === 'error')).toEqual([]);
-    expect(first.findings.filter((f) => f.source === 'apply' || f.source === 'parse')).toEqual([]);
-    expect(first.conclusion).not.toBe('failure');
+    expect(first.findings.filter((f) => f.source === 'apply' || f.source === 'parse').map((f) => [f.rule, f.file, f.line])).toEqual([
+      ['not-reviewed', 'db/migrations/0003_geo.sql', 2],
+    ]);
+    // The file after it was reviewed: its hazards are found.
+    expect(first.findings.some((f) => f.file === 'db/migrations/0004_after.sql')).toBe(true);
+    expect(first.conclusion).not.toBe('success');
   });
 
   it('the first review replays the history and says nothing of a cache; the second restores it', () => {

@@ -128,6 +128,25 @@ describe('lintMigrations', () => {
       'orders exists before this change (~5,000 rows estimated)',
     );
   });
+
+  it('a TEMP table is created for its own file only: the next file operates on the real table', async () => {
+    const concurrently = (found: Finding[]) => found.filter((f) => f.rule === 'require-concurrent-index-creation').map((f) => f.file);
+    const sameFile = await lint({ sql: 'CREATE TEMP TABLE orders (a int);\nCREATE INDEX i ON orders (a);' });
+    expect(concurrently(sameFile)).toEqual([]);
+    const nextFile = await lint([{ sql: 'CREATE TEMP TABLE orders (a int);' }, { sql: 'CREATE INDEX i ON orders (a);' }]);
+    expect(concurrently(nextFile)).toEqual(['db/migrations/0002_change.sql']);
+    const asSelect = await lint([{ sql: 'CREATE TEMP TABLE orders AS SELECT 1 AS a;' }, { sql: 'CREATE INDEX i ON orders (a);' }]);
+    expect(concurrently(asSelect)).toEqual(['db/migrations/0002_change.sql']);
+  });
+
+  it('CREATE TABLE IF NOT EXISTS of a table that exists creates nothing', async () => {
+    const catalog = emptyCatalog({ tables: [{ schema: 'public', name: 'orders', estimatedRows: 0, columns: [], constraints: [], indexes: [] }] });
+    const sql = 'CREATE TABLE IF NOT EXISTS orders (a int);\nCREATE INDEX i ON orders (a);';
+    const existing = await lint({ sql }, { catalog });
+    expect(existing.map((f) => f.rule)).toContain('require-concurrent-index-creation');
+    const absent = await lint({ sql }, { catalog: emptyCatalog() });
+    expect(absent.map((f) => f.rule)).not.toContain('require-concurrent-index-creation');
+  });
 });
 
 describe('registry and docs', () => {

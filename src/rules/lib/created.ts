@@ -20,9 +20,15 @@ export interface CreatedConstraint {
 /**
  * Objects created earlier in the change (all new files in order, statement by statement). An
  * operation on one of them cannot block traffic: nothing uses the object yet.
+ *
+ * A TEMP table lives only in its file's session (each file runs in a fresh one): it shadows a real
+ * table of the same name until the file ends, and is not an object the change created after that.
+ * `CREATE TABLE IF NOT EXISTS` of a table that already exists creates nothing.
  */
 export class CreatedObjects {
   readonly tables = new Set<string>();
+  /** TEMP tables of the file being linted. */
+  private readonly sessionTables = new Set<string>();
   readonly indexes = new Set<string>();
   readonly constraints = new Map<string, CreatedConstraint>();
   readonly functions = new Map<string, 'i' | 's' | 'v'>();
@@ -32,26 +38,44 @@ export class CreatedObjects {
   readonly addedColumns = new Set<string>();
 
   hasTable(key: string): boolean {
-    return this.tables.has(key);
+    return this.tables.has(key) || this.sessionTables.has(key);
+  }
+
+  /** The file's session ends: its TEMP tables are gone. */
+  endFile(): void {
+    this.sessionTables.clear();
   }
 
   hasIndex(key: string): boolean {
     return this.indexes.has(key);
   }
 
-  /** Updates the sets with what one statement creates, renames or validates. */
-  record(ast: Record<string, unknown>, file: string, transaction?: string): void {
+  /**
+   * Updates the sets with what one statement creates, renames or validates. `existed` says whether a
+   * table (by relationKey) existed before the change.
+   */
+  record(ast: Record<string, unknown>, file: string, transaction?: string, existed: (key: string) => boolean = () => false): void {
     const wrapped = unwrapNode(ast);
     if (!wrapped) return;
     const node = wrapped.node as any;
     switch (wrapped.type) {
-      case 'CreateStmt':
-        this.tables.add(relationKey(node.relation));
+      case 'CreateStmt': {
+        const key = relationKey(node.relation);
+        if (node.relation?.relpersistence === 't') {
+          this.sessionTables.add(key);
+          break;
+        }
+        if (node.if_not_exists && (existed(key) || this.tables.has(key))) break;
+        this.tables.add(key);
         this.recordTableConstraints(node);
         break;
-      case 'CreateTableAsStmt':
-        this.tables.add(relationKey(node.into?.rel));
+      }
+      case 'CreateTableAsStmt': {
+        const key = relationKey(node.into?.rel);
+        if (node.into?.rel?.relpersistence === 't') this.sessionTables.add(key);
+        else if (!(node.if_not_exists && existed(key))) this.tables.add(key);
         break;
+      }
       case 'IndexStmt':
         if (node.idxname) this.indexes.add(relationKey({ schemaname: node.relation?.schemaname, relname: node.idxname }));
         break;

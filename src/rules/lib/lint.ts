@@ -33,6 +33,8 @@ export function lintMigrations(inputs: readonly LintInput[], options: LintOption
     .filter((r): r is { rule: Rule; severity: Severity } => r.severity !== undefined);
   const created = new CreatedObjects();
   const findings: Finding[] = [];
+  const existing = new Set(catalog?.tables.map((t) => `${t.schema}.${t.name}`.toLowerCase()));
+  const existed = (key: string) => existing.has(key);
 
   for (const { migration, parsed } of inputs) {
     const settings: RuleSettings = {
@@ -51,9 +53,10 @@ export function lintMigrations(inputs: readonly LintInput[], options: LintOption
     };
     for (const statement of parsed.statements) {
       runRules(active, { settings, statement, migration, created, catalog, fileState, fileMemo }, findings);
-      created.record(statement.ast, migration.path, transactionKey({ settings, fileState, file: migration }));
+      created.record(statement.ast, migration.path, transactionKey({ settings, fileState, file: migration }), existed);
       advanceFileState(fileState, settings, statement.ast);
     }
+    created.endFile();
   }
   return findings;
 }

@@ -9,6 +9,7 @@ export const PIPELINE_RULES = [
   'apply-error',
   'review-incomplete',
   'fails-on-existing-rows',
+  'not-reviewed',
   'unused-ignore',
   'modified-applied-migration',
   'out-of-order-migration',

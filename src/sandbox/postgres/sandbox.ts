@@ -101,6 +101,8 @@ function sessionUrl(url: string, database: string, login: { role: string; passwo
 class ServerSandbox implements PostgresSandbox, SandboxEngine {
   readonly engine: { name: 'postgres'; version: string };
   readonly extensions: ExtensionAvailability;
+  /** The server's statement_timeout is this sandbox's deadline: a database-level setting must not lift it. */
+  readonly pinnedSettings = ['statement_timeout'] as const;
   private readonly session: SandboxSession;
   private readonly runner = new MigrationRunner(this);
   private disposed: Promise<void> | undefined;
@@ -175,6 +177,10 @@ class ServerSandbox implements PostgresSandbox, SandboxEngine {
 
   apply(file: PreparedMigration, opts: ApplyOptions): Promise<MigrationRun> {
     return this.runner.apply(file, opts);
+  }
+
+  startSession(): Promise<void> {
+    return this.runner.startSession();
   }
 
   catalog(): Promise<CatalogSnapshot> {
