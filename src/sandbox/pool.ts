@@ -31,6 +31,7 @@ export class SandboxPool {
   /** Bases by recency of use: the oldest first (a Map keeps insertion order). */
   private readonly bases = new Map<string, Base>();
   private active = 0;
+  private served = 0;
   private closed = false;
   private readonly maxSandboxes: number;
   private readonly maxBytes: number;
@@ -57,8 +58,10 @@ export class SandboxPool {
     let sandbox: Sandbox | undefined;
     const ready = base.ready;
     base.ready = undefined;
-    if (ready && !ready.sandbox.stopped) sandbox = ready.sandbox;
-    else if (ready) await ready.sandbox.close().catch(() => undefined);
+    if (ready && !ready.sandbox.stopped) {
+      sandbox = ready.sandbox;
+      this.served++;
+    } else if (ready) await ready.sandbox.close().catch(() => undefined);
     this.active++;
     try {
       sandbox ??= await start();
@@ -81,10 +84,10 @@ export class SandboxPool {
     return sandbox;
   }
 
-  /** How many sandboxes are ready, and the memory they are counted for. */
-  stats(): { ready: number; memoryMb: number; active: number } {
+  /** How many sandboxes are ready, the memory they are counted for, and how many opens a ready one served. */
+  stats(): { ready: number; memoryMb: number; active: number; served: number } {
     const ready = [...this.bases.values()].flatMap((b) => (b.ready ? [b.ready] : []));
-    return { ready: ready.length, memoryMb: Math.round(ready.reduce((n, r) => n + r.bytes, 0) / MB), active: this.active };
+    return { ready: ready.length, memoryMb: Math.round(ready.reduce((n, r) => n + r.bytes, 0) / MB), active: this.active, served: this.served };
   }
 
   /** Waits for the restores under way (tests, shutdown). */

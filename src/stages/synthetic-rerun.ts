@@ -52,6 +52,8 @@ function quoteQualified(qualified: string): string {
  */
 export class SyntheticRerunPlanner {
   private readonly writtenByChange = new Set<string>();
+  /** Columns earlier statements added without a default, by table: every existing row holds NULL in them. */
+  private readonly nullColumnsByChange = new Map<string, Set<string>>();
   private opaqueWrite = false;
   /** The statement about to run: its own writes count from the next statement on (a failed one wrote nothing). */
   private pending: ParsedStatement | undefined;
@@ -73,6 +75,7 @@ export class SyntheticRerunPlanner {
       plan: (prepared, error) => {
         const statement = byIndex.get(prepared.index);
         if (!statement || !isDataError(error.sqlstate) || this.opaqueWrite || failsOnAnyRow(statement, error)) return undefined;
+        if (this.namesColumnAddedEarlier(statement, error)) return undefined;
         const tables = this.tablesOf(statement).filter((t) => !this.writtenByChange.has(t));
         if (tables.length === 0) return undefined;
         return { tables, sql: [...leftovers(statement), `TRUNCATE ${tables.map(quoteQualified).join(', ')} CASCADE`].join(';\n') };
@@ -94,8 +97,42 @@ export class SyntheticRerunPlanner {
     return [...new Set(names)];
   }
 
+  /**
+   * A failure naming a column an earlier statement added without a default (`SET NOT NULL` on it, say)
+   * happens on any non-empty table: every existing row holds NULL there, whatever pgpro seeded.
+   */
+  private namesColumnAddedEarlier(statement: ParsedStatement, error: { message: string; detail?: string }): boolean {
+    const text = `${error.message}\n${error.detail ?? ''}`;
+    return this.tablesOf(statement).some((table) =>
+      [...(this.nullColumnsByChange.get(table) ?? [])].some((col) => text.includes(`"${col}"`) || text.includes(`(${col})`)),
+    );
+  }
+
+  private noteAddedColumns(statement: ParsedStatement): void {
+    if (statement.kind === 'UpdateStmt') {
+      for (const table of this.tablesOf(statement)) this.nullColumnsByChange.delete(table);
+      return;
+    }
+    if (statement.kind !== 'AlterTableStmt') return;
+    const cmds = ((statement.ast.AlterTableStmt as { cmds?: unknown[] } | undefined)?.cmds ?? []).map(
+      (c) => (c as { AlterTableCmd?: { subtype?: string; def?: { ColumnDef?: { colname?: string; constraints?: unknown[] } } } }).AlterTableCmd,
+    );
+    const withoutDefault = cmds
+      .filter((c) => c?.subtype === 'AT_AddColumn')
+      .map((c) => c?.def?.ColumnDef)
+      .filter((col) => col?.colname && !(col.constraints ?? []).some((k) => (k as { Constraint?: { contype?: string } }).Constraint?.contype === 'CONSTR_DEFAULT'))
+      .map((col) => col!.colname!);
+    if (withoutDefault.length === 0) return;
+    for (const table of this.tablesOf(statement)) {
+      const set = this.nullColumnsByChange.get(table) ?? new Set<string>();
+      for (const col of withoutDefault) set.add(col);
+      this.nullColumnsByChange.set(table, set);
+    }
+  }
+
   /** Rows the change writes itself must stay: its INSERT and COPY targets, and anything after opaque code. */
   private noteWrites(statement: ParsedStatement): void {
+    this.noteAddedColumns(statement);
     if (OPAQUE_WRITERS.has(statement.kind)) {
       this.opaqueWrite = true;
       return;

@@ -17,6 +17,7 @@ const HOSTILE = 'db/migrations/0003_hostile.sql';
 const AFTER = 'db/migrations/0004_index.sql';
 
 const cache = new SnapshotCache();
+const ROOMY = { sandbox: { 'memory-mb': 2048 } };
 
 type Limits = { sandbox?: Record<string, number>; limits?: Record<string, number> };
 
@@ -72,7 +73,9 @@ function hostileErrors(result: ReviewResult): { rule: string; message: string; l
 describe('hostile migrations through the review', () => {
   it('a column named like a catastrophic regular expression, on a table with rows', async () => {
     const evil = '"(.*a){25}!"';
-    const result = await reviewHostile(`ALTER TABLE accounts ADD COLUMN ${evil} int /* ${'a'.repeat(60)} */ NOT NULL;\n`);
+    // These cases are about patterns, not memory: the memory bound is still the whole process's growth
+    // (issue 15), which the fix proof's and the rehearsal's sandboxes share, so it is set out of the way.
+    const result = await reviewHostile(`ALTER TABLE accounts ADD COLUMN ${evil} int /* ${'a'.repeat(60)} */ NOT NULL;\n`, ROOMY);
     expectContained(result);
     // The apply failure on the synthetic rows, with its advice naming the column (merged into the lint
     // rule that predicted it).
@@ -82,7 +85,7 @@ describe('hostile migrations through the review', () => {
   });
 
   it('a column name that is not a valid regular expression', async () => {
-    const result = await reviewHostile('ALTER TABLE accounts ADD COLUMN "qty(units" int;\nALTER TABLE accounts ALTER COLUMN "qty(units" SET NOT NULL;\n');
+    const result = await reviewHostile('ALTER TABLE accounts ADD COLUMN "qty(units" int;\nALTER TABLE accounts ALTER COLUMN "qty(units" SET NOT NULL;\n', ROOMY);
     expectContained(result);
     expect(status(result, HOSTILE)).toBe('failed');
     expect(hostileErrors(result).length).toBeGreaterThan(0);

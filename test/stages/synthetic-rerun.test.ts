@@ -114,9 +114,20 @@ describe('relationsOf', () => {
 
 describe('a failure on any row is the migration\'s own', () => {
   let added: ReviewResult;
+  let addedThenRequired: ReviewResult;
   beforeAll(async () => {
-    added = await reviewOne('db/migrations/0007_required.sql', 'ALTER TABLE customers ADD COLUMN tier_id bigint NOT NULL;\n');
+    [added, addedThenRequired] = await Promise.all([
+      reviewOne('db/migrations/0007_required.sql', 'ALTER TABLE customers ADD COLUMN tier_id bigint NOT NULL;\n'),
+      reviewOne('db/migrations/0008_later.sql', 'ALTER TABLE customers ADD COLUMN tier_id bigint;\nALTER TABLE customers ALTER COLUMN tier_id SET NOT NULL;\n'),
+    ]);
   }, 120_000);
+
+  it('SET NOT NULL on a column an earlier statement added without a default or backfill: not re-run, an error', () => {
+    expect(byRule(addedThenRequired, 'fails-on-existing-rows')).toEqual([]);
+    const errors = addedThenRequired.findings.filter((f) => f.severity === 'error');
+    expect(errors.map((f) => f.message).join('\n')).toContain('column "tier_id" of relation "customers" contains null values');
+    expect(addedThenRequired.migrations.find((m) => m.file === 'db/migrations/0008_later.sql')).toMatchObject({ status: 'failed' });
+  });
 
   it('ADD COLUMN … NOT NULL without a default fails whatever the rows hold: not re-run, an error', () => {
     expect(byRule(added, 'fails-on-existing-rows')).toEqual([]);
