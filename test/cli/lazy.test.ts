@@ -44,7 +44,9 @@ describe('the CLI loads what a command needs', () => {
   it('lint loads the parser and the rules only when a file is not in its cache', () => {
     const { modules, packages } = staticGraph('src/cli/lint-command.ts');
     expect(packages.has('libpg-query')).toBe(false);
-    expect([...modules].filter((m) => m.startsWith('src/rules/') || m === 'src/lint/engine.ts')).toEqual([]);
+    // src/rules/lib/squawk.ts is a table of ids (no rule code): reading -- squawk-ignore directives needs it.
+    const ruleCode = (m: string) => (m.startsWith('src/rules/') && m !== 'src/rules/lib/squawk.ts') || m === 'src/lint/engine.ts';
+    expect([...modules].filter(ruleCode)).toEqual([]);
   });
 
   it('the review command does reach them (the check above sees through the import graph)', () => {
