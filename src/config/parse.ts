@@ -1,6 +1,6 @@
 import { isMap, isScalar, parseDocument, LineCounter, type Document } from 'yaml';
 import { z } from 'zod';
-import { isKnownRuleId, unknownRuleMessage } from '../rules/ids.js';
+import { isKnownRuleId, unknownRuleMessage } from '../rules/lib/ids.js';
 import { configSchema, type PgproConfig } from './schema.js';
 
 /** A config problem the user can fix: names the file, the line when known, the key and what is wrong. */

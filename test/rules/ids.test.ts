@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { closestRuleId, isKnownRuleId, knownRuleIds } from '../../src/rules/ids.js';
+import { closestRuleId, isKnownRuleId, knownRuleIds } from '../../src/rules/lib/ids.js';
 import { SQUAWK_RULES, sharedWithSquawk } from '../../src/rules/lib/squawk.js';
 
 describe('rule ids', () => {

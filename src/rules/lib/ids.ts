@@ -1,8 +1,8 @@
 // Every rule id a user may name (config `rules`, ignore directives): the lint registry, the other
 // stages' ids, and the agent's `agent/<topic>`.
-import { rules } from './index.js';
-import { AGENT_RULE_PREFIX, OTHER_RULE_IDS } from './lib/other-rules.js';
-import { pgproIdsOfSquawkRule } from './lib/squawk.js';
+import { rules } from '../index.js';
+import { AGENT_RULE_PREFIX, OTHER_RULE_IDS } from './other-rules.js';
+import { pgproIdsOfSquawkRule } from './squawk.js';
 
 export function knownRuleIds(): string[] {
   return [...rules.map((r) => r.meta.id), ...OTHER_RULE_IDS];
