@@ -74,7 +74,7 @@ Options:
   --no-cache              do not reuse or save history snapshots (lint: linted files)
   --color / --no-color    force colours on or off (default: on for a terminal, off with NO_COLOR)
   -C, --cwd <dir>         run as if started in <dir>
-  --stdin-filepath <p>    lint: with the path "-", read the migration from stdin as if it were file <p>
+  --stdin-filepath <p>    with the path "-", read the migration from stdin as if it were file <p>
   -h, --help              this text
   -v, --version           the version
 
@@ -133,10 +133,14 @@ export function parseCliArgs(argv: string[]): CliArgs {
     throw new UsageError(`Unknown command "${command}". The commands are "review", "lint", "ci", "worker", "rules" and "explain".`);
   }
   const stdinFilepath = values['stdin-filepath'];
-  if (paths.includes('-') && (command !== 'lint' || stdinFilepath === undefined)) {
-    throw new UsageError(command === 'lint' ? 'The path "-" (stdin) needs --stdin-filepath <path> to say which migration it is.' : 'The path "-" (stdin) is for "pgpro lint".');
+  if (paths.includes('-') && (command === 'ci' || stdinFilepath === undefined)) {
+    throw new UsageError(command === 'ci' ? 'The path "-" (stdin) is for "pgpro review" and "pgpro lint".' : 'The path "-" (stdin) needs --stdin-filepath <path> to say which migration it is.');
   }
   if (stdinFilepath !== undefined && !paths.includes('-')) throw new UsageError('--stdin-filepath goes with the path "-" (stdin).');
+  if (paths.filter((p) => p === '-').length > 1) throw new UsageError('The path "-" (stdin) can be given once.');
+  if (paths.includes('-') && values.fix && !values['dry-run']) {
+    throw new UsageError('--fix would write the migration read from stdin to disk: use --fix --dry-run to print the fixes as a diff.');
+  }
   if (command === 'lint') {
     const reviewOnly = (['base', 'agent', 'no-agent', 'sandbox-url', 'fix'] as const).filter((name) => values[name] !== undefined);
     if (reviewOnly.length > 0) {

@@ -5,19 +5,18 @@ import { cacheDir } from '../cache-dir.js';
 import { FileLintCache } from '../lint/cache-file.js';
 import { lintStatic } from '../lint/index.js';
 import { loadMigrations } from '../migrations/index.js';
-import { decodeText } from '../migrations/tree.js';
 import { discoverOptions } from '../stages/discover-options.js';
 import type { CliArgs } from './args.js';
 import { loadCliConfig } from './config.js';
 import { reportFailure } from './errors.js';
 import { writeReports } from './outputs.js';
-import { EXIT_FINDINGS, EXIT_OK, type CliIo } from './io.js';
+import { EXIT_FINDINGS, EXIT_OK, readStdinFile, type CliIo } from './io.js';
 import { lintInput } from './lint-input.js';
 
 export async function runLint(args: CliArgs, io: CliIo): Promise<number> {
   try {
     const config = await loadCliConfig(args);
-    const stdin = args.stdinFilepath !== undefined ? { path: args.stdinFilepath, text: await readAll(io.stdin) } : undefined;
+    const stdin = await readStdinFile(args, io);
     const input = await lintInput(args.cwd, args.paths, stdin);
     const loaded = await loadMigrations(input.tree, discoverOptions(config));
     const named = new Set(input.files);
@@ -41,9 +40,3 @@ export async function runLint(args: CliArgs, io: CliIo): Promise<number> {
   }
 }
 
-async function readAll(stream: NodeJS.ReadableStream | undefined): Promise<string> {
-  if (!stream) return '';
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  return decodeText(Buffer.concat(chunks));
-}

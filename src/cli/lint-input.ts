@@ -56,7 +56,7 @@ export async function lintInput(cwd: string, paths: readonly string[], stdin?: S
 }
 
 /** The tree with `path` holding `text` (added when it is not on disk). */
-function withFile(tree: FileTree, path: string, text: string): FileTree {
+export function withFile(tree: FileTree, path: string, text: string): FileTree {
   const paths = tree.paths.includes(path) ? tree.paths : [...tree.paths, path].sort();
   return { paths, read: async (p) => (p === path ? text : tree.read(p)) };
 }

@@ -12,7 +12,7 @@ import { reportFailure } from './errors.js';
 import { writeReports } from './outputs.js';
 import { fixDiff, fixUntilStable, writeFixedFiles } from './fix.js';
 import { localChangeSet } from './input.js';
-import { EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_OK, type CliIo } from './io.js';
+import { EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_OK, readStdinFile, type CliIo } from './io.js';
 import { progressPrinter } from './progress.js';
 
 export async function runReview(args: CliArgs, io: CliIo): Promise<number> {
@@ -61,7 +61,7 @@ export async function reviewFromArgs(
   io: CliIo,
 ): Promise<{ result: ReviewResult; root: string; change: ChangeSet; again: (next: ChangeSet) => Promise<ReviewResult> }> {
   const config = withSandboxUrl(await loadCliConfig(args), args, io.env);
-  const { change, root } = await localChangeSet(args.cwd, args.paths, args.base);
+  const { change, root } = await localChangeSet(args.cwd, args.paths, args.base, await readStdinFile(args, io));
   const progress = args.format === 'text' || io.stderr.isTTY ? progressPrinter(io.stderr) : undefined;
   const deps = {
     ...(args.cache

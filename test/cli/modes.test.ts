@@ -55,6 +55,48 @@ describe('a directory: every migration in it is new', () => {
   });
 });
 
+describe('a migration read from stdin (`-` with --stdin-filepath), as editors send an unsaved buffer', () => {
+  let root: string;
+  beforeAll(async () => {
+    root = await tempTree(HISTORY);
+  });
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('is new at the path it names (not on disk), after the earlier files of its directory as history', async () => {
+    const run = await cli(
+      ['review', '--format', 'json', '--no-cache', ...NO_EXPLAIN, '-C', root, '--stdin-filepath', 'db/migrations/0003_unsaved.sql', '-'],
+      undefined,
+      'ALTER TABLE invoices ALTER COLUMN account_id TYPE integer;\n',
+    );
+    expect(run.stderr).toBe('');
+    const report = JSON.parse(run.stdout) as JsonReport;
+    expect(report.migrations.map((m) => [m.file, m.status])).toEqual([
+      ['db/migrations/0001_create_accounts.sql', 'applied'],
+      ['db/migrations/0002_create_invoices.sql', 'applied'],
+      ['db/migrations/0003_unsaved.sql', 'applied'],
+    ]);
+    expect(report.stats).toMatchObject({ migrationsTotal: 3, migrationsNew: 1 });
+    // invoices came from the history on disk: the type change rewrote it, and the trace saw it.
+    const rewrite = report.findings.find((f) => f.rule === 'changing-column-type');
+    expect(rewrite).toMatchObject({ file: 'db/migrations/0003_unsaved.sql', line: 1, severity: 'error' });
+    expect(rewrite!.evidence).toMatch(/table-rewrite/);
+    expect(run.code).toBe(1);
+  });
+
+  it('needs --stdin-filepath, and --fix only with --dry-run (it would write the buffer to disk)', async () => {
+    const missing = await cli(['review', '-C', root, '-']);
+    expect([missing.code, missing.stderr]).toEqual([2, 'pgpro: The path "-" (stdin) needs --stdin-filepath <path> to say which migration it is.\nRun "pgpro --help" for usage.\n']);
+    const fix = await cli(['review', '--fix', '-C', root, '--stdin-filepath', 'db/migrations/0003_unsaved.sql', '-']);
+    expect(fix.code).toBe(2);
+    expect(fix.stderr).toContain('use --fix --dry-run to print the fixes as a diff');
+    const outside = await cli(['review', '-C', root, '--stdin-filepath', '../elsewhere.sql', '-'], undefined, 'SELECT 1;\n');
+    expect(outside.code).toBe(2);
+    expect(outside.stderr).toContain('--stdin-filepath ../elsewhere.sql is outside');
+  });
+});
+
 describe('--base <ref> in a git repository', () => {
   let repo: string;
   const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, stdio: 'pipe', encoding: 'utf8' });
