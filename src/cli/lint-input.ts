@@ -1,15 +1,14 @@
 // What `pgpro lint` reads: the named files (or every migration of the named directories, or of the
 // current directory) and the earlier migrations of their sequences, whose DDL makes the static catalog.
 // Only the directories that hold the named paths are listed, never the whole working tree.
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { decodeText } from '../migrations/tree.js';
+import { stat } from 'node:fs/promises';
+import { basename, dirname, relative, resolve, sep } from 'node:path';
+import { directoryTree } from '../migrations/tree.js';
 import type { FileTree } from '../types.js';
 import { UsageError } from './args.js';
 
 /** Files that live one directory below their migration's own folder (prisma, diesel, sqitch). */
 const NESTED = new Set(['migration.sql', 'up.sql', 'down.sql']);
-const SKIPPED_DIRS = new Set(['node_modules', '.git']);
 
 export interface LintInput {
   root: string;
@@ -51,7 +50,7 @@ export async function lintInput(cwd: string, paths: readonly string[], stdin?: S
     const scope = NESTED.has(basename(rel)) ? dirname(parent) : parent;
     scopes.add(scope === '.' ? '' : scope);
   }
-  const tree = await scopedTree(root, [...scopes]);
+  const tree = await directoryTree(root, [...scopes]);
   return { root, tree: stdinPath ? withFile(tree, toPosix(relative(root, stdinPath)), stdin!.text) : tree, files, directories };
 }
 
@@ -70,35 +69,4 @@ function commonRoot(cwd: string, absolutes: string[]): string {
   let root = dirname(absolutes[0]!);
   while (absolutes.some((a) => relative(root, a).startsWith('..')) && dirname(root) !== root) root = dirname(root);
   return root;
-}
-
-/** Every file under the given directories of `root` (POSIX paths relative to it), each listed once. */
-async function scopedTree(root: string, scopes: string[]): Promise<FileTree> {
-  const outermost = scopes.filter((s) => !scopes.some((o) => o !== s && (o === '' || s.startsWith(`${o}/`))));
-  const paths: string[] = [];
-  const walk = async (dir: string): Promise<void> => {
-    const entries = await readdir(join(root, dir), { withFileTypes: true });
-    await Promise.all(
-      entries.map(async (entry) => {
-        const path = dir === '' ? entry.name : `${dir}/${entry.name}`;
-        if (entry.isDirectory()) {
-          if (!SKIPPED_DIRS.has(entry.name)) await walk(path);
-        } else if (entry.isFile()) paths.push(path);
-      }),
-    );
-  };
-  await Promise.all([...new Set(outermost)].map(walk));
-  paths.sort();
-  const known = new Set(paths);
-  return {
-    paths,
-    async read(path) {
-      if (!known.has(path)) return undefined;
-      try {
-        return decodeText(await readFile(join(root, ...path.split('/'))));
-      } catch {
-        return undefined;
-      }
-    },
-  };
 }

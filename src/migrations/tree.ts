@@ -6,21 +6,26 @@ import type { FileTree } from '../types.js';
 
 const SKIPPED_DIRS = new Set(['node_modules', '.git']);
 
-/** Every file under `root` (recursively, POSIX paths relative to it), skipping node_modules and .git. */
-export async function directoryTree(root: string): Promise<FileTree> {
+/**
+ * Every file under `root` (recursively, POSIX paths relative to it), skipping node_modules and .git; or,
+ * given `under` (directories relative to `root`, '' for the root itself), every file under those only,
+ * each listed once however the directories nest.
+ */
+export async function directoryTree(root: string, under: readonly string[] = ['']): Promise<FileTree> {
+  const outermost = new Set(under.filter((s) => !under.some((o) => o !== s && (o === '' || s.startsWith(`${o}/`)))));
   const paths: string[] = [];
   const walk = async (relative: string): Promise<void> => {
     const entries = await readdir(join(root, relative), { withFileTypes: true });
-    for (const entry of entries) {
-      const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
-      if (entry.isDirectory()) {
-        if (!SKIPPED_DIRS.has(entry.name)) await walk(path);
-      } else if (entry.isFile()) {
-        paths.push(path);
-      }
-    }
+    await Promise.all(
+      entries.map(async (entry) => {
+        const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
+        if (entry.isDirectory()) {
+          if (!SKIPPED_DIRS.has(entry.name)) await walk(path);
+        } else if (entry.isFile()) paths.push(path);
+      }),
+    );
   };
-  await walk('');
+  await Promise.all([...outermost].map(walk));
   paths.sort();
   const known = new Set(paths);
   return {
