@@ -3,7 +3,7 @@
 // tables, columns, constraints, indexes, functions, enums, extensions) and nothing else: objects made by
 // setup SQL, extensions or dynamic SQL are missing, so it is marked `origin: 'static'` and rules treat a
 // miss as "unknown", never as "absent".
-import { columnConstraints, nameList, relationKey, stringValue, typeInfo } from '../rules/lib/ast.js';
+import { columnConstraints, declaredVolatility, nameList, relationKey, stringValue, typeInfo } from '../rules/lib/ast.js';
 import { unwrapNode } from '../rules/lib/walk.js';
 import type { CatalogColumn, CatalogSnapshot, CatalogTable } from '../types.js';
 
@@ -309,13 +309,7 @@ export class StaticCatalog implements CatalogSnapshot {
   private createFunction(node: any): void {
     const { schema, name } = qualified(nameList(node.funcname));
     if (!name) return;
-    let volatility: 'i' | 's' | 'v' = 'v';
-    for (const option of node.options ?? []) {
-      const def = option?.DefElem;
-      if (def?.defname !== 'volatility') continue;
-      const value = stringValue(def.arg)?.toLowerCase();
-      volatility = value === 'immutable' ? 'i' : value === 'stable' ? 's' : 'v';
-    }
+    const volatility = declaredVolatility(node);
     this.functions = this.functions.filter((f) => !(f.schema === schema && f.name === name));
     this.functions.push({ schema, name, volatility });
   }

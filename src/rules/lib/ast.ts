@@ -37,6 +37,18 @@ export function nameList(list: any[] | undefined): string[] {
   return (list ?? []).map(stringValue).filter((s): s is string => typeof s === 'string');
 }
 
+/** The volatility a CREATE FUNCTION declares ('v' when it says none, as PostgreSQL assumes). */
+export function declaredVolatility(createFunction: any): 'i' | 's' | 'v' {
+  let volatility: 'i' | 's' | 'v' = 'v';
+  for (const option of createFunction?.options ?? []) {
+    const def = option?.DefElem;
+    if (def?.defname !== 'volatility') continue;
+    const value = stringValue(def.arg)?.toLowerCase();
+    volatility = value === 'immutable' ? 'i' : value === 'stable' ? 's' : 'v';
+  }
+  return volatility;
+}
+
 export interface TypeInfo {
   /** Last name element, lower case: 'int4', 'varchar', 'timestamp', 'serial', 'bpchar'. */
   name: string;

@@ -1,4 +1,4 @@
-import { nameList, relationKey, stringValue } from './ast.js';
+import { declaredVolatility, nameList, relationKey } from './ast.js';
 import { unwrapNode } from './walk.js';
 
 export interface CreatedConstraint {
@@ -166,14 +166,7 @@ export class CreatedObjects {
     const names = nameList(node.funcname);
     const name = names[names.length - 1]?.toLowerCase();
     if (!name) return;
-    let volatility: 'i' | 's' | 'v' = 'v';
-    for (const option of node.options ?? []) {
-      const def = option?.DefElem;
-      if (def?.defname !== 'volatility') continue;
-      const value = stringValue(def.arg)?.toLowerCase();
-      volatility = value === 'immutable' ? 'i' : value === 'stable' ? 's' : 'v';
-    }
-    this.functions.set(name, volatility);
+    this.functions.set(name, declaredVolatility(node));
   }
 }
 
