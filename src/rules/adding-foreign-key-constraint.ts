@@ -1,8 +1,8 @@
 import type { Fix } from '../types.js';
-import { columnConstraints, identSql, nameList, nearest, relationLabel, relationSql } from './lib/ast.js';
+import { columnConstraints, identSql, nameList, relationLabel, relationSql } from './lib/ast.js';
 import { columnTypeSql } from './lib/common.js';
 import { notValidFix } from './lib/constraint-fix.js';
-import { isExisting, meta, sizeEvidence } from './lib/helpers.js';
+import { meta, onExistingTableCommands, sizeEvidence } from './lib/helpers.js';
 import type { Rule, RuleContext } from './types.js';
 
 const rule: Rule = {
@@ -14,38 +14,33 @@ const rule: Rule = {
     description: 'A foreign key added to an existing table without NOT VALID blocks writes on both tables while it validates.',
   }),
   create(ctx) {
-    return {
-      AlterTableCmd(cmd, ancestors) {
-        const stmt = nearest(ancestors, 'AlterTableStmt');
-        if (!stmt || !isExisting(ctx, stmt.relation)) return;
-        const table = relationLabel(stmt.relation);
-        if (cmd.subtype === 'AT_AddConstraint') {
-          const c = cmd.def?.Constraint;
-          if (c?.contype !== 'CONSTR_FOREIGN' || c.skip_validation) return;
-          const target = relationLabel(c.pktable);
-          ctx.report({
-            message:
-              `Adding foreign key ${c.conname ?? ''}${c.conname ? ' ' : ''}on ${table} checks every row while holding SHARE ROW ` +
-              `EXCLUSIVE locks on ${table} and ${target}: INSERT, UPDATE and DELETE on both wait until the scan ends.`,
-            line: ctx.lineOf(c),
-            fix: notValidFix(ctx, stmt, c),
-            evidence: sizeEvidence(ctx, stmt.relation),
-          });
-        } else if (cmd.subtype === 'AT_AddColumn') {
-          const col = cmd.def?.ColumnDef;
-          const fk = columnConstraints(col).find((c) => c.contype === 'CONSTR_FOREIGN');
-          if (!fk) return;
-          const target = relationLabel(fk.pktable);
-          ctx.report({
-            message:
-              `Adding ${table}.${col.colname} with REFERENCES ${target} takes SHARE ROW EXCLUSIVE locks on ${table} and ` +
-              `${target}: INSERT, UPDATE and DELETE on both wait for the statement, which itself queues behind running queries.`,
-            line: ctx.lineOf(col),
-            fix: addColumnThenForeignKey(ctx, stmt, col, fk),
-          });
-        }
-      },
-    };
+    return onExistingTableCommands(ctx, (cmd, stmt, table) => {
+      if (cmd.subtype === 'AT_AddConstraint') {
+        const c = cmd.def?.Constraint;
+        if (c?.contype !== 'CONSTR_FOREIGN' || c.skip_validation) return;
+        const target = relationLabel(c.pktable);
+        ctx.report({
+          message:
+            `Adding foreign key ${c.conname ?? ''}${c.conname ? ' ' : ''}on ${table} checks every row while holding SHARE ROW ` +
+            `EXCLUSIVE locks on ${table} and ${target}: INSERT, UPDATE and DELETE on both wait until the scan ends.`,
+          line: ctx.lineOf(c),
+          fix: notValidFix(ctx, stmt, c),
+          evidence: sizeEvidence(ctx, stmt.relation),
+        });
+      } else if (cmd.subtype === 'AT_AddColumn') {
+        const col = cmd.def?.ColumnDef;
+        const fk = columnConstraints(col).find((c) => c.contype === 'CONSTR_FOREIGN');
+        if (!fk) return;
+        const target = relationLabel(fk.pktable);
+        ctx.report({
+          message:
+            `Adding ${table}.${col.colname} with REFERENCES ${target} takes SHARE ROW EXCLUSIVE locks on ${table} and ` +
+            `${target}: INSERT, UPDATE and DELETE on both wait for the statement, which itself queues behind running queries.`,
+          line: ctx.lineOf(col),
+          fix: addColumnThenForeignKey(ctx, stmt, col, fk),
+        });
+      }
+    });
   },
 };
 

@@ -1,7 +1,7 @@
-import { identSql, nearest, relationLabel, relationSql } from './lib/ast.js';
+import { identSql, relationSql } from './lib/ast.js';
 import { transactionKey, transactionWhy } from './lib/common.js';
 import { notValidFix } from './lib/constraint-fix.js';
-import { isExisting, meta, sizeEvidence } from './lib/helpers.js';
+import { meta, onExistingTableCommands, sizeEvidence } from './lib/helpers.js';
 import type { Rule } from './types.js';
 
 // Foreign keys are reported once, by adding-foreign-key-constraint; this rule covers CHECK
@@ -16,39 +16,34 @@ const rule: Rule = {
       'A CHECK constraint added to an existing table without NOT VALID, or validated in the same transaction that added it NOT VALID.',
   }),
   create(ctx) {
-    return {
-      AlterTableCmd(cmd, ancestors) {
-        const stmt = nearest(ancestors, 'AlterTableStmt');
-        if (!stmt || !isExisting(ctx, stmt.relation)) return;
-        const table = relationLabel(stmt.relation);
-        if (cmd.subtype === 'AT_AddConstraint') {
-          const c = cmd.def?.Constraint;
-          if (c?.contype !== 'CONSTR_CHECK' || c.skip_validation) return;
-          ctx.report({
-            message:
-              `Adding CHECK constraint ${c.conname ?? ''}${c.conname ? ' ' : ''}on ${table} scans every row while holding an ` +
-              `ACCESS EXCLUSIVE lock: all reads and writes of ${table} wait until the scan ends.`,
-            line: ctx.lineOf(c),
-            fix: notValidFix(ctx, stmt, c),
-            evidence: sizeEvidence(ctx, stmt.relation),
-          });
-        } else if (cmd.subtype === 'AT_ValidateConstraint' && cmd.name) {
-          const added = ctx.created.constraints.get(cmd.name.toLowerCase());
-          // Only the block that added it matters: a COMMIT in between releases the ADD's lock (the safe recipe).
-          const block = transactionKey(ctx);
-          if (!added?.notValid || block === undefined || added.transaction !== block) return;
-          ctx.report({
-            message:
-              `VALIDATE CONSTRAINT ${cmd.name} runs in the same transaction that added it NOT VALID (${transactionWhy(ctx)}): ` +
-              `the ADD's lock on ${table} is still held, so reads and writes wait for the whole validation scan.`,
-            fix: {
-              title: 'Validate the constraint in a separate migration',
-              steps: [`Move "ALTER TABLE ${relationSql(stmt.relation)} VALIDATE CONSTRAINT ${identSql(cmd.name)};" to a later migration.`],
-            },
-          });
-        }
-      },
-    };
+    return onExistingTableCommands(ctx, (cmd, stmt, table) => {
+      if (cmd.subtype === 'AT_AddConstraint') {
+        const c = cmd.def?.Constraint;
+        if (c?.contype !== 'CONSTR_CHECK' || c.skip_validation) return;
+        ctx.report({
+          message:
+            `Adding CHECK constraint ${c.conname ?? ''}${c.conname ? ' ' : ''}on ${table} scans every row while holding an ` +
+            `ACCESS EXCLUSIVE lock: all reads and writes of ${table} wait until the scan ends.`,
+          line: ctx.lineOf(c),
+          fix: notValidFix(ctx, stmt, c),
+          evidence: sizeEvidence(ctx, stmt.relation),
+        });
+      } else if (cmd.subtype === 'AT_ValidateConstraint' && cmd.name) {
+        const added = ctx.created.constraints.get(cmd.name.toLowerCase());
+        // Only the block that added it matters: a COMMIT in between releases the ADD's lock (the safe recipe).
+        const block = transactionKey(ctx);
+        if (!added?.notValid || block === undefined || added.transaction !== block) return;
+        ctx.report({
+          message:
+            `VALIDATE CONSTRAINT ${cmd.name} runs in the same transaction that added it NOT VALID (${transactionWhy(ctx)}): ` +
+            `the ADD's lock on ${table} is still held, so reads and writes wait for the whole validation scan.`,
+          fix: {
+            title: 'Validate the constraint in a separate migration',
+            steps: [`Move "ALTER TABLE ${relationSql(stmt.relation)} VALIDATE CONSTRAINT ${identSql(cmd.name)};" to a later migration.`],
+          },
+        });
+      }
+    });
   },
 };
 

@@ -1,7 +1,7 @@
-import { nearest, relationKey, relationLabel } from './lib/ast.js';
+import { relationKey } from './lib/ast.js';
 import { runsInTransaction } from './lib/common.js';
 import { isCommit, laterStatements } from './lib/file-scan.js';
-import { catalogTable, isExisting, meta } from './lib/helpers.js';
+import { catalogTable, meta, onExistingTableCommands } from './lib/helpers.js';
 import type { Rule, RuleContext } from './types.js';
 
 const rule: Rule = {
@@ -14,37 +14,32 @@ const rule: Rule = {
       'Dropping a primary key (or setting REPLICA IDENTITY NOTHING) without a replacement in the same transaction: UPDATE and DELETE fail on a published table.',
   }),
   create(ctx) {
-    return {
-      AlterTableCmd(cmd, ancestors) {
-        const stmt = nearest(ancestors, 'AlterTableStmt');
-        if (!stmt || !isExisting(ctx, stmt.relation)) return;
-        const table = relationLabel(stmt.relation);
-        if (cmd.subtype === 'AT_ReplicaIdentity' && cmd.def?.ReplicaIdentityStmt?.identity_type === 'n') {
-          ctx.report({
-            message:
-              `REPLICA IDENTITY NOTHING on ${table}: if ${table} is in a publication that publishes updates or deletes ` +
-              '(logical replication, Debezium and other change-data-capture tools), every UPDATE and DELETE on it fails from now on.',
-            fix: { title: 'Keep a replica identity', steps: [`Leave REPLICA IDENTITY DEFAULT (the primary key), or USING INDEX a unique index on NOT NULL columns.`] },
-          });
-          return;
-        }
-        if (cmd.subtype !== 'AT_DropConstraint' || !cmd.name || !isPrimaryKey(ctx, stmt.relation, cmd.name)) return;
-        if ((stmt.cmds ?? []).some((c: any) => addsPrimaryKey(c?.AlterTableCmd)) || replacedLaterInBlock(ctx, relationKey(stmt.relation))) return;
+    return onExistingTableCommands(ctx, (cmd, stmt, table) => {
+      if (cmd.subtype === 'AT_ReplicaIdentity' && cmd.def?.ReplicaIdentityStmt?.identity_type === 'n') {
         ctx.report({
           message:
-            `Dropping ${cmd.name}, the primary key of ${table}, leaves it without a replica identity: if ${table} is published ` +
-            '(logical replication, Debezium and other change-data-capture tools), every UPDATE and DELETE on it fails with ' +
-            '"cannot update table … because it does not have a replica identity" until a new key exists. Rows can also be duplicated meanwhile.',
-          fix: {
-            title: 'Replace the key in the same statement',
-            steps: [
-              `CREATE UNIQUE INDEX CONCURRENTLY <new_key_idx> ON ${table} (…); -- in an earlier migration`,
-              `ALTER TABLE ${table} DROP CONSTRAINT ${cmd.name}, ADD CONSTRAINT ${cmd.name} PRIMARY KEY USING INDEX <new_key_idx>;`,
-            ],
-          },
+            `REPLICA IDENTITY NOTHING on ${table}: if ${table} is in a publication that publishes updates or deletes ` +
+            '(logical replication, Debezium and other change-data-capture tools), every UPDATE and DELETE on it fails from now on.',
+          fix: { title: 'Keep a replica identity', steps: [`Leave REPLICA IDENTITY DEFAULT (the primary key), or USING INDEX a unique index on NOT NULL columns.`] },
         });
-      },
-    };
+        return;
+      }
+      if (cmd.subtype !== 'AT_DropConstraint' || !cmd.name || !isPrimaryKey(ctx, stmt.relation, cmd.name)) return;
+      if ((stmt.cmds ?? []).some((c: any) => addsPrimaryKey(c?.AlterTableCmd)) || replacedLaterInBlock(ctx, relationKey(stmt.relation))) return;
+      ctx.report({
+        message:
+          `Dropping ${cmd.name}, the primary key of ${table}, leaves it without a replica identity: if ${table} is published ` +
+          '(logical replication, Debezium and other change-data-capture tools), every UPDATE and DELETE on it fails with ' +
+          '"cannot update table … because it does not have a replica identity" until a new key exists. Rows can also be duplicated meanwhile.',
+        fix: {
+          title: 'Replace the key in the same statement',
+          steps: [
+            `CREATE UNIQUE INDEX CONCURRENTLY <new_key_idx> ON ${table} (…); -- in an earlier migration`,
+            `ALTER TABLE ${table} DROP CONSTRAINT ${cmd.name}, ADD CONSTRAINT ${cmd.name} PRIMARY KEY USING INDEX <new_key_idx>;`,
+          ],
+        },
+      });
+    });
   },
 };
 

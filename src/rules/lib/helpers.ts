@@ -1,6 +1,6 @@
 import type { CatalogTable } from '../../types.js';
-import { relationKey, relationLabel, type RangeVarLike } from './ast.js';
-import type { RuleContext, RuleMeta } from '../types.js';
+import { nearest, relationKey, relationLabel, type RangeVarLike } from './ast.js';
+import type { RuleContext, RuleMeta, Visitors } from '../types.js';
 
 export function docsPath(id: string): string {
   return `docs/rules/${id}.md`;
@@ -13,6 +13,20 @@ export function meta(m: Omit<RuleMeta, 'docs'>): RuleMeta {
 /** True unless the relation was created earlier in this change (new objects carry no traffic). */
 export function isExisting(ctx: RuleContext, rv: RangeVarLike | undefined): boolean {
   return !ctx.created.hasTable(relationKey(rv));
+}
+
+/**
+ * The visitors of a rule about ALTER TABLE commands on tables that existed before the change (a table the
+ * change created carries no traffic): `visit` gets each command, its statement and the table's label.
+ */
+export function onExistingTableCommands(ctx: RuleContext, visit: (cmd: any, stmt: any, table: string) => void): Visitors {
+  return {
+    AlterTableCmd(cmd, ancestors) {
+      const stmt = nearest(ancestors, 'AlterTableStmt');
+      if (!stmt || !isExisting(ctx, stmt.relation)) return;
+      visit(cmd, stmt, relationLabel(stmt.relation));
+    },
+  };
 }
 
 export function catalogTable(ctx: RuleContext, rv: RangeVarLike | undefined): CatalogTable | undefined {
