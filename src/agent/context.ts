@@ -139,7 +139,24 @@ function compactEvidence(evidence: string, max: number): string {
   return kept.length > max ? `${kept.slice(0, max - 1)}…` : kept;
 }
 
-export function renderFinding(id: string, f: Finding): string {
+/**
+ * Times measured in a run: the lock-time estimate's range ("≈ 3–6 min") and the times it was measured at
+ * ("120 ms"). The model is told them; the cache key leaves them out, as it leaves out the per-statement
+ * table's durations, so that the same change finds its earlier answer whatever the machine's load was.
+ */
+export function withoutMeasuredTimes(text: string): string {
+  return text
+    .replace(/≈ \d[\d.,]*(?:–\d[\d.,]*)? (?:ms|s|min|h)\b/g, '≈ …')
+    .replace(/\b\d[\d.,]* (?:ms|s|min|h)\b/g, '…');
+}
+
+/** A deterministic finding; its key is rendered from the finding without measured times, before any cut. */
+export function renderFinding(id: string, f: Finding): Rendered {
+  const steady: Finding = { ...f, message: withoutMeasuredTimes(f.message), ...(f.evidence ? { evidence: withoutMeasuredTimes(f.evidence) } : {}) };
+  return { text: renderFindingText(id, f), key: withoutCosts(renderFindingText(id, steady)) };
+}
+
+function renderFindingText(id: string, f: Finding): string {
   const where = `${f.file}:${lineSpan(f.line, f.endLine)}`;
   if (f.severity === 'info') return neutraliseTags(`${id} info ${f.rule} ${where} — ${firstSentence(f.message, 160)}`);
   const lines = [`${id} ${f.severity} ${f.rule} ${where} — ${withoutVolatileNumbers(f.message.replace(/\s+/g, ' '))}`];

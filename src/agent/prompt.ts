@@ -135,8 +135,7 @@ export function buildUserMessage(input: AgentInput, budgetTokens: number): UserM
   const findingIds = numberFindings(input.findings);
   for (const [id, finding] of findingIds) {
     const info = finding.severity === 'info';
-    const text = renderFinding(id, finding);
-    units.push(unit(info ? 4 : 1, info ? 'info' : 'finding', { text, key: withoutCosts(text) }, `${finding.rule} at ${finding.file}:${finding.line}`));
+    units.push(unit(info ? 4 : 1, info ? 'info' : 'finding', renderFinding(id, finding), `${finding.rule} at ${finding.file}:${finding.line}`));
   }
 
   if (input.catalog) {

@@ -144,6 +144,31 @@ describe('buildUserMessage', () => {
     expect(findingIds.get('F1')!.rule).toBe('changing-column-type');
   });
 
+  it('tells the model the lock-time estimate but keys the cache without the times measured', () => {
+    // The same change timed twice: the estimate and the sample times differ with the machine's load.
+    const timed = (range: string, samples: string, at: string): Finding =>
+      finding(FK_FILE, 'error', 2, {
+        rule: 'changing-column-type',
+        message: `Rewrites orders. Scaled from the sandbox to production size, this statement holds an ACCESS EXCLUSIVE lock on public.orders for ${range} (41M rows, from db/production-stats.csv): every query on orders waits, reads included.`,
+        evidence:
+          'observed in the sandbox (lock-time-estimate): Scaled …\n' +
+          `Measured in the PGlite sandbox (0.5.16) at 50,000, 100,000, 200,000 rows of public.orders: ${samples} (the faster of two runs each, rolled back); ` +
+          `fitted linear growth, ${at} at 41,000,000 rows (n log n gives ${at})`,
+      });
+    const first = fkInput();
+    first.findings = [timed('≈ 41–93 s', '120 ms, 250 ms, 480 ms', '98.4 s')];
+    const second = fkInput();
+    second.findings = [timed('≈ 1.1–2.6 min', '131 ms, 262.5 ms, 1,020 ms', '2.2 min')];
+    const a = buildUserMessage(first, 100_000);
+    const b = buildUserMessage(second, 100_000);
+    expect(a.text).toContain('for ≈ 41–93 s (41M rows');
+    expect(a.text).toContain('120 ms, 250 ms, 480 ms');
+    expect(b.text).toContain('for ≈ 1.1–2.6 min (41M rows');
+    expect(a.key).toContain('for ≈ … (41M rows');
+    expect(a.key).not.toContain('93 s');
+    expect(a.key).toBe(b.key);
+  });
+
   it("shows the configured queries' plans before and after", () => {
     const input = fkInput();
     input.plans = [
