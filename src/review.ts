@@ -5,6 +5,7 @@ import { agentStage } from './stages/agent.js';
 import { applyStage, catalogAfterStage } from './stages/apply.js';
 import { catalogBeforeStage, dataStage, fixPointStage } from './stages/data.js';
 import { discoverStage } from './stages/discover.js';
+import { editsStage } from './stages/edits.js';
 import { explainStage } from './stages/explain.js';
 import { finishStage } from './stages/finish.js';
 import { historyStage, SandboxUnavailableError } from './stages/history.js';
@@ -37,6 +38,7 @@ async function stages(state: ReviewState): Promise<ReviewResult> {
   historyInDump(state);
   try {
     await historyStage(state);
+    await editsStage(state);
     await inferStage(state);
     await catalogBeforeStage(state);
     await dataStage(state);

@@ -109,6 +109,12 @@ export interface MigrationFile {
   /** Why: the tool's behaviour and how this file opts in or out. */
   transactionReason: string;
   down?: { path: string; sql: string; lineOffset: number };
+  /**
+   * Set on the edit of a migration the base branch already has (and production already ran): that
+   * version's up SQL. The base version is replayed as history; of this file only the statements the
+   * edit adds or changes are applied, after the history, as the change (src/change/split.ts).
+   */
+  applied?: { sql: string };
 }
 
 export interface ParsedStatement {
@@ -237,6 +243,11 @@ export interface MigrationStatus {
   error?: { message: string; line: number; sqlstate?: string };
   /** Why a `skipped` or `not-run` migration was not applied. */
   reason?: { code: NotReviewedReason; message: string };
+  /**
+   * The edit of a migration the base branch already applied: `statements` are those the edit adds or
+   * changes, applied after the history (which holds the base's version under the same file name).
+   */
+  edit?: true;
 }
 
 export interface CatalogColumn {

@@ -195,13 +195,19 @@ async function reviewAndPublish(
     const [listed, head] = await Promise.all([listFiles(), gitFileTree(octokit, { ...ref, sha: pull.headSha })]);
     files = listed;
     if (await superseded()) return cancel();
-    if (changedMigrations(head.paths, files.changed, config).length === 0) {
+    const changesMigrations = changedMigrations(head.paths, files.changed, config).length > 0;
+    // A pull request that only deletes migrations changes them too: the base tree tells which were.
+    if (!changesMigrations && files.removed.length === 0) {
       await check.complete('success', NO_MIGRATIONS_OUTPUT);
       return 'no-migrations';
     }
 
     check.progress('Reading the base branch…');
     const base = await gitFileTree(octokit, { ...ref, sha: pull.baseSha });
+    if (!changesMigrations && changedMigrations(base.paths, files.removed, config).length === 0) {
+      await check.complete('success', NO_MIGRATIONS_OUTPUT);
+      return 'no-migrations';
+    }
     result = await deps.review(
       { head, base, changed: files.changed, patches: files.patches },
       { config, agent: input.agent, signal, onProgress: progressReporter(check) },

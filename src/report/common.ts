@@ -169,7 +169,9 @@ export function byImportance(findings: readonly Finding[]): Finding[] {
 export function newMigrations(result: ReviewResult): MigrationStatus[] {
   const firstNew = result.migrations.length - Math.max(0, result.stats.migrationsNew);
   const sources = result.sources ?? {};
-  return result.migrations.filter((m, index) => index >= firstNew || Object.hasOwn(sources, m.file));
+  // An edited history file is listed twice: as history (its base version) and, among the new, as the edit.
+  const edits = new Set(result.migrations.filter((m) => m.edit).map((m) => m.file));
+  return result.migrations.filter((m, index) => index >= firstNew || (Object.hasOwn(sources, m.file) && !edits.has(m.file)));
 }
 
 export interface ExcerptLine {

@@ -29,7 +29,7 @@ const FINDING_KEYS = [
   'confidence',
 ] as const;
 const FIX_KEYS = ['title', 'sql', 'steps', 'replacesStatement', 'verified'] as const;
-const MIGRATION_KEYS = ['file', 'status', 'statements', 'durationMs', 'error', 'reason'] as const;
+const MIGRATION_KEYS = ['file', 'status', 'statements', 'durationMs', 'error', 'reason', 'edit'] as const;
 const MIGRATION_ERROR_KEYS = ['message', 'line', 'sqlstate'] as const;
 const STATS_KEYS = ['migrationsTotal', 'migrationsNew', 'statements', 'durationMs', 'stages', 'engine', 'agent'] as const;
 

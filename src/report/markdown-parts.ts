@@ -149,7 +149,7 @@ export function migrationsMarkdown(result: ReviewResult): string {
   const icon: Record<string, string> = { applied: '✅', failed: '❌', skipped: '⏭️', 'not-run': '⏸️' };
   const rows = fresh.slice(0, MAX_MIGRATION_ROWS).map((m) => {
     const why = m.error ? ` (line ${m.error.line}: ${clip(m.error.message, 200)})` : m.reason ? ` (${clip(m.reason.message, 200)})` : '';
-    const status = `${icon[m.status] ?? ''} ${m.status}${why}`;
+    const status = `${icon[m.status] ?? ''} ${m.status}${m.edit ? ' (the statements an edit of an applied migration adds or changes)' : ''}${why}`;
     return `| ${tableCell(m.file)} | ${tableCell(status)} | ${m.statements} | ${formatDuration(m.durationMs)} |`;
   });
   if (fresh.length > MAX_MIGRATION_ROWS) rows.push(`| … and ${fresh.length - MAX_MIGRATION_ROWS} more | | | |`);

@@ -95,7 +95,7 @@ function renderMigrations(result: ReviewResult, p: Palette): string[] {
 
   const rows: string[][] = [['file', 'status', 'statements', 'ms']];
   for (const m of fresh) {
-    rows.push([stripControl(m.file), m.status, String(m.statements), String(Math.round(m.durationMs))]);
+    rows.push([stripControl(m.file), m.edit ? `${m.status} (edit)` : m.status, String(m.statements), String(Math.round(m.durationMs))]);
   }
   const widths = [0, 1, 2, 3].map((col) => Math.max(...rows.map((row) => row[col]!.length)));
   const format = (row: string[]): string =>

@@ -35,6 +35,12 @@ export async function discoverStage(state: ReviewState): Promise<void> {
       state.notes.push(...headLoad.notes);
       const loaded = new Map(headLoad.migrations.map((m) => [m.path, m]));
       const history = new Map(known.manifest.history.map((e) => [e.path, knownMigration(e)]));
+      // An edit of a history file is diffed with the base's version: read just those from the base.
+      const edited = new Set([...loaded.keys()].filter((path) => history.has(path)));
+      if (edited.size > 0 && change.base) {
+        const baseLoad = await loadMigrations(change.base, { ...options, only: (c) => edited.has(c.path) });
+        for (const m of baseLoad.migrations) history.set(m.path, m);
+      }
       return {
         head: headLoad.order.flatMap((path) => loaded.get(path) ?? history.get(path) ?? []),
         base: [...history.values()],

@@ -34,10 +34,11 @@ export async function finishStage(state: ReviewState, agent: AgentResult | undef
   const final = markInferred(state, settledFindings(state));
   await proveFixes(state, final);
   const migrations = [
-    ...state.history.map((m) => state.statuses.get(m.path) ?? statusOf(m, 'not-run', 0, 0)),
-    ...state.reviewable.map(
-      (i) => state.statuses.get(i.migration.path) ?? statusOf(i.migration, 'not-run', i.parsed.statements.length, 0),
-    ),
+    ...state.history.map((m) => state.historyStatuses.get(m.path) ?? statusOf(m, 'not-run', 0, 0)),
+    ...state.reviewable.map((i) => {
+      const status = state.statuses.get(i.migration.path) ?? statusOf(i.migration, 'not-run', i.parsed.statements.length, 0);
+      return i.migration.applied ? { ...status, edit: true as const } : status;
+    }),
     ...state.skipped,
   ];
   const historyCounts = new Map(state.known?.manifest.history.map((e) => [e.path, e.statements]));

@@ -101,7 +101,7 @@ async function startFromKnown(state: ReviewState): Promise<Sandbox> {
   state.historySnapshot = known.manifest.snapshot;
   state.seeded = seeded?.document;
   for (const entry of known.manifest.history) {
-    state.statuses.set(entry.path, { file: entry.path, status: 'applied', statements: entry.statements, durationMs: 0 });
+    state.historyStatuses.set(entry.path, { file: entry.path, status: 'applied', statements: entry.statements, durationMs: 0 });
   }
   state.notes.push(`Restored ${known.manifest.history.length} history migrations from the snapshot cache (the base's history files were not read).`);
   return sandbox;
@@ -120,7 +120,7 @@ async function startFromCache(state: ReviewState): Promise<{ sandbox: Sandbox; h
   if (seeded && full) {
     const sandbox = await restore(state, seeded.key, seeded.tarball);
     for (const item of history) {
-      state.statuses.set(item.migration.path, { file: item.migration.path, status: 'applied', statements: item.parsed.statements.length, durationMs: 0 });
+      state.historyStatuses.set(item.migration.path, { file: item.migration.path, status: 'applied', statements: item.parsed.statements.length, durationMs: 0 });
     }
     state.notes.push(`Restored ${history.length} history migrations from the snapshot cache.`);
     state.historySnapshot = full;
@@ -137,7 +137,7 @@ async function startFromCache(state: ReviewState): Promise<{ sandbox: Sandbox; h
     }
   }
   for (const item of history.slice(0, restored)) {
-    state.statuses.set(item.migration.path, { file: item.migration.path, status: 'applied', statements: item.parsed.statements.length, durationMs: 0 });
+    state.historyStatuses.set(item.migration.path, { file: item.migration.path, status: 'applied', statements: item.parsed.statements.length, durationMs: 0 });
   }
   if (restored > 0) state.notes.push(`Restored ${restored} history migrations from the snapshot cache.`);
   const rest = history.slice(restored);
@@ -145,7 +145,7 @@ async function startFromCache(state: ReviewState): Promise<{ sandbox: Sandbox; h
     const runs = await sandbox.replay(rest.map(prepare), (done, total) =>
       progress(state, 'replay', `Replaying history ${done}/${total}`, done, total),
     );
-    for (const run of runs) state.statuses.set(run.status.file, run.status);
+    for (const run of runs) state.historyStatuses.set(run.status.file, run.status);
     historyExtensionNotes(state, runs, sandbox.engine.name);
     const failed = runs.find((r) => r.status.status === 'failed');
     if (failed) {

@@ -59,7 +59,7 @@ export async function inferStage(state: ReviewState): Promise<void> {
   const created = namesCreatedBy(statements.map((s) => s.statement));
   // A replayed history that creates every relation the change uses leaves nothing to infer: a missing
   // column or type there is the migration's own error. A history that did not replay may lack anything.
-  const historyFailed = [...state.statuses.values()].some((s) => s.status === 'failed');
+  const historyFailed = [...state.historyStatuses.values()].some((s) => s.status === 'failed');
   if (!historyFailed && !(await someRelationMissing(sandbox, statements.map((s) => s.statement), created))) return;
   state.inferred = { objects: [], tables: new Set(), created };
   progress(state, 'infer', 'Inferring objects the history does not create');
@@ -138,7 +138,7 @@ async function dryRun(sandbox: Sandbox, statements: { file: string; statement: P
   try {
     for (const { file, statement } of statements) {
       if (sandbox.stopped) break;
-      if (NOT_DRY_RUN.has(statement.kind) || transactionControl(statement.text) || needsAutocommit(statement.text) || callsSleep(statement.ast)) continue;
+      if (!dryRunnable(statement)) continue;
       for (let round = 0; round < MAX_ROUNDS; round++) {
         await sandbox.exec(`SAVEPOINT ${SAVEPOINT}`);
         const error = await tryRun(sandbox, statement.text);
@@ -160,7 +160,13 @@ async function dryRun(sandbox: Sandbox, statements: { file: string; statement: P
   return plans;
 }
 
-async function tryRun(sandbox: Sandbox, sql: string): Promise<{ message: string; sqlstate?: string } | undefined> {
+/** Whether a dry run (in a transaction rolled back) may execute the statement. */
+export function dryRunnable(statement: ParsedStatement): boolean {
+  return !(NOT_DRY_RUN.has(statement.kind) || transactionControl(statement.text) || needsAutocommit(statement.text) || callsSleep(statement.ast));
+}
+
+/** Runs SQL; a query error is returned, not thrown. */
+export async function tryRun(sandbox: Sandbox, sql: string): Promise<{ message: string; sqlstate?: string } | undefined> {
   try {
     await sandbox.exec(sql);
     return undefined;

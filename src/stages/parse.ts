@@ -13,6 +13,18 @@ export async function parseStage(state: ReviewState): Promise<void> {
     state.historyParsed = await parseAll(state.history);
     unloaded = await parseAll(state.unloaded);
   });
+  // The edit of an applied migration: only what it adds or changes is new.
+  const unchangedEdits = new Set<string>();
+  for (const item of state.freshParsed) {
+    if (!item.migration.applied) continue;
+    item.parsed = await editedStatements(item.migration, item.parsed);
+    if (!item.parsed.statements.some((s) => !SESSION_KINDS.has(s.kind))) unchangedEdits.add(item.migration.path);
+  }
+  if (unchangedEdits.size > 0) {
+    // It adds nothing to run (it removed statements, or changed comments or layout): its finding says so.
+    state.fresh = state.fresh.filter((m) => !unchangedEdits.has(m.path));
+    state.freshParsed = state.freshParsed.filter((i) => !unchangedEdits.has(i.migration.path));
+  }
 
   const maxStatements = state.config.limits['max-statements-per-file'];
   for (const item of state.freshParsed) {
@@ -39,6 +51,31 @@ export async function parseStage(state: ReviewState): Promise<void> {
   for (const item of unloaded) state.findings.push(...item.parsed.errors);
   state.freshParsed.push(...unloaded);
   state.overLimit.push(...unloaded);
+}
+
+/** Statements kept from an edit's unchanged part: they set up the session the changed ones run in. */
+const SESSION_KINDS = new Set(['VariableSetStmt', 'TransactionStmt']);
+
+function normalized(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * Of an edited migration, the statements absent from the version production ran (added, or changed),
+ * plus the unchanged SETs and transaction control they run under; lines stay those of the edited file.
+ */
+async function editedStatements(migration: MigrationFile, parsed: ParsedFile): Promise<ParsedFile> {
+  const before = await parseMigrationSql(migration.applied!.sql, migration.path, migration.lineOffset);
+  const left = new Map<string, number>();
+  for (const s of before.statements) left.set(normalized(s.text), (left.get(normalized(s.text)) ?? 0) + 1);
+  const statements = parsed.statements.filter((s) => {
+    const key = normalized(s.text);
+    const count = left.get(key) ?? 0;
+    if (count === 0) return true;
+    left.set(key, count - 1);
+    return SESSION_KINDS.has(s.kind);
+  });
+  return { ...parsed, statements };
 }
 
 export function parseFile(migration: MigrationFile): Promise<ParsedFile> {

@@ -24,7 +24,7 @@ export function historyInDump(state: ReviewState): void {
   const dump = state.setup.find((s) => s.dump);
   if (!dump || state.historyParsed.length === 0) return;
   for (const { migration, parsed } of state.historyParsed) {
-    state.statuses.set(migration.path, statusOf(migration, 'skipped', parsed.statements.length, 0));
+    state.historyStatuses.set(migration.path, statusOf(migration, 'skipped', parsed.statements.length, 0));
   }
   state.notes.push(
     `The schema dump ${dump.name} (sandbox.schema) is the starting state: the ${state.historyParsed.length} history migrations were not replayed.`,

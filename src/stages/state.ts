@@ -105,7 +105,10 @@ export interface ReviewState {
   sandboxOptions: SandboxOptions | undefined;
   sandbox: Sandbox | undefined;
   engine: ReviewStats['engine'];
+  /** New migrations' statuses, by path. */
   statuses: Map<string, MigrationStatus>;
+  /** History migrations' statuses, by path (an edited history file is in both maps). */
+  historyStatuses: Map<string, MigrationStatus>;
   runs: Map<string, MigrationRun>;
   /** New migrations' statements not run for want of an extension the sandbox lacks. */
   extensionGaps: { file: string; line: number; extension: string; message: string }[];
@@ -165,6 +168,7 @@ export function createReviewState(change: ChangeSet, options: ReviewOptions, dep
     sandbox: undefined,
     engine: undefined,
     statuses: new Map(),
+    historyStatuses: new Map(),
     runs: new Map(),
     extensionGaps: [],
     catalogBefore: undefined,

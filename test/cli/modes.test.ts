@@ -1,7 +1,7 @@
 // What counts as history and what as new: a directory (all new) and --base <ref> in a git repository.
 // (Named files, whose earlier siblings are history, are asserted on the example in example.test.ts.)
 import { execFileSync } from 'node:child_process';
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonReport } from '../../src/report/json.js';
@@ -130,22 +130,68 @@ describe('--base <ref> in a git repository', () => {
     expect(code).toBe(1);
   });
 
-  it('an edited migration the ref already has: modified-applied-migration, and the ref\'s version is replayed', async () => {
+  it('an edited migration the ref already has: reported at the changed lines; the ref\'s version is history, what the edit adds is reviewed', async () => {
     const path = 'db/migrations/0001_create_accounts.sql';
-    await writeFile(join(repo, path), `${HISTORY[path]}ALTER TABLE accounts ADD COLUMN name text;\n`);
+    // Line 3 changed (a column added to the CREATE TABLE), lines 4-6 added: a blocking index build.
+    await writeFile(
+      join(repo, path),
+      'CREATE TABLE accounts (\n  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n  email text NOT NULL, name text\n);\n\nCREATE INDEX accounts_email_idx\n  ON accounts (email);\n',
+    );
     try {
       const { report } = await json(['--base', 'HEAD', '-C', repo]);
       const modified = report.findings.filter((f) => f.rule === 'modified-applied-migration');
-      expect(modified).toEqual([expect.objectContaining({ file: path, line: 1, severity: 'warning' })]);
-      expect(report.migrations.map((m) => m.file)).toEqual([
-        path,
-        'db/migrations/0002_create_invoices.sql',
-        'db/migrations/0003_invoice_total.sql',
+      expect(modified).toEqual([expect.objectContaining({ file: path, line: 3, endLine: 3, severity: 'warning' })]);
+      expect(modified[0]!.message).toContain('(and at lines 5-7)');
+      // The changed CREATE TABLE cannot run where the applied one did: left out, and said so.
+      expect(modified[0]!.message).toContain('The changed statement at lines 1-4 re-creates what the applied version created (relation "accounts" already exists)');
+      // The base's version is replayed as history; the edit is new, with only the statement it adds applied.
+      expect(report.migrations.map((m) => [m.file, m.status, m.statements, m.edit ?? false])).toEqual([
+        [path, 'applied', 1, false],
+        ['db/migrations/0002_create_invoices.sql', 'applied', 1, false],
+        [path, 'applied', 1, true],
+        ['db/migrations/0003_invoice_total.sql', 'applied', 2, false],
       ]);
-      expect(report.migrations.find((m) => m.file === path)).toMatchObject({ status: 'applied', statements: 1 });
-      expect(report.stats).toMatchObject({ migrationsNew: 1 });
+      expect(report.stats).toMatchObject({ migrationsNew: 2 });
+      // The index the edit adds locks the existing accounts table: reported on its own lines.
+      expect(report.findings.find((f) => f.file === path && f.rule === 'require-concurrent-index-creation')).toMatchObject({ line: 6, endLine: 7 });
     } finally {
       git('checkout', '-q', '--', 'db/migrations/0001_create_accounts.sql');
+    }
+  });
+
+  it('a deleted migration the ref applied is reported, and stays history', async () => {
+    const path = 'db/migrations/0002_create_invoices.sql';
+    await rm(join(repo, path));
+    try {
+      const { report } = await json(['--base', 'HEAD', '-C', repo]);
+      const removed = report.findings.filter((f) => f.rule === 'removed-applied-migration');
+      expect(removed).toEqual([expect.objectContaining({ file: path, line: 1, severity: 'warning' })]);
+      expect(removed[0]!.message).toContain('Databases that already ran it keep what it did');
+      // Production ran it: the invoices table it made is there for 0003, which is still reviewed.
+      expect(report.migrations.map((m) => [m.file, m.status])).toEqual([
+        ['db/migrations/0001_create_accounts.sql', 'applied'],
+        [path, 'applied'],
+        ['db/migrations/0003_invoice_total.sql', 'applied'],
+      ]);
+    } finally {
+      git('checkout', '-q', '--', path);
+    }
+  });
+
+  it('a change that only deletes an applied migration is not "nothing to review"', async () => {
+    const path = 'db/migrations/0002_create_invoices.sql';
+    const added = join(repo, 'db/migrations/0003_invoice_total.sql');
+    const content = await readFile(added, 'utf8');
+    await rm(added);
+    await rm(join(repo, path));
+    try {
+      const { code, report } = await json(['--base', 'HEAD', '-C', repo]);
+      expect(report.findings.map((f) => [f.rule, f.file])).toEqual([['removed-applied-migration', path]]);
+      expect(report.conclusion).toBe('neutral');
+      expect(code).toBe(0);
+    } finally {
+      git('checkout', '-q', '--', path);
+      await writeFile(added, content);
     }
   });
 });

@@ -346,6 +346,91 @@ describe('pull_request', () => {
     expect(nock.pendingMocks()).toEqual([]);
   });
 
+  it('reviews a PR that only deletes an applied migration: not "No migrations changed"', async () => {
+    const { review: realReview } = await import('../../src/review.js');
+    let produced: ReviewResult | undefined;
+    await start(async ({ change, options }) => (produced = await realReview(change, options)));
+    const b64 = (text: string) => ({ encoding: 'base64', content: Buffer.from(text).toString('base64') });
+    const init = 'CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint NOT NULL);\n';
+    const index = 'CREATE INDEX orders_customer_idx ON orders (customer_id);\n';
+    const scopes = [
+      token(),
+      config(),
+      createCheck(),
+      updateCheck(55).persist(),
+      files([{ filename: MIGRATION, status: 'removed', patch: `@@ -1 +0,0 @@\n-${index.trimEnd()}` }]),
+      tree(HEAD, BASE_PATHS),
+      tree(BASE, HEAD_PATHS),
+      nock(API).get('/repos/acme/shop/git/blobs/blob1-a1a1').reply(200, b64(init)),
+      nock(API).get('/repos/acme/shop/git/blobs/blob1-b0b0').reply(200, b64(init)),
+      nock(API).get('/repos/acme/shop/git/blobs/blob2-b0b0').reply(200, b64(index)),
+      summaryComments([]),
+      nock(API).post('/repos/acme/shop/issues/7/comments').reply(sent.reply('comment', 201, { id: 900 })),
+    ];
+    await receive('pull_request.opened', 'pull_request');
+    await queue.idle();
+
+    expect(produced!.findings.map((f) => [f.rule, f.file, f.line])).toEqual([['removed-applied-migration', MIGRATION, 1]]);
+    expect(produced!.migrations.map((m) => [m.file, m.status])).toEqual([
+      ['db/migrations/001_init.sql', 'applied'],
+      [MIGRATION, 'applied'],
+    ]);
+    const completion = sent.bodies['update:55']!.at(-1) as { conclusion: string; output: { title: string; summary: string } };
+    expect(completion).toEqual(expectedCompletion(produced!));
+    expect(completion.conclusion).toBe('neutral');
+    // In the check's details and annotations, and in the summary comment.
+    expect((completion.output as { text?: string }).text).toContain('[`removed-applied-migration`]');
+    expect((completion.output as { annotations?: { path: string }[] }).annotations).toEqual([expect.objectContaining({ path: MIGRATION, start_line: 1 })]);
+    expect((sent.bodies.comment![0] as { body: string }).body).toContain('removed-applied-migration');
+    // The deleted file has no line in the head commit: no inline review.
+    expect(sent.bodies.review).toBeUndefined();
+    for (const scope of scopes) expect(scope.isDone()).toBe(true);
+    expect(nock.pendingMocks()).toEqual([]);
+  }, 120_000);
+
+  it('an edit of an applied migration: an inline comment on the edited line, and what it adds reviewed', async () => {
+    const { review: realReview } = await import('../../src/review.js');
+    let produced: ReviewResult | undefined;
+    await start(async ({ change, options }) => (produced = await realReview(change, options)));
+    const b64 = (text: string) => ({ encoding: 'base64', content: Buffer.from(text).toString('base64') });
+    const init = 'CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint NOT NULL);\n';
+    const index = 'CREATE INDEX orders_customer_idx ON orders (customer_id);\n';
+    const edited = 'db/migrations/001_init.sql';
+    const scopes = [
+      token(),
+      config(),
+      createCheck(),
+      updateCheck(55).persist(),
+      files([{ filename: edited, status: 'modified', patch: `@@ -1 +1,2 @@\n ${init.trimEnd()}\n+${index.trimEnd()}` }]),
+      tree(HEAD, BASE_PATHS),
+      tree(BASE, BASE_PATHS),
+      nock(API).get('/repos/acme/shop/git/blobs/blob1-a1a1').reply(200, b64(init + index)),
+      nock(API).get('/repos/acme/shop/git/blobs/blob1-b0b0').reply(200, b64(init)),
+      summaryComments([]),
+      nock(API).post('/repos/acme/shop/issues/7/comments').reply(sent.reply('comment', 201, { id: 900 })),
+      reviewComments([]),
+      nock(API).post('/repos/acme/shop/pulls/7/reviews').reply(sent.reply('review', 200, { id: 1 })),
+    ];
+    await receive('pull_request.opened', 'pull_request');
+    await queue.idle();
+
+    // Production ran the base version; the index the edit adds is applied on top of it and reviewed.
+    expect(produced!.migrations.map((m) => [m.file, m.status, m.statements, m.edit ?? false])).toEqual([
+      [edited, 'applied', 1, false],
+      [edited, 'applied', 1, true],
+    ]);
+    const onEdit = produced!.findings.filter((f) => f.file === edited && f.severity !== 'info').map((f) => [f.rule, f.line]);
+    expect(onEdit).toEqual(expect.arrayContaining([['modified-applied-migration', 2], ['require-concurrent-index-creation', 2]]));
+    expect(sent.bodies['update:55']!.at(-1)).toEqual(expectedCompletion(produced!));
+    // Line 2 is in the diff: the inline comment is there (line 1 is context, not where the edit is).
+    const comments = (sent.bodies.review![0] as { comments: { path: string; line: number; body: string }[] }).comments;
+    expect(comments.map((c) => [c.path, c.line])).toEqual([[edited, 2]]);
+    expect(comments[0]!.body).toContain('modified-applied-migration');
+    expect(comments[0]!.body).toContain('require-concurrent-index-creation');
+    for (const scope of scopes) expect(scope.isDone()).toBe(true);
+    expect(nock.pendingMocks()).toEqual([]);
+  }, 600_000); // a real review, fix proof included, on a machine that may be busy
+
   it('answers the webhook before any request to GitHub: the work runs after it', async () => {
     await start();
     const scopes = [

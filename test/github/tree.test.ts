@@ -89,7 +89,7 @@ describe('gitFileTree', () => {
 });
 
 describe('listChangedFiles', () => {
-  it('pages through the files, keeps patches and leaves removed files out of `changed`', async () => {
+  it('pages through the files, keeps patches and lists removed files apart from `changed`', async () => {
     const page1 = Array.from({ length: 100 }, (_, i) => ({ filename: `src/f${i}.ts`, status: 'modified', patch: `@@ -1 +1 @@\n-a\n+b${i}` }));
     const scope = nock(API)
       .get('/repos/acme/shop/pulls/7/files')
@@ -110,6 +110,7 @@ describe('listChangedFiles', () => {
     expect('logo.png' in files.patches).toBe(false);
     // A removed file has no right-hand lines to comment on.
     expect('db/migrations/000_old.sql' in files.patches).toBe(false);
+    expect(files.removed).toEqual(['db/migrations/000_old.sql']);
     expect(files.truncated).toBe(false);
   });
 

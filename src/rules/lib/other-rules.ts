@@ -12,6 +12,7 @@ export const PIPELINE_RULES = [
   'not-reviewed',
   'unused-ignore',
   'modified-applied-migration',
+  'removed-applied-migration',
   'out-of-order-migration',
 ] as const;
 
