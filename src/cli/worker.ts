@@ -6,6 +6,7 @@ import type { GitHubClient } from '../github/client.js';
 import { Metrics, metricsHandler, processCaches } from '../github/metrics.js';
 import { octokitSettings, pgproOctokit } from '../github/octokit.js';
 import { redisQueueSettings } from '../github/queue-bullmq.js';
+import type { JobLog } from '../github/review-job.js';
 import { startReviewWorker } from '../github/worker.js';
 import type { review as reviewFn } from '../review.js';
 import type { CliIo } from './io.js';
@@ -24,6 +25,13 @@ export async function runWorker(io: CliIo): Promise<number> {
     return 2;
   }
   const probot = createProbot({ env, overrides: { Octokit: pgproOctokit(octokitSettings(env)) } });
+  // Probot creates its logger while it initializes, asynchronously: `probot.log` is null until then, so every
+  // call goes through it at the time of the call.
+  const log: JobLog = {
+    info: (obj, msg) => probot.log.info(obj, msg),
+    warn: (obj, msg) => probot.log.warn(obj, msg),
+    error: (obj, msg) => probot.log.error(obj, msg),
+  };
   const metrics = new Metrics();
   const caches = processCaches(metrics, env);
   const review: typeof reviewFn = async (change, options) => (await import('../review.js')).review(change, options, caches);
@@ -31,7 +39,7 @@ export async function runWorker(io: CliIo): Promise<number> {
     ...redis,
     auth: async (installationId) => (await probot.auth(installationId)) as unknown as GitHubClient,
     review,
-    log: probot.log,
+    log,
     metrics,
     concurrency: positive(env.PGPRO_CONCURRENCY) ?? 1,
     lockMs: positive(env.PGPRO_WORKER_LOCK_MS),
@@ -41,7 +49,7 @@ export async function runWorker(io: CliIo): Promise<number> {
   // Reviews run in the workers, so their durations and outcomes are counted here: serve them.
   const metricsPort = positive(env.PGPRO_METRICS_PORT);
   const server = metricsPort ? await serveMetrics(metrics, metricsPort, env.HOST ?? '0.0.0.0') : undefined;
-  probot.log.info({ prefix: redis.prefix, ...(metricsPort ? { metricsPort } : {}) }, 'pgpro worker: taking review jobs');
+  log.info({ prefix: redis.prefix, ...(metricsPort ? { metricsPort } : {}) }, 'pgpro worker: taking review jobs');
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);

@@ -1,6 +1,6 @@
 // The Probot app: webhook handlers are guards plus one call; reviews run as background jobs.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ApplicationFunction, Probot } from 'probot';
+import type { ApplicationFunction, Context, Probot } from 'probot';
 import type { review } from '../review.js';
 import { runCommand } from './command-flow.js';
 import { parseCommand } from './commands.js';
@@ -8,8 +8,9 @@ import { Metrics, metricsHandler, processCaches } from './metrics.js';
 import { CHECK_NAME } from './publish.js';
 import { BullMqQueue, redisQueueSettings } from './queue-bullmq.js';
 import { rulePagesHandler } from './rule-pages.js';
-import { InProcessQueue, type JobQueue } from './queue.js';
+import { InProcessQueue, type Job, type JobQueue } from './queue.js';
 import { scheduleRerun } from './rerun.js';
+import { jobFields, type ReviewJobData } from './review-job.js';
 import { ReviewScheduler } from './schedule.js';
 
 export interface PgproAppDeps {
@@ -39,7 +40,7 @@ export function pgproApp(deps: PgproAppDeps): ApplicationFunction {
         ? new BullMqQueue(redis)
         : new InProcessQueue({
             concurrency: Number(process.env.PGPRO_CONCURRENCY) || 2,
-            onError: (error) => app.log.error({ err: error }, 'pgpro job failed'),
+            onError: (error, job) => app.log.error({ err: error, ...queuedJobFields(job) }, 'pgpro job failed'),
           }));
     deps.onQueue?.(queue, app.log);
     const caches = processCaches(metrics);
@@ -50,18 +51,20 @@ export function pgproApp(deps: PgproAppDeps): ApplicationFunction {
     });
 
     // GitHub waits 10 s for an answer and retries nothing: handlers start their work and return at
-    // once; the queue holds the work so that idle() (and shutdown) still wait for it.
-    const inBackground = (what: string, work: () => Promise<unknown>): void => {
+    // once; the queue holds the work so that idle() (and shutdown) still wait for it. A failure names the
+    // delivery and the repository (and pull request) it was for.
+    const inBackground = (context: Context, pull: number | undefined, what: string, work: () => Promise<unknown>): void => {
       queue.hold(
         work().catch((error: unknown) => {
-          app.log.error({ err: error }, `pgpro: ${what} failed`);
+          app.log.error({ err: error, ...deliveryFields(context, pull) }, `pgpro: ${what} failed`);
         }),
       );
     };
 
+    metrics.queueDepth(() => queue.depth?.());
     try {
       options.addHandler(healthz);
-      options.addHandler(metricsHandler(metrics, () => queue.depth?.()));
+      options.addHandler(metricsHandler(metrics));
       options.addHandler(rulePagesHandler());
     } catch {
       // No HTTP server (probot.receive in tests, serverless hosts): nothing to serve.
@@ -70,7 +73,7 @@ export function pgproApp(deps: PgproAppDeps): ApplicationFunction {
     app.on([...PULL_REQUEST_EVENTS], async (context) => {
       const pr = context.payload.pull_request;
       if (pr.state !== 'open') return;
-      inBackground('scheduling a review', () => scheduler.schedule(context, {
+      inBackground(context, pr.number, 'scheduling a review', () => scheduler.schedule(context, {
         trigger: 'push',
         pull: {
           owner: context.payload.repository.owner.login,
@@ -90,14 +93,26 @@ export function pgproApp(deps: PgproAppDeps): ApplicationFunction {
       if (!issue.pull_request || context.isBot || comment.user?.type === 'Bot') return;
       const command = parseCommand(comment.body);
       if (!command) return;
-      inBackground(`the command /pgpro ${command.name}`, () => runCommand(context, command, scheduler, deps.now));
+      inBackground(context, issue.number, `the command /pgpro ${command.name}`, () => runCommand(context, command, scheduler, deps.now));
     });
 
     app.on('check_run.rerequested', async (context) => {
       if (context.payload.check_run.name !== CHECK_NAME) return;
-      inBackground('scheduling a re-run', () => scheduleRerun(context, scheduler));
+      inBackground(context, context.payload.check_run.pull_requests[0]?.number, 'scheduling a re-run', () => scheduleRerun(context, scheduler));
     });
   };
+}
+
+/** The delivery, repository and pull request a webhook was about, for its log lines. */
+function deliveryFields(context: Context, pull: number | undefined): { delivery: string; repository?: string; pull?: number } {
+  const repository = (context.payload as { repository?: { full_name?: string } }).repository?.full_name;
+  return { delivery: context.id, ...(repository ? { repository } : {}), ...(pull !== undefined ? { pull } : {}) };
+}
+
+/** What a queued job was for, for the log line of a job that threw. */
+function queuedJobFields(job: Job): object {
+  const data = job.data as ReviewJobData | undefined;
+  return data?.pull ? jobFields(data.pull, data.delivery) : { group: job.group };
 }
 
 /** GET /healthz for container health checks (Probot also answers GET /ping). */

@@ -1,7 +1,9 @@
-// Prometheus text exposition (format 0.0.4) for the few series pgpro keeps: reviews by outcome, durations by
-// stage, queue depth and snapshot cache lookups. Hand-written: counters and fixed-bucket histograms only.
+// Prometheus metrics of the App and of each `pgpro worker`: reviews by outcome, durations by stage, queue depth
+// and snapshot cache lookups (pgpro_*), beside prom-client's default process metrics (CPU, resident memory,
+// heap, event loop lag, GC, handles), one registry per process.
 import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 // The cache module alone: the agent itself (SDK, parser) loads with the first review, not at start-up.
 import { DirectoryAgentCache, MemoryAgentCache } from '../agent/cache.js';
 import type { AgentCache } from '../agent/types.js';
@@ -14,87 +16,97 @@ import type { JobOutcome, ReviewJobObserver } from './review-job.js';
 /** Seconds: reviews take from well under a second (lint only) to minutes (long histories, the agent). */
 const BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
-class Histogram {
-  readonly counts = BUCKETS.map(() => 0);
-  sum = 0;
-  count = 0;
-
-  observe(seconds: number): void {
-    for (const [i, bound] of BUCKETS.entries()) if (seconds <= bound) this.counts[i]!++;
-    this.sum += seconds;
-    this.count++;
-  }
+export interface MetricsOptions {
+  /** prom-client's default process metrics (default true). */
+  processMetrics?: boolean;
 }
 
-const escapeLabel = (value: string) => value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-const labels = (pairs: Record<string, string>) =>
-  `{${Object.entries(pairs)
-    .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
-    .join(',')}}`;
-
 export class Metrics implements ReviewJobObserver {
-  readonly #jobs = new Map<string, number>();
-  readonly #jobSeconds = new Histogram();
-  readonly #stages = new Map<string, Histogram>();
-  readonly #findings = new Map<string, number>();
-  readonly #cache = { hit: 0, miss: 0 };
+  readonly registry = new Registry();
+  readonly #jobs = new Counter({
+    name: 'pgpro_review_jobs_total',
+    help: 'Review jobs ended, by outcome (check conclusion, or error, cancelled, inaccessible, retry).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly #jobSeconds = new Histogram({
+    name: 'pgpro_review_job_duration_seconds',
+    help: 'Wall time of a review job, from start to published.',
+    buckets: BUCKETS,
+    registers: [this.registry],
+  });
+  readonly #stages = new Histogram({
+    name: 'pgpro_review_stage_duration_seconds',
+    help: 'Time per review stage, from result.stats.stages.',
+    labelNames: ['stage'] as const,
+    buckets: BUCKETS,
+    registers: [this.registry],
+  });
+  readonly #findings = new Counter({
+    name: 'pgpro_findings_total',
+    help: 'Findings reported, by severity.',
+    labelNames: ['severity'] as const,
+    registers: [this.registry],
+  });
+  readonly #cache = new Counter({
+    name: 'pgpro_snapshot_cache_lookups_total',
+    help: 'History snapshot cache lookups, by result.',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly #queue = new Gauge({
+    name: 'pgpro_queue_jobs',
+    help: 'Review jobs in the queue now, by state.',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+  /** Read at scrape time; undefined (or a failure) leaves pgpro_queue_jobs empty. */
+  #depth: (() => Promise<QueueDepth | undefined> | QueueDepth | undefined) | undefined;
+
+  constructor(options: MetricsOptions = {}) {
+    // Both series exist from the start, so a rate over them is defined before the first lookup.
+    this.#cache.inc({ result: 'hit' }, 0);
+    this.#cache.inc({ result: 'miss' }, 0);
+    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
 
   ended(outcome: JobOutcome, seconds: number): void {
-    this.#jobs.set(outcome, (this.#jobs.get(outcome) ?? 0) + 1);
+    this.#jobs.inc({ outcome });
     if (outcome !== 'retry') this.#jobSeconds.observe(seconds);
   }
 
   reviewed(result: ReviewResult): void {
-    for (const [stage, ms] of Object.entries(result.stats.stages)) {
-      let histogram = this.#stages.get(stage);
-      if (!histogram) this.#stages.set(stage, (histogram = new Histogram()));
-      histogram.observe(ms / 1000);
-    }
-    for (const finding of result.findings) this.#findings.set(finding.severity, (this.#findings.get(finding.severity) ?? 0) + 1);
+    for (const [stage, ms] of Object.entries(result.stats.stages)) this.#stages.observe({ stage }, ms / 1000);
+    for (const finding of result.findings) this.#findings.inc({ severity: finding.severity });
   }
 
   cacheLookup(hit: boolean): void {
-    this.#cache[hit ? 'hit' : 'miss']++;
+    this.#cache.inc({ result: hit ? 'hit' : 'miss' });
   }
 
-  /** The exposition text; `depth` is read from the queue at scrape time. */
-  render(depth?: QueueDepth): string {
-    const out: string[] = [];
-    out.push('# HELP pgpro_review_jobs_total Review jobs ended, by outcome (check conclusion, or error, cancelled, inaccessible, retry).');
-    out.push('# TYPE pgpro_review_jobs_total counter');
-    for (const [outcome, n] of [...this.#jobs].sort()) out.push(`pgpro_review_jobs_total${labels({ outcome })} ${n}`);
-    histogram(out, 'pgpro_review_job_duration_seconds', 'Wall time of a review job, from start to published.', [[{}, this.#jobSeconds]]);
-    histogram(
-      out,
-      'pgpro_review_stage_duration_seconds',
-      'Time per review stage, from result.stats.stages.',
-      [...this.#stages].sort(([a], [b]) => a.localeCompare(b)).map(([stage, h]) => [{ stage }, h]),
-    );
-    out.push('# HELP pgpro_findings_total Findings reported, by severity.');
-    out.push('# TYPE pgpro_findings_total counter');
-    for (const [severity, n] of [...this.#findings].sort()) out.push(`pgpro_findings_total${labels({ severity })} ${n}`);
-    out.push('# HELP pgpro_snapshot_cache_lookups_total History snapshot cache lookups, by result.');
-    out.push('# TYPE pgpro_snapshot_cache_lookups_total counter');
-    out.push(`pgpro_snapshot_cache_lookups_total{result="hit"} ${this.#cache.hit}`);
-    out.push(`pgpro_snapshot_cache_lookups_total{result="miss"} ${this.#cache.miss}`);
-    if (depth) {
-      out.push('# HELP pgpro_queue_jobs Review jobs in the queue now, by state.');
-      out.push('# TYPE pgpro_queue_jobs gauge');
-      out.push(`pgpro_queue_jobs{state="waiting"} ${depth.waiting}`);
-      out.push(`pgpro_queue_jobs{state="running"} ${depth.running}`);
+  /** Where pgpro_queue_jobs is read from at scrape time (the queue's depth). */
+  queueDepth(depth: () => Promise<QueueDepth | undefined> | QueueDepth | undefined): void {
+    this.#depth = depth;
+  }
+
+  /** The exposition text (Prometheus text format 0.0.4). */
+  async render(): Promise<string> {
+    this.#queue.reset();
+    let depth: QueueDepth | undefined;
+    try {
+      depth = await this.#depth?.();
+    } catch {
+      // The queue backend is down: the rest of the metrics still answer.
     }
-    return `${out.join('\n')}\n`;
+    if (depth) {
+      this.#queue.set({ state: 'waiting' }, depth.waiting);
+      this.#queue.set({ state: 'running' }, depth.running);
+    }
+    return this.registry.metrics();
   }
-}
 
-function histogram(out: string[], name: string, help: string, series: [Record<string, string>, Histogram][]): void {
-  out.push(`# HELP ${name} ${help}`);
-  out.push(`# TYPE ${name} histogram`);
-  for (const [pairs, h] of series) {
-    for (const [i, bound] of BUCKETS.entries()) out.push(`${name}_bucket${labels({ ...pairs, le: String(bound) })} ${h.counts[i]}`);
-    out.push(`${name}_bucket${labels({ ...pairs, le: '+Inf' })} ${h.count}`);
-    out.push(`${name}_sum${Object.keys(pairs).length ? labels(pairs) : ''} ${h.sum}`);
-    out.push(`${name}_count${Object.keys(pairs).length ? labels(pairs) : ''} ${h.count}`);
+  get contentType(): string {
+    return this.registry.contentType;
   }
 }
 
@@ -142,18 +154,13 @@ function processSnapshotCache(metrics: Metrics, env: NodeJS.ProcessEnv): Metered
 }
 
 /** GET /metrics. Returns false for any other request so the next handler gets it. */
-export function metricsHandler(metrics: Metrics, depth?: () => Promise<QueueDepth> | undefined) {
+export function metricsHandler(metrics: Metrics) {
   return (req: IncomingMessage, res: ServerResponse): boolean => {
     if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') return false;
-    void (async () => {
-      let current: QueueDepth | undefined;
-      try {
-        current = await depth?.();
-      } catch {
-        // The queue backend is down: the rest of the metrics still answer.
-      }
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(metrics.render(current));
-    })();
+    metrics.render().then(
+      (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
+      (error: unknown) => res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`# metrics failed: ${error instanceof Error ? error.message : String(error)}\n`),
+    );
     return true;
   };
 }

@@ -27,6 +27,15 @@ export interface ReviewJobData {
   check: { id: number; url?: string };
   config: PgproConfig;
   agent: 'auto' | 'force' | 'off';
+  /** The webhook delivery that asked for the review (X-GitHub-Delivery), named in every log line of the job. */
+  delivery?: string;
+}
+
+/** The log a job writes to: Probot's (pino) or any logger with these methods. */
+export interface JobLog {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
 }
 
 export interface ReviewJobInput {
@@ -36,7 +45,9 @@ export interface ReviewJobInput {
   pull: PullTarget;
   config: PgproConfig;
   agent: 'auto' | 'force' | 'off';
-  log: { error(obj: object, msg?: string): void; warn(obj: object, msg?: string): void };
+  /** The webhook delivery that asked for the review, for the log lines. */
+  delivery?: string;
+  log: JobLog;
   /**
    * Asked right before publishing, for queues whose supersede signal lives elsewhere (Redis): false means
    * a newer job of the pull request exists and this one must close its check as cancelled.
@@ -134,17 +145,24 @@ export function changedMigrations(treePaths: readonly string[], changed: readonl
  */
 export async function runReviewJob(input: ReviewJobInput, deps: ReviewJobDeps, signal: AbortSignal): Promise<void> {
   const started = performance.now();
-  const end = (outcome: JobOutcome) => deps.observer?.ended(outcome, (performance.now() - started) / 1000);
   const { check, pull } = input;
+  // Every line of the job names the repository, pull request, head commit and delivery, so that an error
+  // minutes after its webhook still says which review it was.
+  const where = jobFields(pull, input.delivery);
+  input.log.info({ ...where, check: check.id, agent: input.agent }, 'pgpro review started');
+  const end = (outcome: JobOutcome, extra: object = {}) => {
+    const seconds = (performance.now() - started) / 1000;
+    deps.observer?.ended(outcome, seconds);
+    input.log.info({ ...where, conclusion: outcome, durationMs: Math.round(seconds * 1000), ...extra }, 'pgpro review ended');
+  };
   const superseded = async () => signal.aborted || (input.stillCurrent ? !(await input.stillCurrent()) : false);
   try {
-    const outcome = await reviewAndPublish(input, deps, signal, superseded);
-    end(outcome);
+    const { outcome, result } = await reviewAndPublish(input, deps, signal, superseded);
+    end(outcome, result ? summaryFields(result) : {});
   } catch (error) {
-    const where = `${pull.owner}/${pull.repo}#${pull.number}`;
     if (accessDenied(error)) {
       // The app was uninstalled or lost access to the repository: nothing can be published any more.
-      input.log.warn({ pull: where, status: (error as { status?: number }).status }, 'pgpro cannot access the repository any more (app uninstalled or access removed); job dropped');
+      input.log.warn({ ...where, status: (error as { status?: number }).status }, 'pgpro cannot access the repository any more (app uninstalled or access removed); job dropped');
       end('inaccessible');
       return;
     }
@@ -154,20 +172,35 @@ export async function runReviewJob(input: ReviewJobInput, deps: ReviewJobDeps, s
       return;
     }
     if (!check.completed && input.willRetry?.(error)) {
-      input.log.warn({ err: error, pull: where }, 'pgpro review attempt failed; the queue will retry it');
+      input.log.warn({ ...where, err: error }, 'pgpro review attempt failed; the queue will retry it');
       end('retry');
       throw error;
     }
-    input.log.error({ err: error, pull: where }, 'pgpro review failed');
-    end('error');
+    input.log.error({ ...where, err: error }, 'pgpro review failed');
+    end('error', { error: reasonOf(error) });
     if (check.completed) return;
     await check
       .complete('failure', {
         title: 'pgpro could not complete the review',
         summary: `The review stopped with an internal error: ${reasonOf(error)}\n\nRe-run the check or comment \`/pgpro review\` to try again.`,
       })
-      .catch((completeError: unknown) => input.log.error({ err: completeError }, 'Could not complete the check run'));
+      .catch((completeError: unknown) => input.log.error({ ...where, err: completeError }, 'Could not complete the check run'));
   }
+}
+
+/** The fields naming a job in the log: repository, pull request, head commit, webhook delivery. */
+export function jobFields(pull: PullTarget, delivery: string | undefined): { repository: string; pull: number; sha: string; delivery?: string } {
+  return { repository: `${pull.owner}/${pull.repo}`, pull: pull.number, sha: pull.headSha, ...(delivery ? { delivery } : {}) };
+}
+
+/** What the end line says about a computed review. */
+function summaryFields(result: ReviewResult): object {
+  const count = (severity: string) => result.findings.filter((f) => f.severity === severity).length;
+  return {
+    migrations: result.stats.migrationsNew,
+    findings: { error: count('error'), warning: count('warning'), info: count('info') },
+    reviewMs: Math.round(result.stats.durationMs),
+  };
 }
 
 async function reviewAndPublish(
@@ -175,11 +208,11 @@ async function reviewAndPublish(
   deps: ReviewJobDeps,
   signal: AbortSignal,
   superseded: () => Promise<boolean>,
-): Promise<JobOutcome> {
+): Promise<{ outcome: JobOutcome; result?: ReviewResult }> {
   const { octokit, publisher, check, pull, config } = input;
-  const cancel = async (): Promise<JobOutcome> => {
+  const cancel = async (): Promise<{ outcome: JobOutcome }> => {
     await check.complete('cancelled', signal.aborted ? cancelledOutput(signal) : SUPERSEDED_OUTPUT);
-    return 'cancelled';
+    return { outcome: 'cancelled' };
   };
   if (await superseded()) return cancel();
 
@@ -199,7 +232,7 @@ async function reviewAndPublish(
     // A pull request that only deletes migrations changes them too: the base tree tells which were.
     if (!changesMigrations && files.removed.length === 0) {
       await check.complete('success', NO_MIGRATIONS_OUTPUT);
-      return 'no-migrations';
+      return { outcome: 'no-migrations' };
     }
 
     check.progress('Reading the base branch…');
@@ -227,7 +260,7 @@ async function reviewAndPublish(
     () => publisher.publishReview(check, computed, { number: pull.number, headSha: pull.headSha, patches: files.patches }, config),
     { attempts: deps.publishAttempts ?? 3, backoffMs: deps.publishBackoffMs ?? 2_000, retryable: isTransient },
   );
-  return computed.conclusion;
+  return { outcome: computed.conclusion, result: computed };
 }
 
 /** The first line of an error's message, without a stack: safe to show on a pull request. */

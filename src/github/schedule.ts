@@ -6,7 +6,7 @@ import { loadConfig } from './config.js';
 import { accessDenied } from './faults.js';
 import { Publisher } from './publish.js';
 import type { JobQueue } from './queue.js';
-import { runReviewJob, type PullTarget, type ReviewJobData, type ReviewJobDeps } from './review-job.js';
+import { jobFields, runReviewJob, type PullTarget, type ReviewJobData, type ReviewJobDeps } from './review-job.js';
 
 export type Trigger = 'push' | 'command' | 'rerequested';
 
@@ -41,7 +41,7 @@ export class ReviewScheduler {
     // reopened in quick succession) is one review. Commands and re-runs ask explicitly for another one.
     const ids = [`delivery:${context.id}`, ...(trigger === 'push' ? [`push:${group}@${pull.headSha}`] : [])];
     if (!(await this.queue.claim(ids))) {
-      context.log.info({ pull: group, delivery: context.id }, 'Duplicate delivery: review already scheduled');
+      context.log.info(jobFields(pull, context.id), 'Duplicate delivery: review already scheduled');
       return 'duplicate';
     }
     try {
@@ -82,6 +82,7 @@ export class ReviewScheduler {
         check: { id: check.id, ...(check.url ? { url: check.url } : {}) },
         config,
         agent,
+        delivery: context.id,
       };
       await this.queue.add({
         group,
@@ -99,6 +100,7 @@ export class ReviewScheduler {
               pull,
               config,
               agent,
+              delivery: context.id,
               log: context.log,
             },
             this.deps,
@@ -109,7 +111,7 @@ export class ReviewScheduler {
     } catch (error) {
       if (accessDenied(error)) {
         // Uninstalled meanwhile, or the repository is no longer shared with the app: nothing to do, ever.
-        context.log.warn({ pull: group, status: (error as { status?: number }).status }, 'pgpro cannot access the repository (app uninstalled or access removed); webhook ignored');
+        context.log.warn({ ...jobFields(pull, context.id), status: (error as { status?: number }).status }, 'pgpro cannot access the repository (app uninstalled or access removed); webhook ignored');
         return 'inaccessible';
       }
       // Nothing was queued: let a redelivery try again.

@@ -11,13 +11,9 @@ import type { Metrics } from './metrics.js';
 import { Publisher } from './publish.js';
 import { keys, QUEUE_NAME, type RedisQueueSettings } from './queue-bullmq.js';
 import { SupersededError } from './queue.js';
-import { reasonOf, runReviewJob, type ResultStore, type ReviewJobData } from './review-job.js';
+import { jobFields, reasonOf, runReviewJob, type JobLog, type ResultStore, type ReviewJobData } from './review-job.js';
 
-interface Log {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+type Log = JobLog;
 
 export interface ReviewWorkerOptions extends RedisQueueSettings {
   /** An installation client (Probot's `app.auth(installationId)`). */
@@ -89,6 +85,7 @@ export async function startReviewWorker(options: ReviewWorkerOptions): Promise<R
           pull: data.pull,
           config: data.config,
           agent: data.agent,
+          ...(data.delivery ? { delivery: data.delivery } : {}),
           log,
           stillCurrent,
           willRetry: (error) => job.attemptsMade + 1 < (job.opts.attempts ?? 1) && isTransient(error),
@@ -127,22 +124,25 @@ export async function startReviewWorker(options: ReviewWorkerOptions): Promise<R
         await check.complete('failure', { ...WORKER_DIED_OUTPUT, summary: `${WORKER_DIED_OUTPUT.summary}${reason ? `\n\nLast error${reason}.` : ''}` });
       } catch (error) {
         if (!accessDenied(error)) {
-          log.warn({ err: error, job: job.id }, 'pgpro sweep: could not complete the check run; will try again');
+          log.warn({ err: error, job: job.id, ...jobFields(data.pull, data.delivery) }, 'pgpro sweep: could not complete the check run; will try again');
           continue;
         }
-        log.warn({ job: job.id }, 'pgpro sweep: repository no longer accessible; job dropped');
+        log.warn({ job: job.id, ...jobFields(data.pull, data.delivery) }, 'pgpro sweep: repository no longer accessible; job dropped');
       }
       await job.remove();
       await redis.del(keys.result(prefix, job.id!));
-      log.info({ job: job.id }, 'pgpro sweep: completed the check run of a failed job');
+      log.info({ job: job.id, ...jobFields(data.pull, data.delivery) }, 'pgpro sweep: completed the check run of a failed job');
       swept++;
     }
     return swept;
   }
   const sweep = () => (sweeping ??= sweepOnce().finally(() => (sweeping = undefined)));
 
-  worker.on('failed', (job) => {
-    if (!job || job.attemptsMade < (job.opts.attempts ?? 1)) return;
+  worker.on('failed', (job, error) => {
+    if (!job) return;
+    // A job that failed before its review started (the installation token, Redis) names what it was for.
+    log.warn({ err: error, job: job.id, attempt: job.attemptsMade, ...jobFields(job.data.pull, job.data.delivery) }, 'pgpro worker: job attempt failed');
+    if (job.attemptsMade < (job.opts.attempts ?? 1)) return;
     sweep().catch((error: unknown) => log.error({ err: error }, 'pgpro sweep failed'));
   });
   const timer = setInterval(() => {

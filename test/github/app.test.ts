@@ -10,7 +10,7 @@ import { checkRunOutput } from '../../src/report/check-run.js';
 import { readFingerprints } from '../../src/report/markdown.js';
 import type { review as reviewFn, ReviewOptions } from '../../src/review.js';
 import type { ChangeSet, ReviewResult } from '../../src/types.js';
-import { API, fixture, INSTALLATION_ID, testProbot } from './helpers.js';
+import { API, fixture, INSTALLATION_ID, RecordingLog, testProbot } from './helpers.js';
 
 const NOW = Date.parse('2025-03-04T05:06:07.000Z');
 const TIMESTAMP = '2025-03-04T05:06:07.000Z';
@@ -78,11 +78,13 @@ let probot: Probot;
 let queue: InProcessQueue;
 let review: ReturnType<typeof fakeReview>;
 let sent: ReturnType<typeof recorder>;
+let log: RecordingLog;
 
 async function start(answer?: Parameters<typeof fakeReview>[0]): Promise<void> {
   review = fakeReview(answer);
   queue = new InProcessQueue({ concurrency: 2 });
-  probot = testProbot();
+  log = new RecordingLog();
+  probot = testProbot(log);
   await probot.load(pgproApp({ review: review.fn, queue, now: () => NOW }));
 }
 
@@ -241,6 +243,23 @@ describe('pull_request', () => {
     expect(call!.change.base?.id).toBe('tree-b0b0');
     for (const scope of scopes) expect(scope.isDone()).toBe(true);
     expect(nock.pendingMocks()).toEqual([]);
+
+    // Operators see one line as the review starts and one as it ends, naming what it was for.
+    const where = { repository: 'acme/shop', pull: 7, sha: HEAD, delivery: 'delivery-pull_request.opened' };
+    expect(log.find('pgpro review started')).toEqual([expect.objectContaining({ level: 'info', ...where, check: 55, agent: 'auto' })]);
+    const ended = log.find('pgpro review ended');
+    expect(ended).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        ...where,
+        conclusion: 'failure',
+        durationMs: expect.any(Number),
+        migrations: 1,
+        findings: { error: 1, warning: 0, info: 0 },
+        reviewMs: 40,
+      }),
+    ]);
+    expect(log.lines.indexOf(log.find('pgpro review started')[0]!)).toBeLessThan(log.lines.indexOf(ended[0]!));
   });
 
   it('with the real review engine: blobs fetched for migrations only, the engine result published as is', async () => {
@@ -517,6 +536,25 @@ describe('pull_request', () => {
     });
     for (const scope of scopes) expect(scope.isDone()).toBe(true);
     expect(nock.pendingMocks()).toEqual([]);
+    // The error line names the delivery, the repository, the pull request and the commit; the stack goes there.
+    const where = { repository: 'acme/shop', pull: 7, sha: HEAD, delivery: 'delivery-pull_request.opened' };
+    const [failed, ...more] = log.find('pgpro review failed');
+    expect(more).toEqual([]);
+    expect(failed).toMatchObject({ level: 'error', ...where });
+    expect((failed!.err as Error).stack).toContain('sandbox.js:1:1');
+    expect(log.find('pgpro review ended')).toEqual([expect.objectContaining({ ...where, conclusion: 'error', error: 'sandbox worker exited unexpectedly' })]);
+  });
+
+  it('a failure before the review starts names the delivery, the repository and the pull request', async () => {
+    await start();
+    const scopes = [token(), nock(API).get('/repos/acme/shop/contents/.github%2Fpgpro.yml').reply(500, { message: 'boom' })];
+    await receive('pull_request.opened', 'pull_request');
+    await queue.idle();
+    for (const scope of scopes) expect(scope.isDone()).toBe(true);
+    expect(log.find('pgpro: scheduling a review failed')).toEqual([
+      expect.objectContaining({ level: 'error', delivery: 'delivery-pull_request.opened', repository: 'acme/shop', pull: 7 }),
+    ]);
+    expect(log.find('pgpro review started')).toEqual([]);
   });
 
   it('a newer push supersedes the running review: its check is cancelled and its result never published', async () => {

@@ -113,5 +113,9 @@ describe('GitHub faults', () => {
     expect(text).toMatch(/^pgpro_queue_jobs\{state="waiting"\} 0$/m);
     expect(text).toMatch(/^pgpro_snapshot_cache_lookups_total\{result="miss"\} 1$/m);
     expect(text).toContain('# TYPE pgpro_review_job_duration_seconds histogram');
+    // prom-client's default process metrics beside pgpro's: memory, heap, event loop lag.
+    for (const name of ['process_resident_memory_bytes', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_eventloop_lag_p99_seconds']) {
+      expect(text.split('\n').filter((line) => line.startsWith(`${name} `)), name).toHaveLength(1);
+    }
   });
 });

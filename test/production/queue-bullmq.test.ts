@@ -82,5 +82,15 @@ describe('BullMQ queue with worker processes', () => {
     expect((await fetch(`http://127.0.0.1:${workerMetricsPort}/healthz`)).status).toBe(200);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(/^pgpro_queue_jobs\{state="running"\} 0$/m);
+    // The worker that ran it logged the review's start and end, naming what it was for (pino JSON lines).
+    const lines = workers
+      .flatMap((w) => w.logs.join('').split('\n'))
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const where = { repository: 'acme/shop', pull: 14, sha: headOf(14), delivery: 'delivery-14' };
+    expect(lines.filter((l) => l.msg === 'pgpro review started' && l.pull === 14)).toEqual([expect.objectContaining(where)]);
+    expect(lines.filter((l) => l.msg === 'pgpro review ended' && l.pull === 14)).toEqual([
+      expect.objectContaining({ ...where, conclusion: 'no-migrations', durationMs: expect.any(Number) }),
+    ]);
   });
 });
