@@ -239,7 +239,7 @@ async function reviewAndPublish(
     const base = await gitFileTree(octokit, { ...ref, sha: pull.baseSha });
     if (!changesMigrations && changedMigrations(base.paths, files.removed, config).length === 0) {
       await check.complete('success', NO_MIGRATIONS_OUTPUT);
-      return 'no-migrations';
+      return { outcome: 'no-migrations' };
     }
     result = await deps.review(
       { head, base, changed: files.changed, patches: files.patches },
