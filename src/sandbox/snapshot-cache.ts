@@ -1,6 +1,6 @@
 // Snapshots of replayed histories, keyed by prefix hashes: a base branch that only gained migrations
 // restores the longest prefix it shares with a cached history and replays just the rest.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -36,6 +36,43 @@ function sha256(text: string): string {
 
 const HASH = /^[0-9a-f]{64}$/;
 
+/**
+ * A snapshot on disk: this header, then the tarball. The length and checksum tell a whole entry from a
+ * half-written, truncated or corrupted one (or one in an older format), which is deleted on read.
+ */
+const MAGIC = Buffer.from('PGPSNAP1');
+const HEADER_BYTES = MAGIC.length + 8 + 32;
+
+/** Temp files of writers that died before their rename are removed after this long. */
+const STALE_TEMP_MS = 60 * 60 * 1000;
+
+/** Called when a cache entry is found bad and deleted: the caller replays instead, and may say so. */
+export type DiscardListener = (why: string) => void;
+
+function sealed(tarball: Uint8Array): Buffer {
+  const header = Buffer.alloc(HEADER_BYTES);
+  MAGIC.copy(header, 0);
+  header.writeBigUInt64LE(BigInt(tarball.byteLength), MAGIC.length);
+  createHash('sha256').update(tarball).digest().copy(header, MAGIC.length + 8);
+  return Buffer.concat([header, tarball]);
+}
+
+/** The tarball of a whole entry, or why the entry is bad. */
+function unsealed(bytes: Buffer): Uint8Array | string {
+  if (bytes.length < HEADER_BYTES || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) return 'not a pgpro snapshot (an older format, or damaged)';
+  const length = bytes.readBigUInt64LE(MAGIC.length);
+  const body = bytes.subarray(HEADER_BYTES);
+  if (BigInt(body.length) !== length) return `${body.length} of ${length} bytes (half-written or truncated)`;
+  const sum = createHash('sha256').update(body).digest();
+  if (!sum.equals(bytes.subarray(MAGIC.length + 8, HEADER_BYTES))) return 'checksum mismatch (corrupted)';
+  return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+}
+
+/** A temp name no other writer, in this process or another, can share. */
+function tempName(file: string): string {
+  return `${file}.${process.pid}.${randomUUID()}.tmp`;
+}
+
 /** Documents kept in memory at most (they are small; the disk keeps the rest). */
 const MAX_DOCUMENTS = 1000;
 
@@ -51,11 +88,14 @@ export class SnapshotCache {
     this.maxDiskBytes = options.maxDiskBytes ?? 2 * 1024 * 1024 * 1024;
   }
 
-  /** The snapshot of the longest cached prefix; `length` is how many files it covers. */
-  async get(prefixHashes: readonly string[]): Promise<{ tarball: Uint8Array; length: number } | undefined> {
+  /**
+   * The snapshot of the longest cached prefix; `length` is how many files it covers. An entry that fails
+   * its check is deleted (`onDiscard` hears why) and the next shorter prefix is tried.
+   */
+  async get(prefixHashes: readonly string[], onDiscard?: DiscardListener): Promise<{ tarball: Uint8Array; length: number } | undefined> {
     for (let i = prefixHashes.length - 1; i >= 0; i--) {
       const hash = prefixHashes[i]!;
-      const tarball = this.memory.get(hash) ?? (await this.readDisk(hash));
+      const tarball = this.memory.get(hash) ?? (await this.readDisk(hash, onDiscard));
       if (tarball) {
         this.remember(hash, tarball);
         return { tarball, length: i + 1 };
@@ -70,17 +110,33 @@ export class SnapshotCache {
     await this.writeDisk(hash, tarball);
   }
 
+  /** Forgets an entry whose snapshot could not be restored, so that the next review replays instead. */
+  async delete(hash: string): Promise<void> {
+    if (!HASH.test(hash)) return;
+    const previous = this.memory.get(hash);
+    if (previous) {
+      this.memory.delete(hash);
+      this.memoryBytes -= previous.byteLength;
+    }
+    if (this.options.dir) await rm(join(this.options.dir, `${hash}.tar.gz`), { force: true });
+  }
+
   /** A small JSON document stored beside the snapshots (e.g. what a snapshot's history was). */
   async getDocument<T>(key: string): Promise<T | undefined> {
     if (!HASH.test(key)) return undefined;
     const known = this.documents.get(key);
     if (known !== undefined) return known as T;
     if (!this.options.dir) return undefined;
+    const file = join(this.options.dir, `${key}.json`);
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    if (text === undefined) return undefined;
     try {
-      const value = JSON.parse(await readFile(join(this.options.dir, `${key}.json`), 'utf8')) as T;
+      const value = JSON.parse(text) as T;
       this.documents.set(key, value);
       return value;
     } catch {
+      // Written atomically, so only damage makes it unreadable: delete it rather than trip on it again.
+      await rm(file, { force: true });
       return undefined;
     }
   }
@@ -93,7 +149,7 @@ export class SnapshotCache {
     if (!dir) return;
     await mkdir(dir, { recursive: true });
     const file = join(dir, `${key}.json`);
-    const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+    const tmp = tempName(file);
     await writeFile(tmp, JSON.stringify(value));
     await rename(tmp, file);
   }
@@ -114,17 +170,20 @@ export class SnapshotCache {
     }
   }
 
-  private async readDisk(hash: string): Promise<Uint8Array | undefined> {
+  private async readDisk(hash: string, onDiscard?: DiscardListener): Promise<Uint8Array | undefined> {
     if (!this.options.dir || !HASH.test(hash)) return undefined;
     const file = join(this.options.dir, `${hash}.tar.gz`);
-    try {
-      const bytes = new Uint8Array(await readFile(file));
-      const now = new Date();
-      await utimes(file, now, now).catch(() => undefined); // recently used: evicted last
-      return bytes;
-    } catch {
+    const bytes = await readFile(file).catch(() => undefined);
+    if (!bytes) return undefined;
+    const tarball = unsealed(bytes);
+    if (typeof tarball === 'string') {
+      await rm(file, { force: true });
+      onDiscard?.(`the cached snapshot ${hash.slice(0, 12)} was unusable (${tarball}) and was deleted`);
       return undefined;
     }
+    const now = new Date();
+    await utimes(file, now, now).catch(() => undefined); // recently used: evicted last
+    return tarball;
   }
 
   private async writeDisk(hash: string, tarball: Uint8Array): Promise<void> {
@@ -132,16 +191,29 @@ export class SnapshotCache {
     if (!dir || tarball.byteLength > this.maxDiskBytes) return;
     await mkdir(dir, { recursive: true });
     const file = join(dir, `${hash}.tar.gz`);
-    // Write then rename: concurrent processes never read a half-written snapshot.
-    const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-    await writeFile(tmp, tarball);
-    await rename(tmp, file);
+    // Write a unique temp file, then rename: concurrent writers (in this process or others) never mix
+    // their bytes, and readers see a whole entry or none; the header's checksum catches anything else.
+    const tmp = tempName(file);
+    try {
+      await writeFile(tmp, sealed(tarball));
+      await rename(tmp, file);
+    } catch (error) {
+      await rm(tmp, { force: true });
+      throw error;
+    }
     await this.evictDisk(dir);
   }
 
   private async evictDisk(dir: string): Promise<void> {
+    const names = await readdir(dir);
+    // Temp files of writers that died before renaming.
+    const now = Date.now();
+    for (const name of names.filter((n) => n.endsWith('.tmp'))) {
+      const info = await stat(join(dir, name)).catch(() => undefined);
+      if (info && now - info.mtimeMs > STALE_TEMP_MS) await rm(join(dir, name), { force: true });
+    }
     const entries = await Promise.all(
-      (await readdir(dir))
+      names
         .filter((name) => /^[0-9a-f]{64}\.tar\.gz$/.test(name))
         .map(async (name) => {
           const info = await stat(join(dir, name)).catch(() => undefined);

@@ -7,7 +7,10 @@ import { historyPrefixHashes } from '../sandbox/snapshot-cache.js';
 import { manifestOf } from './known-history.js';
 import { loadSchemaDump } from './schema-dump.js';
 import { cachedSeeded, seededKey, type Seeded } from './seeded.js';
-import { messageOf, progress, timed, type ReviewState, type ReviewedMigration } from './state.js';
+import { cacheDiscardNote, messageOf, progress, timed, type ReviewState, type ReviewedMigration } from './state.js';
+import { loadMigrations } from '../migrations/index.js';
+import { discoverOptions } from './discover-options.js';
+import { parseFile } from './parse.js';
 import { stoppedByReview } from './stop.js';
 
 /** The sandbox could not start (unreachable server, failing setup SQL): the review cannot run. */
@@ -43,7 +46,12 @@ export async function historyStage(state: ReviewState): Promise<void> {
   state.sandbox = await timed(state, 'sandbox', async () => {
     progress(state, 'sandbox', 'Starting the sandbox');
     try {
-      if (state.known) return await startFromKnown(state);
+      if (state.known) {
+        const sandbox = await startFromKnown(state);
+        if (sandbox) return sandbox;
+        // Its snapshot did not restore (and was deleted): read the base's history after all.
+        await readHistory(state);
+      }
       const started = await startFromCache(state);
       if (state.historyKey && started.historySnapshot) {
         const entries = state.historyParsed.map((h) => ({ migration: h.migration, statements: h.parsed.statements.length }));
@@ -75,7 +83,7 @@ export function inBackground(state: ReviewState, work: Promise<unknown>): void {
 async function findSeeded(state: ReviewState, historySnapshot: string): Promise<(Seeded & { key: string }) | undefined> {
   if (!state.snapshotCache || state.reviewable.length === 0) return undefined;
   const key = seededKey(historySnapshot, state.config.sandbox['seed-rows']);
-  const seeded = await cachedSeeded(state.snapshotCache, key);
+  const seeded = await cachedSeeded(state.snapshotCache, key, cacheDiscardNote(state));
   return seeded ? { ...seeded, key } : undefined;
 }
 
@@ -94,12 +102,15 @@ function restore(state: ReviewState, key: string, tarball: Uint8Array): Promise<
 }
 
 /** Restores the whole history from its snapshot, knowing it only from the manifest. */
-async function startFromKnown(state: ReviewState): Promise<Sandbox> {
+async function startFromKnown(state: ReviewState): Promise<Sandbox | undefined> {
   const known = state.known!;
   const seeded = await findSeeded(state, known.manifest.snapshot);
-  const sandbox = await (seeded ? restore(state, seeded.key, seeded.tarball) : restore(state, known.manifest.snapshot, known.tarball));
+  let sandbox = seeded ? await restoreOrForget(state, seeded.key, seeded.tarball) : undefined;
+  const document = sandbox ? seeded?.document : undefined;
+  sandbox ??= await restoreOrForget(state, known.manifest.snapshot, known.tarball);
+  if (!sandbox) return undefined;
   state.historySnapshot = known.manifest.snapshot;
-  state.seeded = seeded?.document;
+  state.seeded = document;
   for (const entry of known.manifest.history) {
     state.historyStatuses.set(entry.path, { file: entry.path, status: 'applied', statements: entry.statements, durationMs: 0 });
   }
@@ -117,8 +128,9 @@ async function startFromCache(state: ReviewState): Promise<{ sandbox: Sandbox; h
   );
   const full = hashes.at(-1);
   const seeded = full ? await findSeeded(state, full) : undefined;
-  if (seeded && full) {
-    const sandbox = await restore(state, seeded.key, seeded.tarball);
+  const seededSandbox = seeded ? await restoreOrForget(state, seeded.key, seeded.tarball) : undefined;
+  if (seeded && seededSandbox && full) {
+    const sandbox = seededSandbox;
     for (const item of history) {
       state.historyStatuses.set(item.migration.path, { file: item.migration.path, status: 'applied', statements: item.parsed.statements.length, durationMs: 0 });
     }
@@ -127,9 +139,11 @@ async function startFromCache(state: ReviewState): Promise<{ sandbox: Sandbox; h
     state.seeded = seeded.document;
     return { sandbox, historySnapshot: full };
   }
-  const hit = cache && hashes.length > 0 ? await cache.get(hashes) : undefined;
+  let hit = cache && hashes.length > 0 ? await cache.get(hashes, cacheDiscardNote(state)) : undefined;
+  const fromCache = hit ? await restoreOrForget(state, hashes[hit.length - 1]!, hit.tarball) : undefined;
+  if (!fromCache) hit = undefined;
   const restored = hit?.length ?? 0;
-  const sandbox = await (hit ? restore(state, hashes[restored - 1]!, hit.tarball) : sandboxOpener(state)(state.sandboxOptions!));
+  const sandbox = fromCache ?? (await sandboxOpener(state)(state.sandboxOptions!));
   if (!hit) {
     for (const script of state.setup) {
       if (script.dump) state.notes.push(await loadSchemaDump(sandbox, script));
@@ -164,6 +178,31 @@ async function startFromCache(state: ReviewState): Promise<{ sandbox: Sandbox; h
   // Everything came from the cache (or there was no history).
   if (restored > 0) state.historySnapshot = full;
   return restored > 0 ? { sandbox, historySnapshot: full! } : { sandbox };
+}
+
+/** The base's history files, read and parsed: for a known history whose snapshot would not restore. */
+async function readHistory(state: ReviewState): Promise<void> {
+  state.known = undefined;
+  const base = state.change.base;
+  if (!base) return;
+  const loaded = await loadMigrations(base, discoverOptions(state.config));
+  state.history = loaded.migrations.filter((m) => m.kind !== 'undo');
+  state.historyParsed = await Promise.all(state.history.map(async (migration) => ({ migration, parsed: await parseFile(migration) })));
+}
+
+/**
+ * A sandbox restored from a cached snapshot, or undefined when the snapshot does not load: the entry is
+ * then deleted, with a note, and the caller replays instead. A stop by the review is no cache fault.
+ */
+async function restoreOrForget(state: ReviewState, key: string, tarball: Uint8Array): Promise<Sandbox | undefined> {
+  try {
+    return await restore(state, key, tarball);
+  } catch (error) {
+    if (stoppedByReview(error)) throw error;
+    await state.snapshotCache?.delete(key).catch(() => undefined);
+    cacheDiscardNote(state)(`the cached snapshot ${key.slice(0, 12)} did not restore (${messageOf(error)}) and was deleted`);
+    return undefined;
+  }
 }
 
 /** Extensions the sandbox lacks cost the history only their statements: one note says which. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { SnapshotCache } from '../sandbox/snapshot-cache.js';
+import type { DiscardListener, SnapshotCache } from '../sandbox/snapshot-cache.js';
 import type { MigrationFile } from '../types.js';
 
 /**
@@ -35,10 +35,10 @@ export function manifestKey(baseTreeId: string, discovery: unknown, setup: { nam
 }
 
 /** The manifest and its snapshot, when both are cached (a manifest whose snapshot was evicted is useless). */
-export async function knownHistory(cache: SnapshotCache, key: string): Promise<KnownHistory | undefined> {
+export async function knownHistory(cache: SnapshotCache, key: string, onDiscard?: DiscardListener): Promise<KnownHistory | undefined> {
   const manifest = await cache.getDocument<HistoryManifest>(key);
   if (!manifest) return undefined;
-  const hit = await cache.get([manifest.snapshot]);
+  const hit = await cache.get([manifest.snapshot], onDiscard);
   return hit ? { manifest, tarball: hit.tarball } : undefined;
 }
 

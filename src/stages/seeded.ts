@@ -2,7 +2,7 @@
 // depends only on the base, so the next review of that base restores it instead of seeding every table
 // and reading the whole catalog again.
 import { createHash } from 'node:crypto';
-import type { SnapshotCache } from '../sandbox/snapshot-cache.js';
+import type { DiscardListener, SnapshotCache } from '../sandbox/snapshot-cache.js';
 import type { CatalogSnapshot } from '../types.js';
 import { VERSION } from '../version.js';
 
@@ -33,10 +33,10 @@ export function seededKey(historySnapshot: string, seedRows: number): string {
 }
 
 /** The seeded snapshot and its document, when both are cached. */
-export async function cachedSeeded(cache: SnapshotCache, key: string): Promise<Seeded | undefined> {
+export async function cachedSeeded(cache: SnapshotCache, key: string, onDiscard?: DiscardListener): Promise<Seeded | undefined> {
   const document = await cache.getDocument<SeededDocument>(key);
   if (document?.v !== 1 || !Array.isArray(document.catalog?.tables) || !Array.isArray(document.syntheticOnly)) return undefined;
-  const hit = await cache.get([key]);
+  const hit = await cache.get([key], onDiscard);
   return hit ? { document, tarball: hit.tarball } : undefined;
 }
 

@@ -230,6 +230,12 @@ export function notReviewedStatus(
   return { ...statusOf(m, status, statements, 0), reason: { code, message } };
 }
 
+/** A bad cache entry was deleted: the review rebuilds what it held and says so. */
+export function cacheDiscardNote(state: ReviewState): (why: string) => void {
+  return (why) =>
+    state.notes.push(`Snapshot cache: ${why}; pgpro rebuilt that state instead (replaying the history) and caches it again.`);
+}
+
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -57,7 +57,8 @@ describe('SnapshotCache', () => {
   it('keeps snapshots on disk across instances, bounded in bytes', async () => {
     dir = await mkdtemp(join(tmpdir(), 'pgpro-snap-'));
     const [a, b, c] = historyPrefixHashes([...history, { path: 'db/003.sql', content: '' }]);
-    const first = new SnapshotCache({ dir, maxDiskBytes: 25, maxMemoryBytes: 0 });
+    // Each entry is its 10 bytes and a 48-byte header (length and checksum): room for two.
+    const first = new SnapshotCache({ dir, maxDiskBytes: 2 * 58 + 5, maxMemoryBytes: 0 });
     await first.set(a!, bytes(10, 7));
     await new Promise((r) => setTimeout(r, 20));
     await first.set(b!, bytes(10, 8));
@@ -68,5 +69,63 @@ describe('SnapshotCache', () => {
     const hit = await second.get([a!, b!]);
     expect(hit?.length).toBe(2);
     expect(hit?.tarball[0]).toBe(8);
+  });
+
+  it('deletes a half-written or corrupted entry on read, says why, and falls back to a shorter prefix', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pgpro-snap-'));
+    const [a, b] = historyPrefixHashes(history);
+    const writer = new SnapshotCache({ dir, maxMemoryBytes: 0 });
+    await writer.set(a!, bytes(1000, 1));
+    await writer.set(b!, bytes(1000, 2));
+    // A writer that died halfway (or a disk that filled up): the entry is shorter than its header says.
+    await truncate(join(dir, `${b}.tar.gz`), 600);
+    const discarded: string[] = [];
+    const reader = new SnapshotCache({ dir, maxMemoryBytes: 0 });
+    const hit = await reader.get([a!, b!], (why) => discarded.push(why));
+    expect(hit).toMatchObject({ length: 1 });
+    expect(hit!.tarball).toEqual(bytes(1000, 1));
+    expect(discarded).toEqual([`the cached snapshot ${b!.slice(0, 12)} was unusable (552 of 1000 bytes (half-written or truncated)) and was deleted`]);
+    expect(await readdir(dir)).toEqual([`${a}.tar.gz`]);
+
+    // One flipped byte: the checksum says so.
+    const file = join(dir, `${a}.tar.gz`);
+    const raw = await readFile(file);
+    raw[raw.length - 1] ^= 0xff;
+    await writeFile(file, raw);
+    expect(await reader.get([a!], (why) => discarded.push(why))).toBeUndefined();
+    expect(discarded.at(-1)).toContain('checksum mismatch (corrupted)');
+    // An entry in an older format, without the header, is no entry either.
+    await writeFile(file, bytes(100, 3));
+    expect(await reader.get([a!], (why) => discarded.push(why))).toBeUndefined();
+    expect(discarded.at(-1)).toContain('not a pgpro snapshot');
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('two writers of the same entry at once leave one whole entry and no temp file', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pgpro-snap-'));
+    const [a] = historyPrefixHashes(history);
+    const one = new SnapshotCache({ dir, maxMemoryBytes: 0 });
+    const other = new SnapshotCache({ dir, maxMemoryBytes: 0 });
+    // Large enough that the writes overlap; started in the same tick, as two reviews of one history do.
+    const big = (fill: number) => bytes(8 * 1024 * 1024, fill);
+    await Promise.all([one.set(a!, big(4)), other.set(a!, big(5)), one.set(a!, big(6))]);
+    expect(await readdir(dir)).toEqual([`${a}.tar.gz`]);
+    const discarded: string[] = [];
+    const hit = await new SnapshotCache({ dir, maxMemoryBytes: 0 }).get([a!], (why) => discarded.push(why));
+    expect(discarded).toEqual([]);
+    expect(hit!.tarball.byteLength).toBe(8 * 1024 * 1024);
+    const fill = hit!.tarball[0]!;
+    expect([4, 5, 6]).toContain(fill);
+    expect(hit!.tarball.every((v) => v === fill)).toBe(true);
+  });
+
+  it('forgets an entry on request (a snapshot that did not restore)', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pgpro-snap-'));
+    const [a] = historyPrefixHashes(history);
+    const cache = new SnapshotCache({ dir });
+    await cache.set(a!, bytes(10));
+    await cache.delete(a!);
+    expect(await cache.get([a!])).toBeUndefined();
+    expect(await readdir(dir)).toEqual([]);
   });
 });
