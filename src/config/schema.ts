@@ -48,6 +48,8 @@ export const configSchema = z.strictObject({
       /** A schema dump (pg_dump --schema-only, Rails structure.sql) that replaces the history as the starting state. */
       schema: z.string().min(1).optional(),
       'statement-timeout-seconds': z.number().positive().max(3600).default(20),
+      /** Deadline for a sandbox to start, before scaling by the machine's load (src/sandbox/limits.ts). */
+      'start-timeout-seconds': z.number().positive().max(3600).default(60),
       'memory-mb': z.number().int().min(256).max(16384).default(2048),
       'seed-rows': z.number().int().min(0).max(100000).default(200),
     })

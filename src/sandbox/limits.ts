@@ -1,6 +1,7 @@
 // Limits one review sets on all of its sandboxes together (the main one, fix proofs): a stop signal
 // for the review's deadline and for cancellation, and a budget of sandbox time. Both reach the
 // statement running now, not only the next one.
+import { availableParallelism, loadavg } from 'node:os';
 
 /** Why a review stopped its sandboxes; the abort reason of the signal given to them. */
 export class ReviewStopped extends Error {
@@ -46,4 +47,22 @@ export function stopMessage(signal: AbortSignal): string {
   if (reason instanceof ReviewStopped) return reason.message;
   const detail = reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : undefined;
   return `the review was cancelled${detail ? ` (${detail})` : ''}; the sandbox was stopped`;
+}
+
+/** At most this many times the configured start limit, however loaded the machine. */
+export const MAX_START_SCALE = 4;
+
+/**
+ * The deadline for a sandbox to start: the configured seconds scaled by how loaded the machine is (the
+ * one-minute load average per core, from 1 up to MAX_START_SCALE). Starting compiles and loads WASM on a
+ * CPU other reviews and processes share; a fixed limit failed whole runs on a busy machine.
+ */
+export function startTimeoutMs(seconds: number, load: { loadavg: number; cores: number } = machineLoad()): number {
+  const perCore = load.cores > 0 ? load.loadavg / load.cores : 1;
+  const scale = Math.min(MAX_START_SCALE, Math.max(1, Number.isFinite(perCore) ? perCore : 1));
+  return Math.round(seconds * 1000 * scale);
+}
+
+function machineLoad(): { loadavg: number; cores: number } {
+  return { loadavg: loadavg()[0] ?? 0, cores: availableParallelism() };
 }

@@ -133,7 +133,7 @@ export class WorkerClient {
       limits.signal?.addEventListener('abort', onAbort, { once: true });
       timer = setTimeout(() => {
         void worker.terminate();
-        reject(new SandboxStoppedError('timeout', `the sandbox did not start within ${seconds(limits.startTimeoutMs)}`));
+        reject(new SandboxStoppedError('timeout', `the sandbox did not start within ${seconds(limits.startTimeoutMs)} (sandbox.start-timeout-seconds, scaled by the machine's load)`));
       }, limits.startTimeoutMs);
       onMessage = resolve;
       onError = reject;

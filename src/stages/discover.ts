@@ -73,7 +73,11 @@ export async function discoverStage(state: ReviewState): Promise<void> {
     );
   }
   const fresh = split.fresh.filter((m) => m.kind !== 'undo');
-  const maxFiles = config.limits['max-files'];
+  // A whole directory reviewed as new (the CLI without --base or named files) is not cut: every file is
+  // applied, with progress per file, within the review's deadline. The cap is for changes (a pull
+  // request, --base), where a huge count is a mistake or an attack.
+  const wholeDirectory = change.base === undefined && change.changed === undefined;
+  const maxFiles = wholeDirectory ? Number.POSITIVE_INFINITY : config.limits['max-files'];
   if (fresh.length > maxFiles) {
     state.notes.push(
       `Only the first ${maxFiles} of ${fresh.length} new migrations were reviewed (limits.max-files); the rest are marked skipped.`,

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { extensionsIn, prepareMigration, type MigrationRun, type PreparedMigration, type Sandbox, type SandboxOptions } from '../sandbox/index.js';
 import { sandboxFactory } from '../sandbox/engine.js';
 import { historyPrefixHashes } from '../sandbox/snapshot-cache.js';
+import { startTimeoutMs } from '../sandbox/limits.js';
 import { manifestOf } from './known-history.js';
 import { loadSchemaDump } from './schema-dump.js';
 import { cachedSeeded, seededKey, type Seeded } from './seeded.js';
@@ -38,6 +39,7 @@ export async function historyStage(state: ReviewState): Promise<void> {
   const extensions = [...new Set([...state.historyExtensions, ...state.reviewable.flatMap((r) => extensionsIn(r.migration.sql))])];
   state.sandboxOptions = {
     statementTimeoutMs: config.sandbox['statement-timeout-seconds'] * 1000,
+    startTimeoutMs: startTimeoutMs(config.sandbox['start-timeout-seconds']),
     memoryMb: config.sandbox['memory-mb'],
     extensions,
     signal: state.stop.signal,

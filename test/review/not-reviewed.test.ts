@@ -101,6 +101,21 @@ describe('limits.max-files', () => {
     ]);
     expect(result.conclusion).toBe('neutral');
   });
+
+  it('does not cut a whole directory reviewed as new: every file is applied, with progress per file', async () => {
+    const events: string[] = [];
+    const result = await review(
+      { head: memoryTree({ 'db/a/0001_a.sql': 'CREATE TABLE a (id int);\n', 'db/a/0002_b.sql': 'CREATE TABLE b (id int);\n' }) },
+      { config: config('limits:\n  max-files: 1\n'), agent: 'off', onProgress: (e) => e.stage === 'apply' && events.push(`${e.message} ${e.done}/${e.total}`) },
+      deps,
+    );
+    expect(result.migrations.map((m) => [m.file, m.status])).toEqual([
+      ['db/a/0001_a.sql', 'applied'],
+      ['db/a/0002_b.sql', 'applied'],
+    ]);
+    expect(events).toEqual(['Applying db/a/0001_a.sql 0/2', 'Applying db/a/0002_b.sql 1/2']);
+    expect(result.notes.some((n) => n.includes('limits.max-files'))).toBe(false);
+  });
 });
 
 describe('a sandbox that stops in the history', () => {

@@ -90,7 +90,7 @@ describe('SnapshotCache', () => {
     // One flipped byte: the checksum says so.
     const file = join(dir, `${a}.tar.gz`);
     const raw = await readFile(file);
-    raw[raw.length - 1] ^= 0xff;
+    raw.writeUInt8(raw.readUInt8(raw.length - 1) ^ 0xff, raw.length - 1);
     await writeFile(file, raw);
     expect(await reader.get([a!], (why) => discarded.push(why))).toBeUndefined();
     expect(discarded.at(-1)).toContain('checksum mismatch (corrupted)');
