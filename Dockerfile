@@ -21,7 +21,16 @@ WORKDIR /app
 # (docker stop, a deploy) reaches pgpro's graceful shutdown, which closes unfinished checks as cancelled.
 RUN apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts && rm -rf node_modules/@squawk-cli && npm cache clean --force
+# The App's packages (probot, bullmq, ioredis, prom-client) are optional peers of pgpro, so that the CLI installs
+# without them; the image runs the App. Its manifest lists them as dependencies and drops the dev ones, and
+# npm installs everything at the lockfile's versions.
+RUN node -e ' \
+      const fs = require("fs"); const p = JSON.parse(fs.readFileSync("package.json", "utf8")); \
+      p.dependencies = { ...p.dependencies, ...p.peerDependencies }; \
+      delete p.peerDependencies; delete p.peerDependenciesMeta; delete p.devDependencies; \
+      fs.writeFileSync("package.json", JSON.stringify(p, null, 2));' \
+ && npm install --omit=dev --ignore-scripts --no-audit --no-fund \
+ && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY app.yml ./
 # The image's unprivileged `node` user; the sandbox cache lives in its home.

@@ -2,6 +2,7 @@
 // `--version` and `lint` never load the sandbox (PGlite) or the GitHub App's stack.
 import { HELP, parseCliArgs } from './args.js';
 import { EXIT_CANNOT_RUN, EXIT_OK, type CliIo } from './io.js';
+import { AppStackMissingError, loadAppModule } from '../app-stack.js';
 import { VERSION } from '../version.js';
 
 export { EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_OK, type CliIo } from './io.js';
@@ -22,8 +23,17 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     case 'version':
       io.stdout.write(`${VERSION}\n`);
       return EXIT_OK;
-    case 'worker':
-      return (await import('./worker.js')).runWorker(io);
+    case 'worker': {
+      let worker;
+      try {
+        worker = await loadAppModule('pgpro worker', () => import('./worker.js'));
+      } catch (error) {
+        if (!(error instanceof AppStackMissingError)) throw error;
+        io.stderr.write(`pgpro: ${error.message}\n`);
+        return EXIT_CANNOT_RUN;
+      }
+      return worker.runWorker(io);
+    }
     case 'lint':
       return (await import('./lint-command.js')).runLint(args, io);
     case 'review':

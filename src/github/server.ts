@@ -1,31 +1,11 @@
-// The production server: `probot run` with pgpro's Octokit (timeouts, secondary rate-limit retries), and a
-// graceful shutdown on SIGTERM/SIGINT (src/github/shutdown.ts).
-import { run, type Probot } from 'probot';
-import { lazyReview, pgproApp } from './app.js';
-import type { JobQueue } from './queue.js';
-import { pgproOctokit } from './octokit.js';
-import { gracefulShutdown, handleSignals, shutdownGraceMs } from './shutdown.js';
-import { startWatchdog, watchdogStallMs } from './watchdog.js';
+// `npm start`, the Docker image's command: the App's server (serve.ts). The App's packages are optional peers
+// of pgpro; without them this says what to install and exits 2, instead of a module-resolution trace.
+import { AppStackMissingError, loadAppModule } from '../app-stack.js';
 
-let queue: JobQueue | undefined;
-let log: Probot['log'] | undefined;
-const before = new Set(process.listeners('SIGINT'));
-const server = await run(pgproApp({ review: lazyReview, onQueue: (q, l) => ((queue = q), (log = l)) }), { Octokit: pgproOctokit() });
-// Probot's own SIGINT handler exits as soon as the HTTP server stops, before running reviews end.
-for (const listener of process.listeners('SIGINT')) if (!before.has(listener)) process.off('SIGINT', listener);
-// Off the main thread: ends the process if its event loop stops turning (PGPRO_WATCHDOG_SECONDS).
-const stallMs = watchdogStallMs();
-if (stallMs > 0) startWatchdog({ stallMs });
-handleSignals(
-  gracefulShutdown(
-    {
-      stopServer: () => server.stop(),
-      queue: () => queue,
-      log: {
-        info: (message) => (log ? log.info(message) : console.info(message)),
-        error: (details, message) => (log ? log.error(details as object, message) : console.error(message, details)),
-      },
-    },
-    shutdownGraceMs(),
-  ),
-);
+try {
+  await loadAppModule('The pgpro GitHub App', () => import('./serve.js'));
+} catch (error) {
+  if (!(error instanceof AppStackMissingError)) throw error;
+  process.stderr.write(`pgpro: ${error.message}\n`);
+  process.exitCode = 2;
+}

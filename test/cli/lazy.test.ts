@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { APP_PACKAGES, loadAppModule } from '../../src/app-stack.js';
 import { REPO } from './helpers.js';
 
 const HEAVY_PACKAGES = /^(@electric-sql\/pglite|probot|@octokit\/|bullmq|ioredis|pg$|@anthropic-ai\/sdk)/;
@@ -47,6 +48,39 @@ describe('the CLI loads what a command needs', () => {
     // src/rules/lib/squawk.ts is a table of ids (no rule code): reading -- squawk-ignore directives needs it.
     const ruleCode = (m: string) => (m.startsWith('src/rules/') && m !== 'src/rules/lib/squawk.ts') || m === 'src/lint/engine.ts';
     expect([...modules].filter(ruleCode)).toEqual([]);
+  });
+
+  it.each(['src/index.ts', 'src/cli/review-command.ts', 'src/cli/ci-command.ts', 'src/cli/rules-command.ts', 'src/github/server.ts'])(
+    "%s reaches none of the App's optional packages (the library and CLI install without them)",
+    (entry) => {
+      const { packages } = staticGraph(entry);
+      expect([...packages].filter((p) => (APP_PACKAGES as readonly string[]).includes(p))).toEqual([]);
+    },
+  );
+
+  it('the worker and the server do need them, and load them through loadAppModule', async () => {
+    expect(staticGraph('src/cli/worker.ts').packages).toContain('probot');
+    expect(staticGraph('src/github/serve.ts').packages).toContain('prom-client');
+    const missing = Object.assign(new Error("Cannot find package 'bullmq' imported from /x/dist/github/worker.js"), { code: 'ERR_MODULE_NOT_FOUND' });
+    await expect(loadAppModule('pgpro worker', () => Promise.reject(missing))).rejects.toThrow(
+      "pgpro worker needs the GitHub App's packages, which are not installed with pgpro (the CLI and library do not need them): bullmq is missing. Install them beside pgpro: npm install probot bullmq ioredis prom-client",
+    );
+    // Any other failure is not hidden behind that advice.
+    const other = Object.assign(new Error("Cannot find package 'left-pad' imported from /x"), { code: 'ERR_MODULE_NOT_FOUND' });
+    await expect(loadAppModule('pgpro worker', () => Promise.reject(other))).rejects.toBe(other);
+  });
+
+  it("package.json: the App's packages are optional peers (dev dependencies here, so npm ci has them); squawk is for the bench only", () => {
+    const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as Record<string, Record<string, unknown>>;
+    expect(Object.keys(pkg.peerDependencies!)).toEqual([...APP_PACKAGES]);
+    for (const name of APP_PACKAGES) {
+      expect(pkg.peerDependenciesMeta![name], name).toEqual({ optional: true });
+      expect(pkg.devDependencies![name], name).toBe(pkg.peerDependencies![name]);
+      expect(pkg.dependencies![name], name).toBeUndefined();
+    }
+    const shipped = { ...pkg.dependencies, ...pkg.optionalDependencies };
+    expect(Object.keys(shipped).filter((name) => name.startsWith('@squawk-cli/') || name === 'squawk-cli')).toEqual([]);
+    expect(pkg.devDependencies!['@squawk-cli/linux-x64']).toBeDefined();
   });
 
   it('the review command does reach them (the check above sees through the import graph)', () => {

@@ -1,12 +1,14 @@
 // The package as users get it: `npm pack`, installed into an empty project (from the tarball, the
-// registry only for what npm's cache lacks), then `import('pgpro')` and `npx pgpro review` there.
-// It packs the build in dist/ (npm ci builds it through `prepare`).
+// registry only for what npm's cache lacks) with --engine-strict on the Node running the tests, then
+// `import('pgpro')` and `npx pgpro review` there. The GitHub App's stack is an optional peer: not installed,
+// and what needs it says so. It packs the build in dist/ (npm ci builds it through `prepare`).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APP_PACKAGES } from '../../src/app-stack.js';
 import { cliEnv, REPO } from './helpers.js';
 
 const run = (command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = cliEnv()) =>
@@ -30,7 +32,8 @@ describe('npm pack, install in an empty project, npx pgpro review', () => {
     await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'smoke', private: true, type: 'module' }));
     await writeFile(join(project, 'db/migrations/0001_t.sql'), 'CREATE TABLE t (id bigint PRIMARY KEY, note text);\n');
     await writeFile(join(project, 'db/migrations/0002_i.sql'), 'CREATE INDEX t_note ON t (note);\n');
-    const installed = run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball], project);
+    // --engine-strict: every package installed declares an engines range this Node satisfies.
+    const installed = run('npm', ['install', '--engine-strict', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball], project);
     expect(installed.status, installed.stderr).toBe(0);
   }, 300_000);
 
@@ -49,6 +52,19 @@ describe('npm pack, install in an empty project, npx pgpro review', () => {
   it('installs no competitor binary', async () => {
     expect(existsSync(join(project, 'node_modules/@squawk-cli'))).toBe(false);
     expect(await readdir(join(project, 'node_modules/pgpro'))).toContain('LICENSE');
+  });
+
+  it("installs without the GitHub App's stack, and what needs it says what to install", () => {
+    for (const name of APP_PACKAGES) expect(existsSync(join(project, 'node_modules', name)), name).toBe(false);
+    const advice = `npm install ${APP_PACKAGES.join(' ')}`;
+    const worker = run('npx', ['--no-install', 'pgpro', 'worker'], project, cliEnv({ REDIS_URL: 'redis://127.0.0.1:1', APP_ID: '1', PRIVATE_KEY: 'x' }));
+    expect(worker.status).toBe(2);
+    expect(worker.stderr).toMatch(/^pgpro: pgpro worker needs the GitHub App's packages, .*: probot is missing\./);
+    expect(worker.stderr).toContain(advice);
+    const server = run('node', ['node_modules/pgpro/dist/github/server.js'], project);
+    expect(server.status).toBe(2);
+    expect(server.stderr).toMatch(/^pgpro: The pgpro GitHub App needs the GitHub App's packages/);
+    expect(server.stderr).toContain(advice);
   });
 
   it('imports as a library through its exports', () => {

@@ -10,7 +10,7 @@ const read = (path: string) => readFileSync(at(path), 'utf8');
 
 /** Every environment variable the sources read as env.X or env['X'] (process.env or an injected env). */
 function variablesRead(): Set<string> {
-  const sources = ['src/cli/worker.ts', 'src/github/app.ts', 'src/github/metrics.ts', 'src/github/queue-bullmq.ts', 'src/github/server.ts', 'src/github/shutdown.ts', 'src/github/octokit.ts', 'src/sandbox/cluster.ts', 'src/cache-dir.ts', 'src/github/rule-pages.ts', 'src/agent/review.ts'];
+  const sources = ['src/cli/worker.ts', 'src/github/app.ts', 'src/github/metrics.ts', 'src/github/queue-bullmq.ts', 'src/github/server.ts', 'src/github/serve.ts', 'src/github/shutdown.ts', 'src/github/octokit.ts', 'src/sandbox/cluster.ts', 'src/cache-dir.ts', 'src/github/rule-pages.ts', 'src/agent/review.ts'];
   const names = new Set<string>();
   for (const file of sources) {
     for (const m of read(file).matchAll(/\benv\.([A-Z][A-Z0-9_]+)|\benv\[['"]([A-Z][A-Z0-9_]+)['"]\]/g)) names.add((m[1] ?? m[2])!);
