@@ -209,6 +209,14 @@ class Prover implements FixProver {
     }
     const migration: MigrationFile = { ...file.migration, sql: replaced.sql };
     const parsed = await parseMigrationSql(replaced.sql, migration.path, migration.lineOffset);
+    if (file.migration.applied) {
+      // The edit of an applied migration runs only what it adds or changes (the review's statements of
+      // it), here with the fix in place of the lines it replaces.
+      const kept = new Set(file.parsed.statements.map((s) => normalizedSql(s.text)));
+      parsed.statements = parsed.statements.filter(
+        (s) => (s.line >= replaced.firstLine && s.endLine <= replaced.lastLine) || kept.has(normalizedSql(s.text)),
+      );
+    }
     if (parsed.errors.length > 0) {
       const error = parsed.errors[0]!;
       return { verified: false, reason: 'unparsable', detail: `line ${error.line}: ${error.message}` };
@@ -540,4 +548,8 @@ export class SandboxPool {
     this.active -= 1;
     this.waiting.shift()?.();
   }
+}
+
+function normalizedSql(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
 }

@@ -65,7 +65,9 @@ export async function applyStage(state: ReviewState): Promise<void> {
       }
       // sandbox.apply() starts each migration in a fresh session, as its tool would run it: a SET,
       // SET ROLE or temp table of one file does not leak into the next.
-      const schemaBefore = state.config.trace.enabled ? await rememberSchema(sandbox, migration) : undefined;
+      // The edit of an applied migration runs only what it adds or changes: its down file undoes the whole
+      // migration, so up-down-up says nothing about the edit (and would fail on what the edit left out).
+      const schemaBefore = state.config.trace.enabled && !migration.applied ? await rememberSchema(sandbox, migration) : undefined;
       const run = await sandbox.apply(prepare(item), { trace: state.config.trace.enabled, rerun: rerun.forFile(parsed) });
       state.runs.set(migration.path, run);
       state.statuses.set(migration.path, run.status);

@@ -153,7 +153,12 @@ describe('--base <ref> in a git repository', () => {
       ]);
       expect(report.stats).toMatchObject({ migrationsNew: 2 });
       // The index the edit adds locks the existing accounts table: reported on its own lines.
-      expect(report.findings.find((f) => f.file === path && f.rule === 'require-concurrent-index-creation')).toMatchObject({ line: 6, endLine: 7 });
+      const index = report.findings.find((f) => f.file === path && f.rule === 'require-concurrent-index-creation');
+      expect(index).toMatchObject({ line: 6, endLine: 7 });
+      // Its fix is proven on the edit as it runs (the statements it adds), not on the whole edited file.
+      expect(index!.fix).toMatchObject({ verified: true });
+      // up-down-up is not run on an edit: its down file undoes the whole migration, not the edit.
+      expect(report.findings.filter((f) => f.file === path && f.rule.startsWith('up-after-down'))).toEqual([]);
     } finally {
       git('checkout', '-q', '--', 'db/migrations/0001_create_accounts.sql');
     }
