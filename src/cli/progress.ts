@@ -11,15 +11,16 @@ export function progressPrinter(stream: NodeJS.WriteStream): { update: (e: Progr
   let shown = false;
   return {
     update(event) {
+      const text = withCount(event);
       if (tty) {
         const width = Math.max(20, (stream.columns ?? 80) - 1);
-        stream.write(`\r\x1b[2K${event.message}`.slice(0, width + 5));
+        stream.write(`\r\x1b[2K${text}`.slice(0, width + 5));
         shown = true;
         return;
       }
       const tenth = event.total ? Math.floor(((event.done ?? 0) * 10) / event.total) : -1;
       if (event.stage !== lastStage || (event.total !== undefined && event.total >= 50 && tenth !== lastTenth)) {
-        stream.write(`${event.message}\n`);
+        stream.write(`${text}\n`);
         lastStage = event.stage;
         lastTenth = tenth;
       }
@@ -28,4 +29,10 @@ export function progressPrinter(stream: NodeJS.WriteStream): { update: (e: Progr
       if (tty && shown) stream.write('\r\x1b[2K');
     },
   };
+}
+
+/** The message with how far the stage is, unless it says so itself ("Replaying history 3/40"). */
+export function withCount(event: ProgressEvent): string {
+  if (event.total === undefined || event.done === undefined || event.message.includes(`/${event.total}`)) return event.message;
+  return `${event.message} (${event.done}/${event.total})`;
 }
