@@ -31,7 +31,16 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 describe('a snapshot cache with a bad entry', () => {
   let first: ReviewResult;
   beforeAll(async () => {
-    first = await run();
+    // Two reviews of the same history at once, each writing the same snapshots.
+    [first] = await Promise.all([run(), run()]);
+  }, 240_000);
+
+  it('two reviews writing the same entries at once leave whole entries, which the next review restores', async () => {
+    expect((await readdir(dir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+    const next = await run();
+    expect(next.notes.filter((n) => n.startsWith('Snapshot cache:'))).toEqual([]);
+    expect(next.notes.some((n) => n.startsWith('Restored'))).toBe(true);
+    expect(statuses(next)).toEqual(statuses(first));
   }, 120_000);
 
   it('a half-written entry is deleted, the history replayed with a note, and the entry written again', async () => {
