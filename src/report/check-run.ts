@@ -77,7 +77,11 @@ export function checkRunOutput(result: ReviewResult, options: CheckRunOptions = 
     conclusion: result.conclusion,
     title: resultTitle(result),
     summary,
-    annotations: chunk([...result.findings].sort(compareFindings).map(annotation), ANNOTATIONS_PER_REQUEST),
+    // A deleted file is not in the head commit that annotations belong to: its finding is in the text.
+    annotations: chunk(
+      [...result.findings].filter((f) => f.rule !== 'removed-applied-migration').sort(compareFindings).map(annotation),
+      ANNOTATIONS_PER_REQUEST,
+    ),
   };
   if (result.findings.length > 0) {
     output.text = fitFindings(result.findings, limit, (shown, cut) =>
