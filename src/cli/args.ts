@@ -25,6 +25,8 @@ export interface CliArgs {
   failOn?: Severity | 'none';
   agent: 'auto' | 'force' | 'off';
   sandboxUrl?: string;
+  /** A read-only replica to read production sizes from (rehearsal.stats-url). */
+  statsUrl?: string;
   fix: boolean;
   /** With --fix: print the fixes as a unified diff instead of writing them. */
   dryRun: boolean;
@@ -69,6 +71,8 @@ Options:
   --fail-on <severity>    error (default), warning, info, none
   --agent / --no-agent    force the Claude review on, or off (default: on when ANTHROPIC_API_KEY is set)
   --sandbox-url <url>     run in a scratch database on this PostgreSQL server instead of PGlite
+  --stats-url <url>       read production table sizes from this read-only replica's statistics
+                          (better: PGPRO_STATS_URL, which keeps a password out of the process list)
   --fix                   write the fixes the proof verified into the files (passes repeat until none is left)
   --dry-run               with --fix: print them as a unified diff instead of writing
   --no-cache              do not reuse or save history snapshots (lint: linted files)
@@ -96,6 +100,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
         agent: { type: 'boolean' },
         'no-agent': { type: 'boolean' },
         'sandbox-url': { type: 'string' },
+        'stats-url': { type: 'string' },
         fix: { type: 'boolean' },
         'dry-run': { type: 'boolean' },
         'no-cache': { type: 'boolean' },
@@ -142,7 +147,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
     throw new UsageError('--fix would write the migration read from stdin to disk: use --fix --dry-run to print the fixes as a diff.');
   }
   if (command === 'lint') {
-    const reviewOnly = (['base', 'agent', 'no-agent', 'sandbox-url', 'fix'] as const).filter((name) => values[name] !== undefined);
+    const reviewOnly = (['base', 'agent', 'no-agent', 'sandbox-url', 'stats-url', 'fix'] as const).filter((name) => values[name] !== undefined);
     if (reviewOnly.length > 0) {
       throw new UsageError(`${reviewOnly.map((name) => `--${name}`).join(', ')}: only for "pgpro review"; "pgpro lint" runs nothing.`);
     }
@@ -173,6 +178,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
     ...(failOn !== undefined ? { failOn: failOn as Severity | 'none' } : {}),
     agent: values.agent ? 'force' : values['no-agent'] ? 'off' : 'auto',
     ...(values['sandbox-url'] !== undefined ? { sandboxUrl: values['sandbox-url'] } : {}),
+    ...(values['stats-url'] !== undefined ? { statsUrl: values['stats-url'] } : {}),
     fix: values.fix === true,
     dryRun: values['dry-run'] === true,
     cache: values['no-cache'] !== true,

@@ -85,5 +85,9 @@ export async function reviewFromArgs(
 
 function withSandboxUrl(config: PgproConfig, args: CliArgs, env: NodeJS.ProcessEnv): PgproConfig {
   const url = args.sandboxUrl ?? (config.sandbox.engine === 'postgres' ? config.sandbox.url ?? env.PGPRO_SANDBOX_URL : undefined);
-  return { ...config, sandbox: { ...config.sandbox, ...(url ? { engine: 'postgres' as const, url } : {}) } };
+  return {
+    ...config,
+    sandbox: { ...config.sandbox, ...(url ? { engine: 'postgres' as const, url } : {}) },
+    ...(args.statsUrl ? { rehearsal: { ...config.rehearsal, 'stats-url': args.statsUrl } } : {}),
+  };
 }

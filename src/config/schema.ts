@@ -100,6 +100,11 @@ export const configSchema = z.strictObject({
       'lock-time': z.boolean().default(true),
       /** Production table sizes (CSV or JSON, docs/production-stats.md); unset: agent.production-stats. */
       'production-stats': z.string().min(1).optional(),
+      /**
+       * A read-only URL of a replica whose statistics give the production sizes (docs/production-stats.md).
+       * It may hold a password: prefer PGPRO_STATS_URL or --stats-url to writing it in the repository.
+       */
+      'stats-url': z.string().min(1).optional(),
       /** The smallest synthetic size measured; the others are twice and four times it. */
       'sample-rows': z.number().int().min(100).max(1_000_000).default(50_000),
       /** A finding whose estimated lock time reaches this many seconds becomes an error. */

@@ -1,8 +1,11 @@
 // Production sizes are the user's statement, never pgpro's guess: a stats file exported with the query in
 // docs/production-stats.md (rehearsal.production-stats, else agent.production-stats), `explain.rows` in
-// the config, or the statistics of a read-only replica (rehearsal.replica-url / PGPRO_REPLICA_URL).
+// the config, or the statistics of a read-only replica (rehearsal.stats-url, PGPRO_STATS_URL or
+// --stats-url). Where several name a table, the replica's live statistics win, then the stats file, then
+// explain.rows.
 import type { PgproConfig } from '../config/schema.js';
 import { parseProductionStats } from '../agent/sizes.js';
+import { readReplicaSizes } from './replica-stats.js';
 import type { TableSize } from '../agent/types.js';
 import type { FileTree } from '../types.js';
 
@@ -20,7 +23,12 @@ export function statsPath(config: PgproConfig): string | undefined {
   return config.rehearsal['production-stats'] ?? config.agent['production-stats'];
 }
 
-export async function productionSizes(config: PgproConfig, head: FileTree | undefined): Promise<ProductionSizes> {
+/** The replica URL: the config's, else the environment's (where a password belongs). */
+export function statsUrl(config: PgproConfig, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return config.rehearsal['stats-url'] ?? (env.PGPRO_STATS_URL || undefined);
+}
+
+export async function productionSizes(config: PgproConfig, head: FileTree | undefined, replicaUrl?: string): Promise<ProductionSizes> {
   const sizes = new Map<string, TableSize>();
   const notes: string[] = [];
   for (const [table, rows] of Object.entries(config.explain.rows)) {
@@ -39,5 +47,13 @@ export async function productionSizes(config: PgproConfig, head: FileTree | unde
       }
     }
   }
-  return { sizes, notes, configured: path !== undefined || sizes.size > 0 };
+  if (replicaUrl) {
+    try {
+      const replica = await readReplicaSizes(replicaUrl);
+      for (const [table, size] of replica.sizes) sizes.set(table, size);
+    } catch (error) {
+      notes.push(`Lock time at production size: the replica's statistics (rehearsal.stats-url) could not be read: ${(error as Error).message}.`);
+    }
+  }
+  return { sizes, notes, configured: path !== undefined || replicaUrl !== undefined || sizes.size > 0 };
 }

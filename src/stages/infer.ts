@@ -23,6 +23,8 @@ export interface Inferred {
   tables: Set<string>;
   /** Names the change creates itself (namesCreatedBy). */
   created: Set<string>;
+  /** The SQL that made the stubs, for a sandbox rebuilt without a snapshot (the server engine's rehearsal). */
+  sql?: string[];
 }
 
 const UNDEFINED = new Set(['42P01', '42703', '42704', '42883', '3F000']);
@@ -69,7 +71,7 @@ export async function inferStage(state: ReviewState): Promise<void> {
       if (plans.length === 0) return;
       await sandbox.exec(['BEGIN', ...plans.flatMap((p) => p.sql), 'COMMIT'].join(';\n'));
       const objects = plans.flatMap((p) => p.objects.map((o) => ({ ...o, file: p.file, line: p.line })));
-      state.inferred = { objects, tables: tableNames(objects), created };
+      state.inferred = { objects, tables: tableNames(objects), created, sql: plans.flatMap((p) => p.sql) };
       state.notes.push(inferredNote(objects));
     } catch (error) {
       await sandbox.exec('ROLLBACK').catch(() => undefined);

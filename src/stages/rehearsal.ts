@@ -17,8 +17,10 @@ import { measureLockTime } from '../rehearsal/lock-time.js';
 import { retryPlan, retryWorthRehearsing } from '../rehearsal/points.js';
 import { rehearseRetry } from '../rehearsal/retry.js';
 import { retryFindings, retryNotes } from '../rehearsal/retry-findings.js';
-import { productionSizes, type ProductionSizes } from '../rehearsal/sizes.js';
-import { sandboxOpener } from './history.js';
+import { productionSizes, statsUrl, type ProductionSizes } from '../rehearsal/sizes.js';
+import { fillSynthetic } from '../synthetic/index.js';
+import { prepare, sandboxOpener } from './history.js';
+import { loadSchemaDump } from './schema-dump.js';
 import { budgetLeft, messageOf, progress, timed, type ReviewState, type ReviewedMigration } from './state.js';
 
 interface Prepared {
@@ -40,7 +42,7 @@ function wantsRetry(state: ReviewState): ReviewedMigration[] {
 export async function rehearsalStartStage(state: ReviewState): Promise<void> {
   const { config } = state;
   if (state.reviewable.length === 0) return;
-  const sizes = config.rehearsal['lock-time'] ? await productionSizes(config, state.change.head) : undefined;
+  const sizes = config.rehearsal['lock-time'] ? await productionSizes(config, state.change.head, statsUrl(config, state.deps.env)) : undefined;
   const needed = wantsRetry(state).length > 0 || (sizes?.configured ?? false);
   const entry: Prepared = sizes ? { sizes } : {};
   prepared.set(state, entry);
@@ -58,14 +60,18 @@ export async function rehearsalStage(state: ReviewState): Promise<void> {
   if (!entry) return;
   const applied = state.reviewable.filter((item) => state.statuses.get(item.migration.path)?.status === 'applied');
   safeToRetryNote(state, applied);
-  const retrySubjects = wantsRetry(state).filter((item) => applied.includes(item));
+  const snapshots = engineSnapshots(state.config);
+  let retrySubjects = wantsRetry(state).filter((item) => applied.includes(item));
   const lockSubjectsOf = lockWork(state, applied, entry.sizes);
   if (retrySubjects.length === 0 && lockSubjectsOf.length === 0) return;
-  if (!engineSnapshots(state.config)) {
-    state.notes.push('Rehearsals (retry after a failure halfway, lock time at production size) skipped: they start sandboxes from a snapshot, which the server engine does not take.');
-    return;
+  if (!snapshots && retrySubjects.length > 0) {
+    state.notes.push(
+      `Retry rehearsal skipped for ${retrySubjects.map((item) => item.migration.path).join(', ')}: it compares sandboxes started from one saved state, which the server engine does not take.`,
+    );
+    retrySubjects = [];
+    if (lockSubjectsOf.length === 0) return;
   }
-  if (!entry.start) return;
+  if (snapshots && !entry.start) return;
   const budgetMs = budgetLeft(state, state.config.rehearsal['time-budget-seconds'] * 1000);
   const controller = new AbortController();
   setMaxListeners(64, controller.signal);
@@ -75,8 +81,14 @@ export async function rehearsalStage(state: ReviewState): Promise<void> {
   state.options.signal?.addEventListener('abort', stop, { once: true });
   if (state.options.signal?.aborted) stop();
   const open = sandboxOpener(state);
-  const starting = fileStarts(state, entry.start, (tarball) => open({ ...state.sandboxOptions!, tarball }));
-  const openAt = (index: number) => async () => open({ ...state.sandboxOptions!, tarball: await starting(index) });
+  let openAt: (index: number) => () => Promise<Sandbox>;
+  if (entry.start) {
+    const starting = fileStarts(state, entry.start, (tarball) => open({ ...state.sandboxOptions!, tarball }));
+    openAt = (index) => async () => open({ ...state.sandboxOptions!, tarball: await starting(index) });
+  } else {
+    // The server engine takes no snapshot: each rehearsal database is built as the review's was.
+    openAt = (index) => () => rebuilt(state, index, () => open(state.sandboxOptions!));
+  }
   try {
     await timed(state, 'rehearsal', async () => {
       for (const item of retrySubjects) {
@@ -185,6 +197,36 @@ function lockWork(state: ReviewState, applied: ReviewedMigration[], sizes: Produ
     );
   }
   return work;
+}
+
+/**
+ * A sandbox in the state before new migration `index`, built without a snapshot (the server engine): the
+ * setup, the history, the stubs pgpro inferred, synthetic rows in every table that existed before
+ * (sandbox.seed-rows, at least one: a statement timed may check keys against its parents), then the new
+ * migrations before it. Its synthetic rows are not the review's own, which a lock-time measurement does
+ * not need: it makes the timed table's rows itself.
+ */
+async function rebuilt(state: ReviewState, index: number, open: () => Promise<Sandbox>): Promise<Sandbox> {
+  const db = await open();
+  try {
+    for (const script of state.setup) {
+      if (script.dump) await loadSchemaDump(db, script);
+      else await db.runSetup(script.name, script.sql);
+    }
+    if (state.historyParsed.length > 0) await db.replay(state.historyParsed.map(prepare));
+    if (state.inferred?.sql?.length) await db.exec(['BEGIN', ...state.inferred.sql, 'COMMIT'].join(';\n'));
+    await db.startSession();
+    const rows = Math.max(1, state.config.sandbox['seed-rows']);
+    await fillSynthetic(db, state.catalogBefore!, () => rows);
+    const earlier = state.reviewable.slice(0, index).map(prepare);
+    const runs = earlier.length > 0 ? await db.replay(earlier) : [];
+    const failed = runs.find((run) => run.status.status !== 'applied');
+    if (failed) throw new Error(`the earlier migration ${failed.status.file} did not apply in the rehearsal sandbox`);
+    return db;
+  } catch (error) {
+    await db.close().catch(() => undefined);
+    throw error;
+  }
 }
 
 /** The state before new migration `index`: the saved start with the new migrations before it replayed. */
