@@ -104,7 +104,7 @@ describe('the warm path of a long-running process', () => {
 
   it('agrees with the real PostgreSQL server on what the trace observed', () => {
     expect(statuses(server).map((m) => m.status)).toEqual(statuses(warm).map((m) => m.status));
-    // What the trace saw on each statement (the server has no snapshots, so no rehearsal findings).
+    // What the trace saw on each statement (the server has no snapshots, so no retry rehearsal; no sizes are given, so no lock time).
     const traced = (r: ReviewResult) =>
       r.findings
         .filter((f) => /pg_locks/.test(f.evidence ?? ''))
