@@ -1,6 +1,7 @@
 // The published JSON schema (schema/pgpro.schema.json): generated from the zod schema, it accepts every
 // example config in the docs and rejects what pgpro rejects, so editors warn where the check would fail.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
@@ -12,23 +13,50 @@ const read = (path: string) => readFileSync(fileURLToPath(new URL(`../../${path}
 const committed = read('schema/pgpro.schema.json');
 const validate = new Ajv2020({ allErrors: true, strict: false }).compile(JSON.parse(committed));
 
-/** Every ```yaml block of a Markdown file. */
+/** Every ```yaml (or ```yml) block of a Markdown file. */
 function yamlBlocks(markdown: string): string[] {
-  return [...markdown.matchAll(/^```yaml\n([\s\S]*?)^```/gm)].map((m) => m[1]!);
+  return [...markdown.matchAll(/^```ya?ml\n([\s\S]*?)^```/gm)].map((m) => m[1]!);
 }
+
+/** Repository-relative paths of every file under a directory. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(fileURLToPath(new URL(`../../${dir}`, import.meta.url)), { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(fileURLToPath(new URL('../../', import.meta.url)), join(entry.parentPath, entry.name)).split(sep).join('/'));
+}
+
+const markdownUnder = (dir: string) => filesUnder(dir).filter((file) => file.endsWith('.md'));
 
 describe('schema/pgpro.schema.json', () => {
   it('is the one the zod schema generates (run `npm run schema` after changing src/config/schema.ts)', () => {
     expect(committed).toBe(renderConfigJsonSchema());
   });
 
-  const examples = [...yamlBlocks(read('docs/config.md')), ...yamlBlocks(read('README.md')).filter((block) => /^(postgres-version|fail-on|rules|migrations):/m.test(block))];
+  // Every config in the docs: the YAML blocks of README.md and docs/**/*.md that set a top-level config key
+  // (workflows, pre-commit and compose files set none), and the example projects' pgpro.yml files.
+  const configKeys = new Set(Object.keys((JSON.parse(committed) as { properties: Record<string, unknown> }).properties));
+  const isConfig = (text: string) => {
+    const parsed = parse(text) as unknown;
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && Object.keys(parsed).some((key) => configKeys.has(key));
+  };
+  const examples: [string, string][] = [
+    ...['README.md', ...markdownUnder('docs')].flatMap((file) =>
+      yamlBlocks(read(file))
+        .filter(isConfig)
+        .map((text, i): [string, string] => [`${file} block ${i + 1}`, text]),
+    ),
+    ...filesUnder('examples')
+      .filter((file) => /(^|\/)pgpro\.ya?ml$/.test(file))
+      .map((file): [string, string] => [file, read(file)]),
+  ];
 
-  it('has example configs to check', () => {
-    expect(examples.length).toBeGreaterThanOrEqual(2);
+  it('has example configs to check: the README, docs/config.md, the rules and production-stats pages, the shop', () => {
+    expect(examples.map(([where]) => where.replace(/ block \d+$/, ''))).toEqual(
+      expect.arrayContaining(['README.md', 'docs/config.md', 'docs/rules/README.md', 'docs/production-stats.md', 'examples/shop/pgpro.yml']),
+    );
   });
 
-  it.each(examples.map((text, i) => [i, text]))('accepts docs example %i, as pgpro does', (_i, text) => {
+  it.each(examples)('accepts %s, as pgpro does', (_where, text) => {
     expect(() => parseConfig(text as string, 'example.yml')).not.toThrow();
     expect(validate(parse(text as string) ?? {}), JSON.stringify(validate.errors)).toBe(true);
   });
