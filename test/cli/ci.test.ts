@@ -1,15 +1,57 @@
-// `pgpro ci`, the GitHub Action's entry, against a fake GitHub on loopback: on a pull_request event it
-// reviews base..head, prints annotations, writes SARIF and the job summary, and creates the sticky
-// summary comment on the first run and updates it on the next.
-import { execFileSync } from 'node:child_process';
+// The GitHub Action's entry against a fake GitHub on loopback: action.yml's Review step, its `run` script as
+// written there (inputs substituted as the runner does, bash, the built dist/), on a pull_request event. It
+// reviews base..head, prints annotations, writes SARIF and the job summary, and creates the sticky summary
+// comment on the first run and updates it on the next.
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { SUMMARY_MARKER } from '../../src/report/markdown.js';
-import { cli, cliEnv, FIXTURES, tempTree } from './helpers.js';
+import { cli, cliEnv, FIXTURES, REPO, tempTree } from './helpers.js';
+
+interface ActionStep {
+  name: string;
+  shell: string;
+  env?: Record<string, string>;
+  run: string;
+}
+
+/**
+ * action.yml's step `name` as the runner would run it: `${{ inputs.x }}` from `inputs` or the input's
+ * default, `${{ github.action_path }}` this repository, `${{ github.token }}` the given token.
+ */
+function actionStep(name: string, inputs: Record<string, string>, githubToken: string): { script: string; env: Record<string, string> } {
+  const action = parse(readFileSync(join(REPO, 'action.yml'), 'utf8')) as {
+    inputs: Record<string, { default?: string }>;
+    runs: { using: string; steps: ActionStep[] };
+  };
+  expect(action.runs.using).toBe('composite');
+  const step = action.runs.steps.find((s) => s.name === name)!;
+  expect(step.shell).toBe('bash');
+  const expand = (text: string): string =>
+    text.replace(/\$\{\{\s*([\w.-]+)\s*\}\}/g, (_, expression: string) => {
+      if (expression === 'github.action_path') return REPO;
+      if (expression === 'github.token') return githubToken;
+      const input = expression.startsWith('inputs.') ? expression.slice('inputs.'.length) : undefined;
+      if (input === undefined || !(input in action.inputs)) throw new Error(`action.yml uses \${{ ${expression} }}, which this test does not provide`);
+      return inputs[input] ?? expand(action.inputs[input]!.default ?? '');
+    });
+  return { script: expand(step.run), env: Object.fromEntries(Object.entries(step.env ?? {}).map(([k, v]) => [k, expand(v)])) };
+}
+
+/** Runs a step's script as the runner does for `shell: bash`, without blocking the fake GitHub in this process. */
+function runStep(step: { script: string; env: Record<string, string> }, cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.script], { cwd, env: { ...env, ...step.env }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
 
 interface Recorded {
   method: string;
@@ -76,7 +118,6 @@ describe('pgpro ci (the GitHub Action)', () => {
       GITHUB_REPOSITORY: 'acme/shop',
       GITHUB_API_URL: github.url,
       GITHUB_STEP_SUMMARY: join(scratch, 'summary.md'),
-      PGPRO_GITHUB_TOKEN: 'ghs_test_token',
       PGPRO_CACHE_DIR: join(scratch, 'cache'),
     });
   });
@@ -87,12 +128,18 @@ describe('pgpro ci (the GitHub Action)', () => {
     await rm(scratch, { recursive: true, force: true });
   });
 
-  it('creates the summary comment, then updates it; annotations, SARIF and the job summary every run', async () => {
-    const argv = ['ci', '-C', repo, '--no-agent', '--config', join(FIXTURES, 'no-explain.yml')];
-    const first = await cli(argv, env);
-    expect(first.code).toBe(1);
+  it("action.yml's Review step creates the summary comment, then updates it; annotations, SARIF and the job summary every run", async () => {
+    if (!existsSync(join(REPO, 'dist/cli/main.js'))) throw new Error('dist/ is not built: run `npm run build` (npm ci does it) before this test');
+    // The workflow's inputs: the token from github.token, the rest defaults but for the review's own settings.
+    const step = actionStep('Review', { args: `--no-agent --config ${join(FIXTURES, 'no-explain.yml')}` }, 'ghs_test_token');
+    expect(step.script).toContain(`node "${REPO}/dist/cli/main.js" ci --fail-on "error" --format text --format github --format "sarif=pgpro.sarif"`);
+    expect(step.env).toEqual({ PGPRO_GITHUB_TOKEN: 'ghs_test_token', ANTHROPIC_API_KEY: '' });
+    // The runner starts steps in the workspace: the checked-out repository.
+    const first = await runStep(step, repo, env);
+    expect(first.code, first.stderr).toBe(1);
     expect(first.stderr).toContain('pgpro: summary comment created on pull request #7\n');
     // Annotations follow the text report in the log.
+    expect(first.stdout).toContain('Reviewed 1 migration');
     expect(first.stdout).toMatch(/^::error file=db\/migrations\/0002_index_state\.sql,line=1,title=pgpro require-concurrent-index-creation::CREATE INDEX on orders/m);
     const sarif = JSON.parse(await readFile(join(repo, 'pgpro.sarif'), 'utf8'));
     expect(sarif.runs[0].results.map((r: { ruleId: string; locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }) => [r.ruleId, r.locations[0]!.physicalLocation.artifactLocation.uri])).toContainEqual([
@@ -111,9 +158,12 @@ describe('pgpro ci (the GitHub Action)', () => {
     expect(`${created}\n`).toBe(summary);
     expect(created).toContain('require-concurrent-index-creation');
 
-    const second = await cli(argv, env);
-    expect(second.code).toBe(1);
+    await rm(join(repo, 'pgpro.sarif'));
+    const second = await runStep(step, repo, env);
+    expect(second.code, second.stderr).toBe(1);
     expect(second.stderr).toContain('pgpro: summary comment updated on pull request #7\n');
+    expect(second.stdout).toMatch(/^::error file=db\/migrations\/0002_index_state\.sql,line=1,/m);
+    expect(JSON.parse(await readFile(join(repo, 'pgpro.sarif'), 'utf8')).runs[0].results.length).toBeGreaterThan(0);
     expect(github.requests.slice(2).map((r) => `${r.method} ${r.url}`)).toEqual([
       'GET /repos/acme/shop/issues/7/comments?per_page=100&page=1',
       'PATCH /repos/acme/shop/issues/comments/101',
@@ -121,7 +171,7 @@ describe('pgpro ci (the GitHub Action)', () => {
     const updated = github.requests[3]!.body!.body;
     expect(updated).toContain(SUMMARY_MARKER);
     expect(updated).toContain('require-concurrent-index-creation');
-  });
+  }, 300_000); // two whole reviews in child processes: 38 s and 24 s measured at load 20
 
   it('says what it needs when there is no pull request to review', async () => {
     const run = await cli(['ci', '-C', repo], cliEnv({ GITHUB_EVENT_PATH: '' }));
