@@ -67,4 +67,22 @@ describe('a snapshot cache with a bad entry', () => {
     expect(statuses(again)).toEqual(statuses(first));
     expect(again.notes.some((n) => /^Snapshot cache: the cached snapshot [0-9a-f]{12} did not restore \(.+\) and was deleted/.test(n))).toBe(true);
   }, 240_000);
+
+  it('a known history (no history file read) whose snapshot does not restore reads and replays the base after all', async () => {
+    const files = { ...history, ...change };
+    const known = () =>
+      review(
+        { head: memoryTree(files, 'head-tree'), base: memoryTree(history, 'base-tree'), changed: Object.keys(change) },
+        { config },
+        { snapshotCache: new SnapshotCache({ dir, maxMemoryBytes: 0 }) },
+      );
+    await known(); // stores the manifest under the base tree's id
+    expect((await known()).notes).toContain("Restored 2 history migrations from the snapshot cache (the base's history files were not read).");
+    const cache = new SnapshotCache({ dir, maxMemoryBytes: 0 });
+    for (const name of await snapshots()) await cache.set(name.slice(0, 64), new Uint8Array([31, 139, 8, 0, 1, 2, 3]));
+    const healed = await known();
+    expect(statuses(healed)).toEqual(statuses(first));
+    expect(healed.notes.some((n) => /^Snapshot cache: the cached snapshot [0-9a-f]{12} did not restore/.test(n))).toBe(true);
+    expect(healed.notes.some((n) => n.startsWith('Restored'))).toBe(false);
+  }, 360_000);
 });
