@@ -162,7 +162,7 @@ describe('--base <ref> in a git repository', () => {
     } finally {
       git('checkout', '-q', '--', 'db/migrations/0001_create_accounts.sql');
     }
-  });
+  }, 300_000); // real reviews (fix proofs included) on a machine that may be busy
 
   it('a deleted migration the ref applied is reported, and stays history', async () => {
     const path = 'db/migrations/0002_create_invoices.sql';
@@ -181,7 +181,7 @@ describe('--base <ref> in a git repository', () => {
     } finally {
       git('checkout', '-q', '--', path);
     }
-  });
+  }, 300_000); // real reviews (fix proofs included) on a machine that may be busy
 
   it('a change that only deletes an applied migration is not "nothing to review"', async () => {
     const path = 'db/migrations/0002_create_invoices.sql';
@@ -198,5 +198,5 @@ describe('--base <ref> in a git repository', () => {
       git('checkout', '-q', '--', path);
       await writeFile(added, content);
     }
-  });
+  }, 300_000); // real reviews (fix proofs included) on a machine that may be busy
 });

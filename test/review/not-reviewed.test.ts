@@ -115,7 +115,7 @@ describe('limits.max-files', () => {
     ]);
     expect(events).toEqual(['Applying db/a/0001_a.sql 0/2', 'Applying db/a/0002_b.sql 1/2']);
     expect(result.notes.some((n) => n.includes('limits.max-files'))).toBe(false);
-  });
+  }, 180_000);
 });
 
 describe('a sandbox that stops in the history', () => {
