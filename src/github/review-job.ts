@@ -193,6 +193,15 @@ export function jobFields(pull: PullTarget, delivery: string | undefined): { rep
   return { repository: `${pull.owner}/${pull.repo}`, pull: pull.number, sha: pull.headSha, ...(delivery ? { delivery } : {}) };
 }
 
+/** A logger that adds `fields` to every line: what a job and its publisher log names the job. */
+export function withFields(log: JobLog, fields: object): JobLog {
+  return {
+    info: (obj, msg) => log.info({ ...fields, ...obj }, msg),
+    warn: (obj, msg) => log.warn({ ...fields, ...obj }, msg),
+    error: (obj, msg) => log.error({ ...fields, ...obj }, msg),
+  };
+}
+
 /** What the end line says about a computed review. */
 function summaryFields(result: ReviewResult): object {
   const count = (severity: string) => result.findings.filter((f) => f.severity === severity).length;

@@ -6,7 +6,7 @@ import { loadConfig } from './config.js';
 import { accessDenied } from './faults.js';
 import { Publisher } from './publish.js';
 import type { JobQueue } from './queue.js';
-import { jobFields, runReviewJob, type PullTarget, type ReviewJobData, type ReviewJobDeps } from './review-job.js';
+import { jobFields, runReviewJob, withFields, type PullTarget, type ReviewJobData, type ReviewJobDeps } from './review-job.js';
 
 export type Trigger = 'push' | 'command' | 'rerequested';
 
@@ -58,11 +58,13 @@ export class ReviewScheduler {
         return 'draft-skipped';
       }
 
+      // Every line of this review, the publisher's too, names the repository, pull request, sha and delivery.
+      const log = withFields(context.log, jobFields(pull, context.id));
       const publisher = new Publisher(context.octokit, {
         owner: pull.owner,
         repo: pull.repo,
         now: this.deps.now,
-        log: context.log,
+        log,
       });
       const check = await publisher.startCheck(pull.headSha, {
         title: 'Queued…',
@@ -101,7 +103,7 @@ export class ReviewScheduler {
               config,
               agent,
               delivery: context.id,
-              log: context.log,
+              log,
             },
             this.deps,
             signal,

@@ -11,7 +11,7 @@ import type { Metrics } from './metrics.js';
 import { Publisher } from './publish.js';
 import { keys, QUEUE_NAME, type RedisQueueSettings } from './queue-bullmq.js';
 import { SupersededError } from './queue.js';
-import { jobFields, reasonOf, runReviewJob, type JobLog, type ResultStore, type ReviewJobData } from './review-job.js';
+import { jobFields, reasonOf, runReviewJob, withFields, type JobLog, type ResultStore, type ReviewJobData } from './review-job.js';
 
 type Log = JobLog;
 
@@ -64,7 +64,9 @@ export async function startReviewWorker(options: ReviewWorkerOptions): Promise<R
     const data = job.data;
     const group = `${data.pull.owner}/${data.pull.repo}#${data.pull.number}`;
     const octokit = await options.auth(data.installationId);
-    const publisher = new Publisher(octokit, { owner: data.pull.owner, repo: data.pull.repo, log });
+    // Every line this job writes, the publisher's too, names the repository, pull request, sha and delivery.
+    const jobLog = withFields(log, jobFields(data.pull, data.delivery));
+    const publisher = new Publisher(octokit, { owner: data.pull.owner, repo: data.pull.repo, log: jobLog });
     const check = publisher.resumeCheck(data.check.id, data.check.url);
     const stillCurrent = async () => {
       const latest = await redis.get(keys.latest(prefix, group));
@@ -86,7 +88,7 @@ export async function startReviewWorker(options: ReviewWorkerOptions): Promise<R
           config: data.config,
           agent: data.agent,
           ...(data.delivery ? { delivery: data.delivery } : {}),
-          log,
+          log: jobLog,
           stillCurrent,
           willRetry: (error) => job.attemptsMade + 1 < (job.opts.attempts ?? 1) && isTransient(error),
           results: resultStore(job.id!),

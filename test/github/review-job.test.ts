@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/parse.js';
-import { changedMigrations, progressReporter, progressTitle, reasonOf } from '../../src/github/review-job.js';
+import { changedMigrations, jobFields, progressReporter, progressTitle, reasonOf, withFields } from '../../src/github/review-job.js';
 
 describe('progress', () => {
   it('titles show the stage and the count', () => {
@@ -45,5 +45,25 @@ describe('reasonOf', () => {
     const error = new Error('worker exited\nat Worker (x.js:1:1)');
     expect(reasonOf(error)).toBe('worker exited');
     expect(reasonOf('plain')).toBe('plain');
+  });
+});
+
+describe('withFields', () => {
+  it("adds the job's fields to every line of a logger; a line's own fields win", () => {
+    const lines: [string, object, string | undefined][] = [];
+    const log = withFields(
+      {
+        info: (obj, msg) => void lines.push(['info', obj, msg]),
+        warn: (obj, msg) => void lines.push(['warn', obj, msg]),
+        error: (obj, msg) => void lines.push(['error', obj, msg]),
+      },
+      jobFields({ owner: 'acme', repo: 'shop', number: 7, headSha: 'a1', baseSha: 'b0' }, 'd-1'),
+    );
+    log.warn({ status: 500 }, 'Could not update the check run progress');
+    log.error({ sha: 'other' }, 'x');
+    expect(lines).toEqual([
+      ['warn', { repository: 'acme/shop', pull: 7, sha: 'a1', delivery: 'd-1', status: 500 }, 'Could not update the check run progress'],
+      ['error', { repository: 'acme/shop', pull: 7, sha: 'other', delivery: 'd-1' }, 'x'],
+    ]);
   });
 });
