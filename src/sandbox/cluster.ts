@@ -6,6 +6,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 import { cacheDir } from '../cache-dir.js';
+import { extendFilesInPlace } from './memfs.js';
 
 export { cacheDir };
 
@@ -105,5 +106,7 @@ export async function openPglite(
   const bytes = tarball ? await plainTar(tarball) : await freshClusterTar();
   const db = new PGlite({ ...rest, loadDataDir: new Blob([bytes]) });
   await db.waitReady;
+  // Relations grow as on a disk, not by copying the whole file at each extension (memfs.ts).
+  extendFilesInPlace(db);
   return db;
 }
