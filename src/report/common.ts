@@ -78,7 +78,8 @@ export function isBackgroundNote(note: string): boolean {
   return (
     /^[^\s:]+\.[^\s:]+: (not filled|filled with|\d+ of \d+ rows)/.test(note) ||
     /^synthetic data: /i.test(note) ||
-    /^Restored \d+ history migrations? from the snapshot cache/.test(note)
+    /^Restored \d+ history migrations? from the snapshot cache/.test(note) ||
+    /^Snapshot cache: /.test(note)
   );
 }
 

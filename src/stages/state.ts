@@ -232,9 +232,21 @@ export function notReviewedStatus(
 
 /** A bad cache entry was deleted: the review rebuilds what it held and says so. */
 export function cacheDiscardNote(state: ReviewState): (why: string) => void {
-  return (why) =>
-    state.notes.push(`Snapshot cache: ${why}; pgpro rebuilt that state instead (replaying the history) and caches it again.`);
+  return (why) => {
+    const tail = 'pgpro rebuilt that state instead (replaying the history) and caches it again.';
+    const seen = discarded.get(state);
+    if (!seen || !state.notes[seen.at]?.startsWith('Snapshot cache: ')) {
+      discarded.set(state, { count: 1, first: why, at: state.notes.push(`Snapshot cache: ${why}; ${tail}`) - 1 });
+      return;
+    }
+    // One note per review, however many entries were bad (a cache from an older version holds several).
+    seen.count += 1;
+    state.notes[seen.at] = `Snapshot cache: ${seen.count} bad entries were deleted (the first: ${seen.first}); ${tail}`;
+  };
 }
+
+/** Bad cache entries a review met: how many, the first one's reason, and where its note is. */
+const discarded = new WeakMap<ReviewState, { count: number; first: string; at: number }>();
 
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
