@@ -8,7 +8,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { DirectoryAgentCache, MemoryAgentCache } from '../agent/cache.js';
 import type { AgentCache } from '../agent/types.js';
 import { SandboxPool } from '../sandbox/pool.js';
-import { SnapshotCache, type SnapshotCacheOptions } from '../sandbox/snapshot-cache.js';
+import { SnapshotCache, type DiscardListener, type SnapshotCacheOptions } from '../sandbox/snapshot-cache.js';
 import type { ReviewResult } from '../types.js';
 import type { QueueDepth } from './queue.js';
 import type { JobOutcome, ReviewJobObserver } from './review-job.js';
@@ -119,8 +119,8 @@ export class MeteredSnapshotCache extends SnapshotCache {
     super(options);
   }
 
-  override async get(prefixHashes: readonly string[]): Promise<{ tarball: Uint8Array; length: number } | undefined> {
-    const found = await super.get(prefixHashes);
+  override async get(prefixHashes: readonly string[], onDiscard?: DiscardListener): Promise<{ tarball: Uint8Array; length: number } | undefined> {
+    const found = await super.get(prefixHashes, onDiscard);
     this.metrics.cacheLookup(found !== undefined);
     return found;
   }

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +25,14 @@ describe('the caches a server or worker shares across reviews', () => {
     const other = processCaches(new Metrics(), { PGPRO_CACHE_DIR: dir });
     expect(await other.snapshotCache.get([KEY])).toEqual({ tarball: new Uint8Array([1, 2, 3]), length: 1 });
     expect((await other.agentCache.get(KEY))?.usage.inputTokens).toBe(10);
+  });
+
+  it('the App\'s metered cache passes a bad entry\'s reason on, so the review can say it replayed', async () => {
+    const { snapshotCache } = processCaches(new Metrics(), { PGPRO_CACHE_DIR: dir });
+    await writeFile(join(dir, 'snapshots', `${KEY}.tar.gz`), new Uint8Array([1, 2, 3]));
+    const discarded: string[] = [];
+    expect(await snapshotCache.get([KEY], (why) => discarded.push(why))).toBeUndefined();
+    expect(discarded).toEqual([`the cached snapshot ${KEY.slice(0, 12)} was unusable (not a pgpro snapshot (an older format, or damaged)) and was deleted`]);
   });
 
   it('without a directory, Claude answers are still reused within the process', async () => {
