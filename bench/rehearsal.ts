@@ -4,10 +4,12 @@
 // the estimate with its range, the time measured at 10x, and their ratio: the method is doing its job
 // when the ratio is within 0.5-2 and the range holds the measured time. Nothing is asserted: the machine
 // is shared, so read the numbers with the load average printed in the header.
+// BENCH_SANDBOX_URL=postgres://… runs the same on a PostgreSQL server (the server engine's rehearsal).
 import { loadavg } from 'node:os';
 import { estimateAt, formatRange } from '../src/rehearsal/fit.js';
 import { measureLockTime, timeRolledBack } from '../src/rehearsal/lock-time.js';
-import { createSandbox } from '../src/sandbox/index.js';
+import { createSandbox, type Sandbox } from '../src/sandbox/index.js';
+import { createPostgresSandbox } from '../src/sandbox/postgres/index.js';
 import { parseMigrationSql } from '../src/sql/parse.js';
 import { fillSynthetic } from '../src/synthetic/index.js';
 import { table } from './table.js';
@@ -20,14 +22,23 @@ const STATEMENTS = [
   { name: 'table rewrite', sql: 'ALTER TABLE orders ALTER COLUMN total TYPE bigint;', growth: 'linear' as const },
 ];
 
-const base = await createSandbox(options);
-await base.exec(`CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, customer_id bigint, note text, total int, created_at timestamptz DEFAULT now());`);
+const SERVER = process.env.BENCH_SANDBOX_URL;
+const TABLE = `CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, customer_id bigint, note text, total int, created_at timestamptz DEFAULT now());`;
+const base = SERVER ? await createPostgresSandbox({ ...options, url: SERVER }) : await createSandbox(options);
+await base.exec(TABLE);
 const catalog = await base.catalog();
-const start = await base.snapshot();
+const engine = `${base.engine.name} ${base.engine.version}`;
+const start = SERVER ? undefined : await base.snapshot();
 await base.close();
-const open = () => createSandbox({ ...options, tarball: start });
+// The server takes no snapshot: each sandbox is a new database with the table made again.
+const open = async (): Promise<Sandbox> => {
+  if (start) return createSandbox({ ...options, tarball: start });
+  const db = await createPostgresSandbox({ ...options, url: SERVER! });
+  await db.exec(TABLE);
+  return db;
+};
 
-console.log(`Lock time at 10x the largest measured size — load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}, sample rows ${SAMPLE_ROWS}, ${RUNS} runs\n`);
+console.log(`Lock time at 10x the largest measured size — ${engine}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}, sample rows ${SAMPLE_ROWS}, ${RUNS} runs\n`);
 const rows: (string | number)[][] = [];
 for (const statement of STATEMENTS) {
   const parsed = await parseMigrationSql(statement.sql, 'bench.sql');
