@@ -1,5 +1,5 @@
 // The fitting math on given samples: deterministic, whatever the machine's speed. The timing check
-// itself (real statements, 10× the largest size) is in the bench: `npm run bench -- rehearsal`.
+// itself (real statements, 10× the largest size) is in the bench: `npm run bench:rehearsal`.
 import { describe, expect, it } from 'vitest';
 import { estimateAt, fitGrowth, formatRange, predict, type Sample } from '../../src/rehearsal/fit.js';
 
@@ -56,6 +56,22 @@ describe('estimateAt: 10× past the largest measured size', () => {
         expect(estimate.highMs).toBeGreaterThanOrEqual(actual);
       });
     }
+  }
+
+  // Samples and times at 10x measured by `npm run bench:rehearsal` (PGlite 0.5.16, the 2-core development
+  // machine at load ~20, after files grew in place): the method on this machine's real growth, fixed here.
+  const measured = [
+    { name: 'an index build', growth: 'n-log-n' as const, samples: [[50_000, 59.3], [100_000, 98.1], [200_000, 250.6]], at10x: 3292 },
+    { name: 'an index build (2)', growth: 'n-log-n' as const, samples: [[50_000, 48.1], [100_000, 98.0], [200_000, 218.7]], at10x: 3552 },
+    { name: 'a table rewrite', growth: 'linear' as const, samples: [[50_000, 79.0], [100_000, 247.7], [200_000, 465.6]], at10x: 6232 },
+    { name: 'a table rewrite (2)', growth: 'linear' as const, samples: [[50_000, 76.4], [100_000, 328.3], [200_000, 508.4]], at10x: 6365 },
+  ];
+  for (const { name, growth, samples, at10x } of measured) {
+    it(`${name} measured in PGlite: within 2x of its time at 2M rows`, () => {
+      const estimate = estimateAt(samples.map(([rows, ms]) => ({ rows: rows!, ms: ms! })), 2_000_000, growth);
+      expect(estimate.ms / at10x).toBeGreaterThan(0.5);
+      expect(estimate.ms / at10x).toBeLessThan(2);
+    });
   }
 
   it('spans both models: a linear estimate is low against n log n, the range says so', () => {
