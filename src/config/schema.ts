@@ -50,7 +50,8 @@ export const configSchema = z.strictObject({
       'statement-timeout-seconds': z.number().positive().max(3600).default(20),
       /** Deadline for a sandbox to start, before scaling by the machine's load (src/sandbox/limits.ts). */
       'start-timeout-seconds': z.number().positive().max(3600).default(60),
-      'memory-mb': z.number().int().min(256).max(16384).default(2048),
+      /** The sandbox's own memory, absolute (memory-bound.ts): a ready PGlite sandbox holds ~300 MB. */
+      'memory-mb': z.number().int().min(512).max(16384).default(2048),
       'seed-rows': z.number().int().min(0).max(100000).default(200),
     })
     .prefault({}),

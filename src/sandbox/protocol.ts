@@ -9,8 +9,12 @@ export interface WorkerInit {
   contribModules: string[];
   /** pglite.wasm compiled once by the main thread: each worker would otherwise compile it again. */
   wasmModule?: WebAssembly.Module;
-  /** temp_file_limit in MB: PGlite has no other bound on temp files. */
+  /** temp_file_limit in MB: temporary files fail cleanly before the memory bound stops the sandbox. */
   tempFileLimitMb: number;
+  /** The sandbox's memory bound (memory-bound.ts), its heap, files and JS heap together. */
+  memoryMb: number;
+  /** MemoryCounters' buffer: the worker publishes its heap and file bytes there. */
+  memoryCounters: SharedArrayBuffer;
 }
 
 export type WorkerRequest =
@@ -37,6 +41,8 @@ export interface WorkerError {
   position?: number;
   /** Not a Postgres error: the engine itself failed (WASM abort…); the instance is unusable. */
   fatal?: boolean;
+  /** The memory bound refused an allocation while this request ran: that is what failed it. */
+  memoryBound?: boolean;
 }
 
 export interface QueryValue {

@@ -33,7 +33,7 @@ export interface PreparedMigration {
 export interface SandboxOptions {
   /** Per-statement deadline; an overrun terminates the worker. */
   statementTimeoutMs: number;
-  /** How far the process RSS may grow above the ready sandbox while a statement runs. */
+  /** The sandbox's own memory, absolute: Postgres' heap, its files and its worker's JS heap (memory-bound.ts). */
   memoryMb: number;
   /** Extensions to load, named as in CREATE EXTENSION. Unsupported names are ignored. */
   extensions?: string[];
@@ -66,6 +66,8 @@ export interface Sandbox extends Queryable {
   readonly engine: { name: 'pglite' | 'postgres'; version: string };
   /** Why the sandbox stopped (deadline, memory, dead instance, closed); undefined while it runs. */
   readonly stopped: SandboxStoppedError | undefined;
+  /** The memory its bound counts (Postgres' heap and files), now and at most; PGlite only. */
+  readonly memory?: { readonly usedBytes: number; readonly peakBytes: number };
   runSetup(name: string, sql: string): Promise<void>;
   replay(files: PreparedMigration[], onProgress?: (done: number, total: number) => void): Promise<MigrationRun[]>;
   /** Each replayed or applied file starts in a fresh session of its own (session.ts). */
@@ -95,7 +97,8 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
   const client = await WorkerClient.start(
     {
       contribModules: contribModulesFor(loadable),
-      // Temp files live in memory in PGlite: half the memory bound, so the RSS watch rarely has to act.
+      // Temp files live in memory in PGlite: half the memory bound, so a spilling sort usually fails on
+      // temp_file_limit before the bound stops the sandbox.
       tempFileLimitMb: Math.max(16, Math.floor(options.memoryMb / 2)),
       wasmModule: await pgliteWasmModule(),
       // Unpacked here (zlib, off-thread) rather than by PGlite in the worker.
@@ -143,6 +146,10 @@ class WorkerSandbox implements Sandbox, SandboxEngine {
 
   get stopped(): SandboxStoppedError | undefined {
     return this.client.stopped;
+  }
+
+  get memory(): { usedBytes: number; peakBytes: number } {
+    return this.client.memory;
   }
 
   get statementDeadlineMs(): number {

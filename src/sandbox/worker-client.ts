@@ -1,9 +1,11 @@
-// The main thread's handle on one sandbox worker. It owns the hard limits: a request that overruns its
-// deadline, or a process RSS that grows past the bound while a request runs, terminates the worker
-// (PGlite ignores statement_timeout and has no memory cap of its own). Requests go one at a time so a
-// deadline only ever measures its own request.
+// The main thread's handle on one sandbox worker. It owns the deadlines: a request that overruns its
+// deadline terminates the worker (PGlite ignores statement_timeout). The memory bound is the sandbox's
+// own, enforced in the worker as memory is taken (memory-bound.ts) and by the worker's resourceLimits;
+// either one stops this sandbox only. Requests go one at a time so a deadline only ever measures its
+// own request.
 import { Worker } from 'node:worker_threads';
 import { stopMessage, type SandboxTimeBudget } from './limits.js';
+import { bytesToMb, MemoryCounters, memoryShares } from './memory-bound.js';
 import type { QueryValue, WorkerError, WorkerInit, WorkerRequest, WorkerResponse, WorkerStartMessage } from './protocol.js';
 
 /** `cancelled`: the review stopped it (its deadline, a newer push, its sandbox-time budget), not the statement. */
@@ -74,8 +76,6 @@ interface Pending {
   startedAt: number;
 }
 
-const MB = 1024 * 1024;
-const MEMORY_SAMPLE_MS = 50;
 
 function workerEntry(): URL {
   if (!import.meta.url.endsWith('.ts')) return new URL('./worker.js', import.meta.url);
@@ -96,8 +96,6 @@ export class WorkerClient {
   private pending: Pending | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private stoppedWith: SandboxStoppedError | undefined;
-  private memoryTimer: NodeJS.Timeout | undefined;
-  private baselineRss = 0;
   private readonly exited: Promise<void>;
   private readonly onAbort = (): void => this.stop('cancelled', stopMessage(this.limits.signal!));
 
@@ -105,20 +103,26 @@ export class WorkerClient {
     private readonly worker: Worker,
     private readonly limits: ClientLimits,
     readonly serverVersion: string,
+    /** Postgres' heap and files in this sandbox now and at most, read without asking the worker. */
+    readonly memory: MemoryCounters,
   ) {
     this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
     worker.on('message', (message: WorkerResponse) => this.onResponse(message));
-    worker.on('error', (error) => this.stop('crashed', `the sandbox worker failed: ${error.message}`));
+    worker.on('error', (error) =>
+      isOutOfMemory(error) ? this.stop('memory', this.memoryMessage('its JavaScript heap')) : this.stop('crashed', `the sandbox worker failed: ${error.message}`),
+    );
     worker.on('exit', (code) => this.stop('crashed', `the sandbox worker exited (code ${code})`));
-    // Growth is measured from here: the worker shares this process, and a ready PGlite already holds
-    // a few hundred MB.
-    this.baselineRss = process.memoryUsage().rss;
     if (limits.signal?.aborted) this.onAbort();
     else limits.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
-  static async start(init: WorkerInit, limits: ClientLimits): Promise<WorkerClient> {
-    const worker = new Worker(workerEntry(), { workerData: init });
+  static async start(init: Omit<WorkerInit, 'memoryMb' | 'memoryCounters'>, limits: ClientLimits): Promise<WorkerClient> {
+    const memory = MemoryCounters.create();
+    const shares = memoryShares(limits.memoryMb);
+    const worker = new Worker(workerEntry(), {
+      workerData: { ...init, memoryMb: limits.memoryMb, memoryCounters: memory.buffer } satisfies WorkerInit,
+      resourceLimits: { maxOldGenerationSizeMb: shares.jsHeapMb, maxYoungGenerationSizeMb: shares.youngMb },
+    });
     let onMessage: (message: WorkerStartMessage) => void = () => undefined;
     let onError: (error: Error) => void = () => undefined;
     let onExit: (code: number) => void = () => undefined;
@@ -136,7 +140,8 @@ export class WorkerClient {
         reject(new SandboxStoppedError('timeout', `the sandbox did not start within ${seconds(limits.startTimeoutMs)} (sandbox.start-timeout-seconds, scaled by the machine's load)`));
       }, limits.startTimeoutMs);
       onMessage = resolve;
-      onError = reject;
+      onError = (error) =>
+        reject(isOutOfMemory(error) ? new SandboxStoppedError('memory', `the sandbox could not start within its memory bound (sandbox.memory-mb = ${limits.memoryMb})`) : error);
       onExit = (code) => reject(new SandboxStoppedError('crashed', `the sandbox worker exited while starting (code ${code})`));
       worker.once('message', onMessage).once('error', onError).once('exit', onExit);
     }).finally(() => {
@@ -147,9 +152,12 @@ export class WorkerClient {
     });
     if (started.type === 'failed') {
       await worker.terminate();
+      if (started.error.memoryBound) {
+        throw new SandboxStoppedError('memory', `the sandbox could not start within its memory bound (sandbox.memory-mb = ${limits.memoryMb})`);
+      }
       throw new SandboxStoppedError('crashed', `the sandbox could not start: ${started.error.message}`);
     }
-    return new WorkerClient(worker, limits, started.serverVersion);
+    return new WorkerClient(worker, limits, started.serverVersion, memory);
   }
 
   /** Why the sandbox stopped, or undefined while it runs. */
@@ -198,7 +206,6 @@ export class WorkerClient {
   stop(reason: StopReason, message: string): void {
     if (this.stoppedWith) return;
     this.stoppedWith = new SandboxStoppedError(reason, message);
-    this.stopMemoryWatch();
     this.limits.signal?.removeEventListener('abort', this.onAbort);
     const pending = this.pending;
     this.pending = undefined;
@@ -243,7 +250,6 @@ export class WorkerClient {
         return;
       }
       this.pending = { id, resolve, reject, timer, startedAt: performance.now() };
-      this.startMemoryWatch();
     });
   }
 
@@ -253,9 +259,12 @@ export class WorkerClient {
     this.pending = undefined;
     clearTimeout(pending.timer);
     this.limits.budget?.charge(performance.now() - pending.startedAt);
-    this.stopMemoryWatch();
     if (message.ok) {
       pending.resolve(message.value);
+    } else if (message.error.memoryBound) {
+      // Refused memory failed it (out of memory, no space for a file, or Postgres stopped on it).
+      this.stop('memory', this.memoryMessage(message.error.message));
+      pending.reject(this.stoppedWith!);
     } else if (message.error.fatal) {
       this.stop('crashed', `the sandbox's Postgres failed: ${message.error.message}`);
       pending.reject(this.stoppedWith!);
@@ -264,22 +273,12 @@ export class WorkerClient {
     }
   }
 
-  private startMemoryWatch(): void {
-    if (this.memoryTimer) return;
-    this.memoryTimer = setInterval(() => {
-      const grownMb = (process.memoryUsage().rss - this.baselineRss) / MB;
-      if (grownMb > this.limits.memoryMb) {
-        this.stop(
-          'memory',
-          `statement used more than ${this.limits.memoryMb} MB (the process grew by ${Math.round(grownMb)} MB); the sandbox was stopped`,
-        );
-      }
-    }, MEMORY_SAMPLE_MS);
-    this.memoryTimer.unref();
+  private memoryMessage(what: string): string {
+    return `statement needed more than the sandbox's ${this.limits.memoryMb} MB (sandbox.memory-mb; ${what}, with ${bytesToMb(this.memory.peakBytes)} MB of Postgres memory and files); the sandbox was stopped`;
   }
+}
 
-  private stopMemoryWatch(): void {
-    if (this.memoryTimer) clearInterval(this.memoryTimer);
-    this.memoryTimer = undefined;
-  }
+/** The worker ran out of its JS heap (resourceLimits): only that worker ends. */
+function isOutOfMemory(error: Error): boolean {
+  return (error as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY';
 }

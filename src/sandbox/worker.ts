@@ -4,6 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { openPglite } from './cluster.js';
 import { loadContribModules } from './extensions.js';
+import { MemoryBound, MemoryCounters, memoryShares } from './memory-bound.js';
 import type { QueryValue, WorkerError, WorkerInit, WorkerRequest, WorkerResponse, WorkerStartMessage } from './protocol.js';
 
 const port = parentPort;
@@ -52,6 +53,21 @@ function queryValue(result: { rows: unknown[]; fields: { name: string }[]; affec
 
 let db: PGlite;
 let openOptions: Parameters<typeof openPglite>[0];
+let counters: MemoryCounters | undefined;
+let dataBudgetBytes = 0;
+
+/** A PGlite with a memory bound of its own (a new heap each time: restore starts a new instance). */
+async function open(tarball: Uint8Array | undefined): Promise<PGlite> {
+  const bound = new MemoryBound(dataBudgetBytes, counters!);
+  const instance = await openPglite({
+    ...openOptions,
+    extensions: { ...openOptions!.extensions, pgproMemoryBound: bound.extension },
+    ...(tarball ? { tarball } : {}),
+  });
+  // Start-up copies of the data directory (and, on restore, the previous instance) are garbage now.
+  bound.collect();
+  return instance;
+}
 
 async function handle(request: WorkerRequest): Promise<unknown> {
   switch (request.op) {
@@ -68,7 +84,7 @@ async function handle(request: WorkerRequest): Promise<unknown> {
     }
     case 'restore':
       await db.close();
-      db = await openPglite({ ...openOptions, tarball: request.tarball });
+      db = await open(request.tarball);
       return null;
     case 'close':
       await db.close();
@@ -87,22 +103,30 @@ async function start(): Promise<void> {
   const init = workerData as WorkerInit;
   try {
     const tempFileLimit = `temp_file_limit=${Math.max(1, Math.floor(init.tempFileLimitMb))}MB`;
+    const shares = memoryShares(init.memoryMb);
+    counters = new MemoryCounters(init.memoryCounters);
+    dataBudgetBytes = shares.dataMb * 1024 * 1024;
     openOptions = {
-      // A server-level setting, so that RESET ALL in a migration comes back to it.
-      startParams: [...defaultStartParams(), '-c', tempFileLimit],
+      // Server-level settings, so that RESET ALL in a migration comes back to them.
+      startParams: [...defaultStartParams(), '-c', tempFileLimit, '-c', `shared_buffers=${shares.sharedBuffersMb}MB`],
       extensions: await loadContribModules(init.contribModules),
       ...(init.wasmModule ? { pgliteWasmModule: init.wasmModule } : {}),
     };
-    db = await openPglite({ ...openOptions, ...(init.tarball ? { tarball: init.tarball } : {}) });
+    const tarball = init.tarball;
+    // The instance will hold the data directory: the worker's copy of the tarball would only hold memory.
+    delete init.tarball;
+    db = await open(tarball);
     const version = await db.query<{ server_version: string }>('SHOW server_version');
     const ready: WorkerStartMessage = { type: 'ready', serverVersion: version.rows[0]?.server_version ?? 'unknown' };
     port!.postMessage(ready);
   } catch (error) {
-    const failed: WorkerStartMessage = { type: 'failed', error: toWorkerError(error) };
+    const refused = (counters?.takeRefusals() ?? 0) > 0;
+    const failed: WorkerStartMessage = { type: 'failed', error: { ...toWorkerError(error), ...(refused ? { memoryBound: true } : {}) } };
     port!.postMessage(failed);
     return;
   }
   port!.on('message', (request: WorkerRequest) => {
+    counters!.takeRefusals();
     handle(request).then(
       (value) => {
         const response: WorkerResponse = { id: request.id, ok: true, value };
@@ -117,7 +141,8 @@ async function start(): Promise<void> {
         if (request.op === 'close') port!.close();
       },
       (error: unknown) => {
-        const response: WorkerResponse = { id: request.id, ok: false, error: toWorkerError(error) };
+        const refused = counters!.takeRefusals() > 0;
+        const response: WorkerResponse = { id: request.id, ok: false, error: { ...toWorkerError(error), ...(refused ? { memoryBound: true } : {}) } };
         port!.postMessage(response);
       },
     );

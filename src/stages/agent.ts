@@ -231,11 +231,42 @@ function otherPatches(patches: Readonly<Record<string, string>>, migrations: Age
   return Object.fromEntries(Object.entries(patches).filter(([path]) => !excluded.has(path)));
 }
 
+/** The role the agent's queries run as in a PGlite sandbox: it reads every table and can do nothing else. */
+export const AGENT_READER_ROLE = 'pgpro_agent_reader';
+
+/**
+ * Each tool query runs in a transaction that is rolled back, so the sandbox keeps no trace of it. In a
+ * PGlite sandbox, whose one session is a superuser's, that transaction first creates a role with only
+ * pg_read_all_data (SELECT on tables, USAGE on schemas), takes EXECUTE from PUBLIC on the functions the
+ * migrations wrote in SQL or a procedural language (their code could SET ROLE back: a superuser
+ * session may always), switches to that role and makes the transaction READ ONLY. A tool query is one
+ * SELECT (readonly.ts): it cannot RESET ROLE or call set_config. On a server sandbox migrations already
+ * run as an unprivileged role (postgres/admin.ts), which cannot create roles; the tools run as it.
+ */
+const READER_SETUP = [
+  'BEGIN',
+  `CREATE ROLE ${AGENT_READER_ROLE} NOLOGIN`,
+  `GRANT pg_read_all_data TO ${AGENT_READER_ROLE}`,
+  `DO $pgpro$ DECLARE f regprocedure; BEGIN
+     FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+       JOIN pg_catalog.pg_language l ON l.oid = p.prolang
+       JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+      WHERE l.lanname NOT IN ('c', 'internal') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+        AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+     LOOP EXECUTE format('REVOKE EXECUTE ON ROUTINE %s FROM PUBLIC', f); END LOOP;
+   END $pgpro$`,
+  `SET LOCAL ROLE ${AGENT_READER_ROLE}`,
+  'SET TRANSACTION READ ONLY',
+].join(';\n');
+
 /** The agent's read-only window on the sandbox; the agent has already checked the SQL is a SELECT. */
-export function sandboxTools(db: Queryable & { catalog(): Promise<CatalogSnapshot> }, sizes: Record<string, TableSize> = {}): AgentTools {
+export function sandboxTools(
+  db: Queryable & { catalog(): Promise<CatalogSnapshot>; readonly engine?: { name: string } },
+  sizes: Record<string, TableSize> = {},
+): AgentTools {
   const readOnly = async <T>(work: () => Promise<T>): Promise<T> => {
-    await db.exec('BEGIN READ ONLY');
     try {
+      await db.exec(db.engine?.name === 'pglite' ? READER_SETUP : 'BEGIN READ ONLY');
       return await work();
     } finally {
       await db.exec('ROLLBACK');

@@ -30,7 +30,7 @@ describe('parseConfig', () => {
     expect(problems('fail-on: sometimes\nsandbox:\n  engine: mysql\n  memory-mb: 10\n')).toEqual([
       { path: 'fail-on', line: 1, message: expect.stringContaining('"error"') },
       { path: 'sandbox.engine', line: 3, message: expect.stringContaining('"pglite"') },
-      { path: 'sandbox.memory-mb', line: 4, message: expect.stringMatching(/>=\s*256/) },
+      { path: 'sandbox.memory-mb', line: 4, message: expect.stringMatching(/>=\s*512/) },
     ]);
   });
 
