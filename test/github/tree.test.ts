@@ -49,13 +49,24 @@ describe('gitFileTree', () => {
     nock(API).get('/repos/acme/shop/git/trees/h').query(true).reply(200, { sha: 't', truncated: false, tree: entries });
     let inFlight = 0;
     let peak = 0;
+    let started = 0;
+    // A download is held until a second one is in flight (or it is the last): the bound is reached
+    // whatever the machine's speed, and a client that never ran two at once would not finish.
+    let release: () => void = () => undefined;
+    let gate = new Promise<void>((resolve) => (release = resolve));
     nock(API)
       .get(/\/repos\/acme\/shop\/git\/blobs\/s\d/)
       .times(6)
       .reply(async (uri) => {
         inFlight++;
+        started++;
         peak = Math.max(peak, inFlight);
-        await new Promise((r) => setTimeout(r, 20));
+        const held = gate;
+        if (inFlight >= 2 || started === entries.length) {
+          release();
+          gate = new Promise<void>((resolve) => (release = resolve));
+        }
+        await held;
         inFlight--;
         return [200, { encoding: 'base64', content: b64(uri) }];
       });
