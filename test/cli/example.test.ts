@@ -121,13 +121,16 @@ describe('pgpro review on the example, other formats', () => {
     expect(run.stderr).toMatch(/Applying examples\/shop\/db\/migrations\/0009_order_tracking\.sql/);
   });
 
-  it('markdown with --fail-on none: exit 0 and the hidden summary marker first', async () => {
-    const run = await quickReview('--format', 'markdown', '--fail-on', 'none');
+  it('markdown with --fail-on none: exit 0, the hidden summary marker first, the rewrite timed at the sizes the example ships', async () => {
+    const run = await review('--config', `${FIXTURES}/example-lock-time.yml`, '--format', 'markdown', '--fail-on', 'none');
     expect(run.code).toBe(0);
     expect(run.stdout.startsWith('<!-- pgpro:summary -->')).toBe(true);
     expect(run.stdout).toContain('0010_customer_tiers.sql');
     expect(run.stdout).toContain('observed in the sandbox');
-  });
+    // The type change on order_items, scaled to the row count of examples/shop/db/production-stats.csv.
+    expect(run.stdout).toContain('Scaled from the sandbox to production size, this statement holds an ACCESS EXCLUSIVE lock on public.order_items for ≈ ');
+    expect(run.stdout).toContain('(118M rows, from the production stats file examples/shop/db/production-stats.csv)');
+  }, 600_000);
 
   it('sarif 2.1.0 with one result per finding; --fail-on info still fails', async () => {
     const run = await quickReview('--format', 'sarif', '--fail-on', 'info');
