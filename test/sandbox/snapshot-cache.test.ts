@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, truncate, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -59,10 +59,13 @@ describe('SnapshotCache', () => {
     const [a, b, c] = historyPrefixHashes([...history, { path: 'db/003.sql', content: '' }]);
     // Each entry is its 10 bytes and a 48-byte header (length and checksum): room for two.
     const first = new SnapshotCache({ dir, maxDiskBytes: 2 * 58 + 5, maxMemoryBytes: 0 });
+    // Eviction goes by modification time: give the first two explicit, ordered ones rather than sleep.
+    const at = dir;
+    const age = (hash: string, seconds: number) => utimes(join(at, `${hash}.tar.gz`), new Date(seconds * 1000), new Date(seconds * 1000));
     await first.set(a!, bytes(10, 7));
-    await new Promise((r) => setTimeout(r, 20));
+    await age(a!, 1_000_000);
     await first.set(b!, bytes(10, 8));
-    await new Promise((r) => setTimeout(r, 20));
+    await age(b!, 1_000_001);
     await first.set(c!, bytes(10, 9));
     expect((await readdir(dir)).sort()).toEqual([`${b}.tar.gz`, `${c}.tar.gz`].sort());
     const second = new SnapshotCache({ dir });
