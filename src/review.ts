@@ -3,7 +3,7 @@
 // ReviewState; optional stages (EXPLAIN, the agent) fail into a note.
 import { agentStage } from './stages/agent.js';
 import { applyStage, catalogAfterStage } from './stages/apply.js';
-import { catalogBeforeStage, dataStage, fixPointStage } from './stages/data.js';
+import { catalogBeforeStage, dataStage, fixPointStage, lendReviewSandbox } from './stages/data.js';
 import { discoverStage } from './stages/discover.js';
 import { editsStage } from './stages/edits.js';
 import { explainStage } from './stages/explain.js';
@@ -29,6 +29,8 @@ export async function review(change: ChangeSet, options: ReviewOptions, deps: Re
     return await stages(state);
   } finally {
     disarm();
+    await state.reuse?.pool.close();
+    if (!state.sandboxLent) await state.sandbox?.close().catch(() => undefined);
   }
 }
 
@@ -46,9 +48,10 @@ async function stages(state: ReviewState): Promise<ReviewResult> {
     await rehearsalStartStage(state);
     await applyStage(state);
     await catalogAfterStage(state);
-    await rehearsalStage(state);
     await lintStage(state);
     await explainStage(state);
+    // After EXPLAIN, which needs the sandbox as the change left it: the rehearsals may restore it.
+    await rehearsalStage(state);
   } catch (error) {
     await sandboxFailed(state, error);
   }
@@ -56,7 +59,8 @@ async function stages(state: ReviewState): Promise<ReviewResult> {
   const agent = await agentStage(state);
   // Snapshots still being compressed and written for the next review (each settles, never throws).
   await Promise.all(state.background);
-  await state.sandbox?.close().catch(() => undefined);
+  // The fix proofs restore the review's sandbox rather than start one (closed if there are none).
+  await lendReviewSandbox(state);
   return finishStage(state, agent);
 }
 

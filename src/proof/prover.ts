@@ -48,6 +48,8 @@ export interface FixProverInput {
   concurrency?: number;
   /** Sandboxes shared with other provers (of the same engine options); closing the prover leaves them open. */
   pool?: SandboxPool;
+  /** The states before each file, shared with the review's other users of them (the rehearsals); made here otherwise. */
+  starts?: FileStarts;
 }
 
 export interface ProveOptions {
@@ -86,8 +88,11 @@ interface Run {
 }
 
 interface Reference extends Run {
-  /** The original failed on the sandbox's rows; its intended schema comes from a run on empty tables. */
-  emptied?: Run;
+  /**
+   * The original failed on the sandbox's rows; its intended schema comes from a run on empty tables,
+   * made when a fix of the failing statement needs it.
+   */
+  emptied?: (signal: AbortSignal) => Promise<Run>;
 }
 
 interface Plan {
@@ -118,7 +123,7 @@ export function createFixProver(input: FixProverInput): FixProver {
 }
 
 class Prover implements FixProver {
-  private readonly starts = new Map<number, Promise<Uint8Array>>();
+  private readonly starts: FileStarts;
   private readonly references = new Map<string, Promise<Reference>>();
   private readonly withouts = new Map<string, Promise<Map<string, TableChecksum> | undefined>>();
   private readonly slots: SandboxPool;
@@ -127,6 +132,7 @@ class Prover implements FixProver {
   constructor(private readonly input: FixProverInput) {
     this.ownPool = input.pool === undefined;
     this.slots = input.pool ?? createSandboxPool(input.concurrency);
+    this.starts = input.starts ?? new FileStarts({ start: input.start, files: input.files, pool: this.slots, open: input.open });
   }
 
   async prove(targets: readonly ProofTarget[], options: ProveOptions): Promise<FixProof[]> {
@@ -256,14 +262,15 @@ class Prover implements FixProver {
     if (reference.failure) {
       const at = reference.failure.line;
       const inSpan = at >= span.line && at <= span.endLine;
-      if (!inSpan || !reference.emptied || reference.emptied.failure) {
+      const emptied = inSpan && reference.emptied ? await reference.emptied(signal) : undefined;
+      if (!emptied || emptied.failure) {
         return {
           verified: false,
           reason: 'original-not-applied',
           detail: `the original file fails at line ${at} (${reference.failure.message}), so the rest of the file could not be re-reviewed`,
         };
       }
-      intended = reference.emptied;
+      intended = emptied;
     }
 
     const start = await this.fileStart(plan.fileIndex, signal);
@@ -355,24 +362,7 @@ class Prover implements FixProver {
 
   /** The state before file `index`: the start snapshot with the earlier new migrations replayed. */
   private fileStart(index: number, signal: AbortSignal): Promise<Uint8Array> {
-    if (index === 0) return Promise.resolve(this.input.start);
-    let start = this.starts.get(index);
-    if (!start) {
-      start = (async () => {
-        const previous = await this.fileStart(index - 1, signal);
-        const file = this.input.files[index - 1]!;
-        return this.slots.use(signal, this.input.open, previous, async (db) => {
-          const [run] = await db.replay([prepareMigration(file.migration.path, file.migration.inTransaction, file.parsed.statements)]);
-          if (run?.status.status !== 'applied') {
-            throw new Error(`the earlier migration ${file.migration.path} did not apply in the proof sandbox`);
-          }
-          return db.snapshot();
-        });
-      })();
-      start.catch(() => this.starts.delete(index));
-      this.starts.set(index, start);
-    }
-    return start;
+    return this.starts.get(index, signal);
   }
 
   /** The original file, run the way its fixes are: what every fix in it is compared with. */
@@ -385,11 +375,20 @@ class Prover implements FixProver {
         const start = await this.fileStart(index, signal);
         const run = await this.slots.use(signal, this.input.open, start, (db) => this.review(db, index, file.migration, file.parsed, written));
         if (!run.failure || !isDataError(run.failure.sqlstate)) return run;
-        const emptied = await this.slots.use(signal, this.input.open, start, async (db) => {
-          await db.exec(EMPTY_TABLES);
-          return this.review(db, index, file.migration, file.parsed, undefined);
-        });
-        return { ...run, emptied };
+        let emptied: Promise<Run> | undefined;
+        const runEmptied = (signal: AbortSignal) =>
+          this.slots.use(signal, this.input.open, start, async (db) => {
+            await db.exec(EMPTY_TABLES);
+            return this.review(db, index, file.migration, file.parsed, undefined);
+          });
+        return {
+          ...run,
+          emptied: (signal) => {
+            emptied ??= runEmptied(signal);
+            emptied.catch(() => (emptied = undefined));
+            return emptied;
+          },
+        };
       })();
       reference.catch(() => this.references.delete(key));
       this.references.set(key, reference);
@@ -502,6 +501,41 @@ export class SandboxPool {
     }
   }
 
+  /**
+   * A sandbox in the state `tarball` for work that ends it with close(), as if it were its own: that
+   * close() hands it back to be kept, unless `signal` has ended the work (then it really closes, which
+   * stops a statement still running) or the sandbox stopped.
+   */
+  async lease(signal: AbortSignal, open: (tarball: Uint8Array) => Promise<Sandbox>, tarball: Uint8Array): Promise<Sandbox> {
+    await this.acquire(signal);
+    let db: Sandbox;
+    try {
+      if (signal.aborted) throw new Stopped();
+      db = await this.take(open, tarball);
+    } catch (error) {
+      this.release();
+      throw signal.aborted ? new Stopped() : error;
+    }
+    let returned = false;
+    return new LeasedSandbox(db, async () => {
+      if (returned) return;
+      returned = true;
+      if (!signal.aborted && !db.stopped && db.restore !== undefined) this.idle.push(db);
+      else await db.close().catch(() => undefined);
+      this.release();
+    });
+  }
+
+  /**
+   * Keeps a sandbox someone else opened (the review's own, once it is done with it) for later work,
+   * which restores it first. Returns false, and leaves it alone, when it cannot be restored.
+   */
+  adopt(db: Sandbox): boolean {
+    if (db.stopped || db.restore === undefined) return false;
+    this.idle.push(db);
+    return true;
+  }
+
   /** Closes the kept sandboxes. */
   async close(): Promise<void> {
     await Promise.all(this.idle.splice(0).map((db) => db.close().catch(() => undefined)));
@@ -552,4 +586,104 @@ export class SandboxPool {
 
 function normalizedSql(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * The state before each new migration: the start snapshot, then for each later file the one before it
+ * with that file replayed, made once (in a sandbox of `pool`) and shared by whoever needs it (the fix
+ * proofs, the rehearsals).
+ */
+export class FileStarts {
+  private readonly made = new Map<number, Promise<Uint8Array>>();
+
+  constructor(
+    private readonly input: {
+      start: Uint8Array;
+      files: readonly ProofFile[];
+      pool: SandboxPool;
+      open(tarball: Uint8Array): Promise<Sandbox>;
+    },
+  ) {}
+
+  get start(): Uint8Array {
+    return this.input.start;
+  }
+
+  /** The state before file `index` (0: the start). Rejects when an earlier file does not apply or `signal` ends the work. */
+  get(index: number, signal: AbortSignal): Promise<Uint8Array> {
+    if (index <= 0) return Promise.resolve(this.input.start);
+    let start = this.made.get(index);
+    if (!start) {
+      start = (async () => {
+        const previous = await this.get(index - 1, signal);
+        const file = this.input.files[index - 1]!;
+        return this.input.pool.use(signal, this.input.open, previous, async (db) => {
+          const [run] = await db.replay([prepareMigration(file.migration.path, file.migration.inTransaction, file.parsed.statements)]);
+          if (run?.status.status !== 'applied') {
+            throw new Error(`the earlier migration ${file.migration.path} did not apply in the sandbox`);
+          }
+          return db.snapshot();
+        });
+      })();
+      start.catch(() => this.made.delete(index));
+      this.made.set(index, start);
+    }
+    return start;
+  }
+}
+
+/** A sandbox lent by a SandboxPool: everything goes to the sandbox, except close(), which hands it back. */
+class LeasedSandbox implements Sandbox {
+  constructor(
+    private readonly db: Sandbox,
+    private readonly giveBack: () => Promise<void>,
+  ) {}
+
+  get engine(): Sandbox['engine'] {
+    return this.db.engine;
+  }
+
+  get stopped(): Sandbox['stopped'] {
+    return this.db.stopped;
+  }
+
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: T[] }> {
+    return this.db.query<T>(sql, params);
+  }
+
+  exec(sql: string): Promise<unknown> {
+    return this.db.exec(sql);
+  }
+
+  runSetup(name: string, sql: string): Promise<void> {
+    return this.db.runSetup(name, sql);
+  }
+
+  replay(files: Parameters<Sandbox['replay']>[0], onProgress?: Parameters<Sandbox['replay']>[1]): ReturnType<Sandbox['replay']> {
+    return this.db.replay(files, onProgress);
+  }
+
+  apply(file: Parameters<Sandbox['apply']>[0], opts: Parameters<Sandbox['apply']>[1]): ReturnType<Sandbox['apply']> {
+    return this.db.apply(file, opts);
+  }
+
+  startSession(): Promise<void> {
+    return this.db.startSession();
+  }
+
+  catalog(): ReturnType<Sandbox['catalog']> {
+    return this.db.catalog();
+  }
+
+  snapshot(): Promise<Uint8Array> {
+    return this.db.snapshot();
+  }
+
+  restore(tarball: Uint8Array): Promise<void> {
+    return this.db.restore!(tarball);
+  }
+
+  close(): Promise<void> {
+    return this.giveBack();
+  }
 }

@@ -303,7 +303,8 @@ export async function agentStage(state: ReviewState): Promise<AgentResult | unde
         catalog: state.catalogBefore,
         // Claude sees what the review would report: one finding per hazard.
         findings: settledFindings(state),
-        sandbox: state.sandbox,
+        // A sandbox lent to the rehearsals no longer holds the change's state.
+        sandbox: state.sandboxLent ? undefined : state.sandbox,
         outcomes: new Map([...state.runs].map(([path, run]) => [path, run.outcomes])),
         ...(state.explainPrepared ? { plans: { before: state.explainPrepared.before, ...(state.plansAfter ? { after: state.plansAfter } : {}) } } : {}),
         ...(state.catalogAfter ? { catalogAfter: state.catalogAfter } : {}),

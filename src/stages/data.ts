@@ -7,6 +7,8 @@ import { inBackground, sandboxOpener } from './history.js';
 import { seededKey, storeSeeded, type SeededDocument } from './seeded.js';
 import { budgetLeft, messageOf, progress, timed, type ReviewState } from './state.js';
 import { fixProver } from './verify-fix.js';
+import { createSandboxPool, FileStarts } from '../proof/index.js';
+import type { Sandbox } from '../sandbox/index.js';
 
 export async function catalogBeforeStage(state: ReviewState): Promise<void> {
   const sandbox = state.sandbox!;
@@ -69,12 +71,42 @@ export async function fixPointStage(state: ReviewState): Promise<void> {
   const tarball = await timed(state, 'snapshot', () => state.sandbox!.snapshot()).catch(() => undefined);
   if (!tarball) return;
   state.fixPoint = tarball;
-  const open = sandboxOpener(state);
+  const reuse = reuseFrom(state, tarball);
   state.prover = fixProver({
     config,
     fresh: state.reviewable,
     catalogBefore: state.catalogBefore!,
     start: tarball,
-    open: (start) => open({ ...state.sandboxOptions!, tarball: start }),
+    open: sandboxStarter(state),
+    pool: reuse.pool,
+    starts: reuse.starts,
   });
+}
+
+/** Opens a sandbox of the review's engine and settings from a snapshot. */
+export function sandboxStarter(state: ReviewState): (tarball: Uint8Array) => Promise<Sandbox> {
+  const open = sandboxOpener(state);
+  return (tarball) => open({ ...state.sandboxOptions!, tarball });
+}
+
+/**
+ * The sandbox the review's proofs and rehearsals share (one at a time, each restored to its work's
+ * starting state), with the states before each new migration, all from `start`.
+ */
+export function reuseFrom(state: ReviewState, start: Uint8Array): NonNullable<ReviewState['reuse']> {
+  if (state.reuse) return state.reuse;
+  const pool = createSandboxPool(1);
+  state.reuse = { pool, starts: new FileStarts({ start, files: state.reviewable, pool, open: sandboxStarter(state) }) };
+  return state.reuse;
+}
+
+/**
+ * The review's own sandbox, once no stage needs its state any more, serves the proofs and rehearsals
+ * (restored first) instead of a new one. Closed when there are none.
+ */
+export async function lendReviewSandbox(state: ReviewState): Promise<void> {
+  const sandbox = state.sandbox;
+  if (!sandbox || state.sandboxLent) return;
+  state.sandboxLent = true;
+  if (!state.reuse?.pool.adopt(sandbox)) await sandbox.close().catch(() => undefined);
 }

@@ -21,6 +21,8 @@ import { productionSizes, statsUrl, type ProductionSizes } from '../rehearsal/si
 import { fillSynthetic } from '../synthetic/index.js';
 import { prepare, sandboxOpener } from './history.js';
 import { loadSchemaDump } from './schema-dump.js';
+import { agentWillCall } from './agent.js';
+import { lendReviewSandbox, reuseFrom, sandboxStarter } from './data.js';
 import { budgetLeft, messageOf, progress, timed, type ReviewState, type ReviewedMigration } from './state.js';
 
 interface Prepared {
@@ -52,7 +54,10 @@ export async function rehearsalStartStage(state: ReviewState): Promise<void> {
     state.notes.push(`Rehearsals skipped: the sandbox's state could not be saved (${messageOf(error)}).`);
     return undefined;
   });
-  if (tarball) entry.start = tarball;
+  if (tarball) {
+    entry.start = tarball;
+    reuseFrom(state, tarball);
+  }
 }
 
 export async function rehearsalStage(state: ReviewState): Promise<void> {
@@ -80,13 +85,16 @@ export async function rehearsalStage(state: ReviewState): Promise<void> {
   const ends = performance.now() + budgetMs;
   state.options.signal?.addEventListener('abort', stop, { once: true });
   if (state.options.signal?.aborted) stop();
-  const open = sandboxOpener(state);
   let openAt: (index: number) => () => Promise<Sandbox>;
   if (entry.start) {
-    const starting = fileStarts(state, entry.start, (tarball) => open({ ...state.sandboxOptions!, tarball }));
-    openAt = (index) => async () => open({ ...state.sandboxOptions!, tarball: await starting(index) });
+    // One sandbox (the review's own when the agent will not query it), restored to each rehearsal's start.
+    if (!agentWillCall(state.config, state.options.agent ?? 'auto', state.deps.env)) await lendReviewSandbox(state);
+    const { pool, starts } = reuseFrom(state, entry.start);
+    const open = sandboxStarter(state);
+    openAt = (index) => async () => pool.lease(controller.signal, open, await starts.get(index, controller.signal));
   } else {
     // The server engine takes no snapshot: each rehearsal database is built as the review's was.
+    const open = sandboxOpener(state);
     openAt = (index) => () => rebuilt(state, index, () => open(state.sandboxOptions!));
   }
   try {
@@ -227,29 +235,4 @@ async function rebuilt(state: ReviewState, index: number, open: () => Promise<Sa
     await db.close().catch(() => undefined);
     throw error;
   }
-}
-
-/** The state before new migration `index`: the saved start with the new migrations before it replayed. */
-function fileStarts(state: ReviewState, start: Uint8Array, open: (tarball: Uint8Array) => Promise<Sandbox>): (index: number) => Promise<Uint8Array> {
-  const made = new Map<number, Promise<Uint8Array>>([[0, Promise.resolve(start)]]);
-  const before = (index: number): Promise<Uint8Array> => {
-    let found = made.get(index);
-    if (!found) {
-      found = (async () => {
-        const previous = await before(index - 1);
-        const item = state.reviewable[index - 1]!;
-        const db = await open(previous);
-        try {
-          const [run] = await db.replay([prepareMigration(item.migration.path, item.migration.inTransaction, item.parsed.statements)]);
-          if (run?.status.status !== 'applied') throw new Error(`the earlier migration ${item.migration.path} did not apply in the rehearsal sandbox`);
-          return await db.snapshot();
-        } finally {
-          await db.close().catch(() => undefined);
-        }
-      })();
-      made.set(index, found);
-    }
-    return found;
-  };
-  return before;
 }

@@ -17,7 +17,7 @@ import type {
   ReviewStats,
 } from '../types.js';
 import type { ExplainedQuery } from '../explain/index.js';
-import type { FixProver } from '../proof/index.js';
+import type { FileStarts, FixProver, SandboxPool as ProofSandboxes } from '../proof/index.js';
 import type { AgentStageDeps } from './agent.js';
 import type { ExplainPrepared } from './explain.js';
 import type { Inferred } from './infer.js';
@@ -129,6 +129,13 @@ export interface ReviewState {
   inferred: Inferred | undefined;
   /** Snapshot of the sandbox after the synthetic fill, before the new migrations (fix proofs, rehearsals). */
   fixPoint: Uint8Array | undefined;
+  /**
+   * One sandbox the fix proofs and the rehearsals share, restored to each piece of work's starting state
+   * (the review's own sandbox once it is done with it), and the states before each new migration made in it.
+   */
+  reuse: { pool: ProofSandboxes; starts: FileStarts } | undefined;
+  /** The review's sandbox was handed to `reuse` (or closed): its state is no longer the change's. */
+  sandboxLent: boolean;
   /** When the proofs' shared time (limits.fix-proof-seconds) ends: set by the first proof. */
   proofDeadline: number | undefined;
 }
@@ -181,6 +188,8 @@ export function createReviewState(change: ChangeSet, options: ReviewOptions, dep
     unreviewed: new Map(),
     inferred: undefined,
     fixPoint: undefined,
+    reuse: undefined,
+    sandboxLent: false,
     proofDeadline: undefined,
   };
 }

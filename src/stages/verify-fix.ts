@@ -3,7 +3,7 @@
 // only when its proof passed; every other verdict keeps its reason in `fix.proof`. A fix the proof
 // refuted (it fails, leaves its hazard, brings a new finding, changes the schema or rows) loses its SQL
 // to `fix.proof.sql`: it is not shown at all, only its title and steps.
-import { createFixProver, type FixProver, type ProofFile } from '../proof/index.js';
+import { createFixProver, type FileStarts, type FixProver, type ProofFile, type SandboxPool } from '../proof/index.js';
 import type { PgproConfig } from '../config/schema.js';
 import type { Sandbox } from '../sandbox/index.js';
 import type { CatalogSnapshot, Finding, FixProof, FixProofReason } from '../types.js';
@@ -16,6 +16,9 @@ export interface FixProofSetup {
   /** Snapshot of the sandbox before the first new migration, synthetic rows included. */
   start: Uint8Array;
   open(tarball: Uint8Array): Promise<Sandbox>;
+  /** The sandboxes and file starts shared with the rehearsals. */
+  pool?: SandboxPool;
+  starts?: FileStarts;
 }
 
 /** A prover over the review's sandbox snapshot. */
@@ -26,6 +29,8 @@ export function fixProver(setup: FixProofSetup): FixProver {
     catalogBefore: setup.catalogBefore,
     start: setup.start,
     open: setup.open,
+    ...(setup.pool ? { pool: setup.pool } : {}),
+    ...(setup.starts ? { starts: setup.starts } : {}),
   });
 }
 
