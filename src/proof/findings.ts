@@ -119,3 +119,56 @@ export function compareFindings(input: {
   }
   return { hazardRemains, added };
 }
+
+/** One of several fixes applied together: its rule, the original lines it replaces, and where its lines are in the combined file. */
+export interface CombinedPart {
+  rule: string;
+  replaced: Span;
+  /** In the combined file's lines. */
+  replacement: Span;
+  /** Lines it adds (or removes, when negative). */
+  delta: number;
+}
+
+/**
+ * The fixes applied together in one file (`parts`, in file order, none of them for file-level advice)
+ * that the combined run does not clear: each part whose hazard remains on its lines, and for a finding
+ * the original did not have, every part that may have brought it (the part on its lines and those
+ * before it; all of them for file-level advice). An empty set clears them all: nothing new, no hazard left.
+ */
+export function combinedSuspects(input: { parts: readonly CombinedPart[]; original: readonly Finding[]; fixed: readonly Finding[] }): Set<number> {
+  const { parts } = input;
+  const serious = (f: Finding) => atLeast(f.severity, 'warning');
+  const anywhere = strongestByRule(input.original);
+  const onReplaced = parts.map((p) => strongestByRule(input.original.filter((f) => overlaps(f, p.replaced))));
+  const suspects = new Set<number>();
+  const upTo = (line: number) => parts.forEach((p, i) => p.replacement.line <= line && suspects.add(i));
+  for (const f of input.fixed) {
+    if (!serious(f)) continue;
+    const at = parts.findIndex((p) => overlaps(f, p.replacement));
+    const had = (severity: Severity | undefined) => severity !== undefined && severityRank(severity) >= severityRank(f.severity);
+    if (at >= 0 && idsOf(f).includes(parts[at]!.rule)) {
+      suspects.add(at); // the hazard remains
+      continue;
+    }
+    if (FILE_LEVEL_RULES.has(f.rule)) {
+      if (had(anywhere.get(f.rule))) continue;
+      parts.forEach((_, i) => suspects.add(i));
+      continue;
+    }
+    if (at >= 0) {
+      if (had(onReplaced[at]!.get(f.rule))) continue;
+      upTo(f.line);
+      continue;
+    }
+    // An untouched statement: where it was before the replacements above it moved it.
+    const shift = parts.reduce((n, p) => (p.replacement.endLine < f.line ? n + p.delta : n), 0);
+    const before = f.line - shift;
+    const same = input.original.filter((o) => o.line === before && !parts.some((p) => overlaps(o, p.replaced)));
+    if (had(strongestByRule(same).get(f.rule))) continue;
+    const earlier = parts.some((p) => p.replacement.line <= f.line);
+    if (earlier) upTo(f.line);
+    else parts.forEach((_, i) => suspects.add(i));
+  }
+  return suspects;
+}

@@ -11,13 +11,14 @@ import { setMaxListeners } from 'node:events';
 import type { PgproConfig } from '../config/schema.js';
 import { normalizeStatement } from '../finding.js';
 import { lintMigrations } from '../rules/lib/lint.js';
-import { prepareMigration, type Sandbox } from '../sandbox/index.js';
+import { prepareMigration, type MigrationRun, type Sandbox } from '../sandbox/index.js';
 import { parseMigrationSql } from '../sql/parse.js';
 import { mergeHazards } from '../hazards/merge.js';
 import { schemaObjects, traceFindings } from '../trace/index.js';
 import type { CatalogSnapshot, Finding, FixProof, MigrationFile, ParsedFile, ParsedStatement } from '../types.js';
 import { dataDifferences, tableChecksums, writtenData, type TableChecksum, type WrittenData } from './data.js';
-import { compareFindings, ruleIsRechecked, withPolicy, type Span } from './findings.js';
+import { combinedSuspects, compareFindings, FILE_LEVEL_RULES, ruleIsRechecked, withPolicy, type CombinedPart, type Span } from './findings.js';
+import { walk } from '../rules/lib/walk.js';
 import { replaceLines, type Replaced } from './replace.js';
 import { intendedDifference, schemaDifferences } from './schema.js';
 
@@ -50,6 +51,20 @@ export interface FixProverInput {
   pool?: SandboxPool;
   /** The states before each file, shared with the review's other users of them (the rehearsals); made here otherwise. */
   starts?: FileStarts;
+  /**
+   * The review's own apply of a file from the same state, when it has one (captured by the apply stage
+   * right after the file): the reference its fixes are compared with, without running it again.
+   */
+  applied?: (path: string) => AppliedFile | undefined;
+}
+
+/** A new migration as the review applied it: its run, and the schema and rows right after it (only when it applied). */
+export interface AppliedFile {
+  run: MigrationRun;
+  schema?: Map<string, string>;
+  /** Rows of `written`'s tables. */
+  data?: Map<string, TableChecksum>;
+  written: WrittenData;
 }
 
 export interface ProveOptions {
@@ -149,23 +164,19 @@ class Prover implements FixProver {
     });
     try {
       const planned = await Promise.all(targets.map((t) => this.plan(t)));
-      const written = this.writtenPerFile(planned.filter((p): p is Plan => !('reason' in p)));
-      const cache = new Map<string, Promise<FixProof>>();
-      return await Promise.all(
-        planned.map((plan) => {
-          if ('reason' in plan) return plan;
-          const key = JSON.stringify([plan.target.file, plan.target.line, plan.target.endLine, plan.target.rule, plan.replaced.replacement]);
-          let verdict = cache.get(key);
-          if (!verdict) {
-            verdict = Promise.race([
-              this.run(plan, written.get(plan.fileIndex)!, controller.signal).catch((error: unknown) => unavailable(error)),
-              stopped,
-            ]);
-            cache.set(key, verdict);
-          }
-          return verdict;
-        }),
-      );
+      const plans = planned.filter((p): p is Plan => !('reason' in p));
+      const written = this.writtenPerFile(plans);
+      // One proof per distinct fix.
+      const keyOf = (plan: Plan) => JSON.stringify([plan.target.file, plan.target.line, plan.target.endLine, plan.target.rule, plan.replaced.replacement]);
+      const distinct = new Map<string, Plan>();
+      for (const plan of plans) if (!distinct.has(keyOf(plan))) distinct.set(keyOf(plan), plan);
+      const verdicts = new Map<Plan, Promise<FixProof>>();
+      const byFile = new Map<number, Plan[]>();
+      for (const plan of distinct.values()) byFile.set(plan.fileIndex, [...(byFile.get(plan.fileIndex) ?? []), plan]);
+      for (const [index, list] of byFile) {
+        for (const [plan, verdict] of this.proveFile(index, list, written.get(index)!, controller.signal)) verdicts.set(plan, verdict);
+      }
+      return await Promise.all(planned.map((plan) => ('reason' in plan ? plan : Promise.race([verdicts.get(distinct.get(keyOf(plan))!)!, stopped]))));
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', stop);
@@ -335,6 +346,105 @@ class Prover implements FixProver {
     return { verified: true, reason: 'verified', ...(notes.length ? { detail: notes.join('; ') } : {}) };
   }
 
+  /**
+   * The fixes of one file. Those that replace different statements are proven together, in one run of
+   * the file with all of them (what `--fix` writes): when that run shows every hazard gone, nothing new,
+   * the schema and rows intended, they are all verified. Whatever it does not clear is proven alone
+   * (with its exact reason), and the others together once more, then alone. Fixes for file-level advice
+   * and fixes of statements that write rows are always proven alone.
+   */
+  private proveFile(index: number, plans: Plan[], written: WrittenData, signal: AbortSignal): Map<Plan, Promise<FixProof>> {
+    const out = new Map<Plan, Promise<FixProof>>();
+    const alone = (plan: Plan) => this.run(plan, written, signal).catch((error: unknown) => unavailable(error));
+    const combinable = plans.filter((p) => !FILE_LEVEL_RULES.has(p.target.rule) && !p.writesRows);
+    for (const plan of plans) if (!combinable.includes(plan)) out.set(plan, alone(plan));
+    for (const group of disjointGroups(combinable)) {
+      if (group.length === 1) {
+        out.set(group[0]!, alone(group[0]!));
+        continue;
+      }
+      const settled = this.together(index, group, written, signal, alone, 2);
+      for (const plan of group) out.set(plan, settled.then((m) => m.get(plan)!).catch((error: unknown) => unavailable(error)));
+    }
+    return out;
+  }
+
+  private async together(
+    index: number,
+    group: Plan[],
+    written: WrittenData,
+    signal: AbortSignal,
+    alone: (plan: Plan) => Promise<FixProof>,
+    tries: number,
+  ): Promise<Map<Plan, Promise<FixProof>>> {
+    const out = new Map<Plan, Promise<FixProof>>();
+    const reference = await this.reference(index, written, signal);
+    // An original that fails: each fix's verdict depends on where it is (see run()).
+    const suspects = reference.failure ? new Set(group) : await this.combinedSuspects(index, group, reference, written, signal);
+    if (suspects.size === 0) {
+      for (const plan of group) out.set(plan, Promise.resolve(verifiedProof(plan)));
+      return out;
+    }
+    const rest = group.filter((p) => !suspects.has(p));
+    for (const plan of suspects) out.set(plan, alone(plan));
+    if (rest.length >= 2 && tries > 1) {
+      const again = await this.together(index, rest, written, signal, alone, tries - 1);
+      for (const plan of rest) out.set(plan, again.get(plan)!);
+    } else {
+      for (const plan of rest) out.set(plan, alone(plan));
+    }
+    return out;
+  }
+
+  /** Runs the file with every fix of `group` in place; the fixes that run does not clear. */
+  private async combinedSuspects(index: number, group: Plan[], reference: Reference, written: WrittenData, signal: AbortSignal): Promise<Set<Plan>> {
+    const all = new Set(group);
+    const sorted = [...group].sort((a, b) => a.target.line - b.target.line);
+    let migration = this.input.files[index]!.migration;
+    // From the bottom up, so that the lines of those above stay where they were.
+    for (const plan of [...sorted].reverse()) {
+      const replaced = replaceLines(migration, plan.target.line, plan.target.endLine, plan.target.sql);
+      if (!replaced) return all;
+      migration = { ...migration, sql: replaced.sql };
+    }
+    let shift = 0;
+    const parts: CombinedPart[] = sorted.map((plan) => {
+      const part = {
+        rule: plan.target.rule,
+        replaced: plan.originalSpan,
+        replacement: { line: plan.replaced.firstLine + shift, endLine: plan.replaced.lastLine + shift },
+        delta: plan.replaced.delta,
+      };
+      shift += plan.replaced.delta;
+      return part;
+    });
+    const parsed = await parseMigrationSql(migration.sql, migration.path, migration.lineOffset);
+    if (parsed.errors.length > 0) return all;
+    const start = await this.fileStart(index, signal);
+    const fixed = await this.slots.use(signal, this.input.open, start, (db) => this.review(db, index, migration, parsed, written));
+    if (fixed.failure || !reference.schema || !fixed.schema) return all;
+    const suspects = new Set([...combinedSuspects({ parts, original: [...reference.findings, ...reference.raw], fixed: fixed.findings })].map((i) => sorted[i]!));
+    // Each schema difference must be one a fix of that table intends (a type swap's new type).
+    for (const difference of schemaDifferences(reference.schema, fixed.schema)) {
+      const table = differenceTable(difference);
+      const owner = sorted.some((p) => intendedDifference(p.target.rule, difference) && table !== undefined && this.tablesOf(p).has(table));
+      if (!owner) return all;
+    }
+    if (reference.data && fixed.data && dataDifferences(reference.data, fixed.data).length > 0) return all;
+    return suspects;
+  }
+
+  /** The tables (schema.name) the statements a fix replaces name. */
+  private tablesOf(plan: Plan): Set<string> {
+    const tables = new Set<string>();
+    for (const statement of statementsIn(this.input.files[plan.fileIndex]!.parsed.statements, plan.originalSpan)) {
+      walk(statement.ast, (type, node) => {
+        if (type === 'RangeVar' && typeof node.relname === 'string') tables.add(`${typeof node.schemaname === 'string' ? node.schemaname : 'public'}.${node.relname}`);
+      });
+    }
+    return tables;
+  }
+
   /** The rows after the file with the replaced lines left out; undefined when that does not parse or apply. */
   private withoutOriginal(plan: Plan, written: WrittenData, signal: AbortSignal): Promise<Map<string, TableChecksum> | undefined> {
     const { target, fileIndex } = plan;
@@ -372,12 +482,11 @@ class Prover implements FixProver {
     if (!reference) {
       reference = (async () => {
         const file = this.input.files[index]!;
-        const start = await this.fileStart(index, signal);
-        const run = await this.slots.use(signal, this.input.open, start, (db) => this.review(db, index, file.migration, file.parsed, written));
+        const run = this.appliedRun(index, written) ?? (await this.slots.use(signal, this.input.open, await this.fileStart(index, signal), (db) => this.review(db, index, file.migration, file.parsed, written)));
         if (!run.failure || !isDataError(run.failure.sqlstate)) return run;
         let emptied: Promise<Run> | undefined;
-        const runEmptied = (signal: AbortSignal) =>
-          this.slots.use(signal, this.input.open, start, async (db) => {
+        const runEmptied = async (signal: AbortSignal) =>
+          this.slots.use(signal, this.input.open, await this.fileStart(index, signal), async (db) => {
             await db.exec(EMPTY_TABLES);
             return this.review(db, index, file.migration, file.parsed, undefined);
           });
@@ -398,8 +507,34 @@ class Prover implements FixProver {
 
   /** Applies one version of a file, traced, and reviews it as the pipeline does: lint, trace, schema, data. */
   private async review(db: Sandbox, index: number, migration: MigrationFile, parsed: ParsedFile, written: WrittenData | undefined): Promise<Run> {
-    const { config, catalogBefore } = this.input;
     const run = await db.apply(prepareMigration(migration.path, migration.inTransaction, parsed.statements), { trace: true });
+    const result = this.judged(index, migration, parsed, run);
+    if (db.stopped) return result;
+    result.schema = await schemaObjects(db);
+    if (written && written.tables.size > 0) result.data = await tableChecksums(db, written);
+    return result;
+  }
+
+  /**
+   * The original file as the review's own apply ran it, from the same state (input.applied), when that
+   * run saw what a proof's run would: traced, nothing re-run without the synthetic rows, and the rows of
+   * the same tables read. Undefined otherwise: the reference is run in the proof sandbox.
+   */
+  private appliedRun(index: number, written: WrittenData): Run | undefined {
+    const file = this.input.files[index]!;
+    const applied = this.input.applied?.(file.migration.path);
+    if (!applied) return undefined;
+    const { run } = applied;
+    if (run.outcomes.some((o) => o.failedOnSyntheticRows) || run.missingExtension || run.extensionGaps) return undefined;
+    const result = this.judged(index, file.migration, file.parsed, run);
+    if (result.failure) return result;
+    if (!applied.schema || !sameWritten(applied.written, written)) return undefined;
+    return { ...result, schema: applied.schema, ...(applied.data ? { data: applied.data } : {}) };
+  }
+
+  /** Lint and trace of a file's run, under the config's policy, and where it failed. */
+  private judged(index: number, migration: MigrationFile, parsed: ParsedFile, run: MigrationRun): Run {
+    const { config, catalogBefore } = this.input;
     const earlier = this.input.files.slice(0, index);
     const lint = lintMigrations([...earlier, { migration, parsed }], { config, catalog: catalogBefore }).filter(
       (f) => f.file === migration.path,
@@ -423,11 +558,41 @@ class Prover implements FixProver {
       raw: withPolicy([...lint, ...traced], config),
       ...(failure ? { failure } : {}),
     };
-    if (db.stopped) return result;
-    result.schema = await schemaObjects(db);
-    if (written && written.tables.size > 0) result.data = await tableChecksums(db, written);
     return result;
   }
+}
+
+function sameWritten(a: WrittenData, b: WrittenData): boolean {
+  const same = (x: Set<string>, y: Set<string>) => x.size === y.size && [...x].every((v) => y.has(v));
+  return same(a.tables, b.tables) && same(a.volatileColumns, b.volatileColumns);
+}
+
+/** Fixes in groups whose members replace different statements, in file order. */
+function disjointGroups(plans: readonly Plan[]): Plan[][] {
+  const groups: Plan[][] = [];
+  const overlap = (a: Span, b: Span) => a.line <= b.endLine && b.line <= a.endLine;
+  for (const plan of [...plans].sort((a, b) => a.originalSpan.line - b.originalSpan.line)) {
+    const group = groups.find((g) => g.every((other) => !overlap(other.originalSpan, plan.originalSpan)));
+    if (group) group.push(plan);
+    else groups.push([plan]);
+  }
+  return groups;
+}
+
+/** The verdict of a fix that passed every check (run() says the same for a fix proven alone). */
+function verifiedProof(plan: Plan): FixProof {
+  const rule = plan.target.rule;
+  return ruleIsRechecked(rule)
+    ? { verified: true, reason: 'verified' }
+    : { verified: true, reason: 'verified', detail: `${rule} is not a check pgpro re-runs; the fix was checked for applying, new findings, schema and data` };
+}
+
+/** The table a schema difference is about (`differs: column public.t.c: …`, `extra: constraint on public.t: …`). */
+function differenceTable(difference: string): string | undefined {
+  const found = /^(?:missing|extra|differs): (column|constraint on) (.+?)(?:: | \(|$)/.exec(difference);
+  if (!found) return undefined;
+  const name = found[2]!;
+  return found[1] === 'column' ? name.slice(0, Math.max(0, name.lastIndexOf('.'))) : name;
 }
 
 /** Statements of a file that lines `line..endLine` touch. */

@@ -5,6 +5,7 @@ import type { MigrationRun, Sandbox, SandboxStoppedError } from '../sandbox/inde
 import type { Finding, NotReviewedReason } from '../types.js';
 import { dataErrorFix } from './data-errors.js';
 import { prepare } from './history.js';
+import { rememberApplied } from './verify-fix.js';
 import { checkDown, rememberSchema } from './reversibility.js';
 import { blindSpot } from './infer.js';
 import { existingRowsFinding, SyntheticRerunPlanner } from './synthetic-rerun.js';
@@ -82,6 +83,10 @@ export async function applyStage(state: ReviewState): Promise<void> {
         state.unreviewed.set(migration.path, { line: at, reason: stoppedBy });
         state.notes.push(`The review stopped while applying ${migration.path} (line ${at}): ${stoppedBy}. It and later migrations were not reviewed.`);
         continue;
+      }
+      if (state.prover && state.config.trace.enabled && !halt) {
+        const applied = await rememberApplied(sandbox, item, run).catch(() => undefined);
+        if (applied) state.applied.set(migration.path, applied);
       }
       if (run.missingExtension) noteMissingExtension(state, run.missingExtension, migration.path);
       if (run.extensionGaps) state.extensionGaps.push(...run.extensionGaps.map((gap) => ({ file: migration.path, ...gap })));

@@ -80,6 +80,7 @@ export async function fixPointStage(state: ReviewState): Promise<void> {
     open: sandboxStarter(state),
     pool: reuse.pool,
     starts: reuse.starts,
+    applied: (path) => state.applied.get(path),
   });
 }
 

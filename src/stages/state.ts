@@ -17,7 +17,7 @@ import type {
   ReviewStats,
 } from '../types.js';
 import type { ExplainedQuery } from '../explain/index.js';
-import type { FileStarts, FixProver, SandboxPool as ProofSandboxes } from '../proof/index.js';
+import type { AppliedFile, FileStarts, FixProver, SandboxPool as ProofSandboxes } from '../proof/index.js';
 import type { AgentStageDeps } from './agent.js';
 import type { ExplainPrepared } from './explain.js';
 import type { Inferred } from './infer.js';
@@ -136,6 +136,8 @@ export interface ReviewState {
   reuse: { pool: ProofSandboxes; starts: FileStarts } | undefined;
   /** The review's sandbox was handed to `reuse` (or closed): its state is no longer the change's. */
   sandboxLent: boolean;
+  /** Each new migration as the apply ran it, with the schema and rows right after it: the fix proofs' reference. */
+  applied: Map<string, AppliedFile>;
   /** When the proofs' shared time (limits.fix-proof-seconds) ends: set by the first proof. */
   proofDeadline: number | undefined;
 }
@@ -190,6 +192,7 @@ export function createReviewState(change: ChangeSet, options: ReviewOptions, dep
     fixPoint: undefined,
     reuse: undefined,
     sandboxLent: false,
+    applied: new Map(),
     proofDeadline: undefined,
   };
 }

@@ -3,10 +3,12 @@
 // only when its proof passed; every other verdict keeps its reason in `fix.proof`. A fix the proof
 // refuted (it fails, leaves its hazard, brings a new finding, changes the schema or rows) loses its SQL
 // to `fix.proof.sql`: it is not shown at all, only its title and steps.
-import { createFixProver, type FileStarts, type FixProver, type ProofFile, type SandboxPool } from '../proof/index.js';
+import { createFixProver, type AppliedFile, type FileStarts, type FixProver, type ProofFile, type SandboxPool } from '../proof/index.js';
 import type { PgproConfig } from '../config/schema.js';
-import type { Sandbox } from '../sandbox/index.js';
-import type { CatalogSnapshot, Finding, FixProof, FixProofReason } from '../types.js';
+import type { MigrationRun, Sandbox } from '../sandbox/index.js';
+import { tableChecksums, writtenData } from '../proof/data.js';
+import { schemaObjects } from '../trace/index.js';
+import type { CatalogSnapshot, Finding, FixProof, FixProofReason, MigrationFile, ParsedFile } from '../types.js';
 
 export interface FixProofSetup {
   config: PgproConfig;
@@ -19,6 +21,7 @@ export interface FixProofSetup {
   /** The sandboxes and file starts shared with the rehearsals. */
   pool?: SandboxPool;
   starts?: FileStarts;
+  applied?: (path: string) => AppliedFile | undefined;
 }
 
 /** A prover over the review's sandbox snapshot. */
@@ -31,7 +34,22 @@ export function fixProver(setup: FixProofSetup): FixProver {
     open: setup.open,
     ...(setup.pool ? { pool: setup.pool } : {}),
     ...(setup.starts ? { starts: setup.starts } : {}),
+    ...(setup.applied ? { applied: setup.applied } : {}),
   });
+}
+
+/**
+ * What the fix proofs compare a file's fixes with, taken from the review's own apply right after the
+ * file (before its down migration runs): the schema, and the rows of the tables the file writes. Only
+ * for a traced run that applied; a failed run is kept as it is (where it failed is the reference).
+ */
+export async function rememberApplied(db: Sandbox, item: { migration: MigrationFile; parsed: ParsedFile }, run: MigrationRun): Promise<AppliedFile | undefined> {
+  if (db.stopped || (run.status.status !== 'applied' && run.status.status !== 'failed')) return undefined;
+  if (run.status.status === 'failed') return { run, written: writtenData(item.parsed.statements) };
+  const written = writtenData(item.parsed.statements);
+  const schema = await schemaObjects(db);
+  const data = written.tables.size > 0 ? await tableChecksums(db, written) : undefined;
+  return { run, schema, ...(data ? { data } : {}), written };
 }
 
 /** How a fix's reason reads after its title. */
