@@ -23,7 +23,18 @@ async function proveFixes(state: ReviewState, findings: Finding[]): Promise<void
     await timed(state, 'proof', () => proveReviewFixes(findings, state.prover, { budgetMs: proofBudget(state), signal: state.stop.signal }));
   } finally {
     await state.prover?.close();
+    budgetNote(state, findings);
   }
+}
+
+/** Fixes left unproven for want of time are said once, not only in each fix's title. */
+function budgetNote(state: ReviewState, findings: readonly Finding[]): void {
+  const unproven = findings.filter((f) => f.fix?.proof?.reason === 'budget');
+  if (unproven.length === 0) return;
+  const where = unproven.slice(0, 5).map((f) => `${f.file}:${f.line}`).join(', ') + (unproven.length > 5 ? ', …' : '');
+  state.notes.push(
+    `Fix proof: ${unproven.length} ${unproven.length === 1 ? 'fix was' : 'fixes were'} not proven within limits.fix-proof-seconds or the review deadline (${where}); ${unproven.length === 1 ? 'it is' : 'they are'} shown as text, not as a verified replacement.`,
+  );
 }
 
 export async function finishStage(state: ReviewState, agent: AgentResult | undefined): Promise<ReviewResult> {

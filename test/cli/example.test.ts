@@ -105,7 +105,8 @@ describe('pgpro review on the example, --format json', () => {
   });
 });
 
-describe('pgpro review on the example, other formats', () => {
+// Whole reviews: time enough on a machine busy with other work (nothing here is about speed).
+describe('pgpro review on the example, other formats', { timeout: 300_000 }, () => {
   it('text (the default): file:line, the statement quoted with its line numbers, the fix; progress on stderr', async () => {
     const run = await quickReview();
     expect(run.code).toBe(1);

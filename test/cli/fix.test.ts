@@ -47,6 +47,8 @@ describe('applyFixesToTexts', () => {
 
 describe('pgpro review --fix on a real review', () => {
   const HISTORY = 'CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint);\n';
+  // The proofs are what --fix writes from: time enough for them on a busy machine; no rehearsals (not tested here).
+  const FIX_CONFIG = 'explain:\n  enabled: false\nlimits:\n  fix-proof-seconds: 1800\nrehearsal:\n  retry: false\n  lock-time: false\n';
   const CHANGE = [
     '-- housekeeping',
     'CREATE INDEX orders_customer_idx',
@@ -54,7 +56,7 @@ describe('pgpro review --fix on a real review', () => {
     "ALTER TABLE orders ADD COLUMN \"hintText\" varchar(20) DEFAULT 'x';",
     '',
   ].join('\n');
-  const files = { 'db/migrations/0001_init.sql': HISTORY, [FILE]: CHANGE, 'pgpro.yml': 'explain:\n  enabled: false\n' };
+  const files = { 'db/migrations/0001_init.sql': HISTORY, [FILE]: CHANGE, 'pgpro.yml': FIX_CONFIG };
   let root: string;
   let dry: CliRun;
   let fixed: CliRun;

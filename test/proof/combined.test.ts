@@ -7,7 +7,8 @@ import { createSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { parseMigrationSql } from '../../src/sql/parse.js';
 import type { CatalogSnapshot, FixProof, MigrationFile } from '../../src/types.js';
 
-const options = { statementTimeoutMs: 30_000, memoryMb: 2048 };
+// Generous: a statement on a machine busy with other work must not look like a runaway one.
+const options = { statementTimeoutMs: 120_000, memoryMb: 2048 };
 
 const FILE: MigrationFile = {
   path: 'db/0002_orders.sql',

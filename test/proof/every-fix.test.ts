@@ -17,7 +17,8 @@ import { fixCases, HISTORY, PAGE_SETUP, quoteIdentifiers, type FixCase } from '.
 
 await loadParser();
 
-const options = { statementTimeoutMs: 30_000, memoryMb: 2048 };
+// Generous: a statement on a machine busy with other work must not look like a runaway one.
+const options = { statementTimeoutMs: 120_000, memoryMb: 2048 };
 const config = defaultConfig();
 const FILE = 'db/migrations/0002_example.sql';
 

@@ -8,7 +8,8 @@ import { parseMigrationSql } from '../../src/sql/parse.js';
 import { proveFindingFixes } from '../../src/stages/verify-fix.js';
 import type { Finding, FixProof, MigrationFile } from '../../src/types.js';
 
-const options = { statementTimeoutMs: 30_000, memoryMb: 2048 };
+// Generous: a statement on a machine busy with other work must not look like a runaway one.
+const options = { statementTimeoutMs: 120_000, memoryMb: 2048 };
 
 function migration(path: string, sql: string, inTransaction: boolean): MigrationFile {
   return { path, convention: 'plain', version: path, name: path, kind: 'versioned', sql, lineOffset: 0, inTransaction, transactionReason: 'test' };

@@ -7,7 +7,8 @@ import { createSandbox } from '../../src/sandbox/index.js';
 import { parseMigrationSql } from '../../src/sql/parse.js';
 import type { HazardFinding } from '../../src/hazards/types.js';
 
-const options = { statementTimeoutMs: 30_000, memoryMb: 2048 };
+// Generous: a statement on a machine busy with other work must not look like a runaway one.
+const options = { statementTimeoutMs: 120_000, memoryMb: 2048 };
 
 const FILES = {
   guardless: ['ALTER TABLE orders ADD COLUMN tracking text;', 'ALTER TABLE orders RENAME COLUMN note TO remark;', 'SELECT 1;'],

@@ -196,3 +196,17 @@ describe('a missing extension, and the snapshot cache', () => {
     expect(comparable(second)).toEqual(comparable(first));
   });
 });
+
+describe('fix proofs out of time', () => {
+  it('says once, in a note, which fixes were not proven in time; their titles say why', { timeout: 300_000 }, async () => {
+    const result = await review(
+      change({ 'db/migrations/0001_orders.sql': ORDERS, 'db/migrations/0002_index.sql': 'CREATE INDEX orders_total_idx ON orders (total_cents);\n' }, ['db/migrations/0002_index.sql']),
+      { config: config(`${FAST}limits:\n  fix-proof-seconds: 0.001\nrehearsal:\n  retry: false\n`), agent: 'off' },
+      deps,
+    );
+    const unproven = result.findings.filter((f) => f.fix?.proof?.reason === 'budget');
+    expect(unproven.length).toBeGreaterThan(0);
+    expect(unproven[0]!.fix!.title).toMatch(/\(not verified: the proof ran out of time\)$/);
+    expect(result.notes).toContainEqual(expect.stringMatching(/^Fix proof: \d+ fix(es were| was) not proven within limits\.fix-proof-seconds or the review deadline \(db\/migrations\/0002_index\.sql:1/));
+  });
+});
