@@ -18,7 +18,6 @@ import { schemaObjects, traceFindings } from '../trace/index.js';
 import type { CatalogSnapshot, Finding, FixProof, MigrationFile, ParsedFile, ParsedStatement } from '../types.js';
 import { dataDifferences, tableChecksums, writtenData, type TableChecksum, type WrittenData } from './data.js';
 import { combinedSuspects, compareFindings, FILE_LEVEL_RULES, ruleIsRechecked, withPolicy, type CombinedPart, type Span } from './findings.js';
-import { walk } from '../rules/lib/walk.js';
 import { replaceLines, type Replaced } from './replace.js';
 import { intendedDifference, schemaDifferences } from './schema.js';
 
@@ -438,9 +437,7 @@ class Prover implements FixProver {
   private tablesOf(plan: Plan): Set<string> {
     const tables = new Set<string>();
     for (const statement of statementsIn(this.input.files[plan.fileIndex]!.parsed.statements, plan.originalSpan)) {
-      walk(statement.ast, (type, node) => {
-        if (type === 'RangeVar' && typeof node.relname === 'string') tables.add(`${typeof node.schemaname === 'string' ? node.schemaname : 'public'}.${node.relname}`);
-      });
+      relationsIn(statement.ast, tables);
     }
     return tables;
   }
@@ -565,6 +562,18 @@ class Prover implements FixProver {
 function sameWritten(a: WrittenData, b: WrittenData): boolean {
   const same = (x: Set<string>, y: Set<string>) => x.size === y.size && [...x].every((v) => y.has(v));
   return same(a.tables, b.tables) && same(a.volatileColumns, b.volatileColumns);
+}
+
+/** Every relation (`schema.name`) a parse tree names: RangeVars appear bare (`relation: {relname}`) as often as wrapped. */
+function relationsIn(node: unknown, into: Set<string>): void {
+  if (Array.isArray(node)) {
+    for (const item of node) relationsIn(item, into);
+    return;
+  }
+  if (!node || typeof node !== 'object') return;
+  const record = node as Record<string, unknown>;
+  if (typeof record.relname === 'string') into.add(`${typeof record.schemaname === 'string' ? record.schemaname : 'public'}.${record.relname}`);
+  for (const value of Object.values(record)) relationsIn(value, into);
 }
 
 /** Fixes in groups whose members replace different statements, in file order. */
