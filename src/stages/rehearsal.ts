@@ -201,7 +201,7 @@ function lockWork(state: ReviewState, applied: ReviewedMigration[], sizes: Produ
     state.notes.push(
       sizes.configured
         ? `Lock time at production size not estimated for ${unsized.join(', ')}: no production size is given for ${[...unsizedTables].join(', ')} (add ${unsizedTables.size === 1 ? 'it' : 'them'} to the stats file; see docs/production-stats.md).`
-        : `Lock time at production size not estimated for ${unsized.join(', ')}: no production sizes were given (rehearsal.production-stats or explain.rows; see docs/production-stats.md).`,
+        : `Lock time at production size not estimated for ${unsized.join(', ')}: no production sizes were given (rehearsal.production-stats, rehearsal.stats-url or explain.rows; see docs/production-stats.md).`,
     );
   }
   return work;

@@ -45,7 +45,7 @@ describe('the rehearsal stage', () => {
   it('never guesses a production size: a note lists the statements whose lock time is not estimated', () => {
     expect(autocommit.findings.some((f) => f.rule === 'lock-time-estimate' || /Scaled from the sandbox/.test(f.message))).toBe(false);
     expect(autocommit.notes).toContain(
-      'Lock time at production size not estimated for line 3 of db/migrations/0002_change.sql: no production sizes were given (rehearsal.production-stats or explain.rows; see docs/production-stats.md).',
+      'Lock time at production size not estimated for line 3 of db/migrations/0002_change.sql: no production sizes were given (rehearsal.production-stats, rehearsal.stats-url or explain.rows; see docs/production-stats.md).',
     );
   });
 
