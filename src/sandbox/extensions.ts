@@ -1,6 +1,8 @@
 // Which PostgreSQL extensions the PGlite sandbox can load, and how. PGlite ships contrib modules as
 // separate imports (`@electric-sql/pglite/contrib/<module>`) that must be passed when the instance is
 // constructed; CREATE EXTENSION of anything else fails with "extension … is not available".
+// pgvector is not a contrib module: it is published apart as @electric-sql/pglite-pgvector, whose
+// bundle is loaded the same way (see package.json for why its version is pinned with PGlite's).
 import type { Extension } from '@electric-sql/pglite';
 
 /** Always present in the cluster: nothing to load. */
@@ -45,7 +47,19 @@ const CONTRIB_MODULE: Record<string, string> = {
   autoinc: 'moddatetime',
   insert_username: 'moddatetime',
   refint: 'moddatetime',
+  // Not in PGlite's package: loaded from @electric-sql/pglite-pgvector (PACKAGED below).
+  vector: 'vector',
 };
+
+/** Modules that live in their own package rather than under @electric-sql/pglite/contrib. */
+const PACKAGED: Record<string, () => Promise<Extension | undefined>> = {
+  vector: async () => (await import('@electric-sql/pglite-pgvector')).vector,
+};
+
+/** The extensions PGlite can create here, for notes and docs: built-in and loadable ones, sorted. */
+export function supportedExtensions(): string[] {
+  return [...BUILT_IN, ...Object.keys(CONTRIB_MODULE)].sort();
+}
 
 /** Extensions whose CREATE EXTENSION … CASCADE needs another one installed too. */
 const REQUIRES: Record<string, string[]> = { earthdistance: ['cube'] };
@@ -88,6 +102,13 @@ export function contribModulesFor(names: readonly string[]): string[] {
 export async function loadContribModules(modules: readonly string[]): Promise<Record<string, Extension>> {
   const loaded: Record<string, Extension> = {};
   for (const module of modules) {
+    const packaged = PACKAGED[module];
+    if (packaged) {
+      const extension = await packaged();
+      if (!extension) throw new Error(`the package providing ${module} does not export it`);
+      loaded[module] = extension;
+      continue;
+    }
     if (!/^[a-z_]+$/.test(module)) throw new Error(`not a PGlite contrib module: ${module}`);
     const imported = (await import(`@electric-sql/pglite/contrib/${module}`)) as Record<string, Extension>;
     const extension = imported[module];

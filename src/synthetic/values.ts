@@ -72,6 +72,23 @@ function integerValue(ctx: ValueContext, typeMax: number, spread: number): strin
   return `(${lo} + ${skewed(ctx, width)})`;
 }
 
+/** pgvector's types, wherever the extension was created (their names are unqualified only on the search_path). */
+const PGVECTOR_TYPES = new Set(['vector', 'halfvec', 'sparsevec']);
+
+/**
+ * A pgvector value of `dims` dimensions for row g. The first (up to three) components are g's digits
+ * in base 2048, exact in real and in halfvec and distinct across rows; the rest share one
+ * pseudo-random fraction per row, so a 1536-dimension embedding costs one array_fill, not 1536 terms.
+ */
+function pgvectorValue(kind: string, dims: number, type: string, ctx: ValueContext): string {
+  const n = ctx.unique ? ctx.g : hash(ctx);
+  if (kind === 'sparsevec') return `('{' || (1 + ${n} % ${dims}) || ':' || (1 + ${n} % 2048) || '}/${dims}')::${type}`;
+  const digits = Math.min(dims, 3);
+  const head = Array.from({ length: digits }, (_, i) => `((${n}::bigint / ${2048 ** i}) % 2048)::real`);
+  const tail = `array_fill((${hash({ ...ctx, seed: ctx.seed + 1 })} % 1000)::real / 1000, ARRAY[${dims - digits}])`;
+  return `(ARRAY[${head.join(', ')}] || ${tail})::${type}`;
+}
+
 /** Types with too few values to be distinct across rows. */
 const FEW_VALUES = new Set(['boolean']);
 
@@ -201,9 +218,13 @@ export function valueExpression(column: CatalogColumn, ctx: ValueContext, depth 
       return `('n' || ${ctx.g})::ltree`;
     case 'oid':
       return `(${ctx.g})::oid`;
-    default:
+    default: {
       if (ctx.enums.has(type)) return enumValue(column.type, ctx);
+      const unqualified = base.slice(base.lastIndexOf('.') + 1);
+      // Without a declared dimension any count is valid; three keeps rows small.
+      if (PGVECTOR_TYPES.has(unqualified)) return pgvectorValue(unqualified, Math.max(1, typmod?.[0] ?? 3), column.type, ctx);
       return undefined;
+    }
   }
 }
 

@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { extensionsIn, isSupportedExtension } from '../../src/sandbox/index.js';
-import { contribModulesFor, loadContribModules } from '../../src/sandbox/extensions.js';
+import { contribModulesFor, loadContribModules, supportedExtensions } from '../../src/sandbox/extensions.js';
 
 describe('extensionsIn', () => {
   it('finds every CREATE EXTENSION, quoted or not, once', () => {
@@ -14,11 +15,11 @@ describe('extensionsIn', () => {
 });
 
 describe('isSupportedExtension', () => {
-  it('knows the contrib modules PGlite ships and rejects the rest', () => {
-    for (const name of ['uuid-ossp', 'pgcrypto', 'citext', 'hstore', 'ltree', 'btree_gist', 'pg_stat_statements', 'plpgsql', 'PG_TRGM']) {
+  it('knows the contrib modules PGlite ships and pgvector, and rejects the rest', () => {
+    for (const name of ['uuid-ossp', 'pgcrypto', 'citext', 'hstore', 'ltree', 'btree_gist', 'pg_stat_statements', 'plpgsql', 'PG_TRGM', 'vector', '"vector"']) {
       expect(isSupportedExtension(name), name).toBe(true);
     }
-    for (const name of ['postgis', 'timescaledb', 'pg_cron', 'vector']) {
+    for (const name of ['postgis', 'timescaledb', 'pg_cron', 'http']) {
       expect(isSupportedExtension(name), name).toBe(false);
     }
   });
@@ -35,5 +36,24 @@ describe('contrib modules', () => {
     const loaded = await loadContribModules(['uuid_ossp', 'pg_trgm']);
     expect(Object.keys(loaded)).toEqual(['uuid_ossp', 'pg_trgm']);
     expect(loaded.uuid_ossp?.name).toBe('uuid-ossp');
+  });
+});
+
+describe('pgvector', () => {
+  it('is loaded from its own package, only when asked for', async () => {
+    expect(contribModulesFor(['vector', 'pg_trgm'])).toEqual(['vector', 'pg_trgm']);
+    expect(contribModulesFor(['pg_trgm'])).toEqual(['pg_trgm']);
+    const loaded = await loadContribModules(['vector']);
+    expect(loaded.vector?.name).toBe('vector');
+  });
+});
+
+describe('the README', () => {
+  it('names every extension the PGlite sandbox can create', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const start = readme.indexOf('## Extensions in the PGlite sandbox');
+    const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+    const named = new Set([...section.matchAll(/`([a-z_][a-z0-9_-]*)`/g)].map((m) => m[1]));
+    expect(supportedExtensions().filter((name) => !named.has(name))).toEqual([]);
   });
 });

@@ -39,7 +39,7 @@ describe('sandbox.schema: a schema dump as the starting state', () => {
   it('loads it tolerantly and says what it left out', () => {
     const note = result.notes.find((n) => n.startsWith('Loaded the schema dump db/structure.sql: '));
     expect(note).toMatch(/ownership and privilege statements skipped/);
-    expect(note).toContain('extensions the sandbox lacks left out (vector)');
+    expect(note).toContain('extensions the sandbox lacks left out (postgis)');
     expect(note).not.toMatch(/statements failed/);
   });
 
