@@ -98,7 +98,9 @@ function restore(state: ReviewState, key: string, tarball: Uint8Array): Promise<
   const open = () => sandboxOpener(state)(options);
   const pool = state.deps.sandboxPool;
   if (!pool) return open();
-  const { tarball: _tarball, ...settings } = options;
+  // The key names the state and what shapes it, not this review's own limits: the start limit scales with
+  // the machine's load, so keying on it would never find the sandbox restored ahead of time.
+  const { tarball: _tarball, startTimeoutMs: _startTimeoutMs, signal: _signal, timeBudget: _timeBudget, ...settings } = options;
   const poolKey = createHash('sha256').update(JSON.stringify({ key, engine: state.config.sandbox.engine, settings })).digest('hex');
   return pool.open(poolKey, open);
 }
