@@ -112,21 +112,12 @@ function editFinding(before: MigrationFile, after: MigrationFile): Finding {
 /** A deleted migration: the finding names the file, which is no longer in the head tree. */
 function deletionFinding(migration: MigrationFile): Finding {
   const rule = 'removed-applied-migration';
-  const line = migration.lineOffset + 1;
-  return {
-    rule,
-    severity: 'warning',
-    source: 'lint',
-    file: migration.path,
-    line,
-    endLine: line,
-    message:
-      'This migration exists on the base branch and was deleted. Databases that already ran it keep what it did, and their migration tool still records it as applied; ' +
-      'a database set up from this branch (a new environment, CI, a developer\'s reset) never runs it, so the environments diverge; and some tools object to an applied migration that has no file ' +
-      '(Flyway\'s validate fails on it, Prisma\'s migrate dev reports it as drift).',
-    fix: { title: 'Restore the file; to undo what it did, add a new migration that reverses it.' },
-    fingerprint: fingerprint(rule, migration.path, 'deleted'),
-  };
+  const message =
+    'This migration exists on the base branch and was deleted. Databases that already ran it keep what it did, and their migration tool still records it as applied; ' +
+    'a database set up from this branch (a new environment, CI, a developer\'s reset) never runs it, so the environments diverge; and some tools object to an applied migration that has no file ' +
+    '(Flyway\'s validate fails on it, Prisma\'s migrate dev reports it as drift).';
+  const finding = migrationWarning(rule, migration, message, 'Restore the file; to undo what it did, add a new migration that reverses it.');
+  return { ...finding, fingerprint: fingerprint(rule, migration.path, 'deleted') };
 }
 
 /**
