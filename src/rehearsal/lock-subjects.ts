@@ -10,6 +10,8 @@ export interface LockSubject {
   statement: ParsedStatement;
   /** Tables (schema.name) the statement rewrites, scans or indexes under a blocking lock. */
   tables: string[];
+  /** Those of them it rewrites. */
+  rewrites: string[];
   /** The strongest lock it holds on them. */
   mode: LockMode;
   growth: Growth;
@@ -30,7 +32,8 @@ export function lockSubjects(statements: readonly ParsedStatement[], outcomes: r
     const touched = [...worked].filter((r) => tables.has(r) && locked.has(r));
     if (touched.length === 0) return;
     const mode = strongest(touched.flatMap((t) => locked.get(t)!))!;
-    subjects.push({ at, statement, tables: touched, mode, growth: buildsIndex(statement) ? 'n-log-n' : 'linear' });
+    const rewrites = touched.filter((t) => observed.rewrites.includes(t));
+    subjects.push({ at, statement, tables: touched, rewrites, mode, growth: buildsIndex(statement) ? 'n-log-n' : 'linear' });
   });
   return subjects;
 }

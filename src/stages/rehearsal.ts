@@ -4,7 +4,8 @@
 //   commits on its own and run again (retry-*);
 // - lock time at production size: each statement the apply saw rewriting, scanning or indexing a table
 //   under a blocking lock is timed at growing sizes and scaled to the size the user gave
-//   (lock-time-estimate).
+//   (lock-time-estimate), the most important first (rehearsal/lock-order.ts) so that the budget cuts the
+//   least important.
 // Within rehearsal.time-budget-seconds, the review's deadline and its signal; what does not fit is a note.
 import { setMaxListeners } from 'node:events';
 import { engineSnapshots } from '../sandbox/engine.js';
@@ -13,7 +14,8 @@ import { needsAutocommit } from '../sandbox/statements.js';
 import { estimateAt } from '../rehearsal/fit.js';
 import { lockTimeFinding } from '../rehearsal/lock-findings.js';
 import { lockSubjects, type LockSubject } from '../rehearsal/lock-subjects.js';
-import { measureLockTime } from '../rehearsal/lock-time.js';
+import { timeInOrder } from '../rehearsal/lock-order.js';
+import { measureLockTime, type Measured } from '../rehearsal/lock-time.js';
 import { retryPlan, retryWorthRehearsing } from '../rehearsal/points.js';
 import { rehearseRetry } from '../rehearsal/retry.js';
 import { retryFindings, retryNotes } from '../rehearsal/retry-findings.js';
@@ -111,16 +113,17 @@ export async function rehearsalStage(state: ReviewState): Promise<void> {
         state.findings.push(...findings);
         state.notes.push(...retryNotes(file, rehearsal, findings.length));
       }
-      for (const [n, work] of lockSubjectsOf.entries()) {
-        const where = `line ${work.subject.statement.line} of ${work.item.migration.path}`;
-        if (controller.signal.aborted) {
-          state.notes.push(`Lock time at production size not estimated for ${where}: rehearsal.time-budget-seconds or the review deadline was reached.`);
-          continue;
-        }
-        progress(state, 'rehearsal', `Timing ${where} at growing sizes of ${work.table}`);
-        // An equal share of what is left for each statement still to time.
-        const share = (ends - performance.now()) / (lockSubjectsOf.length - n);
-        const measured = await measureLockTime({
+      const rank = (work: LockWork) => ({
+        mode: work.subject.mode,
+        rewrites: work.subject.rewrites.includes(work.table),
+        productionRows: entry.sizes!.sizes.get(work.table)!.rows,
+        file: state.reviewable.indexOf(work.item),
+        at: work.subject.at,
+      });
+      const budget = { now: () => performance.now(), ends, reached: () => controller.signal.aborted };
+      const timedWork = await timeInOrder(lockSubjectsOf, rank, budget, async (work, deadline) => {
+        progress(state, 'rehearsal', `Timing line ${work.subject.statement.line} of ${work.item.migration.path} at growing sizes of ${work.table}`);
+        return measureLockTime({
           path: work.item.migration.path,
           inTransaction: work.item.migration.inTransaction,
           statements: work.item.parsed.statements,
@@ -130,8 +133,19 @@ export async function rehearsalStage(state: ReviewState): Promise<void> {
           catalog: state.catalogBefore!,
           open: openAt(state.reviewable.indexOf(work.item)),
           signal: controller.signal,
-          deadline: performance.now() + share,
-        });
+          deadline,
+        }).catch((error: unknown): Measured => ({
+          // A sandbox that could not be had for this statement leaves the others' estimates standing.
+          samples: [],
+          skipped: controller.signal.aborted ? 'the rehearsal time budget was reached' : `the sandbox failed: ${messageOf(error)}`,
+        }));
+      });
+      for (const { item: work, result: measured } of timedWork) {
+        const where = `line ${work.subject.statement.line} of ${work.item.migration.path}`;
+        if (!measured) {
+          state.notes.push(`Lock time at production size not estimated for ${where}: rehearsal.time-budget-seconds or the review deadline was reached.`);
+          continue;
+        }
         if (measured.samples.length < 2) {
           state.notes.push(`Lock time at production size not estimated for ${where}: ${measured.skipped ?? 'too few sizes were measured'}.`);
           continue;

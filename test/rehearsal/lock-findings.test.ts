@@ -54,9 +54,9 @@ describe('lockSubjects: the statements worth timing', async () => {
   const subjects = lockSubjects(parsed.statements, outcomes, catalog);
 
   it('takes rewrites, scans and index builds under a lock that blocks writes or reads, on tables that existed', () => {
-    expect(subjects.map((s) => [s.statement.line, s.tables, s.mode, s.growth])).toEqual([
-      [1, ['public.orders'], 'AccessExclusiveLock', 'linear'],
-      [2, ['public.orders'], 'ShareLock', 'n-log-n'],
+    expect(subjects.map((s) => [s.statement.line, s.tables, s.rewrites, s.mode, s.growth])).toEqual([
+      [1, ['public.orders'], ['public.orders'], 'AccessExclusiveLock', 'linear'],
+      [2, ['public.orders'], [], 'ShareLock', 'n-log-n'],
     ]);
   });
 });
@@ -70,7 +70,7 @@ describe('lockTimeFinding', async () => {
   ];
   const input: LockTimeInput = {
     file: 'db/x.sql',
-    subject: { at: 0, statement: statement!, tables: ['public.orders'], mode: 'AccessExclusiveLock', growth: 'linear' },
+    subject: { at: 0, statement: statement!, tables: ['public.orders'], rewrites: ['public.orders'], mode: 'AccessExclusiveLock', growth: 'linear' },
     table: 'public.orders',
     size: { rows: 41_000_000, source: 'the production stats file db/stats.csv' },
     samples,
