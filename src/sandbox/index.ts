@@ -5,4 +5,4 @@ export { prepareMigration } from './prepare.js';
 export { extensionsIn, isSupportedExtension } from './extensions.js';
 export { SnapshotCache, historyPrefixHashes, type HistoryEntry, type SnapshotCacheOptions } from './snapshot-cache.js';
 export { readCatalog } from './catalog.js';
-export { SandboxPool, type SandboxPoolOptions } from './pool.js';
+export { SandboxPool, type PoolStart, type SandboxPoolOptions } from './pool.js';

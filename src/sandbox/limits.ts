@@ -41,6 +41,16 @@ export class SandboxTimeBudget {
   }
 }
 
+/**
+ * What belongs to one review on a sandbox, not to the sandbox: the review's stop signal (deadline,
+ * cancellation) and its sandbox-time budget. A sandbox started ahead of time (the warm pool) gets the
+ * review's when it is handed out (Sandbox.bindReview).
+ */
+export interface ReviewLimits {
+  signal?: AbortSignal;
+  timeBudget?: SandboxTimeBudget;
+}
+
 /** The message a stop signal carries. */
 export function stopMessage(signal: AbortSignal): string {
   const reason: unknown = signal.reason;

@@ -4,7 +4,15 @@
 // from the same snapshot, and is handed out once, so it reports exactly what a sandbox restored on the
 // spot would. The next one is restored when no review is running, so the restore never competes with
 // a review for the CPU or shows in a running statement's memory watch.
+//
+// What is the review's, not the sandbox's (its stop signal, its sandbox-time budget), is bound when the
+// sandbox is handed out: one restored ahead of time answers only to the pool until then (whose close
+// stops it), and afterwards only to the review it went to, never to the review whose end restored it.
+import { ReviewStopped, type ReviewLimits } from './limits.js';
 import type { Sandbox } from './sandbox.js';
+
+/** Starts a sandbox of a base answering to `limits` (a review's, or the pool's own for one kept ready). */
+export type PoolStart = (limits: ReviewLimits) => Promise<Sandbox>;
 
 export interface SandboxPoolOptions {
   /** Ready sandboxes kept at most (one per base). Default 2. */
@@ -21,7 +29,7 @@ interface Ready {
 }
 
 interface Base {
-  start: () => Promise<Sandbox>;
+  start: PoolStart;
   ready?: Ready;
 }
 
@@ -37,6 +45,8 @@ export class SandboxPool {
   private readonly maxBytes: number;
   private readonly rss: () => number;
   private refilling: Promise<void> = Promise.resolve();
+  /** The stop of the sandboxes kept ready (and of their restores): aborted when the pool closes. */
+  private readonly keeping = new AbortController();
 
   constructor(options: SandboxPoolOptions = {}) {
     this.maxSandboxes = Math.max(0, options.maxSandboxes ?? 2);
@@ -45,26 +55,29 @@ export class SandboxPool {
   }
 
   /**
-   * A sandbox in the state `key` names: the ready one if there is one, else one `start` opens now.
-   * `start` is remembered to restore the next one for this base. The sandbox is the caller's: its
-   * close() hands nothing back, it only tells the pool that a review ended.
+   * A sandbox in the state `key` names, answering to the review's `limits`: the ready one if there is
+   * one, bound to them, else one `start` opens now with them. `start` is remembered to restore the next
+   * one for this base. The sandbox is the caller's: its close() hands nothing back, it only tells the
+   * pool that a review ended.
    */
-  async open(key: string, start: () => Promise<Sandbox>): Promise<Sandbox> {
+  async open(key: string, start: PoolStart, limits: ReviewLimits = {}): Promise<Sandbox> {
     const base = this.bases.get(key) ?? { start };
     base.start = start;
     // Most recently used last.
     this.bases.delete(key);
     this.bases.set(key, base);
     let sandbox: Sandbox | undefined;
-    const ready = base.ready;
-    base.ready = undefined;
-    if (ready && !ready.sandbox.stopped) {
+    // A review stopped already gets its stop from `start`; the ready sandbox stays for the next one.
+    const ready = limits.signal?.aborted ? undefined : base.ready;
+    if (ready) base.ready = undefined;
+    if (ready && !ready.sandbox.stopped && ready.sandbox.bindReview) {
+      ready.sandbox.bindReview(limits);
       sandbox = ready.sandbox;
       this.served++;
     } else if (ready) await ready.sandbox.close().catch(() => undefined);
     this.active++;
     try {
-      sandbox ??= await start();
+      sandbox ??= await start(limits);
     } catch (error) {
       this.ended();
       throw error;
@@ -102,6 +115,7 @@ export class SandboxPool {
   /** Closes every ready sandbox; later opens start theirs on the spot and nothing is kept. */
   async close(): Promise<void> {
     this.closed = true;
+    this.keeping.abort(new ReviewStopped('the warm sandbox pool was closed; the sandbox was stopped'));
     await this.settled();
     const ready = [...this.bases.values()].flatMap((b) => (b.ready ? [b.ready] : []));
     for (const base of this.bases.values()) base.ready = undefined;
@@ -132,7 +146,8 @@ export class SandboxPool {
       const before = this.rss();
       let sandbox: Sandbox;
       try {
-        sandbox = await base.start();
+        // The pool's own stop, not the review's whose end brought us here: that one may abort any time.
+        sandbox = await base.start({ signal: this.keeping.signal });
       } catch {
         continue; // the next review of this base starts its own, and says why if it fails too
       }

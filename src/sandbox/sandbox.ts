@@ -12,7 +12,7 @@ import { freshClusterTar, gzipTar, pgliteVersion, plainTar } from './cluster.js'
 import { readCatalog } from './catalog.js';
 import { contribModulesFor, extensionsIn, isSupportedExtension } from './extensions.js';
 import { BOOKKEEPING_TIMEOUT_MS, MigrationRunner, type ApplyOptions, type ExtensionAvailability, type SandboxEngine, type StatementError } from './runner.js';
-import type { SandboxTimeBudget } from './limits.js';
+import type { ReviewLimits, SandboxTimeBudget } from './limits.js';
 import { copyFromBlob } from './statements.js';
 import { SandboxQueryError, SandboxStoppedError, WorkerClient } from './worker-client.js';
 
@@ -81,6 +81,12 @@ export interface Sandbox extends Queryable {
    * gone. Only engines that snapshot have it.
    */
   restore?(tarball: Uint8Array): Promise<void>;
+  /**
+   * Hands the sandbox to a review: its stop signal and sandbox-time budget replace the ones the sandbox
+   * was started with, which reach it no more. Only while it runs nothing; engines that can be started
+   * ahead of time (a warm pool) have it.
+   */
+  bindReview?(limits: ReviewLimits): void;
   close(): Promise<void>;
 }
 
@@ -191,6 +197,10 @@ class WorkerSandbox implements Sandbox, SandboxEngine {
 
   async snapshot(): Promise<Uint8Array> {
     return gzipTar(await this.client.dump(DUMP_TIMEOUT_MS));
+  }
+
+  bindReview(limits: ReviewLimits): void {
+    this.client.rebind({ ...(limits.signal ? { signal: limits.signal } : {}), ...(limits.timeBudget ? { budget: limits.timeBudget } : {}) });
   }
 
   async restore(tarball: Uint8Array): Promise<void> {

@@ -101,7 +101,7 @@ export class WorkerClient {
 
   private constructor(
     private readonly worker: Worker,
-    private readonly limits: ClientLimits,
+    private limits: ClientLimits,
     readonly serverVersion: string,
     /** Postgres' heap and files in this sandbox now and at most, read without asking the worker. */
     readonly memory: MemoryCounters,
@@ -158,6 +158,21 @@ export class WorkerClient {
       throw new SandboxStoppedError('crashed', `the sandbox could not start: ${started.error.message}`);
     }
     return new WorkerClient(worker, limits, started.serverVersion, memory);
+  }
+
+  /**
+   * From now on the sandbox answers to this signal and charges this budget, and to nothing it had
+   * before: a sandbox started ahead of time goes to a review that did not exist when it started, and
+   * the one it was started for (or the pool) must no longer reach it. Only between requests.
+   */
+  rebind(limits: Pick<ClientLimits, 'signal' | 'budget'>): void {
+    if (this.pending) throw new Error('a sandbox is handed to another review only while it runs nothing');
+    this.limits.signal?.removeEventListener('abort', this.onAbort);
+    const { signal: _signal, budget: _budget, ...own } = this.limits;
+    this.limits = { ...own, ...(limits.signal ? { signal: limits.signal } : {}), ...(limits.budget ? { budget: limits.budget } : {}) };
+    if (this.stoppedWith) return;
+    if (this.limits.signal?.aborted) this.onAbort();
+    else this.limits.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
   /** Why the sandbox stopped, or undefined while it runs. */

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { extensionsIn, prepareMigration, type MigrationRun, type PreparedMigration, type Sandbox, type SandboxOptions } from '../sandbox/index.js';
 import { sandboxFactory } from '../sandbox/engine.js';
 import { historyPrefixHashes } from '../sandbox/snapshot-cache.js';
-import { startTimeoutMs } from '../sandbox/limits.js';
+import { startTimeoutMs, type ReviewLimits } from '../sandbox/limits.js';
 import { manifestOf } from './known-history.js';
 import { loadSchemaDump } from './schema-dump.js';
 import { cachedSeeded, seededKey, type Seeded } from './seeded.js';
@@ -94,15 +94,19 @@ async function findSeeded(state: ReviewState, historySnapshot: string): Promise<
  * restored ahead of time for this base (src/sandbox/pool.ts).
  */
 function restore(state: ReviewState, key: string, tarball: Uint8Array): Promise<Sandbox> {
-  const options = { ...state.sandboxOptions!, tarball };
-  const open = () => sandboxOpener(state)(options);
+  // The review's own limits are bound to the sandbox when it is handed out, not started with: the pool
+  // may start the next one for this base after this review ended, for another review.
+  const { signal, timeBudget, ...options } = { ...state.sandboxOptions!, tarball };
+  const limits = { ...(signal ? { signal } : {}), ...(timeBudget ? { timeBudget } : {}) };
+  const opener = sandboxOpener(state);
+  const open = (bound: ReviewLimits) => opener({ ...options, ...bound });
   const pool = state.deps.sandboxPool;
-  if (!pool) return open();
+  if (!pool) return open(limits);
   // The key names the state and what shapes it, not this review's own limits: the start limit scales with
   // the machine's load, so keying on it would never find the sandbox restored ahead of time.
-  const { tarball: _tarball, startTimeoutMs: _startTimeoutMs, signal: _signal, timeBudget: _timeBudget, ...settings } = options;
+  const { tarball: _tarball, startTimeoutMs: _startTimeoutMs, ...settings } = options;
   const poolKey = createHash('sha256').update(JSON.stringify({ key, engine: state.config.sandbox.engine, settings })).digest('hex');
-  return pool.open(poolKey, open);
+  return pool.open(poolKey, open, limits);
 }
 
 /** Restores the whole history from its snapshot, knowing it only from the manifest. */

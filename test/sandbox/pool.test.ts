@@ -3,12 +3,19 @@
 // runs, and the count and memory bounds hold.
 import { describe, expect, it } from 'vitest';
 import { SandboxPool } from '../../src/sandbox/pool.js';
+import { SandboxTimeBudget, type ReviewLimits } from '../../src/sandbox/limits.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 
 class FakeSandbox {
   closed = false;
   stopped: Error | undefined;
-  constructor(readonly id: string) {}
+  constructor(
+    readonly id: string,
+    public limits: ReviewLimits,
+  ) {}
+  bindReview(limits: ReviewLimits): void {
+    this.limits = limits;
+  }
   async close(): Promise<void> {
     this.closed = true;
   }
@@ -16,10 +23,10 @@ class FakeSandbox {
 
 function starter(prefix: string, log: string[]) {
   let n = 0;
-  return async (): Promise<Sandbox> => {
+  return async (limits: ReviewLimits): Promise<Sandbox> => {
     const id = `${prefix}#${++n}`;
     log.push(`start ${id}`);
-    return new FakeSandbox(id) as unknown as Sandbox;
+    return new FakeSandbox(id, limits) as unknown as Sandbox;
   };
 }
 
@@ -76,7 +83,7 @@ describe('SandboxPool', () => {
     const pool = new SandboxPool({ maxSandboxes: 3, maxMemoryMb: 500, rss: () => rss });
     const heavy = async (): Promise<Sandbox> => {
       rss += 400 * 1024 * 1024;
-      return new FakeSandbox('heavy') as unknown as Sandbox;
+      return new FakeSandbox('heavy', {}) as unknown as Sandbox;
     };
     await (await pool.open('x', heavy)).close();
     await (await pool.open('y', heavy)).close();
@@ -115,5 +122,49 @@ describe('SandboxPool', () => {
     await (await pool.open('b', starter('b', log))).close();
     await pool.close();
     expect(pool.stats().ready).toBe(0);
+  });
+
+  it('binds the review\'s own limits to the sandbox it hands out, never those of the review whose end restored it', async () => {
+    const log: string[] = [];
+    const pool = new SandboxPool({ rss: () => 0 });
+    const start = starter('a', log);
+    const a = { signal: new AbortController().signal, timeBudget: new SandboxTimeBudget(1000) };
+    const first = (await pool.open('a', start, a)) as unknown as FakeSandbox;
+    expect(first.limits).toBe(a); // started on the spot, for this review
+    await (first as unknown as Sandbox).close();
+    await pool.settled();
+    const ready = (pool as unknown as { bases: Map<string, { ready?: { sandbox: FakeSandbox } }> }).bases.get('a')!.ready!.sandbox;
+    // Kept ready, it answers to the pool only: neither A's signal nor A's budget.
+    expect(ready.limits.signal).toBeDefined();
+    expect(ready.limits.signal).not.toBe(a.signal);
+    expect(ready.limits.timeBudget).toBeUndefined();
+    const b = { signal: new AbortController().signal, timeBudget: new SandboxTimeBudget(2000) };
+    const second = (await pool.open('a', start, b)) as unknown as FakeSandbox;
+    expect(second).toBe(ready);
+    expect(second.limits).toBe(b);
+    await (second as unknown as Sandbox).close();
+    await pool.settled();
+    // Closing the pool stops what it keeps ready (its restores under way included).
+    const next = (pool as unknown as { bases: Map<string, { ready?: { sandbox: FakeSandbox } }> }).bases.get('a')!.ready!.sandbox;
+    const keeping = next.limits.signal!;
+    expect(keeping.aborted).toBe(false);
+    await pool.close();
+    expect(keeping.aborted).toBe(true);
+    expect(b.signal.aborted).toBe(false);
+  });
+
+  it('leaves the ready sandbox for the next review when the review asking is stopped already', async () => {
+    const log: string[] = [];
+    const pool = new SandboxPool({ rss: () => 0 });
+    const start = starter('a', log);
+    await (await pool.open('a', start)).close();
+    await pool.settled();
+    const stopped = new AbortController();
+    stopped.abort(new Error('superseded'));
+    const own = (await pool.open('a', start, { signal: stopped.signal })) as unknown as FakeSandbox;
+    expect(own.id).toBe('a#3'); // its own start, which the real engine refuses with the stop
+    expect(pool.stats().ready).toBe(1);
+    await (own as unknown as Sandbox).close();
+    await pool.close();
   });
 });
