@@ -17,14 +17,19 @@ export interface CliRun {
   stderr: string;
 }
 
-export function runCli(main: string, args: string[], env: NodeJS.ProcessEnv): CliRun {
+export function runCli(main: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string): CliRun {
+  return runProgram(process.execPath, [main, ...args], env, cwd);
+}
+
+/** Any program, timed and measured the same way (squawk beside pgpro). */
+export function runProgram(program: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string): CliRun {
   const scratch = mkdtempSync(join(tmpdir(), 'pgpro-bench-time-'));
   const rssFile = join(scratch, 'rss');
   const withTime = existsSync(TIME);
-  const command = withTime ? TIME : process.execPath;
-  const argv = withTime ? ['-f', '%M', '-o', rssFile, process.execPath, main, ...args] : [main, ...args];
+  const command = withTime ? TIME : program;
+  const argv = withTime ? ['-f', '%M', '-o', rssFile, program, ...args] : args;
   const t0 = performance.now();
-  const result = spawnSync(command, argv, { env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const result = spawnSync(command, argv, { env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, ...(cwd ? { cwd } : {}) });
   const ms = round1(performance.now() - t0);
   let maxRssMb: number | undefined;
   if (withTime && existsSync(rssFile)) {
@@ -43,4 +48,12 @@ export function reviewJson(run: CliRun): { stages: Record<string, number>; durat
   } catch {
     return undefined;
   }
+}
+
+/** Builds dist/ (the CLI rows run the built CLI) unless BENCH_SKIP_BUILD is set. */
+export function buildCli(root: string, progress: (what: string) => void): void {
+  if (process.env.BENCH_SKIP_BUILD) return;
+  progress('building dist/ for the CLI rows');
+  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`npm run build failed: ${build.stdout}${build.stderr}`);
 }

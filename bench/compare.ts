@@ -1,16 +1,15 @@
 // The side-by-side table over real histories: for each, the raw PGlite floor and pgpro cold and warm
 // (the built CLI, and one long-running process as the App runs it); across all of them, a lone file,
 // `--help`, and lint vs squawk on every file. Ratios are to the raw apply (plus one start) and to squawk.
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { freshClusterTarball, pgliteVersion, cacheDir } from '../src/sandbox/cluster.js';
-import { reviewJson, runCli, type CliRun } from './cli.js';
+import { buildCli, reviewJson, runCli, type CliRun } from './cli.js';
 import { prepareHistory, type BenchHistory } from './histories.js';
 import { summarize, type Repeated } from './measure.js';
 import type { ScenarioResults } from './scenarios.js';
-import { benchSquawk, type SquawkResult } from './squawk.js';
+import { benchLintVsSquawk, printLintVsSquawk, type LintVsSquawk } from './lint-squawk.js';
 import { mb, ms, ratio, table } from './table.js';
 
 type RunChild = <K extends keyof ScenarioResults>(name: K, context: unknown) => Promise<{ wallMs: number; result?: ScenarioResults[K]; error?: string }>;
@@ -38,9 +37,7 @@ export interface HistoriesResult {
   histories: HistoryRow[];
   help: Repeated;
   lone: Repeated & { samples: CliSample[] };
-  lint?: (Repeated & { files: number; maxRssMb?: number }) | { unavailable: string };
-  squawk: SquawkResult;
-  files: number;
+  lintVsSquawk: LintVsSquawk;
 }
 
 const LONE = `CREATE TABLE accounts (
@@ -87,11 +84,7 @@ export async function benchHistories(input: {
   progress: (what: string) => void;
 }): Promise<HistoriesResult> {
   const { root, runs, runChild, progress } = input;
-  if (!process.env.BENCH_SKIP_BUILD) {
-    progress('building dist/ for the CLI rows');
-    const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, encoding: 'utf8' });
-    if (build.status !== 0) throw new Error(`npm run build failed: ${build.stdout}${build.stderr}`);
-  }
+  buildCli(root, progress);
   const main = join(root, 'dist', 'cli', 'main.js');
   const workspace = mkdtempSync(join(tmpdir(), 'pgpro-bench-histories-'));
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
@@ -152,28 +145,19 @@ export async function benchHistories(input: {
       );
     }
     const helpRuns: number[] = [];
-    let helpText = '';
-    for (let i = 0; i < runs; i++) {
-      const run = runCli(main, ['--help'], env);
-      helpRuns.push(run.ms);
-      helpText = run.stdout;
-    }
+    for (let i = 0; i < runs; i++) helpRuns.push(runCli(main, ['--help'], env).ms);
 
     const files = histories.flatMap((h) => h.sqlFiles);
     progress(`lint vs squawk on ${files.length} files`);
-    const squawk = await benchSquawk(root, files, runs).catch((error: unknown) => ({ available: false as const, reason: String(error) }));
-    let lint: HistoriesResult['lint'];
-    if (/pgpro lint\b/.test(helpText)) {
-      const lintRuns: CliRun[] = [];
-      for (let i = 0; i < runs; i++) lintRuns.push(runCli(main, ['lint', ...files], env));
-      const bad = lintRuns.find((r) => r.status !== 0 && r.status !== 1);
-      lint = bad
-        ? { unavailable: `pgpro lint exited with ${bad.status}: ${bad.stderr.slice(0, 300)}` }
-        : { ...summarize(lintRuns.map((r) => r.ms)), files: files.length, ...maxRss(lintRuns) };
-    } else {
-      lint = { unavailable: 'this build has no `pgpro lint` command' };
-    }
-    return { histories: rows, help: summarize(helpRuns), lone: repeated(loneSamples), lint, squawk, files: files.length };
+    const lintVsSquawk = benchLintVsSquawk({
+      root,
+      main,
+      files,
+      histories: histories.map((h) => ({ name: h.name, files: h.sqlFiles.length })),
+      runs,
+      workspace,
+    });
+    return { histories: rows, help: summarize(helpRuns), lone: repeated(loneSamples), lintVsSquawk };
   } finally {
     rmSync(workspace, { recursive: true, force: true });
   }
@@ -255,19 +239,15 @@ export function printHistories(result: HistoriesResult): void {
     [`lone 3-statement file, CLI, median of ${result.lone.runs}`, ms(result.lone.medianMs), '', mb(first?.maxRssMb), first?.error ? `FAILED: ${first.error.split('\n')[0]}` : stagesText(first?.stages)],
     [`pgpro --help, median of ${result.help.runs}`, ms(result.help.medianMs), '', '', ''],
   ];
-  const squawk = result.squawk;
-  if (squawk.available) common.push([`${squawk.version} on ${result.files} files, median of ${squawk.binary.runs}`, ms(squawk.binary.medianMs), '1.00x', '', '']);
-  else common.push(['squawk', `SKIPPED: ${squawk.reason}`, '', '', '']);
-  const lint = result.lint;
-  if (lint && 'medianMs' in lint) {
-    common.push([`pgpro lint on the same ${lint.files} files, median of ${lint.runs}`, ms(lint.medianMs), squawk.available ? ratio(lint.medianMs, squawk.binary.medianMs) : '-', mb(lint.maxRssMb), '']);
-  } else if (lint) {
-    common.push(['pgpro lint', `SKIPPED: ${lint.unavailable}`, '', '', '']);
-  }
   console.log(table('Across the histories', ['measure', 'wall', 'vs squawk', 'peak RSS', 'detail'], common));
+  printLintVsSquawk(result.lintVsSquawk);
   targets.push(['lone file, CLI', '≤ 1.5 s', ms(result.lone.medianMs)]);
   targets.push(['pgpro --help', '≤ 0.15 s', ms(result.help.medianMs)]);
-  if (lint && 'medianMs' in lint && squawk.available) targets.push(['pgpro lint vs squawk', '≤ 1.00x', ratio(lint.medianMs, squawk.binary.medianMs)]);
+  const { squawk, cold, warm } = result.lintVsSquawk;
+  if ('medianMs' in squawk) {
+    if (warm) targets.push(['pgpro lint vs squawk (cache from the previous run)', '≤ 1.00x', ratio(warm.medianMs, squawk.medianMs)]);
+    if (cold) targets.push(['pgpro lint vs squawk (empty cache)', '≤ 1.00x', ratio(cold.medianMs, squawk.medianMs)]);
+  }
   console.log(table('Targets (issue 14; read with the load average)', ['measure', 'target', 'measured'], targets));
   console.log(`   (CLI rows: ${basename(process.execPath)} dist/cli/main.js, one process per run, wall from spawn to exit; peak RSS from /usr/bin/time)`);
 }

@@ -4,7 +4,10 @@
 // machines are shared and noisy, so read the numbers with the load average printed in the header.
 //
 //   npm run bench                     all scenarios (the histories table over the generated history)
-//   npm run bench -- lint squawk      only those (lint, squawk, fullReview, tracing, coldWarm, sandboxStart, histories)
+//   npm run bench -- lint squawk      only those (lint, squawk, lintSquawk, fullReview, tracing, coldWarm, sandboxStart, histories)
+//   npm run bench -- lintSquawk <migrations dir> [more dirs…]
+//                                     only the built `pgpro lint` vs squawk over all the files of those folders
+//                                     (empty cache, cache from that run, --no-cache; --help), with ratios
 //   npm run bench -- /work/corpus/crates-io/migrations [more dirs…]
 //                                     the histories table over those migration folders, side by side:
 //                                     raw PGlite apply, pgpro cold / warm (CLI and in-process), a lone
@@ -23,12 +26,13 @@ import { benchSquawk, type SquawkResult } from './squawk.js';
 import type { ScenarioContext, ScenarioResults } from './scenarios.js';
 import { mb, ms, ratio, table } from './table.js';
 import { benchHistories, printHistories, type HistoriesResult } from './compare.js';
+import { benchLintVsSquawkOver, printLintVsSquawk, type LintVsSquawk } from './lint-squawk.js';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const COUNT = 300;
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 5) || 5);
 const CHILD_TIMEOUT_MS = 5 * 60_000;
-const ALL = ['lint', 'squawk', 'fullReview', 'tracing', 'coldWarm', 'sandboxStart', 'histories'] as const;
+const ALL = ['lint', 'squawk', 'lintSquawk', 'fullReview', 'tracing', 'coldWarm', 'sandboxStart', 'histories'] as const;
 type Name = (typeof ALL)[number];
 
 const argv = process.argv.slice(2).filter((a) => a !== '--');
@@ -110,7 +114,7 @@ const context: ScenarioContext = { dir, count: COUNT, runs: RUNS };
 // Built once per machine (initdb); outside every timing, so that no scenario pays for it.
 await freshClusterTarball();
 
-const results: Partial<ScenarioResults> & { squawk?: SquawkResult; histories?: HistoriesResult } = {};
+const results: Partial<ScenarioResults> & { squawk?: SquawkResult; histories?: HistoriesResult; lintSquawk?: LintVsSquawk } = {};
 const errors: Record<string, string> = {};
 const childWallMs: Record<string, number> = {};
 const progress = (name: string) => process.stderr.write(`… ${name} (load ${load()})\n`);
@@ -121,6 +125,14 @@ try {
     progress(name);
     if (name === 'squawk') {
       results.squawk = await benchSquawk(ROOT, files, RUNS).catch((error: unknown) => ({ available: false as const, reason: String(error) }));
+      continue;
+    }
+    if (name === 'lintSquawk') {
+      try {
+        results.lintSquawk = await benchLintVsSquawkOver({ root: ROOT, dirs: historyDirs, generated: dir, runs: RUNS, progress });
+      } catch (error) {
+        errors[name] = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      }
       continue;
     }
     if (name === 'histories') {
@@ -148,9 +160,10 @@ console.log(`\nload avg at the end: ${load()}.  JSON: bench/results/latest.json`
 process.exit(0);
 
 function print(): void {
-  const { lint, squawk, fullReview, tracing, coldWarm, sandboxStart, histories } = results;
+  const { lint, squawk, fullReview, tracing, coldWarm, sandboxStart, histories, lintSquawk } = results;
   for (const [name, error] of Object.entries(errors)) console.log(`\n${name}: FAILED: ${error}`);
   if (histories) printHistories(histories);
+  if (lintSquawk) printLintVsSquawk(lintSquawk);
 
   if (lint) {
     console.log(

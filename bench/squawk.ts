@@ -18,17 +18,26 @@ export type SquawkResult =
       offline: 'verified' | 'not verified (unshare unavailable)' | `failed: ${string}`;
     };
 
-export async function benchSquawk(root: string, files: string[], runs: number): Promise<SquawkResult> {
+/** The squawk binary of this platform and its version, or why there is none. */
+export function squawkBinary(root: string): { binary: string; version: string } | { reason: string } {
   const platform = `${process.platform}-${process.arch}`;
   const binary = join(root, 'node_modules', '@squawk-cli', platform, 'bin', 'squawk');
-  if (!existsSync(binary)) {
-    return { available: false, reason: `no squawk binary for ${platform} (the devDependency @squawk-cli/${platform} is not installed)` };
-  }
+  if (!existsSync(binary)) return { reason: `no squawk binary for ${platform} (the devDependency @squawk-cli/${platform} is not installed)` };
   const version = spawnSync(binary, ['--version'], { encoding: 'utf8' });
-  if (version.status !== 0) return { available: false, reason: `the squawk binary does not run: ${version.stderr || version.error?.message}` };
+  if (version.status !== 0) return { reason: `the squawk binary does not run: ${version.stderr || version.error?.message}` };
+  return { binary, version: version.stdout.trim() };
+}
+
+/** squawk's command line over `files` (gcc reporter: one line per issue). */
+export const squawkArgs = (files: string[]) => ['--reporter', 'gcc', ...files];
+
+export async function benchSquawk(root: string, files: string[], runs: number): Promise<SquawkResult> {
+  const found = squawkBinary(root);
+  if ('reason' in found) return { available: false, reason: found.reason };
+  const { binary } = found;
 
   // Exit status 1 means "violations found"; anything else is a failure.
-  const args = ['--reporter', 'gcc', ...files];
+  const args = squawkArgs(files);
   const run = (command: string) => {
     const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     if (result.status !== 0 && result.status !== 1) throw new Error(`squawk exited with ${result.status}: ${result.stderr.slice(0, 500)}`);
@@ -43,7 +52,7 @@ export async function benchSquawk(root: string, files: string[], runs: number): 
   };
   return {
     available: true,
-    version: version.stdout.trim(),
+    version: found.version,
     binary: await time(binary),
     issues,
     offline: offlineCheck(binary, args),
