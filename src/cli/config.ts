@@ -2,7 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { configSchema, type PgproConfig } from '../config/schema.js';
+import { defaultsWithoutSchema } from '../config/defaults.js';
+import type { PgproConfig } from '../config/schema.js';
 import { UsageError, type CliArgs } from './args.js';
 
 export async function loadCliConfig(args: Pick<CliArgs, 'config' | 'cwd' | 'failOn'>): Promise<PgproConfig> {
@@ -38,5 +39,5 @@ async function readConfig(args: Pick<CliArgs, 'config' | 'cwd'>): Promise<PgproC
     const { parseConfig } = await import('../config/parse.js');
     return parseConfig(text, file);
   }
-  return configSchema.parse({});
+  return defaultsWithoutSchema();
 }

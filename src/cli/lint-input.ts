@@ -1,7 +1,7 @@
 // What `pgpro lint` reads: the named files (or every migration of the named directories, or of the
 // current directory) and the earlier migrations of their sequences, whose DDL makes the static catalog.
 // Only the directories that hold the named paths are listed, never the whole working tree.
-import { stat } from 'node:fs/promises';
+import { statSync, type Stats } from 'node:fs';
 import { basename, dirname, relative, resolve, sep } from 'node:path';
 import { directoryTree } from '../migrations/tree.js';
 import type { FileTree } from '../types.js';
@@ -21,6 +21,15 @@ export interface LintInput {
 
 const toPosix = (path: string) => path.split(sep).join('/');
 
+// Synchronous: a pre-commit hook names every staged file, and one thread-pool round trip each adds up.
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
+
 /** A migration read from stdin (`-`): the path it stands for, which need not exist on disk yet. */
 export interface StdinFile {
   path: string;
@@ -28,7 +37,7 @@ export interface StdinFile {
 }
 
 export async function lintInput(cwd: string, paths: readonly string[], stdin?: StdinFile): Promise<LintInput> {
-  if (!(await stat(cwd).catch(() => undefined))?.isDirectory()) throw new UsageError(`The directory ${cwd} does not exist.`);
+  if (!statOrUndefined(cwd)?.isDirectory()) throw new UsageError(`The directory ${cwd} does not exist.`);
   const named = (paths.length > 0 ? paths : ['.']).map((p) => (p === '-' && stdin ? stdin.path : p));
   const stdinPath = stdin ? resolve(cwd, stdin.path) : undefined;
   const root = commonRoot(resolve(cwd), named.map((p) => resolve(cwd, p)));
@@ -38,7 +47,7 @@ export async function lintInput(cwd: string, paths: readonly string[], stdin?: S
   for (const p of named) {
     const absolute = resolve(cwd, p);
     const rel = toPosix(relative(root, absolute));
-    const info = absolute === stdinPath ? undefined : await stat(absolute).catch(() => undefined);
+    const info = absolute === stdinPath ? undefined : statOrUndefined(absolute);
     if (!info && absolute !== stdinPath) throw new UsageError(`${p} does not exist.`);
     if (info?.isDirectory()) {
       directories.push(rel);

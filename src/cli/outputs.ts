@@ -3,7 +3,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { render, type RenderOptions } from '../report/index.js';
+import type { RenderOptions } from '../report/index.js';
+import { renderLazily } from '../report/load.js';
 import { VERSION } from '../version.js';
 import type { ReviewResult } from '../types.js';
 import type { CliArgs, Output } from './args.js';
@@ -14,7 +15,7 @@ export async function writeReports(result: ReviewResult, args: CliArgs, io: CliI
   for (const output of outputs) {
     const toStdout = output.path === undefined;
     const color = toStdout && output.format === 'text' && (args.color ?? (io.stdout.isTTY === true && !io.env.NO_COLOR));
-    const text = output.format === 'sarif' ? await sarifReport(result, root) : render(output.format, result, { color, cwd: root });
+    const text = output.format === 'sarif' ? await sarifReport(result, root) : await renderLazily(output.format, result, { color, cwd: root });
     if (toStdout) {
       io.stdout.write(text);
       continue;
@@ -41,7 +42,7 @@ async function sarifReport(result: ReviewResult, root: string): Promise<string> 
     ruleDescriptions: Object.fromEntries(rules.map((r) => [r.meta.id, r.meta.description])),
     automationId: `pgpro/${result.stats.mode === 'static' ? 'lint' : 'review'}/`,
   };
-  return render('sarif', inRepo, options);
+  return renderLazily('sarif', inRepo, options);
 }
 
 /** The nearest directory at or above `dir` that holds .git. */

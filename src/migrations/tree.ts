@@ -1,6 +1,6 @@
 // FileTree implementations: a folder on disk and an in-memory map.
 
-import { readdir, readFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FileTree } from '../types.js';
 
@@ -10,22 +10,23 @@ const SKIPPED_DIRS = new Set(['node_modules', '.git']);
  * Every file under `root` (recursively, POSIX paths relative to it), skipping node_modules and .git; or,
  * given `under` (directories relative to `root`, '' for the root itself), every file under those only,
  * each listed once however the directories nest.
+ *
+ * Listing and reading are synchronous: the CLI reads a few hundred small files with nothing else to do
+ * meanwhile, and a synchronous read costs a fraction of the four thread-pool round trips of an
+ * asynchronous one (a third of a warm `pgpro lint` over ~950 files went to them).
  */
 export async function directoryTree(root: string, under: readonly string[] = ['']): Promise<FileTree> {
   const outermost = new Set(under.filter((s) => !under.some((o) => o !== s && (o === '' || s.startsWith(`${o}/`)))));
   const paths: string[] = [];
-  const walk = async (relative: string): Promise<void> => {
-    const entries = await readdir(join(root, relative), { withFileTypes: true });
-    await Promise.all(
-      entries.map(async (entry) => {
-        const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
-        if (entry.isDirectory()) {
-          if (!SKIPPED_DIRS.has(entry.name)) await walk(path);
-        } else if (entry.isFile()) paths.push(path);
-      }),
-    );
+  const walk = (relative: string): void => {
+    for (const entry of readdirSync(join(root, relative), { withFileTypes: true })) {
+      const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
+      if (entry.isDirectory()) {
+        if (!SKIPPED_DIRS.has(entry.name)) walk(path);
+      } else if (entry.isFile()) paths.push(path);
+    }
   };
-  await Promise.all([...outermost].map(walk));
+  for (const directory of outermost) walk(directory);
   paths.sort();
   const known = new Set(paths);
   return {
@@ -33,7 +34,7 @@ export async function directoryTree(root: string, under: readonly string[] = [''
     async read(path) {
       if (!known.has(path)) return undefined;
       try {
-        return decodeText(await readFile(join(root, ...path.split('/'))));
+        return decodeText(readFileSync(join(root, ...path.split('/'))));
       } catch {
         return undefined;
       }

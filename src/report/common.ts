@@ -180,6 +180,17 @@ export interface ExcerptLine {
   text: string;
 }
 
+// Reports take the excerpts of one file's findings one after the other: its lines are split once.
+let lastSource: string | undefined;
+let lastLines: string[] = [];
+function linesOf(source: string): string[] {
+  if (source !== lastSource) {
+    lastSource = source;
+    lastLines = source.split(/\r?\n/);
+  }
+  return lastLines;
+}
+
 /** Lines line..endLine of a source, at most `max` of them; `truncated` says lines were left out. */
 export function excerpt(
   source: string | undefined,
@@ -188,7 +199,7 @@ export function excerpt(
   max = 8,
 ): { lines: ExcerptLine[]; truncated: boolean } {
   if (source === undefined || line < 1) return { lines: [], truncated: false };
-  const all = source.split(/\r?\n/);
+  const all = linesOf(source);
   const last = Math.min(Math.max(endLine, line), all.length);
   const lines: ExcerptLine[] = [];
   for (let n = line; n <= last && lines.length < max; n++) lines.push({ number: n, text: all[n - 1] ?? '' });

@@ -45,6 +45,9 @@ describe('the CLI loads what a command needs', () => {
   it('lint loads the parser and the rules only when a file is not in its cache', () => {
     const { modules, packages } = staticGraph('src/cli/lint-command.ts');
     expect(packages.has('libpg-query')).toBe(false);
+    // Nor the config schema (zod) and YAML when there is no config file, nor a reporter it does not print.
+    expect([...packages].filter((p) => ['zod', 'yaml', 'diff'].includes(p))).toEqual([]);
+    expect([...modules].filter((m) => m.startsWith('src/report/') && !['src/report/load.ts', 'src/report/formats.ts'].includes(m))).toEqual([]);
     // src/rules/lib/squawk.ts is a table of ids (no rule code): reading -- squawk-ignore directives needs it.
     const ruleCode = (m: string) => (m.startsWith('src/rules/') && m !== 'src/rules/lib/squawk.ts') || m === 'src/lint/engine.ts';
     expect([...modules].filter(ruleCode)).toEqual([]);

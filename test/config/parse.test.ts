@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { defaultsWithoutSchema } from '../../src/config/defaults.js';
 import { ConfigError, defaultConfig, parseConfig, validateConfig } from '../../src/config/parse.js';
 
 function problems(text: string): ConfigError['problems'] {
@@ -16,6 +17,13 @@ describe('parseConfig', () => {
     expect(parseConfig('', 'pgpro.yml')).toEqual(defaultConfig());
     expect(defaultConfig()['fail-on']).toBe('error');
     expect(defaultConfig().sandbox.engine).toBe('pglite');
+  });
+
+  it('the defaults written out for runs without a config file are the schema\'s, key order included (lint cache keys hash them)', () => {
+    expect(JSON.stringify(defaultsWithoutSchema())).toBe(JSON.stringify(defaultConfig()));
+    const mine = defaultsWithoutSchema();
+    mine.rules['ban-drop-table'] = 'off';
+    expect(defaultsWithoutSchema().rules).toEqual({});
   });
 
   it('keeps what the file sets and fills in the rest', () => {

@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { aLock, article, lineList, list, plural, withArticle } from '../../src/text/grammar.js';
+import { aLock, article, formatNumber, lineList, list, plural, withArticle } from '../../src/text/grammar.js';
 import { LOCK_MODES } from '../../src/trace/locks.js';
 
 describe('grammar', () => {
+  it('formatNumber writes numbers as en-US does, whole ones without Intl', () => {
+    for (const value of [0, -0, 7, 999, 1000, -1234, 12_345, 1_234_567, -987_654_321, Number.MAX_SAFE_INTEGER, 1.5, 1234.5678, 1e21]) {
+      expect(formatNumber(value), String(value)).toBe(value.toLocaleString('en-US'));
+    }
+  });
+
   it('puts "an" before a vowel sound and "a" before a consonant sound', () => {
     expect(article('ACCESS EXCLUSIVE')).toBe('an');
     expect(article('EXCLUSIVE')).toBe('an');
