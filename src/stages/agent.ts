@@ -23,6 +23,7 @@ import type {
   StatementOutcome,
 } from '../types.js';
 import { describeTable } from './describe.js';
+import { quoteIdentifier } from '../sql/quote.js';
 import { budgetLeft, messageOf, proofBudget, timed, type ReviewState } from './state.js';
 import { settledFindings } from './finish.js';
 import { NO_PROVER, proveFindingFixes, recordProof } from './verify-fix.js';
@@ -240,8 +241,8 @@ export const AGENT_READER_ROLE = 'pgpro_agent_reader';
  * pg_read_all_data (SELECT on tables, USAGE on schemas), takes EXECUTE from PUBLIC on the functions the
  * migrations wrote in SQL or a procedural language (their code could SET ROLE back: a superuser
  * session may always), switches to that role and makes the transaction READ ONLY. A tool query is one
- * SELECT (readonly.ts): it cannot RESET ROLE or call set_config. On a server sandbox migrations already
- * run as an unprivileged role (postgres/admin.ts), which cannot create roles; the tools run as it.
+ * SELECT (readonly.ts): it cannot RESET ROLE or call set_config. A server sandbox has its own reader
+ * role for this (serverReaderSetup).
  */
 const READER_SETUP = [
   'BEGIN',
@@ -259,14 +260,74 @@ const READER_SETUP = [
   'SET TRANSACTION READ ONLY',
 ].join(';\n');
 
+/**
+ * The same on a server sandbox, whose session is the migration role's (the owner of everything the
+ * migrations made, and able to signal its own role's sessions, pgpro's included). The reader role
+ * pgpro made for the sandbox (postgres/admin.ts createReaderRole: no login, no attribute, granted to
+ * the migration role) gets, for this transaction only, USAGE on the schemas and SELECT on the relations
+ * the migration role may grant; EXECUTE on the migrations' SQL and PL functions is taken from PUBLIC;
+ * then the session SETs LOCAL ROLE to it, READ ONLY. The grants run with pg_catalog alone on the
+ * search_path, so a migration's function or operator cannot stand in for a catalog one; a reader that
+ * was granted any role (a migration could try) makes the tools refuse.
+ */
+export function serverReaderSetup(reader: string): string {
+  const role = quoteIdentifier(reader);
+  return [
+    'BEGIN',
+    `DO $pgpro$ DECLARE
+       previous text := pg_catalog.current_setting('search_path');
+       reader oid := pg_catalog.to_regrole(${quoteLiteral(quoteIdentifier(reader))});
+       target record;
+     BEGIN
+       PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+       IF reader IS NULL THEN RAISE EXCEPTION 'the agent reader role % is missing', ${quoteLiteral(reader)}; END IF;
+       IF EXISTS (SELECT FROM pg_catalog.pg_auth_members m WHERE m.member OPERATOR(pg_catalog.=) reader) THEN
+         RAISE EXCEPTION 'the agent reader role % was granted another role; the tools do not run as it', ${quoteLiteral(reader)};
+       END IF;
+       FOR target IN SELECT n.oid::regnamespace AS name FROM pg_catalog.pg_namespace n
+        WHERE n.nspname OPERATOR(pg_catalog.!~) '^(pg_catalog|information_schema|pg_toast|pg_temp_|pg_toast_temp_)'
+          AND pg_catalog.has_schema_privilege(n.oid, 'USAGE WITH GRANT OPTION')
+       LOOP EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA %s TO ${role}', target.name); END LOOP;
+       FOR target IN SELECT c.oid::regclass AS name FROM pg_catalog.pg_class c
+         JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+        WHERE c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p,v,m,f,S}'::"char"[])
+          AND n.nspname OPERATOR(pg_catalog.<>) ALL ('{pg_catalog,information_schema}'::name[])
+          AND pg_catalog.has_table_privilege(c.oid, 'SELECT WITH GRANT OPTION')
+       LOOP EXECUTE pg_catalog.format('GRANT SELECT ON %s TO ${role}', target.name); END LOOP;
+       FOR target IN SELECT p.oid::regprocedure AS name FROM pg_catalog.pg_proc p
+         JOIN pg_catalog.pg_language l ON l.oid OPERATOR(pg_catalog.=) p.prolang
+         JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace
+        WHERE l.lanname OPERATOR(pg_catalog.<>) ALL ('{c,internal}'::name[])
+          AND n.nspname OPERATOR(pg_catalog.<>) ALL ('{pg_catalog,information_schema}'::name[])
+          AND pg_catalog.pg_has_role(p.proowner, 'USAGE')
+          AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::regclass
+                          AND d.objid OPERATOR(pg_catalog.=) p.oid AND d.deptype OPERATOR(pg_catalog.=) 'e')
+       LOOP EXECUTE pg_catalog.format('REVOKE EXECUTE ON ROUTINE %s FROM PUBLIC', target.name); END LOOP;
+       PERFORM pg_catalog.set_config('search_path', previous, true);
+     END $pgpro$`,
+    `SET LOCAL ROLE ${role}`,
+    'SET TRANSACTION READ ONLY',
+  ].join(';\n');
+}
+
+function quoteLiteral(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}
+
+/** Why a server sandbox's tools cannot query: pgpro had no role to make the reader. */
+export const NO_SERVER_READER =
+  "the sandbox server's role cannot create roles, so pgpro has no read-only role to run this query as; the query was not run (grant the role in sandbox.url CREATEROLE, see docs/config.md)";
+
 /** The agent's read-only window on the sandbox; the agent has already checked the SQL is a SELECT. */
 export function sandboxTools(
-  db: Queryable & { catalog(): Promise<CatalogSnapshot>; readonly engine?: { name: string } },
+  db: Queryable & { catalog(): Promise<CatalogSnapshot>; readonly engine?: { name: string }; readonly readerRole?: string | undefined },
   sizes: Record<string, TableSize> = {},
 ): AgentTools {
+  const setup = db.engine?.name === 'pglite' ? READER_SETUP : db.readerRole ? serverReaderSetup(db.readerRole) : undefined;
   const readOnly = async <T>(work: () => Promise<T>): Promise<T> => {
+    if (!setup) throw new Error(NO_SERVER_READER);
     try {
-      await db.exec(db.engine?.name === 'pglite' ? READER_SETUP : 'BEGIN READ ONLY');
+      await db.exec(setup);
       return await work();
     } finally {
       await db.exec('ROLLBACK');

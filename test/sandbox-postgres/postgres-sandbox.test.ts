@@ -242,8 +242,20 @@ describe('postgres sandbox: the database never outlives the review', () => {
       }
       expect(dropped).toContain(database);
       expect(await databaseExists(database)).toBe(false);
+      // Its roles (migrations', the agent tools' reader) went with it.
+      const roles = await admin.query('select rolname from pg_roles where rolname in ($1, $2)', [database, `${database}_reader`]);
+      expect(roles.rows).toEqual([]);
       expect(await databaseExists(keep)).toBe(true);
       expect(await databaseExists(lookalike)).toBe(true);
+    });
+
+    it('the sweep drops the roles of a sandbox whose database is gone, the reader role included', async () => {
+      const orphan = `pgpro_sbx_20000101000000_${randomBytes(4).toString('hex')}`;
+      await admin.query(`create role ${orphan} nologin`);
+      await admin.query(`create role ${orphan}_reader nologin`);
+      await sweepStaleSandboxes(url, 0);
+      const roles = await admin.query('select rolname from pg_roles where rolname in ($1, $2)', [orphan, `${orphan}_reader`]);
+      expect(roles.rows).toEqual([]);
     });
 
     it('the sweep leaves recent leftovers alone under the default threshold', async () => {
@@ -254,6 +266,8 @@ describe('postgres sandbox: the database never outlives the review', () => {
       expect(await sweepStaleSandboxes(url)).not.toContain(database);
       expect(await databaseExists(database)).toBe(true);
       await admin.query(`drop database ${database} with (force)`);
+      await admin.query(`drop role if exists ${database}_reader`);
+      await admin.query(`drop role if exists ${database}`);
     });
   });
 });

@@ -5,7 +5,7 @@ import { quoteIdentifier as quoteIdent } from '../../sql/quote.js';
 // is not recognisably pgpro's is ever dropped.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { SANDBOX_NAME_LIKE, isSandboxDatabaseName, sandboxCreatedAt } from './names.js';
+import { SANDBOX_NAME_LIKE, isSandboxDatabaseName, readerRoleName, sandboxCreatedAt, sandboxOfRole } from './names.js';
 
 /** A problem with the sandbox server the user must fix (URL, role privileges, reachability). */
 export class PostgresSandboxError extends Error {
@@ -105,9 +105,25 @@ export async function createSandboxRole(admin: pg.Client, name: string, info: Se
   return { role: name, password };
 }
 
-/** Drops a sandbox role (after its database); only roles named like a sandbox database. */
+/**
+ * The role the agent's tool queries run as (src/stages/agent.ts): it cannot log in, has no attribute,
+ * and is granted to the role migrations run as, so that their session can SET ROLE to it inside the
+ * rolled-back transaction that lends it read rights on the migrations' tables. It can do nothing else:
+ * not run the migrations' functions (EXECUTE is taken from PUBLIC there), read server files or signal
+ * other sessions, which the migration role could do to sessions of its own (pgpro's included).
+ */
+export async function createReaderRole(admin: pg.Client, name: string, migrationRole: string): Promise<string> {
+  assertSandboxName(name);
+  const reader = readerRoleName(name);
+  await admin.query(`create role ${quoteIdent(reader)} nologin noinherit nosuperuser nocreatedb nocreaterole noreplication nobypassrls`);
+  await admin.query(`grant ${quoteIdent(reader)} to ${quoteIdent(migrationRole)}`);
+  return reader;
+}
+
+/** Drops a sandbox's roles (after its database); only roles named after a sandbox database. */
 export async function dropSandboxRole(admin: pg.Client, name: string): Promise<void> {
   assertSandboxName(name);
+  await admin.query(`drop role if exists ${quoteIdent(readerRoleName(name))}`).catch(() => undefined);
   await admin.query(`drop role if exists ${quoteIdent(name)}`);
 }
 
@@ -173,14 +189,15 @@ export async function sweepWith(admin: pg.Client, versionNum: number, olderThanM
   const roles = await admin
     .query<{ name: string }>(
       `select r.rolname as name from pg_catalog.pg_roles r
-       where r.rolname like $1 and not exists (select 1 from pg_catalog.pg_database d where d.datname = r.rolname)`,
+       where r.rolname like $1
+         and not exists (select 1 from pg_catalog.pg_database d where d.datname = pg_catalog.regexp_replace(r.rolname, '_reader$', ''))`,
       [SANDBOX_NAME_LIKE],
     )
     .catch(() => ({ rows: [] as { name: string }[] }));
-  for (const role of roles.rows) {
-    const created = sandboxCreatedAt(role.name);
-    if (!created || options.keep?.has(role.name) || now - created.getTime() < olderThanMs) continue;
-    await dropSandboxRole(admin, role.name).catch(() => undefined);
+  for (const name of new Set(roles.rows.map((role) => sandboxOfRole(role.name)))) {
+    const created = sandboxCreatedAt(name);
+    if (!created || options.keep?.has(name) || now - created.getTime() < olderThanMs) continue;
+    await dropSandboxRole(admin, name).catch(() => undefined);
   }
   for (const row of rows) {
     const created = sandboxCreatedAt(row.name);

@@ -34,6 +34,18 @@ export function isSandboxDatabaseName(name: string): boolean {
   return sandboxCreatedAt(name) !== undefined;
 }
 
+/** The role the agent's tool queries run as in a sandbox database: its name with this suffix. */
+const READER_SUFFIX = '_reader';
+
+export function readerRoleName(database: string): string {
+  return `${database}${READER_SUFFIX}`;
+}
+
+/** The sandbox database a pgpro role belongs to (the migration role is named like it, the reader with a suffix). */
+export function sandboxOfRole(role: string): string {
+  return role.endsWith(READER_SUFFIX) ? role.slice(0, -READER_SUFFIX.length) : role;
+}
+
 /** A LIKE pattern that pre-filters candidates on the server; the regex above decides. */
 export const SANDBOX_NAME_LIKE = 'pgpro\\_sbx\\_%';
 

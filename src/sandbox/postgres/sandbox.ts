@@ -19,7 +19,7 @@ import type { MigrationRun, PreparedMigration, PreparedStatement, Sandbox, Sandb
 import { isCopyFromStdin } from '../statements.js';
 import { stopMessage } from '../limits.js';
 import { SandboxQueryError, SandboxStoppedError } from '../worker-client.js';
-import { PostgresSandboxError, checkServer, connect, createDatabase, createSandboxRole, dropDatabase, sweepWith, type ServerInfo } from './admin.js';
+import { PostgresSandboxError, checkServer, connect, createDatabase, createReaderRole, createSandboxRole, dropDatabase, sweepWith, type ServerInfo } from './admin.js';
 import { liveSandboxDatabases, trackDatabase, untrackDatabase } from './cleanup.js';
 import { SandboxSession } from './connection.js';
 import { sandboxDatabaseName, urlForDatabase } from './names.js';
@@ -37,6 +37,11 @@ export interface PostgresSandbox extends Sandbox {
   readonly alive: boolean;
   /** The throwaway database's name (for logs and tests). */
   readonly database: string;
+  /**
+   * The role the agent's tool queries run as (admin.ts createReaderRole), granted to the migration
+   * role; undefined when the URL's role cannot create roles.
+   */
+  readonly readerRole: string | undefined;
 }
 
 /** snapshot() on the postgres engine: the review should replay instead of caching. */
@@ -73,11 +78,14 @@ export async function createPostgresSandbox(options: PostgresSandboxOptions): Pr
     // PROGRAM, pg_read_file) or end pgpro's own sessions: migrations then run as a role made for this
     // sandbox, which owns its database and nothing else.
     const login = info.privileged ? await createSandboxRole(admin, name, info) : undefined;
+    // The agent's tools read as a role of their own; a URL role that cannot create roles gets none, and
+    // the tools then refuse to query (src/stages/agent.ts).
+    const reader = info.createrole ? await createReaderRole(admin, name, login?.role ?? info.role) : undefined;
     const ms = Math.max(1, Math.round(options.statementTimeoutMs));
     // Startup options, not SET: their source is 'client', which tells them apart from a migration's SET.
     const client = await connect(sessionUrl(options.url, name, login), 'pgpro-sandbox', `-c statement_timeout=${ms} -c lock_timeout=${ms}`);
     const pid = (await client.query<{ pid: number }>('select pg_catalog.pg_backend_pid() as pid')).rows[0]!.pid;
-    return new ServerSandbox(admin, client, pid, info, name, options);
+    return new ServerSandbox(admin, client, pid, info, name, options, reader);
   } catch (error) {
     if (name) {
       await dropDatabase(admin, name, info!.versionNum).catch(() => undefined);
@@ -115,6 +123,7 @@ class ServerSandbox implements PostgresSandbox, SandboxEngine {
     private readonly info: ServerInfo,
     readonly database: string,
     private readonly options: PostgresSandboxOptions,
+    readonly readerRole: string | undefined,
   ) {
     this.engine = { name: 'postgres', version: info.version };
     this.extensions = {
