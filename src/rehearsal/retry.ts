@@ -1,8 +1,8 @@
 // Failure halfway: stop a migration after a statement that committed on its own, then run the whole file
 // again as an operator retrying would, and see what the retry hits. Each stop starts from the state
-// before the file. Files of ordinary statements are rehearsed in one sandbox, inside a transaction that
-// is rolled back to a savepoint after each stop (cheap; a concurrent index build runs there without
-// CONCURRENTLY); files with their own BEGIN/COMMIT, COPY data or other statements that refuse a
+// before the file. Files of ordinary statements are rehearsed in one sandbox, inside a transaction where
+// the statements before each stop are kept under nested savepoints and each retry is rolled back (cheap;
+// a concurrent index build runs there without CONCURRENTLY); files with their own BEGIN/COMMIT, COPY data or other statements that refuse a
 // transaction block (VACUUM) get a fresh sandbox per stop.
 import { prepareMigration, SandboxQueryError, type Sandbox } from '../sandbox/index.js';
 import { copyFromBlob, needsAutocommit, transactionControl } from '../sandbox/statements.js';
@@ -115,9 +115,15 @@ async function inOneBlock(file: RetryFile, points: CommitPoint[], options: Retry
     if ((await runEach(db, file.statements)).length > 0) return false;
     const reference = await observe(db, wanted);
     await db.exec('ROLLBACK TO SAVEPOINT pgpro_retry_start');
+    // The stops come in file order: the statements before each stop are run once, kept, and the next
+    // stop's run on from there. Each retry runs under a savepoint of its own and is rolled back to it.
+    let applied = 0;
     for (const point of points) {
       checkSignal(options.signal);
-      if ((await runEach(db, file.statements.slice(0, point.at + (point.kind === 'after' ? 1 : 0)))).length > 0) return false;
+      const upTo = point.at + (point.kind === 'after' ? 1 : 0);
+      if ((await runEach(db, file.statements.slice(applied, upTo))).length > 0) return false;
+      applied = upTo;
+      await db.exec('SAVEPOINT pgpro_retry_stop');
       if (point.kind === 'during') {
         const before = await indexOids(db);
         if ((await runEach(db, [file.statements[point.at]!])).length > 0) return false;
@@ -125,7 +131,8 @@ async function inOneBlock(file: RetryFile, points: CommitPoint[], options: Retry
       }
       const failures = await runEach(db, file.statements);
       outcomes.push({ point, result: judge(reference, await observe(db, wanted), failures) });
-      await db.exec('ROLLBACK TO SAVEPOINT pgpro_retry_start');
+      await db.exec('ROLLBACK TO SAVEPOINT pgpro_retry_stop');
+      await db.exec('RELEASE SAVEPOINT pgpro_retry_stop');
     }
     await db.exec('ROLLBACK');
     return true;
