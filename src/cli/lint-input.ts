@@ -19,7 +19,7 @@ export interface LintInput {
   directories: string[];
 }
 
-const toPosix = (path: string) => path.split(sep).join('/');
+const toPosix = (path: string) => (sep === '/' ? path : path.split(sep).join('/'));
 
 // Synchronous: a pre-commit hook names every staged file, and one thread-pool round trip each adds up.
 function statOrUndefined(path: string): Stats | undefined {

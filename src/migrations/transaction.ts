@@ -26,7 +26,8 @@ function statements(sql: string): string[] {
 
 /** Tools that send the file as one multi-statement query: Postgres runs it as one implicit transaction. */
 function implicit(tool: string, sql: string, extra = ''): TransactionMode {
-  const count = statements(sql).length;
+  // One statement or more than one is all that matters: the scan stops at the second.
+  const count = splitTopLevel(sql, 2).pieces.length;
   if (count <= 1) {
     return {
       inTransaction: false,

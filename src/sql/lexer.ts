@@ -45,8 +45,12 @@ function isIdentChar(code: number): boolean {
 }
 const DOLLAR_TAG = /^\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/;
 
-/** Splits SQL text into top-level statements without parsing it. Never throws. */
-export function splitTopLevel(sql: string): SplitResult {
+/**
+ * Splits SQL text into top-level statements without parsing it. Never throws. With `stopAfter`, stops
+ * once that many statements have ended in a `;` (what follows is not scanned: comments and masked ranges
+ * are those before it).
+ */
+export function splitTopLevel(sql: string, stopAfter = Infinity): SplitResult {
   const pieces: Piece[] = [];
   const comments: LineComment[] = [];
   const masked: MaskedRange[] = [];
@@ -181,6 +185,7 @@ export function splitTopLevel(sql: string): SplitResult {
     else if (c === ')') depth = Math.max(0, depth - 1);
     else if (c === ';' && depth === 0 && atomic === 0) {
       finish(i);
+      if (pieces.length >= stopAfter) return { pieces, comments, masked };
       i++;
       continue;
     }

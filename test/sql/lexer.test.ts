@@ -16,6 +16,13 @@ select (1;2)`;
     ]);
   });
 
+  it('stops after as many statements as asked, which are those a full scan finds first', () => {
+    const sql = `select 'a;b'; select $$;$$; select 3; select 4`;
+    expect(splitTopLevel(sql, 2).pieces).toEqual(splitTopLevel(sql).pieces.slice(0, 2));
+    expect(splitTopLevel('select 1; -- only one', 2).pieces).toHaveLength(1);
+    expect(splitTopLevel('select 1; select 2', 2).pieces).toHaveLength(2);
+  });
+
   it('keeps BEGIN ATOMIC bodies (with CASE … END inside) in one statement', () => {
     const sql = `create function f() returns int language sql begin atomic select case when true then 1 end; select 2; end; select 3;`;
     expect(texts(sql)).toEqual([
