@@ -1,4 +1,4 @@
-import { scanSync } from 'libpg-query';
+import { scannedTokens } from './lib/fix.js';
 import { meta } from './lib/helpers.js';
 import type { Rule, RuleContext } from './types.js';
 
@@ -38,12 +38,8 @@ const rule: Rule = {
       Statement(statement) {
         // Scanning is the cost of this rule: skip statements with no word or quoted name over 63 bytes.
         if (!hasLongWord(statement.text)) return;
-        let toks: { start: number; text: string; tokenName: string }[];
-        try {
-          toks = scanSync(statement.text).tokens;
-        } catch {
-          return;
-        }
+        const toks = scannedTokens(statement.text);
+        if (!toks) return;
         const bytes = Buffer.from(statement.text, 'utf8');
         const seen = new Set<string>();
         for (const tok of toks) {

@@ -14,6 +14,21 @@ export interface ColumnSite {
   kind: 'create' | 'add' | 'alter';
 }
 
+// The columns of a CREATE TABLE's own PRIMARY KEY (…) constraint, once per statement tree: asked for
+// every column by each of the column-type rules, a wide table made this quadratic.
+const primaryKeys = new WeakMap<object, string[]>();
+function tablePrimaryKey(createStmt: any): string[] {
+  let keys = primaryKeys.get(createStmt);
+  if (!keys) {
+    keys = (createStmt.tableElts ?? [])
+      .map((e: any) => e?.Constraint)
+      .filter((c: any) => c?.contype === 'CONSTR_PRIMARY')
+      .flatMap((c: any) => nameList(c.keys)) as string[];
+    primaryKeys.set(createStmt, keys);
+  }
+  return keys;
+}
+
 /** Visitors that call `check` for every column whose type a statement declares (tables only). */
 export function columnTypeVisitors(check: (site: ColumnSite) => void): Visitors {
   return {
@@ -22,12 +37,8 @@ export function columnTypeVisitors(check: (site: ColumnSite) => void): Visitors 
       if (!type) return;
       const parent = ancestors[ancestors.length - 1];
       if (parent?.type === 'CreateStmt') {
-        const tablePk = (parent.node.tableElts ?? [])
-          .map((e: any) => e?.Constraint)
-          .filter((c: any) => c?.contype === 'CONSTR_PRIMARY')
-          .flatMap((c: any) => nameList(c.keys));
         const primaryKey =
-          columnConstraints(columnDef).some((c) => c.contype === 'CONSTR_PRIMARY') || tablePk.includes(columnDef.colname);
+          columnConstraints(columnDef).some((c) => c.contype === 'CONSTR_PRIMARY') || tablePrimaryKey(parent.node).includes(columnDef.colname);
         check({ column: columnDef.colname, type, columnDef, primaryKey, kind: 'create' });
       } else if (parent?.type === 'AlterTableCmd' && nearest(ancestors, 'AlterTableStmt')) {
         const cmd = parent.node;

@@ -28,31 +28,52 @@ interface Token {
   text: string;
 }
 
-// Several rules ask for the tokens of the same statement: the last few scans are kept (callers only read them).
-const recentScans = new Map<string, Token[]>();
+/** A token as Postgres' scanner reports it: UTF-8 byte offsets, comments included. */
+export interface ScannedToken {
+  start: number;
+  end: number;
+  text: string;
+  tokenName: string;
+}
+
+// Several rules ask for the tokens of the same statement: the last few scans are kept (callers only
+// read them). Scanning costs about as much as parsing, so each statement is scanned once at most.
 const RECENT_SCANS = 8;
+const recentScans = new Map<string, ScannedToken[] | undefined>();
+const recentTokens = new Map<string, Token[]>();
+
+function remember<T>(cache: Map<string, T>, key: string, value: T): T {
+  if (cache.size >= RECENT_SCANS) cache.delete(cache.keys().next().value!);
+  cache.set(key, value);
+  return value;
+}
+
+/** Every token of a statement as the scanner reports it; undefined when the scanner fails. */
+export function scannedTokens(text: string): ScannedToken[] | undefined {
+  if (recentScans.has(text)) return recentScans.get(text);
+  let scanned: ScannedToken[] | undefined;
+  try {
+    scanned = scanSync(text).tokens;
+  } catch {
+    scanned = undefined;
+  }
+  return remember(recentScans, text, scanned);
+}
 
 /** Non-comment tokens of a statement with UTF-16 offsets (the scanner reports UTF-8 bytes). */
 export function tokens(text: string): Token[] {
-  const cached = recentScans.get(text);
-  if (cached) return cached;
-  const scanned = scanTokens(text);
-  if (recentScans.size >= RECENT_SCANS) recentScans.delete(recentScans.keys().next().value!);
-  recentScans.set(text, scanned);
-  return scanned;
+  return recentTokens.get(text) ?? remember(recentTokens, text, scanTokens(text));
 }
 
 function scanTokens(text: string): Token[] {
+  const scanned = scannedTokens(text);
+  if (!scanned) return [];
   const bytes = Buffer.from(text, 'utf8');
   // ASCII text: bytes and characters are the same offsets.
   const toChar = bytes.length === text.length ? (byte: number) => byte : (byte: number) => bytes.subarray(0, byte).toString('utf8').length;
-  try {
-    return scanSync(text)
-      .tokens.filter((t) => t.tokenName !== 'C_COMMENT' && t.tokenName !== 'SQL_COMMENT')
-      .map((t) => ({ start: toChar(t.start), end: toChar(t.end), text: t.text }));
-  } catch {
-    return [];
-  }
+  return scanned
+    .filter((t) => t.tokenName !== 'C_COMMENT' && t.tokenName !== 'SQL_COMMENT')
+    .map((t) => ({ start: toChar(t.start), end: toChar(t.end), text: t.text }));
 }
 
 /**

@@ -33,8 +33,10 @@ export function lintMigrations(inputs: readonly LintInput[], options: LintOption
     .filter((r): r is { rule: Rule; severity: Severity } => r.severity !== undefined);
   const created = new CreatedObjects();
   const findings: Finding[] = [];
-  const existing = new Set(catalog?.tables.map((t) => `${t.schema}.${t.name}`.toLowerCase()));
-  const existed = (key: string) => existing.has(key);
+  // Asked only by CREATE … IF NOT EXISTS: built on first use, not for every file `pgpro lint` lints
+  // one by one on a catalog of hundreds of tables.
+  let existing: Set<string> | undefined;
+  const existed = (key: string) => (existing ??= new Set(catalog?.tables.map((t) => `${t.schema}.${t.name}`.toLowerCase()))).has(key);
 
   for (const { migration, parsed } of inputs) {
     const settings: RuleSettings = {
