@@ -1,7 +1,9 @@
 // `pgpro lint` against squawk on the same files, in the same run: one process per run each, interleaved
 // (squawk, pgpro with an empty cache, pgpro again on the cache that run left), so that both see the same
-// load. pgpro's cold and warm outputs must be identical: the cache may only save work, never change it.
-import { mkdtempSync, rmSync } from 'node:fs';
+// load; then once more after a comment is added to the last file (the files are the bench's own copies),
+// which is what a pre-commit hook meets while a migration is being written. pgpro's cold, warm and
+// --no-cache outputs must be identical: the cache may only save work, never change it.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildCli, runCli, runProgram, type CliRun } from './cli.js';
@@ -21,6 +23,8 @@ export interface LintVsSquawk {
   cold?: Timed;
   /** pgpro lint again, on the cache the cold run left (a pre-commit hook's usual run). */
   warm?: Timed;
+  /** pgpro lint on that cache after a comment was added to the last file (a migration being written). */
+  edited?: Timed;
   /** pgpro lint --no-cache (neither reads nor writes it). */
   noCache?: Timed;
   findings?: number;
@@ -52,7 +56,10 @@ export function benchLintVsSquawk(input: {
   const squawkRuns: CliRun[] = [];
   const cold: CliRun[] = [];
   const warm: CliRun[] = [];
+  const edited: CliRun[] = [];
   const noCache: CliRun[] = [];
+  const last = files.at(-1)!;
+  const lastText = readFileSync(last, 'utf8');
   const lint = (args: string[], cache: string) => runCli(main, ['lint', ...args, ...files], { ...env, PGPRO_CACHE_DIR: cache }, workspace);
   const bad = (run: CliRun) => (run.status !== 0 && run.status !== 1 ? `exited with ${run.status}: ${run.stderr.slice(0, 300)}` : undefined);
   const help: CliRun[] = [];
@@ -65,9 +72,15 @@ export function benchLintVsSquawk(input: {
     const cache = mkdtempSync(join(workspace, 'cache-'));
     cold.push(lint([], cache));
     warm.push(lint([], cache));
+    writeFileSync(last, `${lastText}\n-- edited ${i}\n`);
+    try {
+      edited.push(lint([], cache));
+    } finally {
+      writeFileSync(last, lastText);
+    }
     noCache.push(lint(['--no-cache'], cache));
     help.push(runCli(main, ['--help'], env, workspace));
-    error = [squawkRuns.at(-1), cold.at(-1), warm.at(-1), noCache.at(-1)].map((r) => r && bad(r)).find(Boolean);
+    error = [squawkRuns.at(-1), cold.at(-1), warm.at(-1), edited.at(-1), noCache.at(-1)].map((r) => r && bad(r)).find(Boolean);
   }
   const json = lint(['--no-cache', '--format', 'json'], mkdtempSync(join(workspace, 'cache-')));
   let findings: number | undefined;
@@ -93,6 +106,7 @@ export function benchLintVsSquawk(input: {
     squawk,
     cold: timedOf(cold),
     warm: timedOf(warm),
+    edited: timedOf(edited),
     noCache: timedOf(noCache),
     ...(findings !== undefined ? { findings } : {}),
     sameOutput: [...cold, ...warm, ...noCache].every((r) => output(r) === reference),
@@ -111,6 +125,7 @@ export function printLintVsSquawk(result: LintVsSquawk): void {
   else rows.push([`squawk: SKIPPED: ${(result.squawk as { unavailable: string }).unavailable}`, '', '', '', '', '', '', '']);
   rows.push(row('pgpro lint, empty cache (first run; writes it)', result.cold, result.findings ?? '-'));
   rows.push(row('pgpro lint, cache from that run (usual pre-commit run)', result.warm, result.findings ?? '-'));
+  rows.push(row('pgpro lint, that cache, the last file edited', result.edited, ''));
   rows.push(row('pgpro lint --no-cache', result.noCache, result.findings ?? '-'));
   rows.push(row('pgpro --help (target ≤ 150 ms)', result.help, '', false));
   const from = result.histories.map((h) => `${h.name} ${h.files}`).join(', ');
