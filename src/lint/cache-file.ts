@@ -5,14 +5,19 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LintCache, LintedFile } from './index.js';
+import type { StaticCatalogData } from './static-catalog.js';
 
 const FORMAT = 1;
 /** Entries kept besides the ones this run used. */
 const KEEP_UNUSED = 5000;
 
+/** Catalogs kept (each is the whole schema a history describes): the newest few. */
+const KEEP_CATALOGS = 4;
+
 interface Stored {
   format: number;
   entries: [string, LintedFile][];
+  catalogs?: [string, StaticCatalogData][];
 }
 
 export class FileLintCache implements LintCache {
@@ -22,19 +27,34 @@ export class FileLintCache implements LintCache {
   private constructor(
     private readonly file: string,
     private readonly stored: Map<string, LintedFile>,
+    private readonly catalogs: Map<string, StaticCatalogData>,
   ) {}
 
   /** The cache of project `root` under `dir`. */
   static async open(dir: string, root: string): Promise<FileLintCache> {
     const file = join(dir, `${createHash('sha256').update(root).digest('hex').slice(0, 16)}.json`);
     let stored = new Map<string, LintedFile>();
+    let catalogs = new Map<string, StaticCatalogData>();
     try {
       const parsed = JSON.parse(await readFile(file, 'utf8')) as Stored;
-      if (parsed.format === FORMAT && Array.isArray(parsed.entries)) stored = new Map(parsed.entries);
+      if (parsed.format === FORMAT && Array.isArray(parsed.entries)) {
+        stored = new Map(parsed.entries);
+        if (Array.isArray(parsed.catalogs)) catalogs = new Map(parsed.catalogs);
+      }
     } catch {
       // No cache yet, or one this version cannot read: start empty.
     }
-    return new FileLintCache(file, stored);
+    return new FileLintCache(file, stored, catalogs);
+  }
+
+  getCatalog(key: string): StaticCatalogData | undefined {
+    return this.catalogs.get(key);
+  }
+
+  setCatalog(key: string, catalog: StaticCatalogData): void {
+    this.catalogs.delete(key);
+    this.catalogs.set(key, catalog);
+    this.changed = true;
   }
 
   get(key: string): LintedFile | undefined {
@@ -52,7 +72,7 @@ export class FileLintCache implements LintCache {
   async save(): Promise<void> {
     if (!this.changed) return;
     const unused = [...this.stored].filter(([key]) => !this.used.has(key)).slice(-KEEP_UNUSED);
-    const data: Stored = { format: FORMAT, entries: [...unused, ...this.used] };
+    const data: Stored = { format: FORMAT, entries: [...unused, ...this.used], catalogs: [...this.catalogs].slice(-KEEP_CATALOGS) };
     await mkdir(join(this.file, '..'), { recursive: true });
     const temporary = `${this.file}.${process.pid}.tmp`;
     await writeFile(temporary, JSON.stringify(data));

@@ -6,7 +6,7 @@ import { settleFindings } from '../hazards/index.js';
 import { lintMigrations } from '../rules/lib/lint.js';
 import { loadParser, parseMigrationSqlSync } from '../sql/parse.js';
 import type { Finding, MigrationFile, ParsedFile } from '../types.js';
-import { StaticCatalog } from './static-catalog.js';
+import { StaticCatalog, type StaticCatalogData } from './static-catalog.js';
 
 /** One linted file: its settled findings and statement count. */
 export interface LintedFile {
@@ -21,13 +21,28 @@ export interface LintTarget {
   after: number;
 }
 
+/** The catalog after the migration at `position` (0-based; -1 for the empty catalog before the first). */
+export interface CatalogAt {
+  position: number;
+  catalog: StaticCatalogData;
+}
+
 /**
  * Lints `targets` (in apply order) on the catalog that `migrations` before each build. Reads no migration
- * beyond the last target.
+ * beyond the last target. With `from`, starts from that catalog instead of replaying the migrations up to
+ * its position (every target must come after it); with `keep`, also returns the catalog after the
+ * migration at that position.
  */
-export async function lintTargets(migrations: readonly MigrationFile[], targets: readonly LintTarget[], config: PgproConfig): Promise<Map<string, LintedFile>> {
+export async function lintTargets(
+  migrations: readonly MigrationFile[],
+  targets: readonly LintTarget[],
+  config: PgproConfig,
+  options: { from?: CatalogAt; keep?: number } = {},
+): Promise<{ linted: Map<string, LintedFile>; kept?: CatalogAt }> {
   await loadParser();
-  const catalog = new StaticCatalog();
+  const { from, keep } = options;
+  const catalog = from ? StaticCatalog.from(from.catalog) : new StaticCatalog();
+  let kept: CatalogAt | undefined = keep !== undefined && from?.position === keep ? from : undefined;
   const out = new Map<string, LintedFile>();
   const byPosition = new Map<number, LintTarget[]>();
   for (const target of targets) byPosition.set(target.after, [...(byPosition.get(target.after) ?? []), target]);
@@ -36,16 +51,17 @@ export async function lintTargets(migrations: readonly MigrationFile[], targets:
     out.set(migration.path, { findings: settleFindings(findings, { files: [parsed], config }), statements: parsed.statements.length });
   };
   const last = Math.max(-1, ...targets.map((t) => t.after));
-  for (let i = 0; i <= last; i++) {
+  for (let i = from ? from.position + 1 : 0; i <= last; i++) {
     const migration = migrations[i]!;
     const here = byPosition.get(i) ?? [];
     const own = here.find((t) => t.migration === migration);
     const parsed = parseMigrationSqlSync(migration.sql, migration.path, migration.lineOffset);
     if (own) lintOne(migration, parsed);
     for (const statement of parsed.statements) catalog.apply(statement.ast);
+    if (i === keep) kept = { position: i, catalog: catalog.data() };
     for (const down of here.filter((t) => t.migration !== migration)) {
       lintOne(down.migration, parseMigrationSqlSync(down.migration.sql, down.migration.path, down.migration.lineOffset));
     }
   }
-  return out;
+  return { linted: out, ...(kept ? { kept } : {}) };
 }

@@ -11,7 +11,8 @@ import type { PgproConfig } from '../config/schema.js';
 import { compareFindings, conclude } from '../finding.js';
 import type { MigrationFile, ReviewResult } from '../types.js';
 import { VERSION } from '../version.js';
-import type { LintedFile, LintTarget } from './engine.js';
+import type { CatalogAt, LintedFile, LintTarget } from './engine.js';
+import type { StaticCatalogData } from './static-catalog.js';
 
 export type { LintedFile } from './engine.js';
 
@@ -19,6 +20,12 @@ export type { LintedFile } from './engine.js';
 export interface LintCache {
   get(key: string): LintedFile | undefined;
   set(key: string, value: LintedFile): void;
+  /**
+   * The static catalog after the migrations a history key stands for (pgpro's version, the config and
+   * every file up to one position), so that linting an edited file does not replay the files before it.
+   */
+  getCatalog?(key: string): StaticCatalogData | undefined;
+  setCatalog?(key: string, catalog: StaticCatalogData): void;
 }
 
 export interface StaticLintInput {
@@ -41,7 +48,7 @@ export async function lintStatic(input: StaticLintInput): Promise<ReviewResult> 
   const started = now();
   const { config, migrations } = input;
   const targets = lintTargetsOf(input);
-  const keys = input.cache ? cacheKeys(migrations, targets, config) : undefined;
+  const { keys, chain } = input.cache ? cacheKeys(migrations, targets, config) : { keys: undefined, chain: undefined };
   const linted = new Map<string, LintedFile>();
   const missing: LintTarget[] = [];
   for (const [i, target] of targets.entries()) {
@@ -51,8 +58,20 @@ export async function lintStatic(input: StaticLintInput): Promise<ReviewResult> 
   }
   if (missing.length > 0) {
     const { lintTargets } = await import('./engine.js');
-    for (const [path, file] of await lintTargets(migrations, missing, config)) linted.set(path, file);
-    if (keys) targets.forEach((t, i) => missing.includes(t) && input.cache!.set(keys[i]!, linted.get(t.migration.path)!));
+    const cache = input.cache;
+    // Start from the latest catalog kept before the first file to lint; keep the one the last file is
+    // linted on, which is where the next run starts when that file is edited again.
+    const first = Math.min(...missing.map((t) => t.after));
+    let from: CatalogAt | undefined;
+    for (let p = first - 1; chain && cache?.getCatalog && p >= 0 && !from; p--) {
+      const catalog = cache.getCatalog(chain[p]!);
+      if (catalog) from = { position: p, catalog };
+    }
+    const keep = Math.max(...missing.map((t) => t.after)) - 1;
+    const run = await lintTargets(migrations, missing, config, { ...(from ? { from } : {}), ...(keep >= 0 ? { keep } : {}) });
+    for (const [path, file] of run.linted) linted.set(path, file);
+    if (keys) targets.forEach((t, i) => missing.includes(t) && cache!.set(keys[i]!, linted.get(t.migration.path)!));
+    if (chain && run.kept && run.kept !== from) cache?.setCatalog?.(chain[run.kept.position]!, run.kept.catalog);
   }
 
   const files = targets.map((t) => ({ migration: t.migration, ...linted.get(t.migration.path)! }));
@@ -91,8 +110,11 @@ function lintTargetsOf(input: StaticLintInput): LintTarget[] {
   return targets;
 }
 
-/** Per target: a hash of pgpro's version, the config, every file up to its position, and the file itself. */
-function cacheKeys(migrations: readonly MigrationFile[], targets: readonly LintTarget[], config: PgproConfig): string[] {
+/**
+ * Per target: a hash of pgpro's version, the config, every file up to its position, and the file itself;
+ * per position (`chain`): the hash of everything up to and including the file there.
+ */
+function cacheKeys(migrations: readonly MigrationFile[], targets: readonly LintTarget[], config: PgproConfig): { keys: string[]; chain: string[] } {
   const base = createHash('sha256').update(`${VERSION}\0${JSON.stringify(config)}`).digest('hex');
   const chain: string[] = [];
   let state = base;
@@ -102,9 +124,10 @@ function cacheKeys(migrations: readonly MigrationFile[], targets: readonly LintT
     state = createHash('sha256').update(`${state}\0${m.path}\0${m.lineOffset}\0${m.sql}`).digest('hex');
     chain.push(state);
   }
-  return targets.map(({ migration: m, after }) =>
+  const keys = targets.map(({ migration: m, after }) =>
     createHash('sha256')
       .update(`${chain[after]}\0${m.path}\0${m.kind}\0${m.inTransaction}\0${m.lineOffset}\0${m.sql}`)
       .digest('hex'),
   );
+  return { keys, chain };
 }

@@ -50,6 +50,16 @@ function qualified(names: string[]): { schema: string; name: string } {
   return { schema: names.length > 1 ? names[names.length - 2]! : 'public', name };
 }
 
+/** A StaticCatalog as plain data (what the lint cache keeps). */
+export interface StaticCatalogData {
+  tables: CatalogTable[];
+  /** How names find tables: [key, index into tables]. */
+  keys: [string, number][];
+  functions: CatalogSnapshot['functions'];
+  extensions: string[];
+  enums: CatalogSnapshot['enums'];
+}
+
 export class StaticCatalog implements CatalogSnapshot {
   readonly origin = 'static' as const;
   tables: CatalogTable[] = [];
@@ -57,6 +67,25 @@ export class StaticCatalog implements CatalogSnapshot {
   extensions: string[] = [];
   enums: CatalogSnapshot['enums'] = [];
   private readonly byKey = new Map<string, CatalogTable>();
+
+  /** A catalog in the state `data` describes (a copy: applying statements to it leaves `data` as it was). */
+  static from(data: StaticCatalogData): StaticCatalog {
+    const catalog = new StaticCatalog();
+    const copy = structuredClone(data);
+    catalog.tables = copy.tables;
+    catalog.functions = copy.functions;
+    catalog.extensions = copy.extensions;
+    catalog.enums = copy.enums;
+    for (const [key, index] of copy.keys) catalog.byKey.set(key, catalog.tables[index]!);
+    return catalog;
+  }
+
+  /** Its state as plain data, detached from it. */
+  data(): StaticCatalogData {
+    const index = new Map(this.tables.map((table, i) => [table, i]));
+    const keys = [...this.byKey].flatMap(([key, table]): [string, number][] => (index.has(table) ? [[key, index.get(table)!]] : []));
+    return structuredClone({ tables: this.tables, keys, functions: this.functions, extensions: this.extensions, enums: this.enums });
+  }
 
   /** The table named by a RangeVar (or schema + name), if the files created it. */
   table(rv: { schemaname?: string; relname?: string } | undefined): CatalogTable | undefined {

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/parse.js';
 import { FileLintCache } from '../../src/lint/cache-file.js';
 import { lintStatic, type LintCache, type LintedFile } from '../../src/lint/index.js';
+import type { StaticCatalogData } from '../../src/lint/static-catalog.js';
 import type { MigrationFile } from '../../src/types.js';
 
 function files(...sqls: string[]): MigrationFile[] {
@@ -60,6 +61,37 @@ describe('lintStatic with a cache', () => {
   });
 });
 
+class CatalogMemoryCache extends MemoryCache {
+  readonly catalogs = new Map<string, StaticCatalogData>();
+  getCatalog(key: string) {
+    return this.catalogs.get(key);
+  }
+  setCatalog(key: string, catalog: StaticCatalogData) {
+    this.catalogs.set(key, catalog);
+  }
+}
+
+describe('lintStatic with a cache that keeps catalogs', () => {
+  it('lints an edited last file on the catalog kept for it, as replaying the history would', async () => {
+    const cache = new CatalogMemoryCache();
+    const config = defaultConfig();
+    const history = [HISTORY, 'ALTER TABLE t ADD COLUMN extra text;\n'];
+    await lintStatic({ migrations: files(...history, CHANGE), config, cache });
+    expect(cache.catalogs.size).toBe(1);
+
+    const edited = files(...history, `${CHANGE}-- edited\n`);
+    const resumed = await lintStatic({ migrations: edited, config, cache });
+    expect(resumed.findings).toEqual((await lintStatic({ migrations: edited, config })).findings);
+
+    // The run did start from the kept catalog: one that says the column is wider changes the verdict.
+    const [kept] = cache.catalogs.values();
+    kept!.tables[0]!.columns.find((c) => c.name === 'note')!.type = 'character varying(30)';
+    const fromKept = await lintStatic({ migrations: files(...history, `${CHANGE}-- again\n`), config, cache });
+    expect(fromKept.findings.filter((f) => f.file === 'db/3.sql').map((f) => f.rule)).toContain('changing-column-type');
+    expect(resumed.findings.filter((f) => f.file === 'db/3.sql').map((f) => f.rule)).not.toContain('changing-column-type');
+  });
+});
+
 describe('FileLintCache', () => {
   const dirs: string[] = [];
   afterAll(async () => {
@@ -81,6 +113,14 @@ describe('FileLintCache', () => {
     unchanged.get('k1');
     await unchanged.save();
     expect(await readdir(dir)).toEqual([file]);
+
+    const withCatalog = await FileLintCache.open(dir, '/repo/a');
+    const catalog = { tables: [], keys: [], functions: [], extensions: ['citext'], enums: [] } satisfies StaticCatalogData;
+    withCatalog.setCatalog('c1', catalog);
+    await withCatalog.save();
+    const reopened = await FileLintCache.open(dir, '/repo/a');
+    expect(reopened.getCatalog('c1')).toEqual(catalog);
+    expect(reopened.get('k1')).toEqual(entry);
 
     await writeFile(join(dir, file!), '{ not json');
     expect((await FileLintCache.open(dir, '/repo/a')).get('k1')).toBeUndefined();
