@@ -5,6 +5,7 @@ import { prepareData } from './explain.js';
 import { fillSynthetic } from '../synthetic/index.js';
 import { inBackground, sandboxOpener } from './history.js';
 import { seededKey, storeSeeded, type SeededDocument } from './seeded.js';
+import { filledKey, storeFilled, type FilledDocument } from './filled.js';
 import { budgetLeft, messageOf, progress, timed, type ReviewState } from './state.js';
 import { fixProver } from './verify-fix.js';
 import { createSandboxPool, FileStarts } from '../proof/index.js';
@@ -23,7 +24,7 @@ export async function dataStage(state: ReviewState): Promise<void> {
   const budgetMs = () => budgetLeft(state, config.explain['time-budget-seconds'] * 1000);
   state.explainPrepared = await timed(state, 'data', async () => {
     const seeding = state.seeded
-      ? { rows: config.sandbox['seed-rows'], notes: state.seeded.notes, syntheticOnly: state.seeded.syntheticOnly }
+      ? { rows: config.sandbox['seed-rows'], notes: state.seeded.notes, syntheticOnly: state.seeded.syntheticOnly, complete: true }
       : await seedForCache(state, budgetMs());
     const prepared = await prepareData({
       db: state.sandbox!,
@@ -33,7 +34,9 @@ export async function dataStage(state: ReviewState): Promise<void> {
       catalogBefore: state.catalogBefore!,
       budgetMs: budgetMs(),
       ...(seeding ? { seeded: { rows: seeding.rows, syntheticOnly: seeding.syntheticOnly } } : {}),
+      ...(state.filled ? { restored: state.filled.document } : {}),
     });
+    if (seeding?.complete && !state.filled) fillToCache.set(state, prepared.fillPlan);
     return seeding ? { ...prepared, notes: [...seeding.notes, ...prepared.notes] } : prepared;
   }).catch((error: unknown) => {
     state.notes.push(`Synthetic data could not be added, so scans and plans ran on empty tables: ${messageOf(error)}`);
@@ -42,35 +45,49 @@ export async function dataStage(state: ReviewState): Promise<void> {
   if (state.explainPrepared) state.syntheticNotes.push(...state.explainPrepared.notes);
 }
 
+/** The fill plan of a review whose seeding was whole and cacheable: its fix point is cached as filled. */
+const fillToCache = new WeakMap<ReviewState, [string, number][]>();
+
+const budgetReached = (notes: readonly string[]) => notes.some((note) => /time budget reached/.test(note));
+
 /**
  * With a cache and a whole history: seed every table with `sandbox.seed-rows`, the part that does not
  * depend on the change, and store that state (catalog included) for the next review of this base.
  * Without them the data stage fills in one pass, as before.
  */
-async function seedForCache(state: ReviewState, budgetMs: number): Promise<{ rows: number; notes: string[]; syntheticOnly: string[] } | undefined> {
+async function seedForCache(
+  state: ReviewState,
+  budgetMs: number,
+): Promise<{ rows: number; notes: string[]; syntheticOnly: string[]; complete: boolean } | undefined> {
   const cache = state.snapshotCache;
   const sandbox = state.sandbox!;
   if (!cache || !state.historySnapshot || !state.catalogBefore || sandbox.stopped) return undefined;
   const rows = state.config.sandbox['seed-rows'];
   const fill = await fillSynthetic(sandbox, state.catalogBefore, () => rows, { deadline: Date.now() + budgetMs });
   // A seeding cut short by the time budget is not the state of this base: not stored.
-  const complete = !fill.notes.some((note) => /time budget reached/.test(note));
+  const complete = !budgetReached(fill.notes);
   if (complete && !sandbox.stopped) {
     const key = seededKey(state.historySnapshot, rows);
     const document: SeededDocument = { v: 1, catalog: state.catalogBefore, rows: fill.rows, notes: fill.notes, syntheticOnly: fill.syntheticOnly };
     inBackground(state, sandbox.snapshot().then((tarball) => storeSeeded(cache, key, { document, tarball })));
   }
-  return { rows, notes: fill.notes, syntheticOnly: fill.syntheticOnly };
+  return { rows, notes: fill.notes, syntheticOnly: fill.syntheticOnly, complete };
 }
+
+/** Nothing but the history, the seeding and the fill shaped the sandbox: no stub was created. */
+const onlyFilled = (state: ReviewState) => (state.inferred?.objects.length ?? 0) === 0;
 
 /** Proposed fixes are proven in fresh sandboxes started from this point (history + synthetic rows). */
 export async function fixPointStage(state: ReviewState): Promise<void> {
   const { config } = state;
   // Every fix pgpro offers (the rules', the trace's, EXPLAIN's, Claude's) is proven from here.
   if (state.reviewable.length === 0 || !engineSnapshots(config)) return;
-  const tarball = await timed(state, 'snapshot', () => state.sandbox!.snapshot()).catch(() => undefined);
+  // A sandbox restored with its fill is in the state its snapshot holds, unless stubs were added since.
+  const restored = state.filled && onlyFilled(state) ? state.filled.tarball : undefined;
+  const tarball = restored ?? (await timed(state, 'snapshot', () => state.sandbox!.snapshot()).catch(() => undefined));
   if (!tarball) return;
   state.fixPoint = tarball;
+  storeFilledState(state, tarball);
   const reuse = reuseFrom(state, tarball);
   state.prover = fixProver({
     config,
@@ -82,6 +99,17 @@ export async function fixPointStage(state: ReviewState): Promise<void> {
     starts: reuse.starts,
     applied: (path) => state.applied.get(path),
   });
+}
+
+/** The fix point of a whole seeding and fill, for the next review of this base touching the same tables. */
+function storeFilledState(state: ReviewState, tarball: Uint8Array): void {
+  const plan = fillToCache.get(state);
+  const prepared = state.explainPrepared;
+  const cache = state.snapshotCache;
+  if (!plan || !prepared || !cache || !state.historySnapshot || !onlyFilled(state) || budgetReached(prepared.fillNotes) || state.sandbox?.stopped) return;
+  const key = filledKey(seededKey(state.historySnapshot, state.config.sandbox['seed-rows']), plan);
+  const document: FilledDocument = { v: 1, notes: prepared.fillNotes, syntheticOnly: prepared.fillSyntheticOnly };
+  inBackground(state, storeFilled(cache, key, { document, tarball }));
 }
 
 /** Opens a sandbox of the review's engine and settings from a snapshot. */

@@ -13,6 +13,10 @@ export interface ExplainPrepared {
   notes: string[];
   /** Tables holding only synthetic rows (src/stages/synthetic-rerun.ts). */
   syntheticTables: string[];
+  /** What this fill alone noted and filled from empty (beside the seeding's): kept with a filled snapshot. */
+  fillPlan: [string, number][];
+  fillNotes: string[];
+  fillSyntheticOnly: string[];
 }
 
 /** Query files named by config `explain.queries`, read from the head tree. */
@@ -32,26 +36,25 @@ function mentions(texts: string[]): (table: string) => boolean {
   };
 }
 
-/**
- * Before the new migrations run: put rows into the tables that already exist, so that scans and
- * rewrites are real and a constraint that existing rows violate fails; the tables the change or the
- * queries touch get the EXPLAIN volume, the others a modest seed. Then plan the queries as they are.
- */
-export async function prepareData(input: {
-  db: Queryable;
+interface FillInput {
   config: PgproConfig;
   head: FileTree;
   fresh: Reviewed[];
   catalogBefore: CatalogSnapshot;
-  /** How long the fill and the first plans may take. */
-  budgetMs: number;
   /**
    * Rows every table already holds from the seeding (a seeded snapshot or this review's own): only
    * the rest is added. `syntheticOnly`: the tables the seeding filled that held no row before it.
    */
   seeded?: { rows: number; syntheticOnly: string[] };
-}): Promise<ExplainPrepared> {
-  const { config, db } = input;
+}
+
+/**
+ * The rows the data stage adds to each existing table: the tables the change or the queries touch get
+ * the EXPLAIN volume, the others a modest seed (less what the seeding put there). `plan` lists the
+ * tables that get rows, in catalog order: with the seeded state, it names the state the fill leaves.
+ */
+export async function explainFill(input: FillInput): Promise<{ queries: QuerySource[]; rowsFor: (table: string) => number; plan: [string, number][] }> {
+  const { config } = input;
   const queryFiles = config.explain.enabled ? await readQueryFiles(input.head, config.explain.queries) : [];
   const queries = collectQueries(queryFiles);
   const relevant = mentions([...input.fresh.map((f) => f.migration.sql), ...queries.map((q) => q.sql)]);
@@ -61,15 +64,38 @@ export async function prepareData(input: {
   const wanted = (table: string) =>
     config.explain.enabled && relevant(table) ? Math.max(seedRows, explainRows(table)) : seedRows;
   const rowsFor = (table: string) => Math.max(0, wanted(table) - (input.seeded?.rows ?? 0));
+  const plan = input.catalogBefore.tables
+    .map((t): [string, number] => [`${t.schema}.${t.name}`, Math.floor(rowsFor(`${t.schema}.${t.name}`))])
+    .filter(([, rows]) => rows > 0);
+  return { queries, rowsFor, plan };
+}
+
+/**
+ * Before the new migrations run: put rows into the tables that already exist, so that scans and
+ * rewrites are real and a constraint that existing rows violate fails (explainFill says how many).
+ * Then plan the queries as they are. `restored`: the sandbox was restored with this fill already made
+ * (src/stages/filled.ts), so only the plans are left to do.
+ */
+export async function prepareData(
+  input: FillInput & {
+    db: Queryable;
+    /** How long the fill and the first plans may take. */
+    budgetMs: number;
+    restored?: { notes: string[]; syntheticOnly: string[] };
+  },
+): Promise<ExplainPrepared> {
+  const { db } = input;
+  const { queries, rowsFor, plan } = await explainFill(input);
   const started = Date.now();
-  const needed = input.catalogBefore.tables.some((t) => rowsFor(`${t.schema}.${t.name}`) > 0);
-  const fill = needed
-    ? await fillSynthetic(db, input.catalogBefore, rowsFor, { deadline: started + input.budgetMs })
-    : { notes: [], syntheticOnly: [] };
+  const fill = input.restored
+    ? input.restored
+    : plan.length > 0
+      ? await fillSynthetic(db, input.catalogBefore, rowsFor, { deadline: started + input.budgetMs })
+      : { notes: [], syntheticOnly: [] };
   const budgetMs = Math.max(0, input.budgetMs - (Date.now() - started));
   const before = queries.length > 0 ? await explainQueries(db, queries, { budgetMs }) : [];
   const syntheticTables = [...new Set([...(input.seeded?.syntheticOnly ?? []), ...fill.syntheticOnly])];
-  return { queries, before, notes: fill.notes, syntheticTables };
+  return { queries, before, notes: fill.notes, syntheticTables, fillPlan: plan, fillNotes: fill.notes, fillSyntheticOnly: fill.syntheticOnly };
 }
 
 /** After the new migrations: fill the tables they created, plan again, and judge. */

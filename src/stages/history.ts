@@ -8,6 +8,8 @@ import { startTimeoutMs, type ReviewLimits } from '../sandbox/limits.js';
 import { manifestOf } from './known-history.js';
 import { loadSchemaDump } from './schema-dump.js';
 import { cachedSeeded, seededKey, type Seeded } from './seeded.js';
+import { cachedFilled, filledKey, type Filled } from './filled.js';
+import { explainFill } from './explain.js';
 import { cacheDiscardNote, messageOf, progress, timed, type ReviewState, type ReviewedMigration } from './state.js';
 import { loadMigrations } from '../migrations/index.js';
 import { discoverOptions } from './discover-options.js';
@@ -81,6 +83,33 @@ export function inBackground(state: ReviewState, work: Promise<unknown>): void {
   state.background.push(work.catch(() => undefined));
 }
 
+/**
+ * The seeded history with this change's fill made too (stages/filled.ts), when it is cached: the plan
+ * is read from the seeded snapshot's catalog, the "before" the data stage would fill from.
+ */
+async function findFilled(state: ReviewState, seeded: Seeded & { key: string }): Promise<Filled | undefined> {
+  const { config } = state;
+  const { plan } = await explainFill({
+    config,
+    head: state.change.head,
+    fresh: state.reviewable,
+    catalogBefore: seeded.document.catalog,
+    seeded: { rows: config.sandbox['seed-rows'], syntheticOnly: seeded.document.syntheticOnly },
+  });
+  return cachedFilled(state.snapshotCache!, filledKey(seeded.key, plan), cacheDiscardNote(state));
+}
+
+/** A sandbox restored with the synthetic rows: with this change's fill too when that is cached. */
+async function restoreSeeded(state: ReviewState, seeded: Seeded & { key: string }): Promise<Sandbox | undefined> {
+  const filled = await findFilled(state, seeded).catch(() => undefined);
+  const withFill = filled ? await restoreOrForget(state, filled.key, filled.tarball) : undefined;
+  if (withFill) {
+    state.filled = filled;
+    return withFill;
+  }
+  return restoreOrForget(state, seeded.key, seeded.tarball);
+}
+
 /** The history with its synthetic rows, when the change has anything to apply on it and it is cached. */
 async function findSeeded(state: ReviewState, historySnapshot: string): Promise<(Seeded & { key: string }) | undefined> {
   if (!state.snapshotCache || state.reviewable.length === 0) return undefined;
@@ -113,7 +142,7 @@ function restore(state: ReviewState, key: string, tarball: Uint8Array): Promise<
 async function startFromKnown(state: ReviewState): Promise<Sandbox | undefined> {
   const known = state.known!;
   const seeded = await findSeeded(state, known.manifest.snapshot);
-  let sandbox = seeded ? await restoreOrForget(state, seeded.key, seeded.tarball) : undefined;
+  let sandbox = seeded ? await restoreSeeded(state, seeded) : undefined;
   const document = sandbox ? seeded?.document : undefined;
   sandbox ??= await restoreOrForget(state, known.manifest.snapshot, known.tarball);
   if (!sandbox) return undefined;
@@ -136,7 +165,7 @@ async function startFromCache(state: ReviewState): Promise<{ sandbox: Sandbox; h
   );
   const full = hashes.at(-1);
   const seeded = full ? await findSeeded(state, full) : undefined;
-  const seededSandbox = seeded ? await restoreOrForget(state, seeded.key, seeded.tarball) : undefined;
+  const seededSandbox = seeded ? await restoreSeeded(state, seeded) : undefined;
   if (seeded && seededSandbox && full) {
     const sandbox = seededSandbox;
     for (const item of history) {

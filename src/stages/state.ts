@@ -23,6 +23,7 @@ import type { ExplainPrepared } from './explain.js';
 import type { Inferred } from './infer.js';
 import type { KnownHistory } from './known-history.js';
 import type { SeededDocument } from './seeded.js';
+import type { Filled } from './filled.js';
 
 export interface ReviewOptions {
   config: PgproConfig;
@@ -81,6 +82,8 @@ export interface ReviewState {
   historySnapshot: string | undefined;
   /** Set when the sandbox was restored with its synthetic rows (stages/seeded.ts): catalog and seeding come from it. */
   seeded: SeededDocument | undefined;
+  /** Set when the sandbox was restored with this change's fill made too (stages/filled.ts): the data stage only plans. */
+  filled: Filled | undefined;
   /** Cache writes that run while the review goes on; review() waits for them before it returns. */
   background: Promise<unknown>[];
   history: MigrationFile[];
@@ -163,6 +166,7 @@ export function createReviewState(change: ChangeSet, options: ReviewOptions, dep
     known: undefined,
     historySnapshot: undefined,
     seeded: undefined,
+    filled: undefined,
     background: [],
     history: [],
     fresh: [],

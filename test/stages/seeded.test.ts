@@ -1,5 +1,6 @@
 // The history with its synthetic rows is cached: the next review of the same base restores it, reads
-// no catalog before the change and seeds only the tables the change touches, and reports the same.
+// no catalog before the change and seeds only the tables the change touches, and reports the same. The
+// state with the change's own fill is cached too: a review touching the same tables adds no row at all.
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ const history = {
     'CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint NOT NULL REFERENCES accounts (id), total bigint NOT NULL);\n',
 };
 const change = { 'db/migrations/0003_check.sql': 'ALTER TABLE orders ADD CONSTRAINT orders_total_positive CHECK (total >= 0);\n' };
+const otherChange = { 'db/migrations/0003_email.sql': 'ALTER TABLE accounts ADD CONSTRAINT accounts_email_short CHECK (length(email) < 200);\n' };
 const config = validateConfig({ sandbox: { 'seed-rows': 30 }, explain: { 'default-rows': 300 }, agent: { enabled: false } }, 'test');
 
 /** Counts what the review asks of its sandboxes: catalog reads and the tables synthetic rows go into. */
@@ -48,19 +50,21 @@ describe('a base whose seeded history is cached', () => {
   let dir: string;
   let cold: { result: ReviewResult; counts: ReturnType<typeof countingFactory>['counts'] };
   let warm: typeof cold;
+  let other: typeof cold;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'pgpro-seeded-'));
-    const run = async (cache: SnapshotCache) => {
+    const run = async (cache: SnapshotCache, files: Record<string, string>) => {
       const { counts, factory } = countingFactory();
-      const head = memoryTree({ ...history, ...change }, 'head');
+      const head = memoryTree({ ...history, ...files }, 'head');
       const base = memoryTree(history, 'base');
-      const result = await review({ head, base, changed: Object.keys(change) }, { config }, { snapshotCache: cache, createSandbox: factory });
+      const result = await review({ head, base, changed: Object.keys(files) }, { config }, { snapshotCache: cache, createSandbox: factory });
       return { result, counts };
     };
-    cold = await run(new SnapshotCache({ dir }));
+    cold = await run(new SnapshotCache({ dir }), change);
     // A new process: only the disk remembers.
-    warm = await run(new SnapshotCache({ dir }));
+    other = await run(new SnapshotCache({ dir }), otherChange);
+    warm = await run(new SnapshotCache({ dir }), change);
   }, 180_000);
 
   afterAll(async () => {
@@ -83,11 +87,17 @@ describe('a base whose seeded history is cached', () => {
 
   it('seeds every table the first time, then only the table the change touches', () => {
     expect(new Set(cold.counts.filled)).toEqual(new Set(['public.accounts', 'public.orders']));
-    expect(warm.counts.filled).toEqual(['public.orders']);
+    expect(other.counts.filled).toEqual(['public.accounts']);
+  });
+
+  it('adds no row for a change touching the tables an earlier review of the base filled', () => {
+    expect(warm.counts.filled).toEqual([]);
+    expect(other.result.findings.find((f) => f.rule === 'constraint-missing-not-valid')?.evidence).toMatch(/300 rows/);
   });
 
   it('reads the catalog before the change only the first time', () => {
     expect(cold.counts.catalogs).toBe(2); // before and after
+    expect(other.counts.catalogs).toBe(1); // after
     expect(warm.counts.catalogs).toBe(1); // after
   });
 
