@@ -31,6 +31,8 @@ export interface HistoryRow {
   cliWarm?: Repeated & { samples: CliSample[] };
   inProcess?: ScenarioResults['inProcess'];
   inProcessError?: string;
+  pooled?: ScenarioResults['inProcessPooled'];
+  pooledError?: string;
 }
 
 export interface HistoriesResult {
@@ -124,9 +126,14 @@ export async function benchHistories(input: {
       row.cliWarm = repeated(warm);
 
       progress(`${history.name}: pgpro in one process, cold then warm x${cliRuns}`);
-      const inProcess = await runChild('inProcess', { history, runs: cliRuns });
+      const cacheDir = join(workspace, history.name, 'in-process-cache');
+      const inProcess = await runChild('inProcess', { history, runs: cliRuns, cacheDir });
       if (inProcess.result) row.inProcess = inProcess.result;
       else row.inProcessError = inProcess.error ?? 'failed';
+      progress(`${history.name}: pgpro in one process with the App's sandbox pool x${cliRuns}`);
+      const pooled = await runChild('inProcessPooled', { history, runs: cliRuns, cacheDir });
+      if (pooled.result) row.pooled = pooled.result;
+      else row.pooledError = pooled.error ?? 'failed';
       rows.push(row);
     }
 
@@ -211,23 +218,25 @@ export function printHistories(result: HistoriesResult): void {
         mb(p.memory.processMaxRssMb),
         `new file ${w?.newFile}; ${stagesText(w?.stages)}`,
       ]);
-      const pooled = p.pooled;
-      if (pooled) {
-        const last = pooled.runsDetail.at(-1);
-        rows.push([
-          `pgpro warm, same process with its sandbox pool (App), median of ${pooled.runs}`,
-          ms(pooled.medianMs),
-          vsRaw(pooled.medianMs),
-          '',
-          `new file ${last?.newFile}; ${stagesText(last?.stages)}`,
-        ]);
-      }
     } else {
       rows.push(['pgpro in one process', `FAILED: ${row.inProcessError?.split('\n')[0]}`, '', '', '']);
     }
+    if (row.pooled) {
+      const pooled = row.pooled;
+      const last = pooled.runsDetail.at(-1);
+      rows.push([
+        `pgpro warm, same process with its sandbox pool (App), median of ${pooled.runs}`,
+        ms(pooled.medianMs),
+        vsRaw(pooled.medianMs),
+        mb(pooled.memory.processMaxRssMb),
+        `new file ${last?.newFile}; ${pooled.served} of ${pooled.runs} served by the pool; ${stagesText(last?.stages)}`,
+      ]);
+    } else {
+      rows.push(['pgpro with its sandbox pool (App)', `FAILED: ${row.pooledError?.split('\n')[0]}`, '', '', '']);
+    }
     console.log(table(`Real history: ${h.name} (${h.migrations} migrations, ${basename(h.source)}); new file ${h.newPath}`, ['measure', 'wall', 'vs floor', 'peak RSS', 'detail'], rows));
     targets.push([`${h.name}: warm review, CLI`, '≤ 1.5 s', ms(row.cliWarm?.medianMs)]);
-    const appWarm = row.inProcess?.pooled ?? warmInProcess;
+    const appWarm = row.pooled ?? warmInProcess;
     targets.push([`${h.name}: warm review, App process`, '≤ 0.5 s', ms(appWarm?.medianMs)]);
     targets.push([`${h.name}: cold review, CLI`, '≤ 1.50x floor', vsRaw(row.cliCold?.ms)]);
     const peaks = [row.cliCold?.maxRssMb, ...(row.cliWarm?.samples.map((s) => s.maxRssMb) ?? [])].filter((v): v is number => v !== undefined);

@@ -14,7 +14,7 @@ import type { FileTree, MigrationFile, ParsedFile, ReviewResult } from '../src/t
 import { generateHistory } from './history.js';
 import { median, repeat, round1, RssSampler, summarize, timed } from './measure.js';
 import { instrument, instrumentedFactory } from './instrument.js';
-import { inProcess, rawApply } from './real.js';
+import { inProcess, inProcessPooled, rawApply } from './real.js';
 
 export interface ScenarioContext {
   /** The generated history written to disk: `${dir}/db/migrations/*.sql`. */
@@ -276,7 +276,7 @@ export const sandboxStart = async ({ runs }: ScenarioContext) => {
 };
 
 // The history scenarios (bench/real.ts) take a history instead of the generated folder.
-export const scenarios: Record<string, (ctx: never) => Promise<unknown>> = { lint, fullReview, tracing, coldWarm, sandboxStart, rawApply, inProcess };
+export const scenarios: Record<string, (ctx: never) => Promise<unknown>> = { lint, fullReview, tracing, coldWarm, sandboxStart, rawApply, inProcess, inProcessPooled };
 
 export interface ScenarioResults {
   lint: Awaited<ReturnType<typeof lint>>;
@@ -286,4 +286,5 @@ export interface ScenarioResults {
   sandboxStart: Awaited<ReturnType<typeof sandboxStart>>;
   rawApply: Awaited<ReturnType<typeof rawApply>>;
   inProcess: Awaited<ReturnType<typeof inProcess>>;
+  inProcessPooled: Awaited<ReturnType<typeof inProcessPooled>>;
 }
