@@ -1,6 +1,6 @@
-import { columnConstraints, defaultExpression, identSql, nearest, relationLabel, relationSql, SERIAL_TYPES, typeInfo } from './lib/ast.js';
+import { columnConstraints, defaultExpression, identSql, relationSql, SERIAL_TYPES, typeInfo } from './lib/ast.js';
 import { columnTypeSql } from './lib/common.js';
-import { isExisting, meta, sizeEvidence } from './lib/helpers.js';
+import { meta, onExistingTableCommands, sizeEvidence } from './lib/helpers.js';
 import type { Rule } from './types.js';
 import { volatileCall } from './lib/volatility.js';
 
@@ -18,28 +18,24 @@ const rule: Rule = {
       'ADD COLUMN that must write every row (a volatile default, serial, identity or stored generated column, any default before PG 11).',
   }),
   create(ctx) {
-    return {
-      AlterTableCmd(cmd, ancestors) {
-        if (cmd.subtype !== 'AT_AddColumn') return;
-        const stmt = nearest(ancestors, 'AlterTableStmt');
-        const col = cmd.def?.ColumnDef;
-        if (!stmt || !col || !isExisting(ctx, stmt.relation)) return;
-        const why = rewriteReason(col);
-        if (!why) return;
-        const table = relationLabel(stmt.relation);
-        ctx.report({
-          message:
-            `Adding ${table}.${col.colname} ${why.text} rewrites every row of ${table} while holding an ACCESS EXCLUSIVE ` +
-            `lock: all reads and writes of ${table} wait until the rewrite ends.`,
-          line: ctx.lineOf(col),
-          fix: {
-            title: why.fixTitle,
-            steps: why.steps(relationSql(stmt.relation), identSql(col.colname)),
-          },
-          evidence: sizeEvidence(ctx, stmt.relation),
-        });
-      },
-    };
+    return onExistingTableCommands(ctx, (cmd, stmt, table) => {
+      if (cmd.subtype !== 'AT_AddColumn') return;
+      const col = cmd.def?.ColumnDef;
+      if (!col) return;
+      const why = rewriteReason(col);
+      if (!why) return;
+      ctx.report({
+        message:
+          `Adding ${table}.${col.colname} ${why.text} rewrites every row of ${table} while holding an ACCESS EXCLUSIVE ` +
+          `lock: all reads and writes of ${table} wait until the rewrite ends.`,
+        line: ctx.lineOf(col),
+        fix: {
+          title: why.fixTitle,
+          steps: why.steps(relationSql(stmt.relation), identSql(col.colname)),
+        },
+        evidence: sizeEvidence(ctx, stmt.relation),
+      });
+    });
 
     /** The column's type without serial's sequence: what a plain column of it is declared as. */
     function plainType(col: any): string {
