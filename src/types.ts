@@ -194,7 +194,8 @@ export interface StatementOutcome {
   failedOnSyntheticRows?: ApplyError & { cleared: string[] };
 }
 
-export interface ApplyError {
+/** A Postgres error as the server reports it, whichever engine (PGlite worker, server) ran the SQL. */
+export interface ServerErrorFields {
   message: string;
   sqlstate?: string;
   detail?: string;
@@ -204,6 +205,9 @@ export interface ApplyError {
   table?: string;
   column?: string;
   constraint?: string;
+}
+
+export interface ApplyError extends ServerErrorFields {
   /** 1-based line in the file. */
   line: number;
 }
@@ -289,6 +293,17 @@ export interface CatalogSnapshot {
   enums: { schema: string; name: string; values: string[] }[];
 }
 
+export interface AgentUsage {
+  /** Input tokens not read from or written to the prompt cache. */
+  inputTokens: number;
+  outputTokens: number;
+  cached: boolean;
+  toolCalls: number;
+  /** Prompt-cache reads and writes, apart from `inputTokens` (the uncached input). */
+  cacheReadTokens?: number;
+  cacheWriteTokens?: number;
+}
+
 export interface ReviewStats {
   migrationsTotal: number;
   migrationsNew: number;
@@ -299,15 +314,7 @@ export interface ReviewStats {
   durationMs: number;
   stages: Record<string, number>;
   engine?: { name: 'pglite' | 'postgres'; version: string };
-  agent?: {
-    inputTokens: number;
-    outputTokens: number;
-    cached: boolean;
-    toolCalls: number;
-    /** Prompt-cache reads and writes, apart from `inputTokens` (the uncached input). */
-    cacheReadTokens?: number;
-    cacheWriteTokens?: number;
-  };
+  agent?: AgentUsage;
   [key: string]: unknown;
 }
 

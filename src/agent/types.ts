@@ -1,4 +1,4 @@
-import type { CatalogSnapshot, Finding, Severity, StatementObservation } from '../types.js';
+import type { AgentUsage, CatalogSnapshot, Finding, Severity, StatementObservation } from '../types.js';
 
 /**
  * Read-only access to the sandbox the migrations ran in. Implemented over the sandbox worker by the
@@ -89,15 +89,8 @@ export interface AgentOptions {
   maxRetries?: number;
 }
 
-export interface AgentUsage {
-  /** Input tokens not read from or written to the prompt cache. */
-  inputTokens: number;
-  outputTokens: number;
-  cached: boolean;
-  toolCalls: number;
-  cacheReadTokens?: number;
-  cacheWriteTokens?: number;
-}
+/** What the agent spent: the same shape a review's stats report. */
+export type { AgentUsage } from '../types.js';
 
 export interface AgentResult {
   findings: Finding[];

@@ -1,6 +1,7 @@
 // Messages between the sandbox (main thread) and its PGlite worker. Every request carries an id that
 // its response repeats; the main thread sends one request at a time so that each deadline measures
 // only its own request.
+import type { ServerErrorFields } from '../types.js';
 
 export interface WorkerInit {
   /** Gzipped data directory to start from; the fresh cluster when absent. */
@@ -27,16 +28,7 @@ export type WorkerRequest =
   | { id: number; op: 'restore'; tarball: Uint8Array }
   | { id: number; op: 'close' };
 
-export interface WorkerError {
-  message: string;
-  sqlstate?: string;
-  detail?: string;
-  hint?: string;
-  /** Structured fields of the Postgres error (what failed, named by the server). */
-  schema?: string;
-  table?: string;
-  column?: string;
-  constraint?: string;
+export interface WorkerError extends ServerErrorFields {
   /** 1-based character position in the SQL sent (syntax and name-resolution errors). */
   position?: number;
   /** Not a Postgres error: the engine itself failed (WASM abort…); the instance is unusable. */
