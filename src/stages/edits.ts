@@ -4,7 +4,7 @@
 // cannot run on production's state, and never will: production keeps the applied definition. A dry run,
 // rolled back, finds those; they are left out of the apply and the edit's finding says so.
 import type { ParsedStatement } from '../types.js';
-import { dryRunnable, tryRun } from './infer.js';
+import { dryRunnable, tryUnderSavepoint } from './infer.js';
 import { messageOf, timed, type ReviewState, type ReviewedMigration } from './state.js';
 
 /** duplicate_table (also indexes, sequences, views), duplicate_object, duplicate_column, duplicate_schema, duplicate_function. */
@@ -23,14 +23,8 @@ export async function editsStage(state: ReviewState): Promise<void> {
       for (const item of edits) {
         for (const statement of item.parsed.statements) {
           if (sandbox.stopped || !dryRunnable(statement)) continue;
-          await sandbox.exec(`SAVEPOINT ${SAVEPOINT}`);
-          const error = await tryRun(sandbox, statement.text);
-          if (!error) {
-            await sandbox.exec(`RELEASE SAVEPOINT ${SAVEPOINT}`);
-            continue;
-          }
-          await sandbox.exec(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
-          if (error.sqlstate && DUPLICATE.has(error.sqlstate)) {
+          const error = await tryUnderSavepoint(sandbox, SAVEPOINT, statement.text);
+          if (error?.sqlstate && DUPLICATE.has(error.sqlstate)) {
             redefined.set(item, [...(redefined.get(item) ?? []), { statement, message: error.message }]);
           }
         }

@@ -142,14 +142,8 @@ async function dryRun(sandbox: Sandbox, statements: { file: string; statement: P
       if (sandbox.stopped) break;
       if (!dryRunnable(statement)) continue;
       for (let round = 0; round < MAX_ROUNDS; round++) {
-        await sandbox.exec(`SAVEPOINT ${SAVEPOINT}`);
-        const error = await tryRun(sandbox, statement.text);
-        if (!error) {
-          await sandbox.exec(`RELEASE SAVEPOINT ${SAVEPOINT}`);
-          break;
-        }
-        await sandbox.exec(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
-        if (!isInferable(error.sqlstate)) break;
+        const error = await tryUnderSavepoint(sandbox, SAVEPOINT, statement.text);
+        if (!error || !isInferable(error.sqlstate)) break;
         const plan = await planStub(statement, error, ctx);
         if (!plan || (await tryRun(sandbox, plan.sql.join(';\n')))) break;
         plans.push({ file, line: statement.line, ...plan });
@@ -176,6 +170,17 @@ export async function tryRun(sandbox: Sandbox, sql: string): Promise<{ message: 
     if (error instanceof SandboxQueryError) return { message: error.message, ...(error.sqlstate ? { sqlstate: error.sqlstate } : {}) };
     throw error;
   }
+}
+
+/**
+ * Runs SQL under a savepoint inside the caller's transaction: kept if it succeeds, rolled back to the
+ * savepoint if it fails (so the transaction stays usable), the query error returned, not thrown.
+ */
+export async function tryUnderSavepoint(sandbox: Sandbox, savepoint: string, sql: string): Promise<{ message: string; sqlstate?: string } | undefined> {
+  await sandbox.exec(`SAVEPOINT ${savepoint}`);
+  const error = await tryRun(sandbox, sql);
+  await sandbox.exec(error ? `ROLLBACK TO SAVEPOINT ${savepoint}` : `RELEASE SAVEPOINT ${savepoint}`);
+  return error;
 }
 
 function callsSleep(ast: unknown): boolean {
