@@ -9,6 +9,9 @@
 //   statement gets "could not extend file" (53100) or, for WAL, Postgres stops.
 // - The worker's JS heap (PGlite's result parsing): the Worker's resourceLimits (worker-client.ts).
 //
+// A snapshot's archive is built in the worker too (dump.ts): it is held against the same budget until it
+// leaves the worker, and a dump that would not fit is refused (the sandbox goes on without it).
+//
 // Heap and files share one budget, since a statement may use either. The worker's JS heap has a fixed
 // share of the bound taken off first (memoryShares). The totals are published in a SharedArrayBuffer
 // that the main thread reads without waiting for the worker, which is busy while a statement runs.
@@ -147,6 +150,8 @@ function held(node: MemfsNode | undefined): number {
  */
 export class MemoryBound {
   private fileBytes = 0;
+  /** Arrays the worker holds for Postgres outside its heap and files: a dump's archive until it is sent. */
+  private heldBytes = 0;
   /** Bytes of file arrays replaced since the last collection: still held until it runs. */
   private garbageBytes = 0;
   private readonly memory: WebAssembly.Memory;
@@ -163,7 +168,7 @@ export class MemoryBound {
     // Emscripten grows its heap through this object's grow(); a failure makes malloc return NULL.
     Object.defineProperty(this.memory, 'grow', {
       value: (pages: number): number => {
-        if (this.heapBytes + pages * WASM_PAGE + this.fileBytes > this.budgetBytes) {
+        if (this.heapBytes + pages * WASM_PAGE + this.fileBytes + this.heldBytes > this.budgetBytes) {
           this.counters.refused();
           throw new RangeError('the sandbox memory bound refused to grow the heap');
         }
@@ -190,7 +195,26 @@ export class MemoryBound {
   }
 
   get usedBytes(): number {
-    return this.heapBytes + this.fileBytes + this.garbageBytes;
+    return this.heapBytes + this.fileBytes + this.heldBytes + this.garbageBytes;
+  }
+
+  /**
+   * Counts `bytes` the worker is about to hold outside Postgres (a dump's archive) until the returned
+   * release is called. Past the budget it throws MemoryHoldRefused: only that request fails, the
+   * sandbox itself is within its bound and goes on.
+   */
+  hold(bytes: number): () => void {
+    if (this.usedBytes + bytes > this.budgetBytes && this.garbageBytes > 0) this.collect();
+    if (this.usedBytes + bytes > this.budgetBytes) throw new MemoryHoldRefused(bytes, this.usedBytes, this.budgetBytes);
+    this.heldBytes += bytes;
+    this.publish();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.heldBytes -= bytes;
+      this.publish();
+    };
   }
 
   /** Collects the old file arrays (and start-up garbage) now. */
@@ -285,6 +309,16 @@ export class MemoryBound {
         this.publish();
       }
     };
+  }
+}
+
+/** A hold the budget cannot take (memory-bound.ts MemoryBound.hold). */
+export class MemoryHoldRefused extends Error {
+  override name = 'MemoryHoldRefused';
+  constructor(bytes: number, used: number, budget: number) {
+    super(
+      `the snapshot's archive needs ${bytesToMb(bytes)} MB, and the sandbox holds ${bytesToMb(used)} MB of the ${bytesToMb(budget)} MB its memory bound leaves for Postgres (sandbox.memory-mb); the snapshot was not taken`,
+    );
   }
 }
 

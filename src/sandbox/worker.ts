@@ -4,6 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { openPglite } from './cluster.js';
 import { loadContribModules } from './extensions.js';
+import { dumpDataDir, type DumpFs } from './dump.js';
 import { MemoryBound, MemoryCounters, memoryShares } from './memory-bound.js';
 import type { QueryValue, WorkerError, WorkerInit, WorkerRequest, WorkerResponse, WorkerStartMessage } from './protocol.js';
 
@@ -55,15 +56,20 @@ let db: PGlite;
 let openOptions: Parameters<typeof openPglite>[0];
 let counters: MemoryCounters | undefined;
 let dataBudgetBytes = 0;
+/** The bound of the instance running now. */
+let bound: MemoryBound;
+/** Ends the hold on a reply's memory once the reply has left the worker. */
+let releaseAfterReply: (() => void) | undefined;
 
 /** A PGlite with a memory bound of its own (a new heap each time: restore starts a new instance). */
 async function open(tarball: Uint8Array | undefined): Promise<PGlite> {
-  const bound = new MemoryBound(dataBudgetBytes, counters!);
+  const next = new MemoryBound(dataBudgetBytes, counters!);
   const instance = await openPglite({
     ...openOptions,
-    extensions: { ...openOptions!.extensions, pgproMemoryBound: bound.extension },
+    extensions: { ...openOptions!.extensions, pgproMemoryBound: next.extension },
     ...(tarball ? { tarball } : {}),
   });
+  bound = next;
   // Start-up copies of the data directory (and, on restore, the previous instance) are garbage now.
   bound.collect();
   return instance;
@@ -78,9 +84,11 @@ async function handle(request: WorkerRequest): Promise<unknown> {
     case 'copy':
       return queryValue(await db.query(request.sql, [], { blob: new Blob([request.data]) }));
     case 'dump': {
-      // A plain tar: the main thread gzips it with zlib, off this thread and several times faster.
-      const blob = await db.dumpDataDir('none');
-      return new Uint8Array(await blob.arrayBuffer());
+      // A plain tar, held against the bound until it is sent: the main thread gzips it with zlib, off
+      // this thread and several times faster.
+      return dumpDataDir(pgliteFs(db), (bytes) => {
+        releaseAfterReply = bound.hold(bytes);
+      });
     }
     case 'restore':
       await db.close();
@@ -90,6 +98,13 @@ async function handle(request: WorkerRequest): Promise<unknown> {
       await db.close();
       return null;
   }
+}
+
+/** The Emscripten file system under a PGlite instance. */
+function pgliteFs(instance: PGlite): DumpFs {
+  const fs = (instance as unknown as { mod?: { FS?: DumpFs } }).mod?.FS;
+  if (!fs) throw new Error('this PGlite version does not expose its file system; the snapshot was not taken');
+  return fs;
 }
 
 /** PGlite's own start parameters (single-user mode, no parallel workers…), which startParams replaces. */
@@ -137,6 +152,10 @@ async function start(): Promise<void> {
           // A value that cannot be cloned to the main thread (should not happen with PGlite's parsers).
           const failed: WorkerResponse = { id: request.id, ok: false, error: { message: `result not transferable: ${String(error)}` } };
           port!.postMessage(failed);
+        } finally {
+          // Transferred (or dropped): the archive is no longer this worker's.
+          releaseAfterReply?.();
+          releaseAfterReply = undefined;
         }
         if (request.op === 'close') port!.close();
       },

@@ -84,7 +84,14 @@ export async function fixPointStage(state: ReviewState): Promise<void> {
   if (state.reviewable.length === 0 || !engineSnapshots(config)) return;
   // A sandbox restored with its fill is in the state its snapshot holds, unless stubs were added since.
   const restored = state.filled && onlyFilled(state) ? state.filled.tarball : undefined;
-  const tarball = restored ?? (await timed(state, 'snapshot', () => state.sandbox!.snapshot()).catch(() => undefined));
+  const tarball =
+    restored ??
+    (await timed(state, 'snapshot', () => state.sandbox!.snapshot()).catch((error: unknown) => {
+      // A sandbox limit (the archive would not fit in its memory bound), not the change's: said as such.
+      // A stopped sandbox is said by the review's own stop notes.
+      if (!state.sandbox!.stopped) state.notes.push(`Fixes were not proven: the sandbox's state could not be saved (${messageOf(error)}).`);
+      return undefined;
+    }));
   if (!tarball) return;
   state.fixPoint = tarball;
   storeFilledState(state, tarball);

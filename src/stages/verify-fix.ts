@@ -132,7 +132,7 @@ export async function proveFindingFixes(
 export const NO_PROVER: FixProof = {
   verified: false,
   reason: 'unavailable',
-  detail: 'no sandbox snapshot to prove fixes in (engine without snapshots, or the sandbox stopped)',
+  detail: 'no sandbox snapshot to prove fixes in (engine without snapshots, the sandbox stopped, or its state could not be saved)',
 };
 
 /**
