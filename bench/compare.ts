@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { freshClusterTarball, pgliteVersion, cacheDir } from '../src/sandbox/cluster.js';
 import { buildCli, reviewJson, runCli, type CliRun } from './cli.js';
-import { prepareHistory, type BenchHistory } from './histories.js';
+import { prepareBenchHistories, type BenchHistory } from './histories.js';
 import { summarize, type Repeated } from './measure.js';
 import type { ScenarioResults } from './scenarios.js';
 import { benchLintVsSquawk, printLintVsSquawk, type LintVsSquawk } from './lint-squawk.js';
@@ -93,11 +93,7 @@ export async function benchHistories(input: {
   delete env.ANTHROPIC_API_KEY;
   const cliRuns = Math.max(1, Math.min(runs, 3));
   try {
-    const corpus = { corpusRoot: process.env.PGPRO_CORPUS_ROOT ?? '/work/corpus', manifestFile: join(root, 'scripts', 'corpus', 'repos.json') };
-    const histories =
-      input.dirs.length > 0
-        ? await Promise.all(input.dirs.map((dir) => prepareHistory(dir, workspace, corpus)))
-        : [await prepareHistory(input.generated, workspace, { ...corpus, config: {}, name: 'generated' })];
+    const histories = await prepareBenchHistories(input, workspace);
     const names = new Set<string>();
     for (const h of histories) {
       if (names.has(h.name)) throw new Error(`two histories are named ${h.name}: name distinct folders`);

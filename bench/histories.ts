@@ -38,6 +38,17 @@ async function corpusEntryFor(dir: string, corpusRoot: string, manifestFile: str
 }
 
 /**
+ * The histories a bench table runs over: each folder named on the command line (a corpus entry's config
+ * when it is one), or else the generated history, all prepared into `workspace`.
+ */
+export async function prepareBenchHistories(input: { root: string; dirs: string[]; generated: string }, workspace: string): Promise<BenchHistory[]> {
+  const corpus = { corpusRoot: process.env.PGPRO_CORPUS_ROOT ?? '/work/corpus', manifestFile: join(input.root, 'scripts', 'corpus', 'repos.json') };
+  return input.dirs.length > 0
+    ? await Promise.all(input.dirs.map((dir) => prepareHistory(dir, workspace, corpus)))
+    : [await prepareHistory(input.generated, workspace, { ...corpus, config: {}, name: 'generated' })];
+}
+
+/**
  * Copies `source` into `workspace/<name>` (applying a corpus entry's `render`), writes its config, and
  * finds its migrations with pgpro's own discovery. `config` is the raw config when the caller has one
  * (the generated history); otherwise a corpus entry's, else `<source>/pgpro.yml`'s, else the defaults.

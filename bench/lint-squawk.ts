@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildCli, runCli, runProgram, type CliRun } from './cli.js';
-import { prepareHistory } from './histories.js';
+import { prepareBenchHistories } from './histories.js';
 import { summarize, type Repeated } from './measure.js';
 import { squawkArgs, squawkBinary } from './squawk.js';
 import { mb, ms, ratio, table } from './table.js';
@@ -141,11 +141,7 @@ export async function benchLintVsSquawkOver(input: { root: string; dirs: string[
   buildCli(root, progress);
   const workspace = mkdtempSync(join(tmpdir(), 'pgpro-bench-lint-'));
   try {
-    const corpus = { corpusRoot: process.env.PGPRO_CORPUS_ROOT ?? '/work/corpus', manifestFile: join(root, 'scripts', 'corpus', 'repos.json') };
-    const histories =
-      input.dirs.length > 0
-        ? await Promise.all(input.dirs.map((dir) => prepareHistory(dir, workspace, corpus)))
-        : [await prepareHistory(input.generated, workspace, { ...corpus, config: {}, name: 'generated' })];
+    const histories = await prepareBenchHistories(input, workspace);
     const files = histories.flatMap((h) => h.sqlFiles);
     progress(`lint vs squawk on ${files.length} files`);
     return benchLintVsSquawk({
