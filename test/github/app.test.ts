@@ -110,6 +110,12 @@ afterEach(async () => {
   nock.cleanAll();
 });
 
+/** Every scope's interceptors were called, and no mock is left waiting for a request that never came. */
+function expectEveryMockUsed(scopes: nock.Scope[]): void {
+  for (const scope of scopes) expect(scope.isDone()).toBe(true);
+  expect(nock.pendingMocks()).toEqual([]);
+}
+
 // ---- named scopes --------------------------------------------------------------------------------
 
 const token = () =>
@@ -162,6 +168,22 @@ const CHANGED = [
   { filename: MIGRATION, status: 'added', patch: PATCH },
 ];
 
+/** What a review of CHANGED reads: the changed files, then the head's and the base's trees. */
+const reading = (head = HEAD) => [files(CHANGED), tree(head, HEAD_PATHS), tree(BASE, BASE_PATHS)];
+
+const postComment = () => nock(API).post('/repos/acme/shop/issues/7/comments').reply(sent.reply('comment', 201, { id: 900 }));
+
+/** Publishing on a PR pgpro never commented on: a new summary comment and one inline review. */
+const firstPublication = () => [
+  summaryComments([]),
+  postComment(),
+  reviewComments([]),
+  nock(API).post('/repos/acme/shop/pulls/7/reviews').reply(sent.reply('review', 200, { id: 1 })),
+];
+
+/** Every request of a review of CHANGED, on check run 55, from the webhook to the published review. */
+const fullReview = () => [token(), config(), createCheck(), updateCheck(55, 3), ...reading(), ...firstPublication()];
+
 const IN_PROGRESS = {
   name: 'pgpro',
   head_sha: HEAD,
@@ -193,19 +215,7 @@ function expectedCompletion(result: ReviewResult) {
 describe('pull_request', () => {
   it('reviews a PR that changes a migration: check run, annotations, summary comment, one inline review', async () => {
     await start();
-    const scopes = [
-      token(),
-      config(),
-      createCheck(),
-      updateCheck(55, 3),
-      files(CHANGED),
-      tree(HEAD, HEAD_PATHS),
-      tree(BASE, BASE_PATHS),
-      summaryComments([]),
-      nock(API).post('/repos/acme/shop/issues/7/comments').reply(sent.reply('comment', 201, { id: 900 })),
-      reviewComments([]),
-      nock(API).post('/repos/acme/shop/pulls/7/reviews').reply(sent.reply('review', 200, { id: 1 })),
-    ];
+    const scopes = fullReview();
     await receive('pull_request.opened', 'pull_request');
     await queue.idle();
 
@@ -241,8 +251,7 @@ describe('pull_request', () => {
     expect(call!.change.patches).toEqual({ 'README.md': '@@ -1 +1 @@\n-old\n+new', [MIGRATION]: PATCH });
     expect(call!.change.head.id).toBe('tree-a1a1');
     expect(call!.change.base?.id).toBe('tree-b0b0');
-    for (const scope of scopes) expect(scope.isDone()).toBe(true);
-    expect(nock.pendingMocks()).toEqual([]);
+    expectEveryMockUsed(scopes);
 
     // Operators see one line as the review starts and one as it ends, naming what it was for.
     const where = { repository: 'acme/shop', pull: 7, sha: HEAD, delivery: 'delivery-pull_request.opened' };
@@ -281,10 +290,7 @@ describe('pull_request', () => {
       nock(API).get('/repos/acme/shop/git/blobs/blob1-a1a1').reply(200, b64(init)),
       nock(API).get('/repos/acme/shop/git/blobs/blob2-a1a1').reply(200, b64(index)),
       nock(API).get('/repos/acme/shop/git/blobs/blob1-b0b0').reply(200, b64(init)),
-      summaryComments([]),
-      nock(API).post('/repos/acme/shop/issues/7/comments').reply(sent.reply('comment', 201, { id: 900 })),
-      reviewComments([]),
-      nock(API).post('/repos/acme/shop/pulls/7/reviews').reply(sent.reply('review', 200, { id: 1 })),
+      ...firstPublication(),
     ];
     await receive('pull_request.opened', 'pull_request');
     await queue.idle();
@@ -299,8 +305,7 @@ describe('pull_request', () => {
     expect((sent.bodies.review![0] as { comments: unknown[] }).comments).toContainEqual(
       expect.objectContaining({ path: MIGRATION, line: 1, side: 'RIGHT' }),
     );
-    for (const scope of scopes) expect(scope.isDone()).toBe(true);
-    expect(nock.pendingMocks()).toEqual([]);
+    expectEveryMockUsed(scopes);
   }, 600_000); // a real review, fix proof included, on a machine that may be busy
 
   it('updates the summary comment found by its marker and does not repeat an inline comment already posted', async () => {
@@ -311,9 +316,7 @@ describe('pull_request', () => {
       config(),
       createCheck(),
       updateCheck(55, 3),
-      files(CHANGED),
-      tree(HEAD, HEAD_PATHS),
-      tree(BASE, BASE_PATHS),
+      ...reading(),
       summaryComments([
         // A person quoting the marker is not the summary.
         { id: 10, body: 'quoting <!-- pgpro:summary -->', user: { login: 'alice', type: 'User' } },
@@ -331,8 +334,7 @@ describe('pull_request', () => {
     // fp-gone was fixed since the previous push; fp-note-default is still open.
     expect(update!.body).toMatch(/1\*\* fixed/);
     expect(sent.bodies.review).toBeUndefined();
-    for (const scope of scopes) expect(scope.isDone()).toBe(true);
-    expect(nock.pendingMocks()).toEqual([]);
+    expectEveryMockUsed(scopes);
   });
 
   it('completes as success without a review or comment when no migration changed', async () => {
@@ -361,8 +363,7 @@ describe('pull_request', () => {
       },
     ]);
     expect(review.calls).toHaveLength(0);
-    for (const scope of scopes) expect(scope.isDone()).toBe(true);
-    expect(nock.pendingMocks()).toEqual([]);
+    expectEveryMockUsed(scopes);
   });
 
   it('reviews a PR that only deletes an applied migration: not "No migrations changed"', async () => {
@@ -384,7 +385,7 @@ describe('pull_request', () => {
       nock(API).get('/repos/acme/shop/git/blobs/blob1-b0b0').reply(200, b64(init)),
       nock(API).get('/repos/acme/shop/git/blobs/blob2-b0b0').reply(200, b64(index)),
       summaryComments([]),
-      nock(API).post('/repos/acme/shop/issues/7/comments').reply(sent.reply('comment', 201, { id: 900 })),
+      postComment(),
     ];
     await receive('pull_request.opened', 'pull_request');
     await queue.idle();
@@ -404,8 +405,7 @@ describe('pull_request', () => {
     expect((sent.bodies.comment![0] as { body: string }).body).toContain('removed-applied-migration');
     // The deleted file has no line in the head commit: no inline review.
     expect(sent.bodies.review).toBeUndefined();
-    for (const scope of scopes) expect(scope.isDone()).toBe(true);
-    expect(nock.pendingMocks()).toEqual([]);
+    expectEveryMockUsed(scopes);
   }, 120_000);
 
   it('an edit of an applied migration: an inline comment on the edited line, and what it adds reviewed', async () => {
@@ -426,10 +426,7 @@ describe('pull_request', () => {
       tree(BASE, BASE_PATHS),
       nock(API).get('/repos/acme/shop/git/blobs/blob1-a1a1').reply(200, b64(init + index)),
       nock(API).get('/repos/acme/shop/git/blobs/blob1-b0b0').reply(200, b64(init)),
-      summaryComments([]),
-      nock(API).post('/repos/acme/shop/issues/7/comments').reply(sent.reply('comment', 201, { id: 900 })),
-      reviewComments([]),
-      nock(API).post('/repos/acme/shop/pulls/7/reviews').reply(sent.reply('review', 200, { id: 1 })),
+      ...firstPublication(),
     ];
     await receive('pull_request.opened', 'pull_request');
     await queue.idle();
@@ -447,8 +444,7 @@ describe('pull_request', () => {
     expect(comments.map((c) => [c.path, c.line])).toEqual([[edited, 2]]);
     expect(comments[0]!.body).toContain('modified-applied-migration');
     expect(comments[0]!.body).toContain('require-concurrent-index-creation');
-    for (const scope of scopes) expect(scope.isDone()).toBe(true);
-    expect(nock.pendingMocks()).toEqual([]);
+    expectEveryMockUsed(scopes);
   }, 600_000); // a real review, fix proof included, on a machine that may be busy
 
   it('answers the webhook before any request to GitHub: the work runs after it', async () => {
@@ -476,8 +472,7 @@ describe('pull_request', () => {
     await receive('pull_request.opened.draft', 'pull_request');
     await queue.idle();
     expect(review.calls).toHaveLength(0);
-    for (const scope of scopes) expect(scope.isDone()).toBe(true);
-    expect(nock.pendingMocks()).toEqual([]);
+    expectEveryMockUsed(scopes);
   });
 
   it('reviews a draft PR when the config says github.drafts: true', async () => {
@@ -503,8 +498,7 @@ describe('pull_request', () => {
     expect(completion!.output.summary).toMatch(/^Invalid pgpro config in \.github\/pgpro\.yml:\n {2}- fail-on: /);
     expect(completion!.output.summary).toContain('Fix the file on the default branch, then re-run this check.');
     expect(review.calls).toHaveLength(0);
-    for (const scope of scopes) expect(scope.isDone()).toBe(true);
-    expect(nock.pendingMocks()).toEqual([]);
+    expectEveryMockUsed(scopes);
   });
 
   it('reports unparsable YAML as a config error too', async () => {
@@ -521,7 +515,7 @@ describe('pull_request', () => {
     await start(async () => {
       throw new Error('sandbox worker exited unexpectedly\n    at Worker.<anonymous> (sandbox.js:1:1)');
     });
-    const scopes = [token(), config(), createCheck(), updateCheck(55, 3), files(CHANGED), tree(HEAD, HEAD_PATHS), tree(BASE, BASE_PATHS)];
+    const scopes = [token(), config(), createCheck(), updateCheck(55, 3), ...reading()];
     await receive('pull_request.opened', 'pull_request');
     await queue.idle();
 
@@ -535,8 +529,7 @@ describe('pull_request', () => {
           'The review stopped with an internal error: sandbox worker exited unexpectedly\n\nRe-run the check or comment `/pgpro review` to try again.',
       },
     });
-    for (const scope of scopes) expect(scope.isDone()).toBe(true);
-    expect(nock.pendingMocks()).toEqual([]);
+    expectEveryMockUsed(scopes);
     // The error line names the delivery, the repository, the pull request and the commit; the stack goes there.
     const where = { repository: 'acme/shop', pull: 7, sha: HEAD, delivery: 'delivery-pull_request.opened' };
     const [failed, ...more] = log.find('pgpro review failed');
@@ -574,9 +567,7 @@ describe('pull_request', () => {
       config(),
       createCheck(55),
       updateCheck(55, 3),
-      files(CHANGED),
-      tree(HEAD, HEAD_PATHS),
-      tree(BASE, BASE_PATHS),
+      ...reading(),
     ];
     await receive('pull_request.opened', 'pull_request');
     await vi.waitFor(() => expect(review.calls).toHaveLength(1));
@@ -585,13 +576,8 @@ describe('pull_request', () => {
       config(),
       createCheck(56),
       updateCheck(56, 3),
-      files(CHANGED),
-      tree(HEAD2, HEAD_PATHS),
-      tree(BASE, BASE_PATHS),
-      summaryComments([]),
-      nock(API).post('/repos/acme/shop/issues/7/comments').reply(sent.reply('comment', 201, { id: 900 })),
-      reviewComments([]),
-      nock(API).post('/repos/acme/shop/pulls/7/reviews').reply(sent.reply('review', 200, { id: 1 })),
+      ...reading(HEAD2),
+      ...firstPublication(),
     ];
     await receive('pull_request.synchronize', 'pull_request');
     expect(review.calls[0]!.options.signal?.aborted).toBe(true);
@@ -613,25 +599,12 @@ describe('pull_request', () => {
     expect(readFingerprints((sent.bodies.comment![0] as { body: string }).body)).toEqual(['fp-note-default']);
     expect(sent.bodies.review).toHaveLength(1);
     expect((sent.bodies.review![0] as { commit_id: string }).commit_id).toBe(HEAD2);
-    for (const scope of [...scopes, ...newer]) expect(scope.isDone()).toBe(true);
-    expect(nock.pendingMocks()).toEqual([]);
+    expectEveryMockUsed([...scopes, ...newer]);
   });
 
   it('a redelivered webhook, or the same head sha again, creates no second check run or comment', async () => {
     await start();
-    const scopes = [
-      token(),
-      config(),
-      createCheck(),
-      updateCheck(55, 3),
-      files(CHANGED),
-      tree(HEAD, HEAD_PATHS),
-      tree(BASE, BASE_PATHS),
-      summaryComments([]),
-      nock(API).post('/repos/acme/shop/issues/7/comments').reply(sent.reply('comment', 201, { id: 900 })),
-      reviewComments([]),
-      nock(API).post('/repos/acme/shop/pulls/7/reviews').reply(sent.reply('review', 200, { id: 1 })),
-    ];
+    const scopes = fullReview();
     await Promise.all([
       receive('pull_request.opened', 'pull_request', 'same-guid'),
       receive('pull_request.opened', 'pull_request', 'same-guid'),
@@ -645,8 +618,7 @@ describe('pull_request', () => {
     expect(sent.bodies.comment).toHaveLength(1);
     expect(sent.bodies.review).toHaveLength(1);
     expect(review.calls).toHaveLength(1);
-    for (const scope of scopes) expect(scope.isDone()).toBe(true);
-    expect(nock.pendingMocks()).toEqual([]);
+    expectEveryMockUsed(scopes);
   });
 });
 
@@ -670,8 +642,7 @@ describe('issue_comment commands', () => {
       { body: '@mallory only users with write, maintain or admin access to this repository can run pgpro commands.' },
     ]);
     expect(review.calls).toHaveLength(0);
-    for (const scope of scopes) expect(scope.isDone()).toBe(true);
-    expect(nock.pendingMocks()).toEqual([]);
+    expectEveryMockUsed(scopes);
   });
 
   it('answers /pgpro help', async () => {
@@ -679,8 +650,7 @@ describe('issue_comment commands', () => {
     const scopes = [token(), eyes(3001), permission('alice', { permission: 'write', role_name: 'maintain' }), reply()];
     await receive('issue_comment.created.help', 'issue_comment');
     expect(sent.bodies.reply).toEqual([{ body: HELP_TEXT }]);
-    for (const scope of scopes) expect(scope.isDone()).toBe(true);
-    expect(nock.pendingMocks()).toEqual([]);
+    expectEveryMockUsed(scopes);
   });
 
   it('answers a redelivered command once: the same delivery id gets no second reaction or reply', async () => {
@@ -697,8 +667,7 @@ describe('issue_comment commands', () => {
     expect(unmatched).toEqual([]);
     expect(sent.bodies['reaction:3001']).toEqual([{ content: 'eyes' }]);
     expect(sent.bodies.reply).toEqual([{ body: HELP_TEXT }]);
-    for (const scope of scopes) expect(scope.isDone()).toBe(true);
-    expect(nock.pendingMocks()).toEqual([]);
+    expectEveryMockUsed(scopes);
   });
 
   it('answers an unknown command with what it does not know and the help', async () => {
@@ -706,8 +675,7 @@ describe('issue_comment commands', () => {
     const scopes = [token(), eyes(3001), permission('alice', { permission: 'write', role_name: 'write' }), reply()];
     await receive('issue_comment.created.help', 'issue_comment', 'unknown-1', (p) => (p.comment.body = '/pgpro deploy prod'));
     expect(sent.bodies.reply).toEqual([{ body: `I do not know the command \`/pgpro deploy prod\`.\n\n${HELP_TEXT}` }]);
-    for (const scope of scopes) expect(scope.isDone()).toBe(true);
-    expect(nock.pendingMocks()).toEqual([]);
+    expectEveryMockUsed(scopes);
   });
 
   it('ignores bots, pgpro itself included, without a single request', async () => {
@@ -731,13 +699,8 @@ describe('issue_comment commands', () => {
       config(),
       createCheck(),
       updateCheck(55, 3),
-      files(CHANGED),
-      tree(HEAD, HEAD_PATHS),
-      tree(BASE, BASE_PATHS),
-      summaryComments([]),
-      nock(API).post('/repos/acme/shop/issues/7/comments').reply(sent.reply('comment', 201, { id: 900 })),
-      reviewComments([]),
-      nock(API).post('/repos/acme/shop/pulls/7/reviews').reply(sent.reply('review', 200, { id: 1 })),
+      ...reading(),
+      ...firstPublication(),
     ];
     await receive('issue_comment.created.review', 'issue_comment');
     await queue.idle();
@@ -746,8 +709,7 @@ describe('issue_comment commands', () => {
     expect(sent.bodies['create:55']).toEqual([IN_PROGRESS]);
     // An explicit request reviews even a draft, and always with the agent.
     expect(review.calls.map((c) => c.options.agent)).toEqual(['force']);
-    for (const scope of scopes) expect(scope.isDone()).toBe(true);
-    expect(nock.pendingMocks()).toEqual([]);
+    expectEveryMockUsed(scopes);
   });
 });
 
@@ -766,8 +728,7 @@ describe('check_run.rerequested', () => {
     await queue.idle();
     expect(sent.bodies['create:56']).toEqual([IN_PROGRESS]);
     expect(sent.bodies['update:56']!.at(-1)).toMatchObject({ status: 'completed', conclusion: 'success' });
-    for (const scope of scopes) expect(scope.isDone()).toBe(true);
-    expect(nock.pendingMocks()).toEqual([]);
+    expectEveryMockUsed(scopes);
   });
 
   it('finds a fork’s pull request by its head sha, which GitHub leaves out of the check run', async () => {
@@ -791,8 +752,7 @@ describe('check_run.rerequested', () => {
     await queue.idle();
     expect(sent.bodies['create:56']).toEqual([IN_PROGRESS]);
     expect(sent.bodies['update:56']!.at(-1)).toMatchObject({ status: 'completed', conclusion: 'success' });
-    for (const scope of scopes) expect(scope.isDone()).toBe(true);
-    expect(nock.pendingMocks()).toEqual([]);
+    expectEveryMockUsed(scopes);
   });
 
   it('does nothing for a re-run of a commit no open pull request has at its head', async () => {
@@ -804,7 +764,6 @@ describe('check_run.rerequested', () => {
     await receive('check_run.rerequested', 'check_run', 'rerun-gone', (p) => (p.check_run.pull_requests = []));
     await queue.idle();
     expect(review.calls).toHaveLength(0);
-    for (const scope of scopes) expect(scope.isDone()).toBe(true);
-    expect(nock.pendingMocks()).toEqual([]);
+    expectEveryMockUsed(scopes);
   });
 });
