@@ -11,6 +11,11 @@ export interface OctokitSettings {
   retryBaseMs: number;
   /** Longest rate-limit wait done in place; a longer one fails the request (the queue retries the job). */
   maxRateLimitWaitSeconds: number;
+  /**
+   * Least time between two writes (and between two writes that notify, e.g. comments). Unset: the
+   * throttling plugin's spacing as GitHub asks for it (1 s, 3 s). A fake GitHub in tests needs none.
+   */
+  writeSpacingMs?: number;
 }
 
 export function octokitSettings(env: NodeJS.ProcessEnv = process.env): OctokitSettings {
@@ -18,6 +23,9 @@ export function octokitSettings(env: NodeJS.ProcessEnv = process.env): OctokitSe
     timeoutMs: Number(env.PGPRO_GITHUB_TIMEOUT_MS) || 30_000,
     retryBaseMs: Number(env.PGPRO_GITHUB_RETRY_BASE_MS) || 1_000,
     maxRateLimitWaitSeconds: Number(env.PGPRO_GITHUB_MAX_RATE_WAIT_SECONDS) || 120,
+    ...(env.PGPRO_GITHUB_WRITE_SPACING_MS && Number.isFinite(Number(env.PGPRO_GITHUB_WRITE_SPACING_MS))
+      ? { writeSpacingMs: Math.max(0, Number(env.PGPRO_GITHUB_WRITE_SPACING_MS)) }
+      : {}),
   };
 }
 
@@ -27,6 +35,36 @@ export function timedFetch(timeoutMs: number, inner: Fetch = fetch): Fetch {
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
     return inner(input, { ...init, signal });
+  };
+}
+
+/**
+ * What the throttling plugin asks of its write and notification limiters (a Bottleneck group): per key,
+ * a queue whose jobs start at least `minMs` apart. The plugin only schedules a no-op through them.
+ */
+export function spacedGroup(minMs: number): { key(id: string): { schedule<T>(options: unknown, job: () => Promise<T>): Promise<T> } } {
+  const queues = new Map<string, { schedule<T>(options: unknown, job: () => Promise<T>): Promise<T> }>();
+  const queueFor = () => {
+    let free = 0;
+    let tail: Promise<unknown> = Promise.resolve();
+    return {
+      schedule<T>(_options: unknown, job: () => Promise<T>): Promise<T> {
+        const turn = tail.then(async () => {
+          const wait = free - Date.now();
+          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+          free = Date.now() + minMs;
+        });
+        tail = turn;
+        return turn.then(job);
+      },
+    };
+  };
+  return {
+    key(id) {
+      let queue = queues.get(id);
+      if (!queue) queues.set(id, (queue = queueFor()));
+      return queue;
+    },
   };
 }
 
@@ -42,12 +80,15 @@ export function pgproOctokit(settings: OctokitSettings = octokitSettings()): typ
     octokit.log.warn(`GitHub ${kind} rate limit on ${options.method} ${options.url}; ${retry ? `retrying in ${retryAfter} s` : 'giving up'}`);
     return retry;
   };
+  // One spacing per process, as the plugin's own groups are.
+  const spacing = settings.writeSpacingMs === undefined ? {} : { write: spacedGroup(settings.writeSpacingMs), notifications: spacedGroup(settings.writeSpacingMs) };
   return ProbotOctokit.defaults((options: Record<string, any>) => ({
     ...options,
     request: { ...options.request, fetch: timedFetch(settings.timeoutMs, options.request?.fetch) },
     retry: { ...options.retry, retryAfterBaseValue: settings.retryBaseMs },
     throttle: {
       ...options.throttle,
+      ...spacing,
       onRateLimit: retryAfterLimit('primary'),
       onSecondaryRateLimit: retryAfterLimit('secondary'),
     },

@@ -40,7 +40,8 @@ beforeAll(async () => {
       { number: 3, headSha: sha(3), baseSha: BASE, files: [{ filename: BOMB, status: 'added', patch: `@@ -0,0 +1 @@\n+${bombSql.trimEnd()}` }] },
     ],
   });
-  server = await startServer(baseEnv(fake, { PGPRO_CONCURRENCY: '3', PGPRO_SHUTDOWN_GRACE_SECONDS: '1' }));
+  // No spacing between writes to the fake GitHub (GitHub asks 1 s; nothing here is about it).
+  server = await startServer(baseEnv(fake, { PGPRO_CONCURRENCY: '3', PGPRO_SHUTDOWN_GRACE_SECONDS: '1', PGPRO_GITHUB_WRITE_SPACING_MS: '0' }));
 });
 
 afterAll(async () => {
