@@ -15,7 +15,8 @@ const history = {
   'db/migrations/0002_orders.sql': 'CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint REFERENCES accounts (id));\n',
 };
 const change = { 'db/migrations/0003_note.sql': 'ALTER TABLE orders ADD COLUMN note text;\n' };
-const config = validateConfig({ explain: { enabled: false }, agent: { enabled: false } }, 'test');
+// The rehearsals re-run the change in sandboxes of their own, never through the cache: off, as no case reads them.
+const config = validateConfig({ explain: { enabled: false }, agent: { enabled: false }, rehearsal: { retry: false, 'lock-time': false } }, 'test');
 
 let dir: string;
 const run = () =>
