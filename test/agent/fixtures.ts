@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { CatalogSnapshot, Finding } from '../../src/types.js';
 import type { AgentInput, AgentOptions } from '../../src/agent/index.js';
+import { message } from '../helpers/fake-anthropic.js';
 
 export function fixture(name: string): string {
   return readFileSync(new URL(`../fixtures/agent/${name}`, import.meta.url), 'utf8');
@@ -98,18 +99,7 @@ export function apiMessage(
   usage: { input_tokens: number; output_tokens: number } = { input_tokens: 100, output_tokens: 20 },
   extra: Record<string, unknown> = {},
 ): Record<string, unknown> {
-  return {
-    id: 'msg_test',
-    type: 'message',
-    role: 'assistant',
-    model: 'claude-sonnet-5-5',
-    content,
-    stop_reason: stopReason,
-    stop_sequence: null,
-    stop_details: null,
-    usage: { cache_creation_input_tokens: 0, cache_read_input_tokens: 0, ...usage },
-    ...extra,
-  };
+  return { ...message(content, stopReason, usage), id: 'msg_test', ...extra };
 }
 
 export function textAnswer(answer: unknown): Record<string, unknown> {

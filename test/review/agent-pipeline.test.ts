@@ -6,6 +6,7 @@ import { validateConfig } from '../../src/config/parse.js';
 import { memoryTree } from '../../src/migrations/tree.js';
 import { review } from '../../src/review.js';
 import type { ReviewResult } from '../../src/types.js';
+import { message } from '../helpers/fake-anthropic.js';
 
 const FILE = 'db/migrations/0002_index.sql';
 const files = {
@@ -13,10 +14,6 @@ const files = {
     'CREATE TABLE accounts (id bigint PRIMARY KEY);\nCREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint NOT NULL REFERENCES accounts (id));\n',
   [FILE]: "SET lock_timeout = '5s';\nCREATE INDEX orders_account_idx ON orders (account_id);\n",
 };
-
-function message(content: unknown[], stop: string, usage = { input_tokens: 1000, output_tokens: 50 }) {
-  return { id: 'msg', type: 'message', role: 'assistant', model: 'claude-sonnet-5-5', content, stop_reason: stop, stop_sequence: null, usage };
-}
 
 const answer = {
   summary: 'One blocking index build on orders.',
