@@ -29,12 +29,24 @@ export function octokitSettings(env: NodeJS.ProcessEnv = process.env): OctokitSe
   };
 }
 
-/** fetch with a deadline; the TimeoutError becomes a retryable 500 RequestError in @octokit/request. */
+/**
+ * fetch with a deadline; the TimeoutError becomes a retryable 500 RequestError in @octokit/request.
+ * The deadline is a timer of our own that holds its controller: a signal from AbortSignal.timeout()
+ * that only AbortSignal.any() (or only the fetch) refers to can be garbage-collected on Node 20, and
+ * its timer with it, so a hung request was then ended only by undici's 300 s headers timeout.
+ */
 export function timedFetch(timeoutMs: number, inner: Fetch = fetch): Fetch {
   return (input, init) => {
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
-    return inner(input, { ...init, signal });
+    const controller = new AbortController();
+    // Not cleared when the headers arrive: the deadline covers reading the body too. Aborting after the
+    // body was read does nothing.
+    setTimeout(() => controller.abort(new DOMException('The GitHub request timed out', 'TimeoutError')), timeoutMs).unref();
+    const outer = init?.signal;
+    if (outer) {
+      if (outer.aborted) controller.abort(outer.reason);
+      else outer.addEventListener('abort', () => controller.abort(outer.reason), { once: true, signal: controller.signal });
+    }
+    return inner(input, { ...init, signal: controller.signal });
   };
 }
 

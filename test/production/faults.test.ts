@@ -21,7 +21,8 @@ beforeAll(async () => {
     { n: 6, migration: false },
     { n: 7, migration: true },
   ]);
-  server = await startServer(baseEnv(fake, { PGPRO_GITHUB_RETRY_BASE_MS: '100', PGPRO_GITHUB_TIMEOUT_MS: '5000' }));
+  // No spacing between writes (GitHub asks 1 s, 3 s between comments; the fake does not, no case is about it).
+  server = await startServer(baseEnv(fake, { PGPRO_GITHUB_RETRY_BASE_MS: '100', PGPRO_GITHUB_TIMEOUT_MS: '5000', PGPRO_GITHUB_WRITE_SPACING_MS: '0' }));
   // The one real review starts first, so the engine's start-up overlaps the other cases.
   fake.inject({ method: 'PATCH', path: /\/check-runs\/\d+$/, match: (r) => (r.body as { status?: string }).status === 'completed' && JSON.stringify(r.body).includes('orders_customer_7'), times: 5, status: 502 });
   expect((await deliver(server.url, 'pull_request', openedPayload(7))).status).toBeLessThan(300);
