@@ -3,23 +3,16 @@
 import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonReport } from '../../src/report/json.js';
 import { sweepStaleSandboxes } from '../../src/sandbox/postgres/index.js';
 import { cli, cliEnv, EXAMPLE, REPO, tempTree } from './helpers.js';
+import { serverAdmin, SERVER_URL } from '../helpers/postgres-server.js';
 
-const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const url = SERVER_URL;
 const MARK = 'clitest_killed_run';
 
-let admin: pg.Client;
-beforeAll(async () => {
-  admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-});
-afterAll(async () => {
-  await admin.end();
-});
+const admin = serverAdmin();
 
 async function sandboxDatabases(): Promise<Set<string>> {
   const { rows } = await admin.query<{ datname: string }>(`select datname from pg_database where datname like 'pgpro\\_sbx\\_%'`);

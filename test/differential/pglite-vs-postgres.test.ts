@@ -3,11 +3,12 @@ import { createSandbox, type MigrationRun, type Sandbox } from '../../src/sandbo
 import { createPostgresSandbox, type PostgresSandbox } from '../../src/sandbox/postgres/index.js';
 import type { LockMode } from '../../src/types.js';
 import { CASES, behaviour, caseMigration, historyMigration, type Behaviour, type DdlCase } from './cases.js';
+import { SERVER_URL } from '../helpers/postgres-server.js';
 
 // The same DDL statements traced by the PGlite sandbox (PostgreSQL 18) and by the postgres sandbox on a
 // real server (PostgreSQL 15 locally): lock modes, rewrites and scans must agree, except where the
 // versions differ. Those differences are data below, each with its reason, and are asserted too.
-const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const url = SERVER_URL;
 
 /** What PostgreSQL does, on both engines: the strongest lock on the case's table, a rewrite, a full scan. */
 const EXPECTED: Record<string, { lock: LockMode | 'none'; rewrite: boolean; scan: boolean }> = {

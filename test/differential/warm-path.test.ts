@@ -10,8 +10,9 @@ import { review } from '../../src/review.js';
 import { SandboxPool } from '../../src/sandbox/pool.js';
 import { SnapshotCache } from '../../src/sandbox/snapshot-cache.js';
 import type { ChangeSet, Finding, ReviewResult } from '../../src/types.js';
+import { SERVER_URL } from '../helpers/postgres-server.js';
 
-const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const url = SERVER_URL;
 
 const history = {
   'db/migrations/0001_accounts.sql': 'CREATE TABLE accounts (id bigint PRIMARY KEY, email text NOT NULL UNIQUE, created_at timestamptz NOT NULL DEFAULT now());\n',

@@ -2,23 +2,16 @@
 // only read: not as the migration role, whose functions, views and rights over its own sessions a
 // hostile migration would lend to the tool query.
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTool } from '../../src/agent/index.js';
 import { createPostgresSandbox, type PostgresSandbox } from '../../src/sandbox/postgres/index.js';
 import { NO_SERVER_READER, sandboxTools } from '../../src/stages/agent.js';
+import { serverAdmin, SERVER_URL } from '../helpers/postgres-server.js';
 
-const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const url = SERVER_URL;
 const options = { url, statementTimeoutMs: 20_000, memoryMb: 256, sweepOlderThanMs: false as const };
 
-let admin: pg.Client;
-beforeAll(async () => {
-  admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-});
-afterAll(async () => {
-  await admin.end();
-});
+const admin = serverAdmin();
 
 describe('the agent tools on a server sandbox', () => {
   let sandbox: PostgresSandbox;

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PreparedMigration, PreparedStatement } from '../../src/sandbox/sandbox.js';
 import type { StatementObservation } from '../../src/types.js';
@@ -12,18 +11,12 @@ import {
   sweepStaleSandboxes,
   type PostgresSandbox,
 } from '../../src/sandbox/postgres/index.js';
+import { serverAdmin, SERVER_URL } from '../helpers/postgres-server.js';
 
-const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const url = SERVER_URL;
 const options = { url, statementTimeoutMs: 5000, memoryMb: 256, sweepOlderThanMs: false as const };
 
-let admin: pg.Client;
-beforeAll(async () => {
-  admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-});
-afterAll(async () => {
-  await admin.end();
-});
+const admin = serverAdmin();
 
 async function databaseExists(name: string): Promise<boolean> {
   const { rows } = await admin.query('select 1 from pg_database where datname = $1', [name]);

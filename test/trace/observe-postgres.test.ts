@@ -3,9 +3,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Queryable } from '../../src/types.js';
 import { observeOne, scanned, strongestAcquired } from './observe-helpers.js';
+import { SERVER_URL } from '../helpers/postgres-server.js';
 
 // The same observation queries against a real PostgreSQL 15 server: proves they are portable.
-const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const url = SERVER_URL;
 const S = `pgpro_trace_test_${randomBytes(4).toString('hex')}`;
 const ORDERS = `${S}.orders`;
 
