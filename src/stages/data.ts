@@ -48,6 +48,9 @@ export async function dataStage(state: ReviewState): Promise<void> {
 /** The fill plan of a review whose seeding was whole and cacheable: its fix point is cached as filled. */
 const fillToCache = new WeakMap<ReviewState, [string, number][]>();
 
+/** Nothing but the history, the seeding and the fill shaped the sandbox: no stub was created. */
+const onlyFilled = (state: ReviewState) => (state.inferred?.objects.length ?? 0) === 0;
+
 const budgetReached = (notes: readonly string[]) => notes.some((note) => /time budget reached/.test(note));
 
 /**
@@ -66,16 +69,14 @@ async function seedForCache(
   const fill = await fillSynthetic(sandbox, state.catalogBefore, () => rows, { deadline: Date.now() + budgetMs });
   // A seeding cut short by the time budget is not the state of this base: not stored.
   const complete = !budgetReached(fill.notes);
-  if (complete && !sandbox.stopped) {
+  // Stubs are this change's guesses, not the base's history: a state holding them is not stored.
+  if (complete && onlyFilled(state) && !sandbox.stopped) {
     const key = seededKey(state.historySnapshot, rows);
     const document: SeededDocument = { v: 1, catalog: state.catalogBefore, rows: fill.rows, notes: fill.notes, syntheticOnly: fill.syntheticOnly };
     inBackground(state, sandbox.snapshot().then((tarball) => storeSeeded(cache, key, { document, tarball })));
   }
   return { rows, notes: fill.notes, syntheticOnly: fill.syntheticOnly, complete };
 }
-
-/** Nothing but the history, the seeding and the fill shaped the sandbox: no stub was created. */
-const onlyFilled = (state: ReviewState) => (state.inferred?.objects.length ?? 0) === 0;
 
 /** Proposed fixes are proven in fresh sandboxes started from this point (history + synthetic rows). */
 export async function fixPointStage(state: ReviewState): Promise<void> {
