@@ -8,7 +8,7 @@ import { discoverStage } from './stages/discover.js';
 import { editsStage } from './stages/edits.js';
 import { explainStage } from './stages/explain.js';
 import { finishStage } from './stages/finish.js';
-import { historyStage, SandboxUnavailableError } from './stages/history.js';
+import { historyStage, restartUnseededForStubs, SandboxUnavailableError } from './stages/history.js';
 import { inferStage } from './stages/infer.js';
 import { historyInDump } from './stages/schema-dump.js';
 import { lintStage, lintWithoutSandbox } from './stages/lint.js';
@@ -39,9 +39,14 @@ async function stages(state: ReviewState): Promise<ReviewResult> {
   await parseStage(state);
   historyInDump(state);
   try {
+    const notesBefore = state.notes.length;
     await historyStage(state);
     await editsStage(state);
     await inferStage(state);
+    if (await restartUnseededForStubs(state, notesBefore)) {
+      await editsStage(state);
+      await inferStage(state);
+    }
     await catalogBeforeStage(state);
     await dataStage(state);
     await fixPointStage(state);

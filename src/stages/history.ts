@@ -78,6 +78,31 @@ export async function historyStage(state: ReviewState): Promise<void> {
   await state.sandbox.startSession();
 }
 
+/** Reviews whose change needed stubs on a seeded restore: their history is restored without its rows. */
+const unseeded = new WeakSet<ReviewState>();
+
+/**
+ * Stubs made on a sandbox restored with its synthetic rows (seeded or filled) are missing from the
+ * catalog that seeding read and hold none of its rows, where a cold review has them in its "before" and
+ * seeds them like every table: findings would differ. Such a review starts again from the history alone,
+ * as a cold one does (rare: the history lacks a table the change uses), and the caller infers again.
+ * `notesBefore`: the notes the review had before the history stage, to drop what the first start said.
+ * Returns whether it started again.
+ */
+export async function restartUnseededForStubs(state: ReviewState, notesBefore: number): Promise<boolean> {
+  if (!state.seeded || (state.inferred?.objects.length ?? 0) === 0 || !state.sandbox || state.sandbox.stopped) return false;
+  unseeded.add(state);
+  await state.sandbox.close().catch(() => undefined);
+  state.sandbox = undefined;
+  state.seeded = undefined;
+  state.filled = undefined;
+  state.inferred = undefined;
+  state.historySnapshot = undefined;
+  state.notes.length = notesBefore;
+  await historyStage(state);
+  return true;
+}
+
 /** A cache write the review does not wait for; a failure only costs the next review its cache hit. */
 export function inBackground(state: ReviewState, work: Promise<unknown>): void {
   state.background.push(work.catch(() => undefined));
@@ -112,7 +137,7 @@ async function restoreSeeded(state: ReviewState, seeded: Seeded & { key: string 
 
 /** The history with its synthetic rows, when the change has anything to apply on it and it is cached. */
 async function findSeeded(state: ReviewState, historySnapshot: string): Promise<(Seeded & { key: string }) | undefined> {
-  if (!state.snapshotCache || state.reviewable.length === 0) return undefined;
+  if (!state.snapshotCache || state.reviewable.length === 0 || unseeded.has(state)) return undefined;
   const key = seededKey(historySnapshot, state.config.sandbox['seed-rows']);
   const seeded = await cachedSeeded(state.snapshotCache, key, cacheDiscardNote(state));
   return seeded ? { ...seeded, key } : undefined;
