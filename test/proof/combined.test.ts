@@ -6,9 +6,7 @@ import { createFixProver, type ProofTarget } from '../../src/proof/index.js';
 import { createSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { parseMigrationSql } from '../../src/sql/parse.js';
 import type { CatalogSnapshot, FixProof, MigrationFile } from '../../src/types.js';
-
-// Generous: a statement on a machine busy with other work must not look like a runaway one.
-const options = { statementTimeoutMs: 120_000, memoryMb: 2048 };
+import { PROOF_SANDBOX, shopState } from './shop-state.js';
 
 const FILE: MigrationFile = {
   path: 'db/0002_orders.sql',
@@ -42,25 +40,14 @@ let start: Uint8Array;
 let catalogBefore: CatalogSnapshot;
 
 beforeAll(async () => {
-  const base = await createSandbox(options);
-  try {
-    await base.exec(`
-      CREATE TABLE customers (id bigint PRIMARY KEY, email text);
-      CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, customer_id bigint, note text, total int);
-      INSERT INTO customers SELECT g, 'c' || g FROM generate_series(1, 300) g;
-      INSERT INTO orders (customer_id, note) SELECT 1 + g % 300, 'n' || g FROM generate_series(1, 2000) g;`);
-    catalogBefore = await base.catalog();
-    start = await base.snapshot();
-  } finally {
-    await base.close();
-  }
+  ({ start, catalogBefore } = await shopState());
 }, 120_000);
 
 /** Proves `targets` with one prover, counting the traced runs of the file (the reference's and the fixes'). */
 async function prove(targets: ProofTarget[]): Promise<{ verdicts: FixProof[]; runs: number }> {
   let runs = 0;
   const open = async (tarball: Uint8Array): Promise<Sandbox> => {
-    const db = await createSandbox({ ...options, tarball });
+    const db = await createSandbox({ ...PROOF_SANDBOX, tarball });
     const apply = db.apply.bind(db);
     db.apply = (file, opts) => {
       if (opts.trace) runs += 1;

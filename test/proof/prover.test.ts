@@ -7,9 +7,7 @@ import { createSandbox } from '../../src/sandbox/index.js';
 import { parseMigrationSql } from '../../src/sql/parse.js';
 import { proveFindingFixes } from '../../src/stages/verify-fix.js';
 import type { Finding, FixProof, MigrationFile } from '../../src/types.js';
-
-// Generous: a statement on a machine busy with other work must not look like a runaway one.
-const options = { statementTimeoutMs: 120_000, memoryMb: 2048 };
+import { PROOF_SANDBOX, shopState } from './shop-state.js';
 
 function migration(path: string, sql: string, inTransaction: boolean): MigrationFile {
   return { path, convention: 'plain', version: path, name: path, kind: 'versioned', sql, lineOffset: 0, inTransaction, transactionReason: 'test' };
@@ -94,29 +92,18 @@ let prover: FixProver;
 let opened = 0;
 
 beforeAll(async () => {
-  const base = await createSandbox(options);
-  try {
-    await base.exec(`
-      CREATE TABLE customers (id bigint PRIMARY KEY, email text);
-      CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, customer_id bigint, note text, total int);
-      INSERT INTO customers SELECT g, 'c' || g FROM generate_series(1, 300) g;
-      INSERT INTO orders (customer_id, note) SELECT 1 + g % 300, 'n' || g FROM generate_series(1, 2000) g;`);
-    const catalogBefore = await base.catalog();
-    const start = await base.snapshot();
-    const files = await Promise.all([A, B, C].map(async (m) => ({ migration: m, parsed: await parseMigrationSql(m.sql, m.path) })));
-    prover = createFixProver({
-      config: defaultConfig(),
-      files,
-      catalogBefore,
-      start,
-      open: (tarball) => {
-        opened += 1;
-        return createSandbox({ ...options, tarball });
-      },
-    });
-  } finally {
-    await base.close();
-  }
+  const { catalogBefore, start } = await shopState();
+  const files = await Promise.all([A, B, C].map(async (m) => ({ migration: m, parsed: await parseMigrationSql(m.sql, m.path) })));
+  prover = createFixProver({
+    config: defaultConfig(),
+    files,
+    catalogBefore,
+    start,
+    open: (tarball) => {
+      opened += 1;
+      return createSandbox({ ...PROOF_SANDBOX, tarball });
+    },
+  });
   const names = Object.keys(TARGETS) as Name[];
   const results = await prover.prove(names.map((n) => TARGETS[n]), { budgetMs: 600_000 });
   names.forEach((name, i) => verdicts.set(name, results[i]!));
