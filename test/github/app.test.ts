@@ -88,6 +88,17 @@ async function start(answer?: Parameters<typeof fakeReview>[0]): Promise<void> {
   await probot.load(pgproApp({ review: review.fn, queue, now: () => NOW }));
 }
 
+/** Starts the App on the real review engine; the function returned gives the result it produced. */
+async function startRealReview(): Promise<() => ReviewResult> {
+  const { review: realReview } = await import('../../src/review.js');
+  let produced: ReviewResult | undefined;
+  await start(async ({ change, options }) => (produced = await realReview(change, options)));
+  return () => {
+    expect(produced).toBeDefined();
+    return produced!;
+  };
+}
+
 async function receive(
   name: string,
   event: string,
@@ -184,6 +195,14 @@ const firstPublication = () => [
 /** Every request of a review of CHANGED, on check run 55, from the webhook to the published review. */
 const fullReview = () => [token(), config(), createCheck(), updateCheck(55, 3), ...reading(), ...firstPublication()];
 
+/** The history's first migration and a change to add, for the tests on the real review engine. */
+const INIT_SQL = 'CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint NOT NULL);\n';
+const INDEX_SQL = 'CREATE INDEX orders_customer_idx ON orders (customer_id);\n';
+
+/** A file's content as GitHub's blob API returns it. */
+const blob = (sha: string, text: string) =>
+  nock(API).get(`/repos/acme/shop/git/blobs/${sha}`).reply(200, { encoding: 'base64', content: Buffer.from(text).toString('base64') });
+
 const IN_PROGRESS = {
   name: 'pgpro',
   head_sha: HEAD,
@@ -272,35 +291,30 @@ describe('pull_request', () => {
   });
 
   it('with the real review engine: blobs fetched for migrations only, the engine result published as is', async () => {
-    const { review: realReview } = await import('../../src/review.js');
-    let produced: ReviewResult | undefined;
-    await start(async ({ change, options }) => (produced = await realReview(change, options)));
-    const b64 = (text: string) => ({ encoding: 'base64', content: Buffer.from(text).toString('base64') });
-    const init = 'CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint NOT NULL);\n';
-    const index = 'CREATE INDEX orders_customer_idx ON orders (customer_id);\n';
+    const produced = await startRealReview();
     const scopes = [
       token(),
       config(),
       createCheck(),
       updateCheck(55).persist(),
-      files([{ filename: MIGRATION, status: 'added', patch: `@@ -0,0 +1 @@\n+${index.trimEnd()}` }]),
+      files([{ filename: MIGRATION, status: 'added', patch: `@@ -0,0 +1 @@\n+${INDEX_SQL.trimEnd()}` }]),
       tree(HEAD, HEAD_PATHS),
       tree(BASE, BASE_PATHS),
       // 001 has a different blob sha in each tree here, so it is fetched from each; README.md never is.
-      nock(API).get('/repos/acme/shop/git/blobs/blob1-a1a1').reply(200, b64(init)),
-      nock(API).get('/repos/acme/shop/git/blobs/blob2-a1a1').reply(200, b64(index)),
-      nock(API).get('/repos/acme/shop/git/blobs/blob1-b0b0').reply(200, b64(init)),
+      blob('blob1-a1a1', INIT_SQL),
+      blob('blob2-a1a1', INDEX_SQL),
+      blob('blob1-b0b0', INIT_SQL),
       ...firstPublication(),
     ];
     await receive('pull_request.opened', 'pull_request');
     await queue.idle();
 
-    expect(produced!.conclusion).toBe('failure');
-    expect(produced!.findings.map((f) => f.rule)).toContain('require-concurrent-index-creation');
-    expect(sent.bodies['update:55']!.at(-1)).toEqual(expectedCompletion(produced!));
+    expect(produced().conclusion).toBe('failure');
+    expect(produced().findings.map((f) => f.rule)).toContain('require-concurrent-index-creation');
+    expect(sent.bodies['update:55']!.at(-1)).toEqual(expectedCompletion(produced()));
     expect(sent.bodies['update:55']!.slice(0, 2)).toEqual([progress('Listing changed files…'), progress('Reading the base branch…')]);
     expect(readFingerprints((sent.bodies.comment![0] as { body: string }).body)).toEqual(
-      [...new Set(produced!.findings.map((f) => f.fingerprint))],
+      [...new Set(produced().findings.map((f) => f.fingerprint))],
     );
     expect((sent.bodies.review![0] as { comments: unknown[] }).comments).toContainEqual(
       expect.objectContaining({ path: MIGRATION, line: 1, side: 'RIGHT' }),
@@ -367,36 +381,31 @@ describe('pull_request', () => {
   });
 
   it('reviews a PR that only deletes an applied migration: not "No migrations changed"', async () => {
-    const { review: realReview } = await import('../../src/review.js');
-    let produced: ReviewResult | undefined;
-    await start(async ({ change, options }) => (produced = await realReview(change, options)));
-    const b64 = (text: string) => ({ encoding: 'base64', content: Buffer.from(text).toString('base64') });
-    const init = 'CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint NOT NULL);\n';
-    const index = 'CREATE INDEX orders_customer_idx ON orders (customer_id);\n';
+    const produced = await startRealReview();
     const scopes = [
       token(),
       config(),
       createCheck(),
       updateCheck(55).persist(),
-      files([{ filename: MIGRATION, status: 'removed', patch: `@@ -1 +0,0 @@\n-${index.trimEnd()}` }]),
+      files([{ filename: MIGRATION, status: 'removed', patch: `@@ -1 +0,0 @@\n-${INDEX_SQL.trimEnd()}` }]),
       tree(HEAD, BASE_PATHS),
       tree(BASE, HEAD_PATHS),
-      nock(API).get('/repos/acme/shop/git/blobs/blob1-a1a1').reply(200, b64(init)),
-      nock(API).get('/repos/acme/shop/git/blobs/blob1-b0b0').reply(200, b64(init)),
-      nock(API).get('/repos/acme/shop/git/blobs/blob2-b0b0').reply(200, b64(index)),
+      blob('blob1-a1a1', INIT_SQL),
+      blob('blob1-b0b0', INIT_SQL),
+      blob('blob2-b0b0', INDEX_SQL),
       summaryComments([]),
       postComment(),
     ];
     await receive('pull_request.opened', 'pull_request');
     await queue.idle();
 
-    expect(produced!.findings.map((f) => [f.rule, f.file, f.line])).toEqual([['removed-applied-migration', MIGRATION, 1]]);
-    expect(produced!.migrations.map((m) => [m.file, m.status])).toEqual([
+    expect(produced().findings.map((f) => [f.rule, f.file, f.line])).toEqual([['removed-applied-migration', MIGRATION, 1]]);
+    expect(produced().migrations.map((m) => [m.file, m.status])).toEqual([
       ['db/migrations/001_init.sql', 'applied'],
       [MIGRATION, 'applied'],
     ]);
     const completion = sent.bodies['update:55']!.at(-1) as { conclusion: string; output: { title: string; summary: string } };
-    expect(completion).toEqual(expectedCompletion(produced!));
+    expect(completion).toEqual(expectedCompletion(produced()));
     expect(completion.conclusion).toBe('neutral');
     // In the check's details and in the summary comment.
     expect((completion.output as { text?: string }).text).toContain('[`removed-applied-migration`]');
@@ -409,36 +418,31 @@ describe('pull_request', () => {
   }, 120_000);
 
   it('an edit of an applied migration: an inline comment on the edited line, and what it adds reviewed', async () => {
-    const { review: realReview } = await import('../../src/review.js');
-    let produced: ReviewResult | undefined;
-    await start(async ({ change, options }) => (produced = await realReview(change, options)));
-    const b64 = (text: string) => ({ encoding: 'base64', content: Buffer.from(text).toString('base64') });
-    const init = 'CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint NOT NULL);\n';
-    const index = 'CREATE INDEX orders_customer_idx ON orders (customer_id);\n';
+    const produced = await startRealReview();
     const edited = 'db/migrations/001_init.sql';
     const scopes = [
       token(),
       config(),
       createCheck(),
       updateCheck(55).persist(),
-      files([{ filename: edited, status: 'modified', patch: `@@ -1 +1,2 @@\n ${init.trimEnd()}\n+${index.trimEnd()}` }]),
+      files([{ filename: edited, status: 'modified', patch: `@@ -1 +1,2 @@\n ${INIT_SQL.trimEnd()}\n+${INDEX_SQL.trimEnd()}` }]),
       tree(HEAD, BASE_PATHS),
       tree(BASE, BASE_PATHS),
-      nock(API).get('/repos/acme/shop/git/blobs/blob1-a1a1').reply(200, b64(init + index)),
-      nock(API).get('/repos/acme/shop/git/blobs/blob1-b0b0').reply(200, b64(init)),
+      blob('blob1-a1a1', INIT_SQL + INDEX_SQL),
+      blob('blob1-b0b0', INIT_SQL),
       ...firstPublication(),
     ];
     await receive('pull_request.opened', 'pull_request');
     await queue.idle();
 
     // Production ran the base version; the index the edit adds is applied on top of it and reviewed.
-    expect(produced!.migrations.map((m) => [m.file, m.status, m.statements, m.edit ?? false])).toEqual([
+    expect(produced().migrations.map((m) => [m.file, m.status, m.statements, m.edit ?? false])).toEqual([
       [edited, 'applied', 1, false],
       [edited, 'applied', 1, true],
     ]);
-    const onEdit = produced!.findings.filter((f) => f.file === edited && f.severity !== 'info').map((f) => [f.rule, f.line]);
+    const onEdit = produced().findings.filter((f) => f.file === edited && f.severity !== 'info').map((f) => [f.rule, f.line]);
     expect(onEdit).toEqual(expect.arrayContaining([['modified-applied-migration', 2], ['require-concurrent-index-creation', 2]]));
-    expect(sent.bodies['update:55']!.at(-1)).toEqual(expectedCompletion(produced!));
+    expect(sent.bodies['update:55']!.at(-1)).toEqual(expectedCompletion(produced()));
     // Line 2 is in the diff: the inline comment is there (line 1 is context, not where the edit is).
     const comments = (sent.bodies.review![0] as { comments: { path: string; line: number; body: string }[] }).comments;
     expect(comments.map((c) => [c.path, c.line])).toEqual([[edited, 2]]);
