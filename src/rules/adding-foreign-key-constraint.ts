@@ -32,10 +32,15 @@ const rule: Rule = {
         const fk = columnConstraints(col).find((c) => c.contype === 'CONSTR_FOREIGN');
         if (!fk) return;
         const target = relationLabel(fk.pktable);
+        // ADD COLUMN itself takes ACCESS EXCLUSIVE on the table; the foreign key adds SHARE ROW EXCLUSIVE on its target.
+        const locks = target === table
+          ? `an ACCESS EXCLUSIVE lock on ${table}: every query on ${table} waits`
+          : `an ACCESS EXCLUSIVE lock on ${table} and a SHARE ROW EXCLUSIVE lock on ${target}: every query on ${table}, and ` +
+            `INSERT, UPDATE and DELETE on ${target}, wait`;
         ctx.report({
           message:
-            `Adding ${table}.${col.colname} with REFERENCES ${target} takes SHARE ROW EXCLUSIVE locks on ${table} and ` +
-            `${target}: INSERT, UPDATE and DELETE on both wait for the statement, which itself queues behind running queries.`,
+            `Adding ${table}.${col.colname} with REFERENCES ${target} takes ${locks} for the statement, which itself queues ` +
+            'behind running queries.',
           line: ctx.lineOf(col),
           fix: addColumnThenForeignKey(ctx, stmt, col, fk),
         });

@@ -129,7 +129,7 @@ line | locks taken | rewrite | rows scanned | ms | lock_timeout
 Deterministic findings (already reported; cite an id in "extends" when your point builds on one):
 F1 error require-concurrent-index-creation db/migrations/0002_orders.sql:4 — CREATE INDEX on orders takes a SHARE lock for the whole build: INSERT, UPDATE and DELETE on orders wait until the index is built.
    fix: Create the index CONCURRENTLY
-F2 error adding-foreign-key-constraint db/migrations/0002_orders.sql:6 — Adding orders.handled_by with REFERENCES customers takes SHARE ROW EXCLUSIVE locks on orders and customers: INSERT, UPDATE and DELETE on both wait for the statement, which itself queues behind running queries.
+F2 error adding-foreign-key-constraint db/migrations/0002_orders.sql:6 — Adding orders.handled_by with REFERENCES customers takes an ACCESS EXCLUSIVE lock on orders and a SHARE ROW EXCLUSIVE lock on customers: every query on orders, and INSERT, UPDATE and DELETE on customers, wait for the statement, which itself queues behind running queries.
    fix: Add the column first, then the foreign key NOT VALID, then VALIDATE it
 F3 warning backfill-in-one-statement db/migrations/0002_orders.sql:5 — This statement updates every row of public.orders in one transaction: on a large table it holds row locks on all of them until commit, bloats the table and delays replicas.
    fix: Backfill public.orders in batches of 10000 rows
