@@ -1,6 +1,7 @@
 // --sandbox-url: the review runs in a scratch database on a real PostgreSQL server, which is dropped
 // afterwards; a run killed with SIGKILL leaves its database to the sweep of a later run.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,8 +15,22 @@ const MARK = 'clitest_killed_run';
 
 const admin = serverAdmin();
 
-async function sandboxDatabases(): Promise<Set<string>> {
-  const { rows } = await admin.query<{ datname: string }>(`select datname from pg_database where datname like 'pgpro\\_sbx\\_%'`);
+// The first run connects as a role of its own (LOGIN and CREATEDB, the role the docs recommend), so the
+// scratch databases it leaves can be told from those of server tests running in parallel: they own theirs.
+const RUN_ROLE = `pgpro_clitest_${randomBytes(4).toString('hex')}`;
+const runUrl = (() => {
+  const u = new URL(url);
+  u.username = RUN_ROLE;
+  u.password = '';
+  return u.toString();
+})();
+
+async function sandboxDatabases(owner?: string): Promise<Set<string>> {
+  const { rows } = await admin.query<{ datname: string }>(
+    `select datname from pg_database d join pg_roles r on r.oid = d.datdba
+      where datname like 'pgpro\\_sbx\\_%' and ($1::text is null or r.rolname = $1)`,
+    [owner ?? null],
+  );
   return new Set(rows.map((r) => r.datname));
 }
 
@@ -30,8 +45,15 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 }
 
 describe('pgpro review --sandbox-url', () => {
+  beforeAll(async () => {
+    await admin.query(`create role ${RUN_ROLE} login createdb`);
+  });
+  afterAll(async () => {
+    for (const name of await sandboxDatabases(RUN_ROLE)) await admin.query(`drop database if exists ${name} with (force)`);
+    await admin.query(`drop role if exists ${RUN_ROLE}`);
+  });
+
   it('reviews the example on the server and drops its scratch database', async () => {
-    const before = await sandboxDatabases();
     const run = await cli([
       'review',
       `${EXAMPLE}/0009_order_tracking.sql`,
@@ -41,7 +63,7 @@ describe('pgpro review --sandbox-url', () => {
       '--format',
       'json',
       '--sandbox-url',
-      url,
+      runUrl,
       '--no-cache',
     ]);
     expect(run.stderr).toBe('');
@@ -56,8 +78,7 @@ describe('pgpro review --sandbox-url', () => {
     expect(report.findings.some((f) => f.source === 'trace')).toBe(true);
     expect(run.code).toBe(1);
 
-    const left = [...(await sandboxDatabases())].filter((name) => !before.has(name));
-    expect(left).toEqual([]);
+    expect([...(await sandboxDatabases(RUN_ROLE))]).toEqual([]);
   });
 
   describe('after a killed run', () => {
