@@ -21,7 +21,7 @@ WORKDIR /app
 # (docker stop, a deploy) reaches pgpro's graceful shutdown, which closes unfinished checks as cancelled.
 RUN apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
-# The App's packages (probot, bullmq, ioredis, prom-client) are optional peers of pgpro, so that the CLI installs
+# The App's packages (probot, bullmq, ioredis, prom-client, bottleneck) are optional peers of pgpro, so that the CLI installs
 # without them; the image runs the App. Its manifest lists them as dependencies and drops the dev ones, and
 # npm installs everything at the lockfile's versions.
 RUN node -e ' \

@@ -1,9 +1,9 @@
-// The GitHub App's server stack (Probot, BullMQ and Redis, prom-client) is an optional peer of the pgpro
+// The GitHub App's server stack (Probot, BullMQ and Redis, prom-client, Bottleneck) is an optional peer of the pgpro
 // package: the CLI and the library install without it. What runs the App loads it lazily and, when it is
 // missing, says what to install instead of a module-resolution stack trace.
 
 /** The packages the App and `pgpro worker` need beyond the CLI's (package.json peerDependencies). */
-export const APP_PACKAGES = ['probot', 'bullmq', 'ioredis', 'prom-client'] as const;
+export const APP_PACKAGES = ['probot', 'bullmq', 'ioredis', 'prom-client', 'bottleneck'] as const;
 
 export class AppStackMissingError extends Error {
   override name = 'AppStackMissingError';

@@ -1,6 +1,7 @@
 // The Octokit class pgpro runs with in production: Probot's (retries on 5xx, throttling) plus a request
 // timeout, and retries after secondary rate limits, which Probot's defaults only log.
 import { ProbotOctokit } from 'probot';
+import Bottleneck from 'bottleneck';
 
 type Fetch = typeof fetch;
 
@@ -51,33 +52,12 @@ export function timedFetch(timeoutMs: number, inner: Fetch = fetch): Fetch {
 }
 
 /**
- * What the throttling plugin asks of its write and notification limiters (a Bottleneck group): per key,
- * a queue whose jobs start at least `minMs` apart. The plugin only schedules a no-op through them.
+ * The throttling plugin's write and notification limiters with another spacing: what the plugin builds
+ * itself (a Bottleneck group, one limiter per key, one job at a time, starts at least `minMs` apart), from
+ * Bottleneck, which the plugin brings. The plugin only schedules a no-op through them.
  */
-export function spacedGroup(minMs: number): { key(id: string): { schedule<T>(options: unknown, job: () => Promise<T>): Promise<T> } } {
-  const queues = new Map<string, { schedule<T>(options: unknown, job: () => Promise<T>): Promise<T> }>();
-  const queueFor = () => {
-    let free = 0;
-    let tail: Promise<unknown> = Promise.resolve();
-    return {
-      schedule<T>(_options: unknown, job: () => Promise<T>): Promise<T> {
-        const turn = tail.then(async () => {
-          const wait = free - Date.now();
-          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-          free = Date.now() + minMs;
-        });
-        tail = turn;
-        return turn.then(job);
-      },
-    };
-  };
-  return {
-    key(id) {
-      let queue = queues.get(id);
-      if (!queue) queues.set(id, (queue = queueFor()));
-      return queue;
-    },
-  };
+export function spacedGroup(minMs: number): Bottleneck.Group {
+  return new Bottleneck.Group({ maxConcurrent: 1, minTime: minMs });
 }
 
 interface ThrottledRequest {

@@ -66,7 +66,7 @@ describe('the CLI loads what a command needs', () => {
     expect(staticGraph('src/github/serve.ts').packages).toContain('prom-client');
     const missing = Object.assign(new Error("Cannot find package 'bullmq' imported from /x/dist/github/worker.js"), { code: 'ERR_MODULE_NOT_FOUND' });
     await expect(loadAppModule('pgpro worker', () => Promise.reject(missing))).rejects.toThrow(
-      "pgpro worker needs the GitHub App's packages, which are not installed with pgpro (the CLI and library do not need them): bullmq is missing. Install them beside pgpro: npm install probot bullmq ioredis prom-client",
+      "pgpro worker needs the GitHub App's packages, which are not installed with pgpro (the CLI and library do not need them): bullmq is missing. Install them beside pgpro: npm install probot bullmq ioredis prom-client bottleneck",
     );
     // Any other failure is not hidden behind that advice.
     const other = Object.assign(new Error("Cannot find package 'left-pad' imported from /x"), { code: 'ERR_MODULE_NOT_FOUND' });
