@@ -35,20 +35,63 @@ export function octokitSettings(env: NodeJS.ProcessEnv = process.env): OctokitSe
  * The deadline is a timer of our own that holds its controller: a signal from AbortSignal.timeout()
  * that only AbortSignal.any() (or only the fetch) refers to can be garbage-collected on Node 20, and
  * its timer with it, so a hung request was then ended only by undici's 300 s headers timeout.
+ * The deadline covers reading the body too; the timer ends when the request does: when it fails, when
+ * it has no body, or when its body has been read to the end, has failed or was cancelled.
  */
 export function timedFetch(timeoutMs: number, inner: Fetch = fetch): Fetch {
-  return (input, init) => {
+  return async (input, init) => {
     const controller = new AbortController();
-    // Not cleared when the headers arrive: the deadline covers reading the body too. Aborting after the
-    // body was read does nothing.
-    setTimeout(() => controller.abort(new DOMException('The GitHub request timed out', 'TimeoutError')), timeoutMs).unref();
     const outer = init?.signal;
+    const followOuter = () => controller.abort(outer!.reason);
+    const timer = setTimeout(() => controller.abort(new DOMException('The GitHub request timed out', 'TimeoutError')), timeoutMs).unref();
+    const finish = () => {
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', followOuter);
+    };
     if (outer) {
       if (outer.aborted) controller.abort(outer.reason);
-      else outer.addEventListener('abort', () => controller.abort(outer.reason), { once: true, signal: controller.signal });
+      else outer.addEventListener('abort', followOuter, { once: true, signal: controller.signal });
     }
-    return inner(input, { ...init, signal: controller.signal });
+    let response: Response;
+    try {
+      response = await inner(input, { ...init, signal: controller.signal });
+    } catch (error) {
+      finish();
+      throw error;
+    }
+    if (!response.body) {
+      finish();
+      return response;
+    }
+    return withBodyEnd(response, response.body, finish);
   };
+}
+
+/** The response with a body that calls `end` once, when it is read to the end, fails or is cancelled. */
+function withBodyEnd(response: Response, source: ReadableStream<Uint8Array>, end: () => void): Response {
+  const reader = source.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(stream) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          end();
+          stream.close();
+        } else stream.enqueue(value);
+      } catch (error) {
+        end();
+        stream.error(error);
+      }
+    },
+    cancel(reason) {
+      end();
+      return reader.cancel(reason);
+    },
+  });
+  const wrapped = new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+  // What a constructed Response cannot be given: where it came from.
+  Object.defineProperties(wrapped, { url: { value: response.url }, redirected: { value: response.redirected }, type: { value: response.type } });
+  return wrapped;
 }
 
 /**

@@ -1,6 +1,8 @@
 // timedFetch: a GitHub request that never gets an answer fails with a TimeoutError at the deadline,
 // also after a garbage collection in between (on Node 20 a signal of AbortSignal.timeout() that only
 // AbortSignal.any() or the fetch held could be collected, its timer with it: the request hung ~300 s).
+// The deadline covers the body, and its timer ends with the request: no timer (and its controller) is left
+// behind for the rest of the deadline once the body is read, and a body streamed in parts arrives whole.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
@@ -14,6 +16,27 @@ const gc = runInNewContext('gc') as () => void;
 /** A fetch that never answers: it only ends when its signal aborts. */
 const hangingFetch: typeof fetch = (_input, init) =>
   new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason), { once: true }));
+
+/** A fetch that answers at once with `body` (its parts, or a stream that ends only when the request aborts). */
+const answering =
+  (parts: string[] | 'never ends', init: ResponseInit = { status: 200, headers: { 'content-type': 'text/plain' } }): typeof fetch =>
+  async (_input, request) => {
+    const body =
+      parts === 'never ends'
+        ? new ReadableStream<Uint8Array>({
+            start(stream) {
+              stream.enqueue(new TextEncoder().encode('{"partial":'));
+              request?.signal?.addEventListener('abort', () => stream.error(request.signal!.reason), { once: true });
+            },
+          })
+        : new ReadableStream<Uint8Array>({
+            start(stream) {
+              for (const part of parts) stream.enqueue(new TextEncoder().encode(part));
+              stream.close();
+            },
+          });
+    return new Response(init.status === 204 ? null : body, init);
+  };
 
 afterEach(() => {
   vi.useRealTimers();
@@ -54,4 +77,60 @@ describe('timedFetch', () => {
       server.close();
     }
   });
+
+  it('leaves no timer once the body has been read, and passes the response on as it came', async () => {
+    vi.useFakeTimers();
+    const response = await timedFetch(30_000, answering(['a', 'b', 'c']))('http://github.test/x');
+    expect(vi.getTimerCount()).toBe(1); // the body is not read yet: the deadline still runs
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/plain');
+    expect(await response.text()).toBe('abc');
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('leaves no timer after a request without a body, a failed one, or a body cancelled', async () => {
+    vi.useFakeTimers();
+    expect((await timedFetch(30_000, answering([], { status: 204 }))('http://github.test/x')).status).toBe(204);
+    expect(vi.getTimerCount()).toBe(0);
+    await expect(timedFetch(30_000, () => Promise.reject(new TypeError('fetch failed')))('http://github.test/x')).rejects.toThrow('fetch failed');
+    expect(vi.getTimerCount()).toBe(0);
+    const response = await timedFetch(30_000, answering('never ends'))('http://github.test/x');
+    await response.body!.cancel();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('still aborts a body that stops coming at the deadline, not before', async () => {
+    vi.useFakeTimers();
+    const response = await timedFetch(5_000, answering('never ends'))('http://github.test/x');
+    let settled: unknown;
+    void response.text().catch((error: unknown) => (settled = error));
+    await vi.advanceTimersByTimeAsync(4_999);
+    expect(settled).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(settled).toMatchObject({ name: 'TimeoutError' });
+  });
+
+  it('reads a real body sent in parts whole, with its url, and a real stalled body ends at the deadline', async () => {
+    const server: Server = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (req.url === '/stalls') return void res.write('{"partial":');
+      let sent = 0;
+      const next = () => (++sent < 5 ? res.write(`"${sent}",`) && setImmediate(next) : res.end('"5"]'));
+      res.write('[');
+      next();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const response = await timedFetch(30_000)(`${base}/parts`);
+      expect(response.url).toBe(`${base}/parts`);
+      expect(await response.json()).toEqual(['1', '2', '3', '4', '5']);
+      const stalled = await timedFetch(300)(`${base}/stalls`);
+      await expect(stalled.text()).rejects.toMatchObject({ name: 'TimeoutError' });
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
 });
+
