@@ -1,7 +1,7 @@
 // Corpus harness: replays real public migration histories with pgpro, checks them against a real
 // PostgreSQL server, and reviews their last migrations as pull requests. See docs/corpus.md.
 //
-//   npm run corpus -- [--only a,b] [--root /work/corpus] [--label name | --out dir] [--last 10]
+//   npm run corpus -- [--only a,b] [--root /work/corpus] [--label name | --out dir] [--last 10] [--full]
 //                     [--no-replay] [--no-oracle] [--no-prs] [--database-url url]
 //   npm run corpus -- compare <before-dir> <after-dir>
 //   npm run corpus -- summary <results-dir>          (the table again, from the JSON files)
@@ -38,7 +38,7 @@ async function compare(before: string, after: string): Promise<void> {
   console.log(renderComparison(comparison, [basename(before), basename(after)]));
 }
 
-async function runEntry(entry: CorpusEntry, options: { root: string; last: number; replay: boolean; oracle: boolean; prs: boolean; databaseUrl: string }): Promise<EntryResult> {
+async function runEntry(entry: CorpusEntry, options: { root: string; last: number; replay: boolean; oracle: boolean; prs: boolean; full: boolean; databaseUrl: string }): Promise<EntryResult> {
   const dir = entryDir(entry, options.root);
   if (!existsSync(dir)) throw new Error(`${entry.name}: ${dir} does not exist; fetch the corpus first (docs/corpus.md).`);
   const tree = await entryTree(entry, dir);
@@ -85,7 +85,7 @@ async function runEntry(entry: CorpusEntry, options: { root: string; last: numbe
     result.prs = await reviewLastAsPullRequests(tree, migrations, config, options.last, (review, done, total) => {
       const counts = ['error', 'warning', 'info'].map((s) => review.findings.filter((f) => f.severity === s).length).join('/');
       log(`  PR ${done}/${total} ${review.file}: ${review.failure ?? `${review.status} ${review.conclusion}, e/w/i ${counts}`}, ${(review.wallMs / 1000).toFixed(1)} s`);
-    });
+    }, options.full);
   }
   return result;
 }
@@ -104,6 +104,7 @@ async function main(): Promise<void> {
       'no-replay': { type: 'boolean', default: false },
       'no-oracle': { type: 'boolean', default: false },
       'no-prs': { type: 'boolean', default: false },
+      full: { type: 'boolean', default: false },
     },
   });
   if (positionals[0] === 'compare') {
@@ -128,7 +129,7 @@ async function main(): Promise<void> {
   for (const entry of entries) {
     const result = await runEntry(entry, {
       root: values.root, last, databaseUrl: values['database-url'],
-      replay: !values['no-replay'], oracle: !values['no-oracle'], prs: !values['no-prs'],
+      replay: !values['no-replay'], oracle: !values['no-oracle'], prs: !values['no-prs'], full: values.full,
     });
     results.push(result);
     await writeFile(join(out, `${entry.name}.json`), `${JSON.stringify(result, null, 2)}\n`);

@@ -44,6 +44,7 @@ export async function reviewLastAsPullRequests(
   config: PgproConfig,
   count: number,
   onReview?: (review: PrReview, done: number, total: number) => void,
+  full = false,
 ): Promise<PrReview[]> {
   const cache = new SnapshotCache();
   const versioned = ordered.filter((m) => m.kind === 'versioned');
@@ -71,6 +72,11 @@ export async function reviewLastAsPullRequests(
         findings: result.findings.map((f) => ({
           rule: f.rule, severity: f.severity, source: f.source, line: f.line, message: f.message.slice(0, 200),
           ...(f.fix?.proof ? { fixProof: { reason: f.fix.proof.reason, ...(f.fix.proof.detail ? { detail: f.fix.proof.detail.slice(0, 200) } : {}) } } : {}),
+          ...(full ? { full: {
+            message: f.message,
+            ...(f.evidence ? { evidence: f.evidence } : {}),
+            ...(f.fix ? { fix: { title: f.fix.title, ...(f.fix.sql ? { sql: f.fix.sql } : {}), ...(f.fix.steps ? { steps: f.fix.steps } : {}), ...(f.fix.verified ? { verified: true } : {}) } } : {}),
+          } } : {}),
         })),
         notes: result.notes,
       };

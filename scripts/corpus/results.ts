@@ -24,6 +24,8 @@ export interface PrFinding {
   message: string;
   /** The fix proof's verdict on the finding's SQL fix, when it had one. */
   fixProof?: { reason: string; detail?: string };
+  /** With --full: the whole message, the evidence and the fix, for reading findings against the SQL. */
+  full?: { message: string; evidence?: string; fix?: { title: string; sql?: string; steps?: string[]; verified?: boolean } };
 }
 
 export interface PrReview {
