@@ -1,4 +1,6 @@
 import { nameList, relationKey, relationLabel } from './lib/ast.js';
+import { runsInTransaction } from './lib/common.js';
+import { isCommit, laterStatements } from './lib/file-scan.js';
 import { catalogTable, isExisting, meta } from './lib/helpers.js';
 import type { CatalogTable } from '../types.js';
 import type { Rule, RuleContext } from './types.js';
@@ -51,6 +53,7 @@ const rule: Rule = {
           if (!table) continue;
           for (const fk of foreignKeys(table)) {
             if (!servedByFullIndex(table, fk) || servedByFullIndex(table, fk, name) || recreatedInChange(ctx, table, fk)) continue;
+            if (replacedLaterInBlock(ctx, table, fk)) continue;
             ctx.report({
               message:
                 `${name} is the only full index on the columns of the foreign key ${fk.name} (${fk.columns.join(', ')}) of ` +
@@ -96,6 +99,23 @@ function servedByFullIndex(table: CatalogTable, fk: ForeignKey, except?: string)
 function recreatedInChange(ctx: RuleContext, table: CatalogTable, fk: ForeignKey): boolean {
   const key = `${table.schema}.${table.name}`.toLowerCase();
   return (ctx.fileMemo.get(`full:${key}`) as string[][] | undefined)?.some((cols) => leads(cols, fk.columns)) ?? false;
+}
+
+/**
+ * A later statement of the same transaction block builds a full index on the key's columns (Prisma's
+ * DropIndex then CreateIndex): no other session ever sees the key without an index.
+ */
+function replacedLaterInBlock(ctx: RuleContext, table: CatalogTable, fk: ForeignKey): boolean {
+  if (!runsInTransaction(ctx)) return false;
+  // An unqualified name is the table the DROP found (the file's search_path reaches it).
+  const names = (rv: any) => rv?.relname === table.name && (!rv.schemaname || rv.schemaname === table.schema);
+  for (const s of laterStatements(ctx) ?? []) {
+    if (isCommit(s)) return false;
+    if (s.type === 'IndexStmt' && !s.node.whereClause && names(s.node.relation) && leads(leadingColumns(s.node.indexParams), fk.columns)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 export default rule;
