@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PreparedMigration, PreparedStatement } from '../../src/sandbox/sandbox.js';
 import type { StatementObservation } from '../../src/types.js';
@@ -11,6 +12,7 @@ import {
   sweepStaleSandboxes,
   type PostgresSandbox,
 } from '../../src/sandbox/postgres/index.js';
+import { runsAsSandboxRole } from '../../src/sandbox/postgres/admin.js';
 import { serverAdmin, SERVER_URL } from '../helpers/postgres-server.js';
 
 const url = SERVER_URL;
@@ -339,3 +341,120 @@ describe('postgres sandbox: a privileged URL role is not what migrations run as'
     expect(rows).toEqual([]);
   });
 });
+
+describe('postgres sandbox: a URL role with CREATEROLE, not a superuser, does not run the migrations itself', () => {
+  // As the URL's role, one review's migration could end every other review's session and drop their
+  // databases (the URL role's own): each sandbox's migrations run as a login role of its own instead.
+  const role = `pgpro_test_createrole_${randomBytes(4).toString('hex')}`;
+  const password = randomBytes(12).toString('hex');
+  let roleUrl: string;
+  let mine: PostgresSandbox;
+  let theirs: PostgresSandbox;
+  beforeAll(async () => {
+    await admin.query(`create role ${role} login password '${password}' createdb createrole nosuperuser`);
+    const parsed = new URL(url);
+    parsed.username = role;
+    parsed.password = password;
+    roleUrl = parsed.toString();
+    mine = await createPostgresSandbox({ ...options, url: roleUrl });
+    theirs = await createPostgresSandbox({ ...options, url: roleUrl });
+    await theirs.replay([file('001_secret.sql', [`create table secret as select 'their data' as note`])]);
+  });
+  afterAll(async () => {
+    await mine?.close();
+    await theirs?.close();
+    await admin.query(`drop role if exists ${role}`);
+  });
+
+  it('runs them as a login role made for the sandbox, owner of its database only, with no attribute', async () => {
+    const { rows } = await mine.query<{ me: string; session: string; owner: string; createdb: boolean; createrole: boolean; member_of: string[] }>(
+      `select current_user as me, session_user as session, pg_catalog.pg_get_userbyid(d.datdba) as owner,
+              r.rolcreatedb as createdb, r.rolcreaterole as createrole,
+              array(select m.roleid::regrole::text from pg_auth_members m where m.member = r.oid) as member_of
+       from pg_roles r, pg_database d where r.rolname = current_user and d.datname = current_database()`,
+    );
+    expect(rows[0]).toEqual({ me: mine.database, session: mine.database, owner: mine.database, createdb: false, createrole: false, member_of: [`${mine.database}_reader`] });
+  });
+
+  it('still lets a migration do what an owner does in its database: temporary tables, schemas, trusted extensions', async () => {
+    const run = await mine.apply(
+      file('ok.sql', ['create temporary table scratch (id int)', 'create schema app', 'create extension if not exists pgcrypto', 'create table app.t (id uuid default gen_random_uuid())']),
+      { trace: false },
+    );
+    expect(run.status.status).toBe('applied');
+    expect(run.outcomes.map((o) => o.status)).toEqual(['ok', 'ok', 'ok', 'ok']);
+  });
+
+  it("refuses a migration's pg_terminate_backend on another review's session and on pgpro's own", async () => {
+    for (const target of [`datname = '${theirs.database}'`, `application_name = 'pgpro-admin' and usename = '${role}'`]) {
+      const run = await mine.apply(file('evil.sql', [`select pg_terminate_backend(pid) from pg_stat_activity where ${target}`]), { trace: false });
+      expect(run.status.error?.sqlstate, target).toBe('42501');
+    }
+    expect(theirs.alive).toBe(true);
+    expect((await theirs.query<{ note: string }>('select note from secret')).rows).toEqual([{ note: 'their data' }]);
+  });
+
+  it("refuses a migration's reach into another review's database: no DROP, no RESET ROLE back, no CONNECT", async () => {
+    const drop = await mine.apply(file('evil.sql', [`drop database ${theirs.database}`], false), { trace: false });
+    expect(drop.status.error?.sqlstate).toBe('42501');
+    // The session logged in as the sandbox role: there is no other role to go back to.
+    const reset = await mine.apply(file('evil.sql', ['reset role', `drop database ${theirs.database}`], false), { trace: false });
+    expect(reset.status.error?.sqlstate).toBe('42501');
+    const { rows } = await admin.query<{ connect: boolean }>(`select has_database_privilege($1, $2, 'CONNECT') as connect`, [mine.database, theirs.database]);
+    expect(rows[0]!.connect).toBe(false);
+    // Were its password known, the login itself would be refused.
+    await admin.query(`alter role ${mine.database} password 'known'`);
+    const parsed = new URL(url);
+    parsed.username = mine.database;
+    parsed.password = 'known';
+    parsed.pathname = `/${theirs.database}`;
+    const intruder = new pg.Client({ connectionString: parsed.toString() });
+    await expect(intruder.connect()).rejects.toMatchObject({ code: '42501' });
+    await intruder.end().catch(() => undefined);
+    expect(await databaseExists(theirs.database)).toBe(true);
+  });
+
+  it('does so on PostgreSQL 16 and later too, where CREATEROLE alone is no longer privileged', () => {
+    const info = { version: '16.4', versionNum: 160004, role, createrole: true };
+    expect(runsAsSandboxRole(info)).toBe(true);
+    expect(runsAsSandboxRole({ ...info, createrole: false })).toBe(false);
+    expect(runsAsSandboxRole({ ...info, createrole: false, privileged: 'superuser' })).toBe(true);
+  });
+
+  it('drops the roles with the database', async () => {
+    const other = await createPostgresSandbox({ ...options, url: roleUrl });
+    const before = await admin.query('select rolname from pg_roles where rolname in ($1, $2) order by 1', [other.database, `${other.database}_reader`]);
+    expect(before.rows).toHaveLength(2);
+    await other.close();
+    expect(await databaseExists(other.database)).toBe(false);
+    const after = await admin.query('select 1 from pg_roles where rolname in ($1, $2)', [other.database, `${other.database}_reader`]);
+    expect(after.rows).toEqual([]);
+  });
+});
+
+describe('postgres sandbox: a URL role with only CREATEDB runs the migrations itself', () => {
+  // There is no other role to run them as (documented in docs/config.md): the case without isolation.
+  const role = `pgpro_test_createdb_${randomBytes(4).toString('hex')}`;
+  const password = randomBytes(12).toString('hex');
+  let sandbox: PostgresSandbox;
+  beforeAll(async () => {
+    await admin.query(`create role ${role} login password '${password}' createdb nocreaterole nosuperuser`);
+    const parsed = new URL(url);
+    parsed.username = role;
+    parsed.password = password;
+    sandbox = await createPostgresSandbox({ ...options, url: parsed.toString() });
+  });
+  afterAll(async () => {
+    await sandbox?.close();
+    await admin.query(`drop role if exists ${role}`);
+  });
+
+  it('as the URL role, owner of the database, with no reader role for the agent', async () => {
+    const { rows } = await sandbox.query<{ me: string; owner: string }>(
+      `select current_user as me, pg_catalog.pg_get_userbyid(d.datdba) as owner from pg_database d where d.datname = current_database()`,
+    );
+    expect(rows[0]).toEqual({ me: role, owner: role });
+    expect(sandbox.readerRole).toBeUndefined();
+  });
+});
+

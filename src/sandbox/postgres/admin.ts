@@ -22,11 +22,22 @@ export interface ServerInfo {
   role: string;
   /**
    * Why the role could reach outside its databases (superuser, server file or program access, or
-   * CREATEROLE before PostgreSQL 16, which can grant those): migrations then run as a role pgpro creates.
+   * CREATEROLE before PostgreSQL 16, which can grant those); without CREATEROLE such a role is refused.
    */
   privileged?: string;
   /** The role can create roles (needed to drop privileges). */
   createrole: boolean;
+}
+
+/**
+ * Whether migrations run as a role made for the sandbox (createSandboxRole) rather than as the URL's
+ * role: always when the URL's role can create roles, and a privileged role that cannot is refused. As the
+ * URL's role, a migration could signal the sessions of every review on the server (its own role's) and
+ * drop or take their databases (its own); as the sandbox's role it owns its one database and nothing else.
+ * A role with only CREATEDB runs them itself: there is no other role to run them as.
+ */
+export function runsAsSandboxRole(info: ServerInfo): boolean {
+  return info.createrole || info.privileged !== undefined;
 }
 
 
@@ -86,8 +97,10 @@ export async function checkServer(admin: pg.Client): Promise<ServerInfo> {
 }
 
 /**
- * The role migrations run as when the URL's role is privileged: named like the database, able to log in
- * with a random password and to own that one database, and nothing more.
+ * The role migrations run as (runsAsSandboxRole): named like the database, able to log in with a random
+ * password (its own session, so no RESET ROLE leads back to the URL's role) and to own that one
+ * database, and nothing more. No other role may connect to the database (CONNECT and TEMPORARY are taken
+ * from PUBLIC), the sandbox roles of other reviews included.
  */
 export async function createSandboxRole(admin: pg.Client, name: string, info: ServerInfo): Promise<{ role: string; password: string }> {
   assertSandboxName(name);
@@ -101,7 +114,11 @@ export async function createSandboxRole(admin: pg.Client, name: string, info: Se
   await admin.query(
     `create role ${quoteIdent(name)} login password '${password}' nosuperuser nocreatedb nocreaterole noreplication nobypassrls`,
   );
+  // A URL role that is not a superuser may only give the database to a role it is a member of (and must
+  // be one to drop the database afterwards); the membership goes with the role.
+  if (info.privileged !== 'superuser') await admin.query(`grant ${quoteIdent(name)} to ${quoteIdent(info.role)}`);
   await admin.query(`alter database ${quoteIdent(name)} owner to ${quoteIdent(name)}`);
+  await admin.query(`revoke connect, temporary on database ${quoteIdent(name)} from public`);
   return { role: name, password };
 }
 

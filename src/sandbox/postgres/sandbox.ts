@@ -19,7 +19,7 @@ import type { MigrationRun, PreparedMigration, PreparedStatement, Sandbox, Sandb
 import { isCopyFromStdin } from '../statements.js';
 import { stopMessage } from '../limits.js';
 import { SandboxQueryError, SandboxStoppedError } from '../worker-client.js';
-import { PostgresSandboxError, checkServer, connect, createDatabase, createReaderRole, createSandboxRole, dropDatabase, sweepWith, type ServerInfo } from './admin.js';
+import { PostgresSandboxError, checkServer, connect, createDatabase, createReaderRole, createSandboxRole, dropDatabase, runsAsSandboxRole, sweepWith, type ServerInfo } from './admin.js';
 import { liveSandboxDatabases, trackDatabase, untrackDatabase } from './cleanup.js';
 import { SandboxSession } from './connection.js';
 import { sandboxDatabaseName, urlForDatabase } from './names.js';
@@ -74,10 +74,11 @@ export async function createPostgresSandbox(options: PostgresSandboxOptions): Pr
     name = sandboxDatabaseName();
     await createDatabase(admin, name);
     trackDatabase(name, options.url, info.versionNum);
-    // A privileged role would let a migration run programs or read files on the server (COPY … FROM
-    // PROGRAM, pg_read_file) or end pgpro's own sessions: migrations then run as a role made for this
-    // sandbox, which owns its database and nothing else.
-    const login = info.privileged ? await createSandboxRole(admin, name, info) : undefined;
+    // As the URL's role, a migration could run programs or read files on the server if it is privileged
+    // (COPY … FROM PROGRAM, pg_read_file), end the sessions of pgpro and of every other review (all the
+    // URL role's), or drop their databases: when it can, pgpro runs migrations as a role made for this
+    // sandbox, which owns its database and nothing else (runsAsSandboxRole).
+    const login = runsAsSandboxRole(info) ? await createSandboxRole(admin, name, info) : undefined;
     // The agent's tools read as a role of their own; a URL role that cannot create roles gets none, and
     // the tools then refuse to query (src/stages/agent.ts).
     const reader = info.createrole ? await createReaderRole(admin, name, login?.role ?? info.role) : undefined;
@@ -131,7 +132,7 @@ class ServerSandbox implements PostgresSandbox, SandboxEngine {
       unavailable: (name, sqlstate) =>
         sqlstate && EXTENSION_MISSING.has(sqlstate)
           ? `extension "${name}" is not available on the sandbox server (PostgreSQL ${info.version}); this statement was not run and statements that depend on it may fail`
-          : sqlstate === INSUFFICIENT_PRIVILEGE && info.privileged
+          : sqlstate === INSUFFICIENT_PRIVILEGE && runsAsSandboxRole(info)
             ? `extension "${name}" is not trusted: only a superuser may create it, and the sandbox runs migrations as an unprivileged role; this statement was not run and statements that depend on it may fail`
             : undefined,
     };
