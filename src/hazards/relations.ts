@@ -17,6 +17,7 @@
 // | disallowed-unique-constraint        | full-table-scan, lock-access-exclusive      | —                                                   | 23505                                |
 // | foreign-key-without-index           | fk-path-seq-scan (EXPLAIN of the FK check)  | —                                                   | —                                    |
 // | prefer-robust-stmts                 | retry-fails (the retry rehearsal)           | —                                                   | —                                    |
+// | concurrent-index-if-not-exists      | retry-invalid-index (the retry rehearsal)   | —                                                   | —                                    |
 // | adding-serial-primary-key-field     | full-table-scan, lock-access-exclusive      | —                                                   | 23502, 23505                         |
 // | backfill-in-one-statement (EXPLAIN) | unbounded-data-change (the static rule)     | —                                                   | —                                    |
 //
@@ -78,6 +79,8 @@ export const STATEMENT_RELATIONS: readonly StatementRelation[] = [
   { keep: 'disallowed-unique-constraint', confirmedBy: ['full-table-scan', 'lock-access-exclusive'], predicts: ['23505'] },
   { keep: 'foreign-key-without-index', confirmedBy: ['fk-path-seq-scan'] },
   { keep: 'prefer-robust-stmts', confirmedBy: ['retry-fails'] },
+  // The rehearsal watched the retry keep the INVALID index the rule predicts for IF NOT EXISTS: one hazard.
+  { keep: 'concurrent-index-if-not-exists', confirmedBy: ['retry-invalid-index'] },
   { keep: 'adding-serial-primary-key-field', confirmedBy: ['full-table-scan', 'lock-access-exclusive'], predicts: ['23502', '23505'] },
   // EXPLAIN measured the whole-table change and writes the batched rewrite: it speaks for the hazard, and the
   // static suspicion (which also stands alone when the statement could not be planned) becomes its evidence.

@@ -54,3 +54,21 @@ describe('partial-index-on-foreign-key: a replacement built later in the same tr
     expect(autocommit.findings.filter((f) => f.rule === 'partial-index-on-foreign-key').map((f) => f.line)).toEqual([2]);
   });
 });
+
+describe('concurrent-index-if-not-exists and the retry rehearsal that watches it happen are one finding', () => {
+  // crates-io 2026-07-30-140000-0000_add_users_username_index (diesel, run_in_transaction = false).
+  let result: ReviewResult;
+  beforeAll(async () => {
+    result = await reviewOf(
+      'CREATE TABLE users (id bigint PRIMARY KEY, username text NOT NULL);\n',
+      'CREATE INDEX CONCURRENTLY IF NOT EXISTS index_users_canon_username\nON users (lower(username))\n',
+      'assume-in-transaction: false\nexplain:\n  enabled: false\nrehearsal:\n  lock-time: false\n',
+    );
+  });
+
+  it('the rule speaks for the hazard, the rehearsal is its evidence', () => {
+    const onIndex = result.findings.filter((f) => f.line === 1 && f.severity !== 'info');
+    expect(onIndex.map((f) => f.rule)).toEqual(['concurrent-index-if-not-exists']);
+    expect(onIndex[0]!.evidence).toContain('retry-invalid-index');
+  });
+});
