@@ -1,8 +1,8 @@
 // What `pgpro lint` reads: the named files (or every migration of the named directories, or of the
 // current directory) and the earlier migrations of their sequences, whose DDL makes the static catalog.
 // Only the directories that hold the named paths are listed, never the whole working tree.
-import { statSync, type Stats } from 'node:fs';
-import { basename, dirname, relative, resolve, sep } from 'node:path';
+import { readdirSync, statSync, type Dirent, type Stats } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { directoryTree } from '../migrations/tree.js';
 import type { FileTree } from '../types.js';
 import { UsageError } from './args.js';
@@ -30,6 +30,42 @@ function statOrUndefined(path: string): Stats | undefined {
   }
 }
 
+/**
+ * Directory listings, each read once: a named path is told file or directory from its parent's listing
+ * (the directory the walk lists anyway), not by a stat of its own; a hook names hundreds of files.
+ */
+class Listings {
+  private readonly listed = new Map<string, { entries: Dirent[]; byName: Map<string, Dirent> } | null>();
+
+  private list(directory: string) {
+    let found = this.listed.get(directory);
+    if (found === undefined) {
+      try {
+        const entries = readdirSync(directory, { withFileTypes: true });
+        found = { entries, byName: new Map(entries.map((e) => [e.name, e])) };
+      } catch {
+        found = null;
+      }
+      this.listed.set(directory, found);
+    }
+    return found ?? undefined;
+  }
+
+  /** The entries of `directory` when it was listed already. */
+  entries(directory: string): Dirent[] | undefined {
+    return this.listed.get(join(directory))?.entries;
+  }
+
+  kindOf(absolute: string): 'file' | 'directory' | undefined {
+    const entry = this.list(dirname(absolute))?.byName.get(basename(absolute));
+    if (entry?.isFile()) return 'file';
+    if (entry?.isDirectory()) return 'directory';
+    // A symbolic link, another kind of entry, or a name the listing spells differently: ask the file system.
+    const info = statOrUndefined(absolute);
+    return info?.isDirectory() ? 'directory' : info ? 'file' : undefined;
+  }
+}
+
 /** A migration read from stdin (`-`): the path it stands for, which need not exist on disk yet. */
 export interface StdinFile {
   path: string;
@@ -40,16 +76,18 @@ export async function lintInput(cwd: string, paths: readonly string[], stdin?: S
   if (!statOrUndefined(cwd)?.isDirectory()) throw new UsageError(`The directory ${cwd} does not exist.`);
   const named = (paths.length > 0 ? paths : ['.']).map((p) => (p === '-' && stdin ? stdin.path : p));
   const stdinPath = stdin ? resolve(cwd, stdin.path) : undefined;
-  const root = commonRoot(resolve(cwd), named.map((p) => resolve(cwd, p)));
+  const absolutes = named.map((p) => resolve(cwd, p));
+  const root = commonRoot(resolve(cwd), absolutes);
+  const listing = new Listings();
   const files: string[] = [];
   const directories: string[] = [];
   const scopes = new Set<string>();
-  for (const p of named) {
-    const absolute = resolve(cwd, p);
-    const rel = toPosix(relative(root, absolute));
-    const info = absolute === stdinPath ? undefined : statOrUndefined(absolute);
-    if (!info && absolute !== stdinPath) throw new UsageError(`${p} does not exist.`);
-    if (info?.isDirectory()) {
+  for (const [i, p] of named.entries()) {
+    const absolute = absolutes[i]!;
+    const rel = toPosix(relativeTo(root, absolute));
+    const kind = absolute === stdinPath ? undefined : listing.kindOf(absolute);
+    if (!kind && absolute !== stdinPath) throw new UsageError(`${p} does not exist.`);
+    if (kind === 'directory') {
       directories.push(rel);
       scopes.add(rel);
       continue;
@@ -59,7 +97,7 @@ export async function lintInput(cwd: string, paths: readonly string[], stdin?: S
     const scope = NESTED.has(basename(rel)) ? dirname(parent) : parent;
     scopes.add(scope === '.' ? '' : scope);
   }
-  const tree = await directoryTree(root, [...scopes]);
+  const tree = await directoryTree(root, [...scopes], (directory) => listing.entries(directory) ?? readdirSync(directory, { withFileTypes: true }));
   return { root, tree: stdinPath ? withFile(tree, toPosix(relative(root, stdinPath)), stdin!.text) : tree, files, directories };
 }
 
@@ -74,8 +112,21 @@ export function withFile(tree: FileTree, path: string, text: string): FileTree {
  * outside it (a linter handed absolute paths), the deepest directory holding every named path.
  */
 function commonRoot(cwd: string, absolutes: string[]): string {
-  if (absolutes.every((a) => !relative(cwd, a).startsWith('..'))) return cwd;
+  if (absolutes.every((a) => !relativeTo(cwd, a).startsWith('..'))) return cwd;
   let root = dirname(absolutes[0]!);
-  while (absolutes.some((a) => relative(root, a).startsWith('..')) && dirname(root) !== root) root = dirname(root);
+  while (absolutes.some((a) => relativeTo(root, a).startsWith('..')) && dirname(root) !== root) root = dirname(root);
   return root;
+}
+
+/**
+ * `relative(from, to)` for absolute paths, by slicing when `to` lies under `from` as spelled (the usual
+ * case, hundreds of times per run) instead of normalizing both.
+ */
+function relativeTo(from: string, to: string): string {
+  const prefix = from.endsWith(sep) ? from : `${from}${sep}`;
+  if (to.startsWith(prefix)) {
+    const rest = to.slice(prefix.length);
+    if (!rest.startsWith('..')) return rest;
+  }
+  return to === from ? '' : relative(from, to);
 }

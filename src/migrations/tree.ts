@@ -1,6 +1,6 @@
 // FileTree implementations: a folder on disk and an in-memory map.
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import type { FileTree } from '../types.js';
 
@@ -15,11 +15,16 @@ const SKIPPED_DIRS = new Set(['node_modules', '.git']);
  * meanwhile, and a synchronous read costs a fraction of the four thread-pool round trips of an
  * asynchronous one (a third of a warm `pgpro lint` over ~950 files went to them).
  */
-export async function directoryTree(root: string, under: readonly string[] = ['']): Promise<FileTree> {
+export async function directoryTree(
+  root: string,
+  under: readonly string[] = [''],
+  /** Lists a directory (absolute path); a caller that has listed some already passes its own. */
+  list: (directory: string) => readonly Dirent[] = (directory) => readdirSync(directory, { withFileTypes: true }),
+): Promise<FileTree> {
   const outermost = new Set(under.filter((s) => !under.some((o) => o !== s && (o === '' || s.startsWith(`${o}/`)))));
   const paths: string[] = [];
   const walk = (relative: string): void => {
-    for (const entry of readdirSync(join(root, relative), { withFileTypes: true })) {
+    for (const entry of list(join(root, relative))) {
       const path = relative === '' ? entry.name : `${relative}/${entry.name}`;
       if (entry.isDirectory()) {
         if (!SKIPPED_DIRS.has(entry.name)) walk(path);
