@@ -63,14 +63,22 @@ describe('timedFetch', () => {
   it('ends a real hung request at the deadline although garbage is collected meanwhile, with a caller signal', async () => {
     let closed!: () => void;
     const abandoned = new Promise<void>((resolve) => (closed = resolve));
-    const server: Server = createServer((_req, res) => res.once('close', closed));
+    let hung = false;
+    const server: Server = createServer((req, res) => {
+      if (req.url === '/warm') return void res.end('{}');
+      hung = true;
+      res.once('close', closed);
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const collecting = setInterval(gc, 20);
     try {
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-      const error = await timedFetch(300)(url, { signal: new AbortController().signal }).catch((e: unknown) => e);
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      // fetch loads its client on first use: on a loaded machine that alone could outlast the deadline.
+      await (await fetch(`${url}/warm`)).text();
+      const error = await timedFetch(300)(`${url}/hangs`, { signal: new AbortController().signal }).catch((e: unknown) => e);
       expect(error).toMatchObject({ name: 'TimeoutError' });
-      await abandoned; // the client closed the connection
+      // The client closed the connection: unless the deadline came before the request even reached the server.
+      if (hung) await abandoned;
     } finally {
       clearInterval(collecting);
       server.closeAllConnections();
@@ -125,8 +133,10 @@ describe('timedFetch', () => {
       const response = await timedFetch(30_000)(`${base}/parts`);
       expect(response.url).toBe(`${base}/parts`);
       expect(await response.json()).toEqual(['1', '2', '3', '4', '5']);
-      const stalled = await timedFetch(300)(`${base}/stalls`);
-      await expect(stalled.text()).rejects.toMatchObject({ name: 'TimeoutError' });
+      // The headers come at once; on a loaded machine the deadline may still come before them: either way the
+      // stalled request ends in a TimeoutError, never hangs.
+      const stalled = timedFetch(300)(`${base}/stalls`).then((response) => response.text());
+      await expect(stalled).rejects.toMatchObject({ name: 'TimeoutError' });
     } finally {
       server.closeAllConnections();
       server.close();

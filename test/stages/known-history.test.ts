@@ -17,7 +17,9 @@ const history = {
   'db/migrations/0002_orders.sql': 'CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint REFERENCES accounts (id));\nCREATE INDEX orders_account_idx ON orders (account_id);\n',
 };
 const change = { 'db/migrations/0003_note.sql': 'ALTER TABLE orders ADD COLUMN note varchar(20);\nCREATE INDEX orders_note_idx ON orders (note);\n' };
-const config = validateConfig({ explain: { enabled: false }, agent: { enabled: false } }, 'test');
+// The rehearsals re-run the change in sandboxes of their own, never through the snapshot cache: off, as no
+// case reads them (they made each review several times slower on a loaded machine).
+const config = validateConfig({ explain: { enabled: false }, agent: { enabled: false }, rehearsal: { retry: false, 'lock-time': false } }, 'test');
 
 function run(cache: SnapshotCache, headFiles: Record<string, string>, changed: string[]) {
   const base = countingTree(history, 'base-tree-1');
