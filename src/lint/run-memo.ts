@@ -14,7 +14,7 @@ import type { PgproConfig } from '../config/schema.js';
 import type { FileTree, ReviewResult } from '../types.js';
 import { VERSION } from '../version.js';
 
-const FORMAT = 1;
+const FORMAT = 2;
 
 interface StoredRun {
   format: number;
@@ -73,39 +73,52 @@ export function recordingTree(tree: FileTree): { tree: FileTree; reads: () => Pr
   };
 }
 
+/**
+ * The memo on disk: a first line with the key, the reads and their digest, then the result, so that a run
+ * whose key or files differ parses the short line only.
+ */
 export class RunMemo {
   private constructor(
     private readonly file: string,
-    private readonly stored: StoredRun | undefined,
+    private readonly header: Omit<StoredRun, 'result'> | undefined,
+    private readonly body: string,
   ) {}
 
   /** The memo of project `root` under `dir` (the lint cache's directory). */
   static open(dir: string, root: string): RunMemo {
     const file = join(dir, `${createHash('sha256').update(root).digest('hex').slice(0, 16)}.run.json`);
-    let stored: StoredRun | undefined;
     try {
-      const parsed = JSON.parse(readFileSync(file, 'utf8')) as StoredRun;
-      if (parsed.format === FORMAT && typeof parsed.key === 'string' && Array.isArray(parsed.reads) && parsed.result) stored = parsed;
+      const text = readFileSync(file, 'utf8');
+      const newline = text.indexOf('\n');
+      const header = JSON.parse(text.slice(0, newline)) as Omit<StoredRun, 'result'>;
+      if (header.format === FORMAT && typeof header.key === 'string' && Array.isArray(header.reads) && typeof header.digest === 'string') {
+        return new RunMemo(file, header, text.slice(newline + 1));
+      }
     } catch {
       // No memo yet, or one this version cannot read.
     }
-    return new RunMemo(file, stored);
+    return new RunMemo(file, undefined, '');
   }
 
   /** The kept result when the run's key matches and every file it read reads the same today. */
   async lookup(key: string, tree: FileTree): Promise<ReviewResult | undefined> {
-    const stored = this.stored;
-    if (!stored || stored.key !== key) return undefined;
-    const texts = await Promise.all(stored.reads.map((path) => tree.read(path)));
-    return digestOf(stored.reads, texts) === stored.digest ? stored.result : undefined;
+    const header = this.header;
+    if (!header || header.key !== key) return undefined;
+    const texts = await Promise.all(header.reads.map((path) => tree.read(path)));
+    if (digestOf(header.reads, texts) !== header.digest) return undefined;
+    try {
+      return JSON.parse(this.body) as ReviewResult;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Keeps `result` as the answer for `key` and these reads (replacing the previous run's). */
   save(key: string, reads: { paths: string[]; texts: (string | undefined)[] }, result: ReviewResult): void {
-    const data: StoredRun = { format: FORMAT, key, reads: reads.paths, digest: digestOf(reads.paths, reads.texts), result };
+    const header: Omit<StoredRun, 'result'> = { format: FORMAT, key, reads: reads.paths, digest: digestOf(reads.paths, reads.texts) };
     mkdirSync(join(this.file, '..'), { recursive: true });
     const temporary = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(temporary, JSON.stringify(data));
+    writeFileSync(temporary, `${JSON.stringify(header)}\n${JSON.stringify(result)}`);
     renameSync(temporary, this.file);
   }
 }
