@@ -255,14 +255,23 @@ function foldIntoHosts(findings: HazardFinding[], onStatementOf: (f: Finding) =>
   ];
   for (const guest of foldable) {
     if (gone.has(guest)) continue;
+    // A window the trace saw cost only moments (a note) is evidence of any finding about the lock, the
+    // timeout advice included: it adds no sentence.
+    const quiet = guest.rule === LOCK_WINDOW.keep && guest.severity === 'info';
     const hosts = onStatementOf(guest).filter(
       (f) =>
         describesLock(f) &&
         f.severity !== 'info' &&
-        !isTimeoutAdvice(f.rule) &&
+        (quiet || !isTimeoutAdvice(f.rule)) &&
         (guest.rule !== LOCK_WINDOW.keep || f.rule !== LOCK_WINDOW.keep),
     );
     if (hosts.length === 0) continue;
+    if (quiet) {
+      const host = hosts[0]!;
+      gone.add(guest);
+      Object.assign(host, { evidence: joinEvidence(host.evidence, asEvidence(guest)), merged: mergedIds(host, guest) });
+      continue;
+    }
     // The worst finding on the statement hosts; a lock window hosts the timeout advice before others do.
     hosts.sort(
       (a, b) =>

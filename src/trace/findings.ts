@@ -1,6 +1,7 @@
 // Turns what the sandbox observed per statement into findings (source 'trace'), each with the observed
 // facts as evidence. One finding per hazard and statement: a rewrite or full scan already names its lock,
 // so the lock alone is reported only when it is the whole story.
+import { unwrapNode } from '../rules/lib/walk.js';
 import { quoteIdent } from '../sql/quote.js';
 import { fingerprint } from '../finding.js';
 import type { HazardFinding } from '../hazards/types.js';
@@ -255,6 +256,43 @@ function locksPhrase(held: { table: string; mode: LockMode }[]): string {
   return `The locks on ${list(held.map((h) => `${h.table} (${lockName(h.mode)})`))}`;
 }
 
+// Statements whose time the trace cannot bound by what it saw: they read or write rows, or run code.
+const OPEN_ENDED = new Set([
+  'InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt', 'SelectStmt', 'CopyStmt', 'DoStmt', 'CallStmt',
+  'CreateTableAsStmt', 'RefreshMatViewStmt', 'VacuumStmt', 'ClusterStmt', 'ReindexStmt',
+]);
+
+// ALTER TABLE subcommands that take less than ACCESS EXCLUSIVE (src/rules/lib/locks.ts says the same).
+const WEAKER_ALTER = new Set([
+  'AT_ValidateConstraint', 'AT_SetStatistics', 'AT_ClusterOn', 'AT_DropCluster', 'AT_SetRelOptions', 'AT_ResetRelOptions',
+  'AT_DetachPartitionFinalize', 'AT_AttachPartition', 'AT_DetachPartition',
+]);
+
+/** The statement is an ALTER TABLE of `table` that takes ACCESS EXCLUSIVE on it by itself. */
+function takesAccessExclusiveOn(step: ObservedStep, table: string): boolean {
+  const wrapped = unwrapNode(step.statement?.ast);
+  const node = wrapped?.type === 'AlterTableStmt' ? (wrapped.node as any) : undefined;
+  if (!node?.relation?.relname) return false;
+  const [schema, name] = table.includes('.') ? [table.slice(0, table.indexOf('.')), table.slice(table.indexOf('.') + 1)] : [undefined, table];
+  if (node.relation.relname !== name || (node.relation.schemaname && node.relation.schemaname !== schema)) return false;
+  const cmds: any[] = (node.cmds ?? []).map((c: any) => c?.AlterTableCmd);
+  return cmds.some((c) => !WEAKER_ALTER.has(c?.subtype) && c?.def?.Constraint?.contype !== 'CONSTR_FOREIGN');
+}
+
+/**
+ * What a later statement of a window adds to the time the window's locks block others. `none`: it takes
+ * no lock the transaction did not hold, reads and rewrites nothing, and runs no rows or code, so it ends
+ * at once; `own`: its scan or rewrite is of the one locked table, under the ACCESS EXCLUSIVE lock it takes
+ * itself (its own finding says how long); `more`: it waits for a lock, or works while the lock is held.
+ */
+function addedByLater(step: ObservedStep, held: { table: string; mode: LockMode }[]): 'none' | 'own' | 'more' {
+  if (step.acquired.length > 0 || OPEN_ENDED.has(step.statement?.kind ?? '')) return 'more';
+  const touched = [...step.observation.rewrites, ...step.observation.scans.map((s) => s.relation)];
+  if (touched.length === 0) return 'none';
+  const only = held.length === 1 ? held[0]!.table : undefined;
+  return only && touched.every((t) => t === only) && takesAccessExclusiveOn(step, only) ? 'own' : 'more';
+}
+
 function heldAcrossStatements(file: string, steps: ObservedStep[]): HazardFinding[] {
   const out: HazardFinding[] = [];
   for (const window of lockWindows(steps)) {
@@ -278,21 +316,38 @@ function heldAcrossStatements(file: string, steps: ObservedStep[]): HazardFindin
     const heavy = window.later.filter((s) => s.observation.rewrites.length || s.observation.scans.length);
     const count = new Set(window.later.map((s) => s.outcome.index)).size;
     const plural_ = held.length > 1;
+    const added = window.later.map((s) => addedByLater(s, held));
+    // Observed: nothing after the take waits, works, or does more than it would under its own lock: the
+    // window costs moments, so it is a note (it still speaks for statement-after-access-exclusive-lock).
+    const brief = !added.includes('more');
+    const ownLines = window.later.filter((_, i) => added[i] === 'own').map((s) => s.outcome.line);
+    const why = brief
+      ? ', but that adds no blocking: no statement after it waits for a lock the transaction did not already hold, or runs rows or code' +
+        (ownLines.length
+          ? `, and ${plural(new Set(ownLines).size, 'statement')} (${lineList([...new Set(ownLines)])}) ${ownLines.length === 1 ? 'scans or rewrites' : 'scan or rewrite'} ` +
+            `${held[0]!.table} under the ACCESS EXCLUSIVE lock ${ownLines.length === 1 ? 'it takes' : 'they take'} ${ownLines.length === 1 ? 'itself (its' : 'themselves (their'} own finding says so)`
+          : ', and none scans or rewrites a table') +
+        '. Observed in the sandbox: the lock is held only moments longer than this statement needs.'
+      : '';
     out.push(finding(
-      'lock-held-across-statements', 'warning', file, statement,
+      'lock-held-across-statements', brief ? 'info' : 'warning', file, statement,
       `${locksPhrase(held)} taken here ${plural_ ? 'last' : 'lasts'} until COMMIT, and ${plural(count, 'more statement')} ` +
         `${count === 1 ? 'runs' : 'run'} while ${plural_ ? 'they are' : 'it is'} held (${lineList(lines)})` +
         `${upgrades.length ? `; the lock becomes ${list(upgrades)}` : ''}` +
-        `${heavy.length ? `; ${heavy.length} of them ${heavy.length === 1 ? 'rewrites or scans' : 'rewrite or scan'} a table` : ''}: ` +
-        `while held, ${aLock(strongestMode)} ${describeBlocking(strongestMode)}.`,
+        (brief
+          ? why
+          : `${heavy.length ? `; ${heavy.length} of them ${heavy.length === 1 ? 'rewrites or scans' : 'rewrite or scan'} a table` : ''}: ` +
+            `while held, ${aLock(strongestMode)} ${describeBlocking(strongestMode)}.`),
       window.timelines.map(renderTimeline).join('\n'),
-      {
-        title: 'Hold the lock for one short statement',
-        steps: [
-          'Move this statement to the end of the transaction, or into its own migration.',
-          'Run backfills and index builds before taking the lock, or in separate transactions.',
-        ],
-      },
+      brief
+        ? undefined
+        : {
+            title: 'Hold the lock for one short statement',
+            steps: [
+              'Move this statement to the end of the transaction, or into its own migration.',
+              'Run backfills and index builds before taking the lock, or in separate transactions.',
+            ],
+          },
       {
         object: held.map((h) => h.table).sort().join(','),
         window: [...new Set(lines)],

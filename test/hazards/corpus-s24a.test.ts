@@ -72,3 +72,74 @@ describe('concurrent-index-if-not-exists and the retry rehearsal that watches it
     expect(onIndex[0]!.evidence).toContain('retry-invalid-index');
   });
 });
+
+describe('lock-held-across-statements: a window whose later statements add nothing is a note', () => {
+  let comment: ReviewResult;
+  let sameTable: ReviewResult;
+  let ownScan: ReviewResult;
+  let indexBuild: ReviewResult;
+  beforeAll(async () => {
+    // supabase/auth 20250925093508_add_last_webauthn_challenge_data: ADD COLUMN, then a COMMENT on it.
+    comment = await reviewOf(
+      'CREATE SCHEMA auth;\nCREATE TABLE auth.mfa_factors (id uuid PRIMARY KEY, friendly_name text);\n',
+      'ALTER TABLE auth.mfa_factors\nADD COLUMN IF NOT EXISTS last_webauthn_challenge_data JSONB;\n\n' +
+        "COMMENT ON COLUMN auth.mfa_factors.last_webauthn_challenge_data IS 'Stores the latest WebAuthn challenge data';\n",
+      IN_TRANSACTION,
+    );
+    // svix 20250905195339_messageattempt_updates: a foreign key dropped (both tables locked), then catalog-only
+    // changes of the table already locked.
+    sameTable = await reviewOf(
+      'CREATE TABLE messagedestination (id text PRIMARY KEY);\n' +
+        'CREATE TABLE messageattempt (id text PRIMARY KEY, msg_dest_id text NOT NULL CONSTRAINT fk_messageattempt_msg_dest_id_messagedestination REFERENCES messagedestination (id));\n',
+      'ALTER TABLE messageattempt DROP CONSTRAINT fk_messageattempt_msg_dest_id_messagedestination;\n' +
+        'ALTER TABLE messageattempt ALTER COLUMN msg_dest_id DROP NOT NULL;\n\n' +
+        'ALTER TABLE messageattempt ADD COLUMN IF NOT EXISTS attempt_number SMALLINT NOT NULL DEFAULT -1;\n\n' +
+        'ALTER TABLE messageattempt ADD COLUMN IF NOT EXISTS next_attempt timestamptz NULL;\n',
+      IN_TRANSACTION,
+    );
+    // supabase/auth 20251104100000_add_nonce_to_oauth_authorizations: the later CHECK scans the table under
+    // the ACCESS EXCLUSIVE lock it takes itself.
+    ownScan = await reviewOf(
+      'CREATE SCHEMA auth;\nCREATE TABLE auth.oauth_authorizations (id uuid PRIMARY KEY, state text);\n' +
+        'INSERT INTO auth.oauth_authorizations SELECT gen_random_uuid(), g::text FROM generate_series(1, 50) g;\n',
+      'alter table auth.oauth_authorizations\n    add column if not exists nonce text null;\n\n' +
+        'alter table auth.oauth_authorizations\n    add constraint oauth_authorizations_nonce_length check (char_length(nonce) <= 255);\n',
+      IN_TRANSACTION,
+    );
+    // docs-rs 20260211013415_builds-error-kind: the index build reads the table while reads are blocked too.
+    indexBuild = await reviewOf(
+      'CREATE TABLE builds (id bigint PRIMARY KEY, status text);\n',
+      'ALTER TABLE builds ADD COLUMN error_kind TEXT;\nCREATE INDEX builds_error_kind_idx ON builds USING btree (error_kind);\n',
+      IN_TRANSACTION,
+    );
+  });
+
+  const windows = (result: ReviewResult) =>
+    result.findings.filter((f) => f.rule === 'lock-held-across-statements' || f.evidence?.includes('(lock-held-across-statements)'));
+
+  it('a COMMENT after the ADD COLUMN: the timeout advice stays, the window is its evidence', () => {
+    expect(rulesOf(comment)).toEqual([['require-timeout-settings', 1, 'warning']]);
+    expect(comment.findings[0]!.evidence).toContain('lock-held-across-statements');
+    expect(comment.findings[0]!.message).not.toContain('lasts until COMMIT');
+    expect(comment.findings[0]!.evidence).toContain('none scans or rewrites a table. Observed in the sandbox: the lock is held only moments longer');
+  });
+
+  it('catalog-only changes of the table already locked: no warning about the window, nor statement-after-access-exclusive-lock', () => {
+    const serious = sameTable.findings.filter((f) => f.severity !== 'info').map((f) => f.rule);
+    expect(serious).not.toContain('lock-held-across-statements');
+    expect(serious).not.toContain('statement-after-access-exclusive-lock');
+    expect(windows(sameTable)).toHaveLength(1);
+  });
+
+  it('a later CHECK that scans under its own ACCESS EXCLUSIVE lock: its finding is the one that speaks', () => {
+    expect(ownScan.findings.filter((f) => f.rule === 'lock-held-across-statements' && f.severity !== 'info')).toEqual([]);
+    expect(ownScan.findings.filter((f) => f.line === 4).map((f) => f.rule)).toEqual(['constraint-missing-not-valid']);
+    expect(windows(ownScan)[0]!.evidence).toContain('1 statement (line 4) scans or rewrites auth.oauth_authorizations under the ACCESS EXCLUSIVE lock it takes itself');
+  });
+
+  it('an index build under the ACCESS EXCLUSIVE lock (reads blocked too) is still a warning', () => {
+    const held = indexBuild.findings.find((f) => f.rule === 'lock-held-across-statements');
+    expect(held?.severity).toBe('warning');
+    expect(held?.message).toContain('1 of them rewrites or scans a table');
+  });
+});
