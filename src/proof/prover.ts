@@ -11,7 +11,7 @@ import { setMaxListeners } from 'node:events';
 import type { PgproConfig } from '../config/schema.js';
 import { normalizeStatement } from '../finding.js';
 import { lintMigrations } from '../rules/lib/lint.js';
-import { prepareMigration, type MigrationRun, type Sandbox } from '../sandbox/index.js';
+import { prepareMigration, type MigrationRun, type Sandbox, type SnapshotUse } from '../sandbox/index.js';
 import { parseMigrationSql } from '../sql/parse.js';
 import { mergeHazards } from '../hazards/merge.js';
 import { schemaObjects, traceFindings } from '../trace/index.js';
@@ -796,6 +796,7 @@ export class FileStarts {
           if (run?.status.status !== 'applied') {
             throw new Error(`the earlier migration ${file.migration.path} did not apply in the sandbox`);
           }
+          // Gzipped: a review of many new migrations holds one of these per file.
           return db.snapshot();
         });
       })();
@@ -849,8 +850,8 @@ class LeasedSandbox implements Sandbox {
     return this.db.catalog();
   }
 
-  snapshot(): Promise<Uint8Array> {
-    return this.db.snapshot();
+  snapshot(use?: SnapshotUse): Promise<Uint8Array> {
+    return this.db.snapshot(use);
   }
 
   restore(tarball: Uint8Array): Promise<void> {

@@ -1,5 +1,5 @@
 export { createSandbox, SandboxSetupError } from './sandbox.js';
-export type { MigrationRun, PreparedMigration, PreparedStatement, Sandbox, SandboxOptions } from './sandbox.js';
+export type { MigrationRun, PreparedMigration, PreparedStatement, Sandbox, SandboxOptions, SnapshotUse } from './sandbox.js';
 export { SandboxQueryError, SandboxStoppedError, type StopReason } from './worker-client.js';
 export { prepareMigration } from './prepare.js';
 export { extensionsIn, isSupportedExtension } from './extensions.js';

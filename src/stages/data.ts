@@ -1,5 +1,6 @@
 // Stage 3b-3c: the catalog before the change, synthetic rows in the existing tables (so rewrites and
 // scans are real and plans have data), and the point from which proposed fixes are checked.
+import { gzipTar } from '../sandbox/cluster.js';
 import { engineSnapshots } from '../sandbox/engine.js';
 import { prepareData } from './explain.js';
 import { fillSynthetic } from '../synthetic/index.js';
@@ -87,7 +88,7 @@ export async function fixPointStage(state: ReviewState): Promise<void> {
   const restored = state.filled && onlyFilled(state) ? state.filled.tarball : undefined;
   const tarball =
     restored ??
-    (await timed(state, 'snapshot', () => state.sandbox!.snapshot()).catch((error: unknown) => {
+    (await timed(state, 'snapshot', () => state.sandbox!.snapshot('restore')).catch((error: unknown) => {
       // A sandbox limit (the archive would not fit in its memory bound), not the change's: said as such.
       // A stopped sandbox is said by the review's own stop notes.
       if (!state.sandbox!.stopped) state.notes.push(`Fixes were not proven: the sandbox's state could not be saved (${messageOf(error)}).`);
@@ -117,7 +118,8 @@ function storeFilledState(state: ReviewState, tarball: Uint8Array): void {
   if (!plan || !prepared || !cache || !state.historySnapshot || !onlyFilled(state) || budgetReached(prepared.fillNotes) || state.sandbox?.stopped) return;
   const key = filledKey(seededKey(state.historySnapshot, state.config.sandbox['seed-rows']), plan);
   const document: FilledDocument = { v: 1, notes: prepared.fillNotes, syntheticOnly: prepared.fillSyntheticOnly };
-  inBackground(state, storeFilled(cache, key, { document, tarball }));
+  // The fix point may be a plain tar (restored in this process): gzipped for storage, off the review's path.
+  inBackground(state, gzipTar(tarball).then((stored) => storeFilled(cache, key, { document, tarball: stored })));
 }
 
 /** Opens a sandbox of the review's engine and settings from a snapshot. */

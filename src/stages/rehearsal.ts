@@ -52,7 +52,7 @@ export async function rehearsalStartStage(state: ReviewState): Promise<void> {
   prepared.set(state, entry);
   if (!needed || !engineSnapshots(config) || !state.sandbox || state.sandbox.stopped) return;
   // The same state as the fix proofs' starting point: one snapshot serves both.
-  const tarball = state.fixPoint ?? await timed(state, 'rehearsal', () => state.sandbox!.snapshot()).catch((error: unknown) => {
+  const tarball = state.fixPoint ?? await timed(state, 'rehearsal', () => state.sandbox!.snapshot('restore')).catch((error: unknown) => {
     state.notes.push(`Rehearsals skipped: the sandbox's state could not be saved (${messageOf(error)}).`);
     return undefined;
   });

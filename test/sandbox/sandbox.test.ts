@@ -208,4 +208,18 @@ describe('sandbox', () => {
       await restored.close();
     }
   });
+
+  it("keeps a snapshot for a restore in this process a plain tar, and restores it like a stored one", async () => {
+    const plain = await sandbox.snapshot('restore');
+    expect(isGzip(plain)).toBe(false);
+    const restored = await createSandbox({ statementTimeoutMs: 20_000, memoryMb: 2048, extensions: ['pgcrypto', 'uuid-ossp'], tarball: plain });
+    try {
+      expect((await restored.query('SELECT count(*)::int AS n FROM copied')).rows).toEqual([{ n: 2 }]);
+      await restored.exec('CREATE TABLE gone (id int)');
+      await restored.restore!(plain);
+      expect((await restored.query("SELECT to_regclass('gone') IS NULL AS gone")).rows).toEqual([{ gone: true }]);
+    } finally {
+      await restored.close();
+    }
+  });
 });
