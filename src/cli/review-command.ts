@@ -1,9 +1,12 @@
 // `pgpro review`: builds the change from the command line, runs the review, renders it, applies --fix.
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { DirectoryAgentCache } from '../agent/index.js';
 import { review } from '../review.js';
 import { cacheDir } from '../sandbox/cluster.js';
 import { SnapshotCache } from '../sandbox/snapshot-cache.js';
+import { pgliteWasmModule } from '../sandbox/wasm-module.js';
+import { statsPath, statsUrl } from '../rehearsal/sizes.js';
 import type { PgproConfig } from '../config/schema.js';
 import type { ChangeSet, ReviewResult } from '../types.js';
 import type { CliArgs } from './args.js';
@@ -61,6 +64,7 @@ export async function reviewFromArgs(
   io: CliIo,
 ): Promise<{ result: ReviewResult; root: string; change: ChangeSet; again: (next: ChangeSet) => Promise<ReviewResult> }> {
   const config = withSandboxUrl(await loadCliConfig(args), args, io.env);
+  chooseWasmTier(config, io.env);
   const { change, root } = await localChangeSet(args.cwd, args.paths, args.base, await readStdinFile(args, io));
   const progress = args.format === 'text' || io.stderr.isTTY ? progressPrinter(io.stderr) : undefined;
   const deps = {
@@ -81,6 +85,21 @@ export async function reviewFromArgs(
     if (!reviewed.has(path)) result.notes.push(`${path} was named but is not a migration pgpro recognizes (see migrations.paths and migrations.convention); it was not reviewed.`);
   }
   return { result, root, change, again: (next) => review(next, { config, agent: 'off' }, deps) };
+}
+
+/**
+ * A CLI review is one short process: V8's optimizing tier recompiles PGlite's hottest functions in the
+ * background, which costs more CPU than it saves in a run of seconds (measured: a third of a warm
+ * review's CPU, and ~100 MB of peak RSS). With the baseline compiler only, Postgres runs each statement
+ * somewhat slower, which matters only where the review times statements on large tables: the lock-time
+ * rehearsal, when production sizes are given. Such a review keeps the optimizing tier. Set before
+ * PGlite's WASM is compiled (then compiled here, while the change is read); the App never sets it.
+ */
+function chooseWasmTier(config: PgproConfig, env: NodeJS.ProcessEnv): void {
+  if (config.sandbox.engine === 'postgres') return;
+  const sized = Object.keys(config.explain.rows).length > 0 || statsPath(config) !== undefined || statsUrl(config, env) !== undefined;
+  if (!(config.rehearsal['lock-time'] && sized)) setFlagsFromString('--liftoff-only');
+  pgliteWasmModule().catch(() => undefined);
 }
 
 function withSandboxUrl(config: PgproConfig, args: CliArgs, env: NodeJS.ProcessEnv): PgproConfig {

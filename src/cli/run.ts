@@ -37,12 +37,24 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     case 'lint':
       return (await import('./lint-command.js')).runLint(args, io);
     case 'review':
+      prewarm(args.sandboxUrl, io.env);
       return (await import('./review-command.js')).runReview(args, io);
     case 'rules':
       return (await import('./rules-command.js')).runRules(io);
     case 'explain':
       return (await import('./rules-command.js')).runExplain(args, io);
     case 'ci':
+      prewarm(args.sandboxUrl, io.env);
       return (await import('./ci-command.js')).runCi(args, io);
   }
+}
+
+/**
+ * A review on PGlite unpacks the fresh cluster: started now, off this thread, it overlaps loading the
+ * review's modules and reading the change instead of following them. Not with --sandbox-url (the server
+ * engine needs none).
+ */
+function prewarm(sandboxUrl: string | undefined, env: NodeJS.ProcessEnv): void {
+  if (sandboxUrl) return;
+  import('../sandbox/prewarm.js').then(({ prewarmSandbox }) => prewarmSandbox(env), () => undefined);
 }

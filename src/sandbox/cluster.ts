@@ -4,7 +4,7 @@ import { gunzip as gunzipCallback, gzip as gzipCallback } from 'node:zlib';
 import { dirname, join } from 'node:path';
 import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
+import type { PGlite, PGliteOptions } from '@electric-sql/pglite';
 import { cacheDir } from '../cache-dir.js';
 import { extendFilesInPlace } from './memfs.js';
 
@@ -36,14 +36,21 @@ export function freshClusterTarball(): Promise<Uint8Array> {
   return freshCluster;
 }
 
+/** Where the fresh-cluster tarball of the installed PGlite is kept. */
+export function freshClusterFile(env: NodeJS.ProcessEnv = process.env): string {
+  return join(cacheDir(env), `pglite-${pgliteVersion()}-fresh.tar.gz`);
+}
+
 async function loadOrCreateFreshCluster(): Promise<Uint8Array> {
-  const dir = cacheDir();
-  const file = join(dir, `pglite-${pgliteVersion()}-fresh.tar.gz`);
+  const file = freshClusterFile();
+  const dir = dirname(file);
   try {
     return new Uint8Array(await readFile(file));
   } catch {
     // not cached yet
   }
+  // Loaded only here and in openPglite: the main thread of a review never starts PGlite itself.
+  const { PGlite } = await import('@electric-sql/pglite');
   const db = new PGlite();
   try {
     await db.waitReady;
@@ -104,6 +111,7 @@ export async function openPglite(
 ): Promise<PGlite> {
   const { tarball, ...rest } = options;
   const bytes = tarball ? await plainTar(tarball) : await freshClusterTar();
+  const { PGlite } = await import('@electric-sql/pglite');
   const db = new PGlite({ ...rest, loadDataDir: new Blob([bytes]) });
   await db.waitReady;
   // Relations grow as on a disk, not by copying the whole file at each extension (memfs.ts).

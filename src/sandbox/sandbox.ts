@@ -4,9 +4,6 @@
 // When a hard limit stops the worker (deadline, memory, a silently dead instance) the sandbox is dead
 // for good: the statement gets an error outcome and everything after it in this sandbox is 'not-run'.
 // It does not restart itself: whoever wants to continue starts a new sandbox from a snapshot.
-import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { CatalogSnapshot, MigrationStatus, Queryable, StatementObservation, StatementOutcome } from '../types.js';
 import { freshClusterTar, gzipTar, pgliteVersion, plainTar } from './cluster.js';
 import { readCatalog } from './catalog.js';
@@ -15,6 +12,7 @@ import { BOOKKEEPING_TIMEOUT_MS, MigrationRunner, type ApplyOptions, type Extens
 import type { ReviewLimits, SandboxTimeBudget } from './limits.js';
 import { copyFromBlob } from './statements.js';
 import { SandboxQueryError, SandboxStoppedError, WorkerClient } from './worker-client.js';
+import { pgliteWasmModule } from './wasm-module.js';
 
 export interface PreparedStatement {
   index: number;
@@ -121,9 +119,7 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
       // Temp files live in memory in PGlite: half the memory bound, so a spilling sort usually fails on
       // temp_file_limit before the bound stops the sandbox.
       tempFileLimitMb: Math.max(16, Math.floor(options.memoryMb / 2)),
-      wasmModule: await pgliteWasmModule(),
-      // Unpacked here (zlib, off-thread) rather than by PGlite in the worker.
-      tarball: options.tarball ? await plainTar(options.tarball) : await freshClusterTar(),
+      ...(await startingPoint(options.tarball)),
     },
     {
       memoryMb: options.memoryMb,
@@ -135,20 +131,11 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
   return new WorkerSandbox(client, options, new Set(loadable));
 }
 
-let compiledWasm: Promise<WebAssembly.Module> | undefined;
-
-/** pglite.wasm compiled once per process; a compiled module is shared with workers without recompiling. */
-function pgliteWasmModule(): Promise<WebAssembly.Module> {
-  compiledWasm ??= (async () => {
-    const entry = fileURLToPath(import.meta.resolve('@electric-sql/pglite'));
-    // @types/node declares WebAssembly's types but not its value.
-    const wasm = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<WebAssembly.Module> } }).WebAssembly;
-    return wasm.compile(await readFile(join(dirname(entry), 'pglite.wasm')));
-  })().catch((error: unknown) => {
-    compiledWasm = undefined;
-    throw error;
-  });
-  return compiledWasm;
+/** The compiled WASM and the data directory a worker starts from, made at once (both off this thread). */
+async function startingPoint(tarball: Uint8Array | undefined): Promise<{ wasmModule: WebAssembly.Module; tarball: Uint8Array }> {
+  // Unpacked here (zlib, off-thread) rather than by PGlite in the worker.
+  const [wasmModule, tar] = await Promise.all([pgliteWasmModule(), tarball ? plainTar(tarball) : freshClusterTar()]);
+  return { wasmModule, tarball: tar };
 }
 
 class WorkerSandbox implements Sandbox, SandboxEngine {
