@@ -211,9 +211,13 @@ export function excerpt(
  * characters (ANSI escapes could rewrite the screen). Tabs and newlines stay.
  */
 export function stripControl(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '\uFFFD');
+  // Most text has none: tested first, it is returned as is without building a copy.
+  return CONTROL.test(text) ? text.replace(CONTROLS, '\uFFFD') : text;
 }
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+// eslint-disable-next-line no-control-regex
+const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 
 /** Shorten to at most `max` characters, marking the cut. */
 export function clip(text: string, max: number): string {
