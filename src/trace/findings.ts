@@ -286,8 +286,13 @@ function takesAccessExclusiveOn(step: ObservedStep, table: string): boolean {
  * itself (its own finding says how long); `more`: it waits for a lock, or works while the lock is held.
  */
 function addedByLater(step: ObservedStep, held: { table: string; mode: LockMode }[]): 'none' | 'own' | 'more' {
-  if (step.acquired.length > 0 || OPEN_ENDED.has(step.statement?.kind ?? '')) return 'more';
-  const touched = [...step.observation.rewrites, ...step.observation.scans.map((s) => s.relation)];
+  // A lock on an index comes with its table's (every use of an index locks the table first): the table's says it.
+  if (step.acquired.some((l) => l.kind !== 'index') || OPEN_ENDED.has(step.statement?.kind ?? '')) return 'more';
+  // Tables only (as the rewrite finding counts them): an index an ALTER TABLE rebuilds (a type or collation
+  // change) is its own table's, and that table is what the statement locks and scans.
+  const isTable = (relation: string) => step.observation.locks.find((l) => l.relation === relation)?.kind === 'table';
+  const touched = [...step.observation.rewrites.filter(isTable), ...step.observation.scans.map((s) => s.relation)];
+  if (touched.length === 0 && step.observation.rewrites.length > 0) return takesAccessExclusiveOn(step, held.length === 1 ? held[0]!.table : '') ? 'own' : 'more';
   if (touched.length === 0) return 'none';
   const only = held.length === 1 ? held[0]!.table : undefined;
   return only && touched.every((t) => t === only) && takesAccessExclusiveOn(step, only) ? 'own' : 'more';

@@ -162,3 +162,24 @@ describe('prefer-bigint-over-int: a column that references a 32-bit key', () => 
     expect(flagged.map((f) => f.message.split(' ')[0])).toEqual(['team_id']);
   });
 });
+
+describe('lock-held-across-statements: a later ALTER that rebuilds an index of the locked table under its own lock', () => {
+  // svix 20221129215059_correct_collation: two collation changes of message, each rebuilding message's index.
+  let result: ReviewResult;
+  beforeAll(async () => {
+    result = await reviewOf(
+      'CREATE TABLE message (id text PRIMARY KEY, uid varchar, event_type varchar);\n' +
+        'CREATE UNIQUE INDEX ix_message_uid ON message (uid);\nCREATE INDEX ix_message_event_type ON message (event_type);\n',
+      'ALTER TABLE message ALTER event_type TYPE VARCHAR COLLATE "C";\nALTER TABLE message ALTER uid TYPE VARCHAR COLLATE "C";\n',
+      IN_TRANSACTION,
+    );
+  });
+
+  it('is a note: the rebuild is the later statement\'s own', () => {
+    // Before: the window's sentence was folded into line 1's full-table-scan, as if line 2's rebuild were its doing.
+    const first = result.findings.find((f) => f.line === 1 && f.severity !== 'info')!;
+    expect(first.message).not.toContain('lasts until COMMIT while 1 more statement runs');
+    expect(first.evidence).toContain('under the ACCESS EXCLUSIVE lock it takes itself');
+    expect(result.findings.filter((f) => f.rule === 'lock-held-across-statements' && f.severity !== 'info')).toEqual([]);
+  });
+});
