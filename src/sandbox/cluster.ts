@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { gunzip as gunzipCallback, gzip as gzipCallback } from 'node:zlib';
+import { gzip as gzipCallback } from 'node:zlib';
 import { dirname, join } from 'node:path';
 import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -67,22 +67,10 @@ async function loadOrCreateFreshCluster(): Promise<Uint8Array> {
   }
 }
 
-const gunzipAsync = promisify(gunzipCallback);
 const gzipAsync = promisify(gzipCallback);
-const GZIP_MAGIC = [0x1f, 0x8b];
 
 export function isGzip(bytes: Uint8Array): boolean {
-  return bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1];
-}
-
-/**
- * A data-dir tarball as a plain tar. PGlite would gunzip it with a web stream on the thread that
- * starts it; zlib here runs on libuv's pool, several times faster, while this thread goes on.
- */
-export async function plainTar(bytes: Uint8Array): Promise<Uint8Array> {
-  if (!isGzip(bytes)) return bytes;
-  const out = await gunzipAsync(bytes);
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  return bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
 /** A plain data-dir tar gzipped for storage (level 1: a snapshot is written on the review's path). */
@@ -92,27 +80,18 @@ export async function gzipTar(bytes: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
-let freshClusterPlain: Promise<Uint8Array> | undefined;
-
-/** The fresh cluster as a plain tar, unpacked once per process: every sandbox without a snapshot starts from it. */
-export function freshClusterTar(): Promise<Uint8Array> {
-  freshClusterPlain ??= freshClusterTarball()
-    .then(plainTar)
-    .catch((error: unknown) => {
-      freshClusterPlain = undefined;
-      throw error;
-    });
-  return freshClusterPlain;
-}
-
-/** An in-process PGlite started from a data-dir tarball (the fresh cluster unless one is given). */
+/**
+ * An in-process PGlite started from a data-dir tarball, gzipped or plain (the fresh cluster unless one
+ * is given), unpacked into its file system without copies of the archive (archive-fs.ts).
+ */
 export async function openPglite(
-  options: Omit<PGliteOptions, 'loadDataDir'> & { tarball?: Uint8Array } = {},
+  options: Omit<PGliteOptions, 'loadDataDir' | 'fs' | 'dataDir'> & { tarball?: Uint8Array } = {},
 ): Promise<PGlite> {
   const { tarball, ...rest } = options;
-  const bytes = tarball ? await plainTar(tarball) : await freshClusterTar();
+  // Loaded here, not at the top: the main thread of a review never starts PGlite itself.
+  const { ArchiveFS } = await import('./archive-fs.js');
   const { PGlite } = await import('@electric-sql/pglite');
-  const db = new PGlite({ ...rest, loadDataDir: new Blob([bytes]) });
+  const db = new PGlite({ ...rest, fs: new ArchiveFS(tarball ?? (await freshClusterTarball())) });
   await db.waitReady;
   // Relations grow as on a disk, not by copying the whole file at each extension (memfs.ts).
   extendFilesInPlace(db);

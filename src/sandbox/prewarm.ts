@@ -1,15 +1,15 @@
 // What every PGlite sandbox of a process needs, started before it is asked for: the CLI calls this
-// while it loads the review's modules and reads the change, so the fresh cluster is unpacked (off the
-// main thread) in the meantime rather than after. The WASM is compiled once the review has chosen its
+// while it loads the review's modules and reads the change, so the fresh cluster is read (the worker
+// inflates it) in the meantime rather than after. The WASM is compiled once the review has chosen its
 // compiler tier (cli/review-command.ts), which must precede the compile.
 import { existsSync } from 'node:fs';
-import { freshClusterFile, freshClusterTar } from './cluster.js';
+import { freshClusterFile, freshClusterTarball } from './cluster.js';
 
 /**
- * Starts reading and unpacking the fresh-cluster tarball. Never runs initdb (a review on the server
+ * Starts reading the fresh-cluster tarball. Never runs initdb (a review on the server
  * engine needs none): without a cached tarball the first sandbox makes it, as before. Failures are left
  * to the sandbox that asks again.
  */
 export function prewarmSandbox(env: NodeJS.ProcessEnv = process.env): void {
-  if (existsSync(freshClusterFile(env))) freshClusterTar().catch(() => undefined);
+  if (existsSync(freshClusterFile(env))) freshClusterTarball().catch(() => undefined);
 }

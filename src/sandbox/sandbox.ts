@@ -5,7 +5,7 @@
 // for good: the statement gets an error outcome and everything after it in this sandbox is 'not-run'.
 // It does not restart itself: whoever wants to continue starts a new sandbox from a snapshot.
 import type { CatalogSnapshot, MigrationStatus, Queryable, StatementObservation, StatementOutcome } from '../types.js';
-import { freshClusterTar, gzipTar, pgliteVersion, plainTar } from './cluster.js';
+import { freshClusterTarball, gzipTar, pgliteVersion } from './cluster.js';
 import { readCatalog } from './catalog.js';
 import { contribModulesFor, extensionsIn, isSupportedExtension } from './extensions.js';
 import { BOOKKEEPING_TIMEOUT_MS, MigrationRunner, type ApplyOptions, type ExtensionAvailability, type SandboxEngine, type StatementError } from './runner.js';
@@ -133,8 +133,8 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
 
 /** The compiled WASM and the data directory a worker starts from, made at once (both off this thread). */
 async function startingPoint(tarball: Uint8Array | undefined): Promise<{ wasmModule: WebAssembly.Module; tarball: Uint8Array }> {
-  // Unpacked here (zlib, off-thread) rather than by PGlite in the worker.
-  const [wasmModule, tar] = await Promise.all([pgliteWasmModule(), tarball ? plainTar(tarball) : freshClusterTar()]);
+  // As stored (gzipped): the worker inflates it straight into its file system (archive-fs.ts).
+  const [wasmModule, tar] = await Promise.all([pgliteWasmModule(), tarball ?? freshClusterTarball()]);
   return { wasmModule, tarball: tar };
 }
 

@@ -5,7 +5,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { openPglite } from './cluster.js';
 import { loadContribModules } from './extensions.js';
 import { dumpDataDir, type DumpFs } from './dump.js';
-import { MemoryBound, MemoryCounters, memoryShares } from './memory-bound.js';
+import { collectGarbage, MemoryBound, MemoryCounters, memoryShares } from './memory-bound.js';
 import type { QueryValue, WorkerError, WorkerInit, WorkerRequest, WorkerResponse, WorkerStartMessage } from './protocol.js';
 
 const port = parentPort;
@@ -56,8 +56,8 @@ let db: PGlite;
 let openOptions: Parameters<typeof openPglite>[0];
 let counters: MemoryCounters | undefined;
 let dataBudgetBytes = 0;
-/** The bound of the instance running now. */
-let bound: MemoryBound;
+/** The bound of the instance running now (none between a restore's close and its new start). */
+let bound: MemoryBound | undefined;
 /** Ends the hold on a reply's memory once the reply has left the worker. */
 let releaseAfterReply: (() => void) | undefined;
 
@@ -87,11 +87,16 @@ async function handle(request: WorkerRequest): Promise<unknown> {
       // A plain tar, held against the bound until it is sent: the main thread gzips it with zlib, off
       // this thread and several times faster.
       return dumpDataDir(pgliteFs(db), (bytes) => {
-        releaseAfterReply = bound.hold(bytes);
+        releaseAfterReply = bound!.hold(bytes);
       });
     }
     case 'restore':
       await db.close();
+      // The old instance's heap and files go before the new ones are made, not after: otherwise both
+      // are held at once for a moment, and the process's resident memory keeps that peak.
+      db = undefined as unknown as PGlite;
+      bound = undefined;
+      collectGarbage();
       db = await open(request.tarball);
       return null;
     case 'close':

@@ -1,0 +1,185 @@
+// A PGlite started from a data-directory archive (gzipped or plain tar), unpacked straight into its
+// file system. PGlite's loadDataDir holds the archive several times over at once: the caller's bytes, a
+// Blob of them, the Blob's arrayBuffer, a slice per file, then MEMFS's own copy of each slice; and the
+// caller had gunzipped it whole first. Here the gzip is inflated as a stream and each file's bytes are
+// gathered into one array of the file's size, which MEMFS then owns: at any moment the archive is held
+// once compressed plus the files themselves (what the instance holds anyway) and one chunk of inflated
+// bytes. The files land where loadDataDir puts them, with its times and modes, before PGlite looks for
+// PG_VERSION; PGlite then starts on them as on any existing data directory.
+import { MemoryFS } from '@electric-sql/pglite';
+import { createGunzip } from 'node:zlib';
+import { isGzip } from './cluster.js';
+
+const RECORD = 512;
+/** Inflated bytes handed over at a time. */
+const CHUNK = 256 * 1024;
+/** Where PGlite keeps its data directory in its file system. */
+const PGLITE_DATA_DIR = '/pglite/data';
+
+/** The part of Emscripten's FS the extraction uses. */
+export interface ExtractFs {
+  analyzePath(path: string): { exists: boolean };
+  mkdirTree(path: string): void;
+  writeFile(path: string, data: Uint8Array, options: { canOwn: boolean }): void;
+  utime(path: string, atime: number, mtime: number): void;
+}
+
+/** A NUL-terminated string field of a tar header. */
+function field(header: Uint8Array, at: number, width: number): string {
+  let end = at;
+  while (end < at + width && header[end] !== 0) end++;
+  return String.fromCharCode(...header.subarray(at, end));
+}
+
+function octal(header: Uint8Array, at: number, width: number): number {
+  const text = field(header, at, width).trim();
+  return text ? Number.parseInt(text, 8) : 0;
+}
+
+/** A ustar header's checksum: its bytes summed with the checksum field read as spaces. */
+function checksumOf(header: Uint8Array): number {
+  let sum = 0;
+  for (let i = 0; i < RECORD; i++) sum += i >= 148 && i < 156 ? 32 : header[i]!;
+  return sum;
+}
+
+/**
+ * Unpacks a tar fed in chunks of any size into `root`: directories made, each file written once, as an
+ * array MEMFS takes as its own storage (canOwn), with the archive's modification time.
+ */
+export class TarExtractor {
+  private readonly header = new Uint8Array(RECORD);
+  private headerFill = 0;
+  private file: { path: string; data: Uint8Array; fill: number; mtime: number } | undefined;
+  private skip = 0;
+  private ended = false;
+  private readonly dirs = new Set<string>();
+  /** Files written. */
+  files = 0;
+
+  constructor(
+    private readonly fs: ExtractFs,
+    private readonly root: string,
+  ) {}
+
+  push(chunk: Uint8Array): void {
+    let at = 0;
+    while (at < chunk.length && !this.ended) {
+      if (this.skip > 0) {
+        const n = Math.min(this.skip, chunk.length - at);
+        this.skip -= n;
+        at += n;
+      } else if (this.file) {
+        const file = this.file;
+        const n = Math.min(file.data.length - file.fill, chunk.length - at);
+        file.data.set(chunk.subarray(at, at + n), file.fill);
+        file.fill += n;
+        at += n;
+        if (file.fill === file.data.length) {
+          this.file = undefined;
+          this.write(file.path, file.data, file.mtime);
+          this.skip = (RECORD - (file.data.length % RECORD)) % RECORD;
+        }
+      } else {
+        const n = Math.min(RECORD - this.headerFill, chunk.length - at);
+        this.header.set(chunk.subarray(at, at + n), this.headerFill);
+        this.headerFill += n;
+        at += n;
+        if (this.headerFill === RECORD) {
+          this.headerFill = 0;
+          this.entry();
+        }
+      }
+    }
+  }
+
+  /** Throws unless the archive ended where a tar ends. */
+  finish(): void {
+    if (this.file || this.headerFill > 0 || this.skip > 0) throw new Error('the data directory archive is truncated');
+  }
+
+  private entry(): void {
+    const header = this.header;
+    if (header.every((b) => b === 0)) {
+      this.ended = true;
+      return;
+    }
+    if (octal(header, 148, 8) !== checksumOf(header)) throw new Error('the data directory archive is corrupted (a header checksum does not match)');
+    const prefix = field(header, 257, 6) === 'ustar' ? field(header, 345, 155) : '';
+    const name = prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100);
+    const path = `${this.root}/${name.replace(/^\/+/, '')}`.replace(/\/+$/, '');
+    const type = String.fromCharCode(header[156]!);
+    const size = octal(header, 124, 12);
+    const mtime = octal(header, 136, 12) * 1000;
+    if (type === '5') {
+      this.mkdir(path);
+    } else if (type === '0' || type === '\0') {
+      this.mkdir(path.substring(0, path.lastIndexOf('/')));
+      if (size === 0) this.write(path, new Uint8Array(0), mtime);
+      else this.file = { path, data: new Uint8Array(size), fill: 0, mtime };
+    } else {
+      // Nothing else is in a data directory archive: skip its data.
+      this.skip = Math.ceil(size / RECORD) * RECORD;
+    }
+  }
+
+  private mkdir(path: string): void {
+    if (!path || this.dirs.has(path)) return;
+    if (!this.fs.analyzePath(path).exists) this.fs.mkdirTree(path);
+    this.dirs.add(path);
+  }
+
+  private write(path: string, data: Uint8Array, mtime: number): void {
+    this.fs.writeFile(path, data, { canOwn: true });
+    const time = mtime || Date.now();
+    this.fs.utime(path, time, time);
+    this.files++;
+  }
+}
+
+/** Unpacks a data-directory archive (gzipped or plain) into `root` of `fs`. */
+export async function extractArchive(fs: ExtractFs, archive: Uint8Array, root = PGLITE_DATA_DIR): Promise<number> {
+  const extractor = new TarExtractor(fs, root);
+  if (!isGzip(archive)) {
+    extractor.push(archive);
+  } else {
+    await new Promise<void>((resolve, reject) => {
+      const gunzip = createGunzip({ chunkSize: CHUNK });
+      gunzip.on('data', (chunk: Buffer) => {
+        try {
+          extractor.push(chunk);
+        } catch (error) {
+          gunzip.destroy(error as Error);
+        }
+      });
+      gunzip.once('error', reject);
+      gunzip.once('end', resolve);
+      gunzip.end(archive);
+    });
+  }
+  extractor.finish();
+  return extractor.files;
+}
+
+/**
+ * PGlite's in-memory file system with the data directory unpacked from `archive` before Postgres
+ * starts (pass as PGlite's `fs`, without `loadDataDir`).
+ */
+export class ArchiveFS extends MemoryFS {
+  private archive: Uint8Array | undefined;
+
+  constructor(archive: Uint8Array) {
+    super();
+    this.archive = archive;
+  }
+
+  override async initialSyncFs(): Promise<void> {
+    const archive = this.archive;
+    if (!archive) return;
+    // Only once, and the compressed bytes are not this object's to keep.
+    this.archive = undefined;
+    const fs = (this.pg as unknown as { Module?: { FS?: ExtractFs } } | undefined)?.Module?.FS;
+    if (!fs) throw new Error('this PGlite version does not expose its file system; the data directory cannot be loaded');
+    await extractArchive(fs, archive);
+  }
+}

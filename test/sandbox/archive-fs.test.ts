@@ -1,0 +1,115 @@
+// A data directory unpacked from its archive straight into PGlite's file system (archive-fs.ts) holds
+// exactly the files the archive was made of, from a gzipped or a plain archive fed in chunks of any size,
+// PGlite starts on it, and a damaged archive is refused rather than started on.
+import { PGlite } from '@electric-sql/pglite';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { extractArchive, TarExtractor, type ExtractFs } from '../../src/sandbox/archive-fs.js';
+import { openPglite } from '../../src/sandbox/cluster.js';
+
+interface WalkFs {
+  readdir(path: string): string[];
+  stat(path: string): { mode: number };
+  isFile(mode: number): boolean;
+  isDir(mode: number): boolean;
+  readFile(path: string, options: { encoding: 'binary' }): Uint8Array;
+}
+
+/** Every file and directory under the data directory, with the files' bytes. */
+function tree(db: PGlite): Map<string, Uint8Array | 'dir'> {
+  const fs = (db as unknown as { mod: { FS: WalkFs } }).mod.FS;
+  const out = new Map<string, Uint8Array | 'dir'>();
+  const visit = (dir: string): void => {
+    for (const name of fs.readdir(dir)) {
+      if (name === '.' || name === '..') continue;
+      const path = `${dir}/${name}`;
+      const { mode } = fs.stat(path);
+      if (fs.isDir(mode)) {
+        out.set(path, 'dir');
+        visit(path);
+      } else if (fs.isFile(mode)) {
+        out.set(path, fs.readFile(path, { encoding: 'binary' }));
+      }
+    }
+  };
+  visit('/pglite/data');
+  return out;
+}
+
+/** An in-memory stand-in for Emscripten's FS: what was written, in order. */
+function recordingFs(): ExtractFs & { files: Map<string, Uint8Array>; dirs: Set<string> } {
+  const files = new Map<string, Uint8Array>();
+  const dirs = new Set<string>();
+  return {
+    files,
+    dirs,
+    analyzePath: (path) => ({ exists: dirs.has(path) }),
+    mkdirTree: (path) => {
+      const parts = path.split('/');
+      for (let i = 2; i <= parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
+    },
+    writeFile: (path, data) => void files.set(path, data),
+    utime: () => undefined,
+  };
+}
+
+describe('a data directory unpacked from its archive', () => {
+  let source: PGlite;
+  let plain: Uint8Array;
+  const files = new Map<string, Uint8Array>();
+  const dirs = new Set<string>();
+  beforeAll(async () => {
+    source = await openPglite();
+    await source.exec(`CREATE TABLE kept (id int PRIMARY KEY, note text); INSERT INTO kept SELECT i, repeat('n', i % 700) FROM generate_series(1, 3000) i;`);
+    plain = new Uint8Array(await (await source.dumpDataDir('none')).arrayBuffer());
+    // What the archive was made of: nothing runs on the source between the dump and this walk.
+    for (const [path, bytes] of tree(source)) {
+      if (bytes === 'dir') dirs.add(path);
+      else files.set(path, bytes);
+    }
+  }, 120_000);
+  afterAll(async () => {
+    await source.close();
+  });
+
+  it('holds the files the archive was made of, and starts on them from a gzipped archive or a plain one', async () => {
+    const unpacked = recordingFs();
+    await extractArchive(unpacked, plain);
+    for (const [path, bytes] of files) expect(Buffer.from(unpacked.files.get(path) ?? []).equals(Buffer.from(bytes)), path).toBe(true);
+    expect([...unpacked.files.keys()].sort()).toEqual([...files.keys()].sort());
+    expect([...dirs].every((dir) => unpacked.dirs.has(dir))).toBe(true);
+    const count = 'SELECT count(*)::int AS n, sum(length(note))::int AS total FROM kept';
+    const expected = (await source.query(count)).rows;
+    for (const tarball of [new Uint8Array(gzipSync(plain)), plain]) {
+      const db = await openPglite({ tarball });
+      try {
+        expect((await db.query(count)).rows).toEqual(expected);
+      } finally {
+        await db.close();
+      }
+    }
+  }, 120_000);
+
+  it('unpacks the same files whatever the size of the chunks it is fed', async () => {
+    const whole = recordingFs();
+    expect(await extractArchive(whole, plain, '/d')).toBe(whole.files.size);
+    for (const size of [97, 511, 513, 65_536]) {
+      const fs = recordingFs();
+      const extractor = new TarExtractor(fs, '/d');
+      for (let at = 0; at < plain.length; at += size) extractor.push(plain.subarray(at, at + size));
+      extractor.finish();
+      expect([...fs.dirs].sort()).toEqual([...whole.dirs].sort());
+      expect(fs.files.size).toBe(whole.files.size);
+      for (const [path, bytes] of whole.files) expect(Buffer.from(fs.files.get(path)!).equals(Buffer.from(bytes)), `${size}: ${path}`).toBe(true);
+    }
+  });
+
+  it('refuses a damaged or truncated archive', async () => {
+    const damaged = plain.slice();
+    damaged[10] = damaged[10]! ^ 0xff;
+    await expect(extractArchive(recordingFs(), damaged, '/d')).rejects.toThrow(/corrupted/);
+    // Cut inside the first file's data (the archive starts with a directory entry, then files).
+    await expect(extractArchive(recordingFs(), plain.subarray(0, 512 * 40 + 100), '/d')).rejects.toThrow(/truncated/);
+    await expect(extractArchive(recordingFs(), new Uint8Array(gzipSync(plain)).subarray(0, 2000), '/d')).rejects.toThrow();
+  });
+});
