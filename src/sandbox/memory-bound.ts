@@ -51,7 +51,13 @@ export interface MemoryShares {
   youngMb: number;
   /** Postgres' heap and its files together. */
   dataMb: number;
-  /** shared_buffers: an eighth of the bound, at most Postgres' default 128 MB, so a small bound has room to work. */
+  /**
+   * shared_buffers: 32 MB whatever the bound. Emscripten zero-fills Postgres' shared memory when it is
+   * mapped, so the whole pool is resident from the start, used or not: at Postgres' default 128 MB it was
+   * a quarter of a CLI review's peak. The planner does not read it (its cache estimate is
+   * effective_cache_size, left at the default), and the settings it would otherwise change are fixed
+   * beside it in the worker (wal_buffers, synchronize_seqscans).
+   */
   sharedBuffersMb: number;
 }
 
@@ -61,6 +67,8 @@ export interface MemoryShares {
  */
 const WORKER_OVERHEAD_MB = 96;
 
+const SHARED_BUFFERS_MB = 32;
+
 export function memoryShares(memoryMb: number): MemoryShares {
   const jsHeapMb = Math.min(256, Math.max(48, Math.floor(memoryMb / 16)));
   const youngMb = 8;
@@ -68,7 +76,7 @@ export function memoryShares(memoryMb: number): MemoryShares {
     jsHeapMb,
     youngMb,
     dataMb: memoryMb - jsHeapMb - youngMb - WORKER_OVERHEAD_MB,
-    sharedBuffersMb: Math.min(128, Math.max(16, Math.floor(memoryMb / 8))),
+    sharedBuffersMb: SHARED_BUFFERS_MB,
   };
 }
 

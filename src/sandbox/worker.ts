@@ -127,8 +127,23 @@ async function start(): Promise<void> {
     counters = new MemoryCounters(init.memoryCounters);
     dataBudgetBytes = shares.dataMb * 1024 * 1024;
     openOptions = {
-      // Server-level settings, so that RESET ALL in a migration comes back to them.
-      startParams: [...defaultStartParams(), '-c', tempFileLimit, '-c', `shared_buffers=${shares.sharedBuffersMb}MB`],
+      // Server-level settings, so that RESET ALL in a migration comes back to them. shared_buffers is
+      // small to keep the process small (memory-bound.ts); what it would change besides memory is fixed:
+      // wal_buffers at what the default 128 MB pool gives, and no synchronized scans, whose threshold
+      // (a quarter of the pool) would otherwise let a scan start mid-table behind an earlier LIMIT scan
+      // on far smaller tables than before (at the old threshold too they are off: the scan order of
+      // every table is then its physical order, as on a production server for all its smaller tables).
+      startParams: [
+        ...defaultStartParams(),
+        '-c',
+        tempFileLimit,
+        '-c',
+        `shared_buffers=${shares.sharedBuffersMb}MB`,
+        '-c',
+        'wal_buffers=4MB',
+        '-c',
+        'synchronize_seqscans=off',
+      ],
       extensions: await loadContribModules(init.contribModules),
       ...(init.wasmModule ? { pgliteWasmModule: init.wasmModule } : {}),
     };
