@@ -107,6 +107,22 @@ describe('timedFetch', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('leaves no timer after a body that fails before the deadline, and passes a cancel on to the body it wraps', async () => {
+    vi.useFakeTimers();
+    const failing: typeof fetch = async () =>
+      new Response(new ReadableStream<Uint8Array>({ pull: (stream) => stream.error(new TypeError('terminated')) }));
+    const failed = await timedFetch(30_000, failing)('http://github.test/x');
+    await expect(failed.text()).rejects.toThrow('terminated');
+    expect(vi.getTimerCount()).toBe(0);
+    let cancelledWith: unknown;
+    const cancellable: typeof fetch = async () =>
+      new Response(new ReadableStream<Uint8Array>({ pull: () => new Promise(() => {}), cancel: (reason) => void (cancelledWith = reason) }));
+    const response = await timedFetch(30_000, cancellable)('http://github.test/x');
+    await response.body!.cancel('not needed');
+    expect(cancelledWith).toBe('not needed');
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('still aborts a body that stops coming at the deadline, not before', async () => {
     vi.useFakeTimers();
     const response = await timedFetch(5_000, answering('never ends'))('http://github.test/x');
