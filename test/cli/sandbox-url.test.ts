@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonReport } from '../../src/report/json.js';
 import { sweepStaleSandboxes } from '../../src/sandbox/postgres/index.js';
 import { cli, cliEnv, EXAMPLE, REPO, tempTree } from './helpers.js';
-import { serverAdmin, SERVER_URL } from '../helpers/postgres-server.js';
+import { serverAdmin, SERVER_URL, urlAs } from '../helpers/postgres-server.js';
 
 const url = SERVER_URL;
 const MARK = 'clitest_killed_run';
@@ -18,12 +18,7 @@ const admin = serverAdmin();
 // The first run connects as a role of its own (LOGIN and CREATEDB, the role the docs recommend), so the
 // scratch databases it leaves can be told from those of server tests running in parallel: they own theirs.
 const RUN_ROLE = `pgpro_clitest_${randomBytes(4).toString('hex')}`;
-const runUrl = (() => {
-  const u = new URL(url);
-  u.username = RUN_ROLE;
-  u.password = '';
-  return u.toString();
-})();
+const runUrl = urlAs(RUN_ROLE);
 
 async function sandboxDatabases(owner?: string): Promise<Set<string>> {
   const { rows } = await admin.query<{ datname: string }>(

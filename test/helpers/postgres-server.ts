@@ -11,3 +11,12 @@ export function serverAdmin(): pg.Client {
   afterAll(() => admin.end());
   return admin;
 }
+
+/** SERVER_URL logged in as `role` (with `password`; none under trust auth), on `database` if given. */
+export function urlAs(role: string, password = '', database?: string): string {
+  const parsed = new URL(SERVER_URL);
+  parsed.username = role;
+  parsed.password = password;
+  if (database !== undefined) parsed.pathname = `/${database}`;
+  return parsed.toString();
+}

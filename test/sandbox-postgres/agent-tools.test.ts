@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTool } from '../../src/agent/index.js';
 import { createPostgresSandbox, type PostgresSandbox } from '../../src/sandbox/postgres/index.js';
 import { NO_SERVER_READER, sandboxTools } from '../../src/stages/agent.js';
-import { serverAdmin, SERVER_URL } from '../helpers/postgres-server.js';
+import { serverAdmin, SERVER_URL, urlAs } from '../helpers/postgres-server.js';
 
 const url = SERVER_URL;
 const options = { url, statementTimeoutMs: 20_000, memoryMb: 256, sweepOlderThanMs: false as const };
@@ -107,10 +107,7 @@ describe('the agent tools on a server sandbox whose role cannot create roles', (
   let sandbox: PostgresSandbox;
   beforeAll(async () => {
     await admin.query(`CREATE ROLE ${role} LOGIN CREATEDB`);
-    const parsed = new URL(url);
-    parsed.username = role;
-    parsed.password = '';
-    sandbox = await createPostgresSandbox({ ...options, url: parsed.toString() });
+    sandbox = await createPostgresSandbox({ ...options, url: urlAs(role) });
     await sandbox.exec('CREATE TABLE accounts (id bigint PRIMARY KEY)');
   });
   afterAll(async () => {

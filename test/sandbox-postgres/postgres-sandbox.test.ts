@@ -13,7 +13,7 @@ import {
   type PostgresSandbox,
 } from '../../src/sandbox/postgres/index.js';
 import { runsAsSandboxRole } from '../../src/sandbox/postgres/admin.js';
-import { serverAdmin, SERVER_URL } from '../helpers/postgres-server.js';
+import { serverAdmin, SERVER_URL, urlAs } from '../helpers/postgres-server.js';
 
 const url = SERVER_URL;
 const options = { url, statementTimeoutMs: 5000, memoryMb: 256, sweepOlderThanMs: false as const };
@@ -277,10 +277,7 @@ describe('postgres sandbox: refuses what it must not use', () => {
   });
 
   it('a role without CREATEDB, with a message saying what to do', async () => {
-    const parsed = new URL(url);
-    parsed.username = role;
-    parsed.password = '';
-    const attempt = createPostgresSandbox({ ...options, url: parsed.toString() });
+    const attempt = createPostgresSandbox({ ...options, url: urlAs(role) });
     await expect(attempt).rejects.toBeInstanceOf(PostgresSandboxError);
     await expect(attempt).rejects.toThrow(new RegExp(`role "${role}" in sandbox.url lacks CREATEDB.*ALTER ROLE`));
     // No database of its own was left (counted by owner: server tests in parallel create and drop theirs).
@@ -352,10 +349,7 @@ describe('postgres sandbox: a URL role with CREATEROLE, not a superuser, does no
   let theirs: PostgresSandbox;
   beforeAll(async () => {
     await admin.query(`create role ${role} login password '${password}' createdb createrole nosuperuser`);
-    const parsed = new URL(url);
-    parsed.username = role;
-    parsed.password = password;
-    roleUrl = parsed.toString();
+    roleUrl = urlAs(role, password);
     mine = await createPostgresSandbox({ ...options, url: roleUrl });
     theirs = await createPostgresSandbox({ ...options, url: roleUrl });
     await theirs.replay([file('001_secret.sql', [`create table secret as select 'their data' as note`])]);
@@ -404,11 +398,7 @@ describe('postgres sandbox: a URL role with CREATEROLE, not a superuser, does no
     expect(rows[0]!.connect).toBe(false);
     // Were its password known, the login itself would be refused.
     await admin.query(`alter role ${mine.database} password 'known'`);
-    const parsed = new URL(url);
-    parsed.username = mine.database;
-    parsed.password = 'known';
-    parsed.pathname = `/${theirs.database}`;
-    const intruder = new pg.Client({ connectionString: parsed.toString() });
+    const intruder = new pg.Client({ connectionString: urlAs(mine.database, 'known', theirs.database) });
     await expect(intruder.connect()).rejects.toMatchObject({ code: '42501' });
     await intruder.end().catch(() => undefined);
     expect(await databaseExists(theirs.database)).toBe(true);
@@ -439,10 +429,7 @@ describe('postgres sandbox: a URL role with only CREATEDB runs the migrations it
   let sandbox: PostgresSandbox;
   beforeAll(async () => {
     await admin.query(`create role ${role} login password '${password}' createdb nocreaterole nosuperuser`);
-    const parsed = new URL(url);
-    parsed.username = role;
-    parsed.password = password;
-    sandbox = await createPostgresSandbox({ ...options, url: parsed.toString() });
+    sandbox = await createPostgresSandbox({ ...options, url: urlAs(role, password) });
   });
   afterAll(async () => {
     await sandbox?.close();
