@@ -21,9 +21,17 @@ export function normalizeStatement(sql: string): string {
     .toLowerCase();
 }
 
+// The statement last normalized: the rules that report on one statement fingerprint its text in turn.
+let lastStatement: string | undefined;
+let lastNormalized = '';
+
 export function fingerprint(rule: string, file: string, statement: string): string {
+  if (statement !== lastStatement) {
+    lastNormalized = normalizeStatement(statement);
+    lastStatement = statement;
+  }
   return createHash('sha256')
-    .update(`${rule}\0${file}\0${normalizeStatement(statement)}`)
+    .update(`${rule}\0${file}\0${lastNormalized}`)
     .digest('hex')
     .slice(0, 16);
 }

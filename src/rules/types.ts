@@ -86,5 +86,10 @@ export type Visitors = Partial<Record<string, Visitor>> & {
 
 export interface Rule {
   meta: RuleMeta;
+  /**
+   * The rule's visitors for one statement. Returns visitors of the same node types on every call (the
+   * linter learns them from the first call and creates the rule only for statements holding such a node,
+   * or always when it has a `Statement` visitor), and has no effect of its own beyond building them.
+   */
   create(ctx: RuleContext): Visitors;
 }

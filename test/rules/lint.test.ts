@@ -6,7 +6,12 @@ import { rules } from '../../src/rules/index.js';
 import { AGENT_DOC_PAGE, OTHER_RULE_IDS, OTHER_RULES_BY_STAGE } from '../../src/rules/lib/other-rules.js';
 import { ruleDocUrl } from '../../src/report/common.js';
 import type { Finding } from '../../src/types.js';
-import { emptyCatalog, lint } from './helpers.js';
+import { defaultConfig } from '../../src/config/parse.js';
+import { CreatedObjects } from '../../src/rules/lib/created.js';
+import { lintMigrations } from '../../src/rules/lib/lint.js';
+import type { Rule, RuleContext, Visitors } from '../../src/rules/types.js';
+import { parseMigrationSql } from '../../src/sql/parse.js';
+import { emptyCatalog, lint, migration } from './helpers.js';
 
 const docsDir = fileURLToPath(new URL('../../docs/rules/', import.meta.url));
 const srcDir = fileURLToPath(new URL('../../src/', import.meta.url));
@@ -146,6 +151,84 @@ describe('lintMigrations', () => {
     expect(existing.map((f) => f.rule)).toContain('require-concurrent-index-creation');
     const absent = await lint({ sql }, { catalog: emptyCatalog() });
     expect(absent.map((f) => f.rule)).not.toContain('require-concurrent-index-creation');
+  });
+});
+
+describe('rule creation', () => {
+  const counted = (id: string, visitors: (ctx: RuleContext) => Visitors) => {
+    const calls: number[] = [];
+    const rule: Rule = {
+      meta: { ...rules[0]!.meta, id, defaultSeverity: 'warning' },
+      create(ctx) {
+        calls.push(ctx.statement.index);
+        return visitors(ctx);
+      },
+    };
+    return { rule, calls };
+  };
+  const lintWith = async (sql: string, ruleSet: Rule[]) => {
+    const m = migration({ sql });
+    const parsed = await parseMigrationSql(m.sql, m.path, m.lineOffset);
+    return lintMigrations([{ migration: m, parsed }], { config: defaultConfig(), rules: ruleSet });
+  };
+
+  it('creates a rule only for the statements holding a node it visits, and one with a Statement visitor for each', async () => {
+    const drops = counted('test-drops', (ctx) => ({ DropStmt: () => ctx.report({ message: 'drop' }) }));
+    const every = counted('test-every', () => ({ Statement: () => undefined, DropStmt: () => undefined }));
+    const sql = 'CREATE TABLE a (id int);\nDROP TABLE a;\nSELECT 1;\nDROP TABLE b;';
+    const findings = await lintWith(sql, [drops.rule, every.rule]);
+    // The first statement teaches the linter which types each rule visits: both are created there.
+    expect(drops.calls).toEqual([0, 1, 3]);
+    expect(every.calls).toEqual([0, 1, 2, 3]);
+    expect(findings.map((f) => [f.rule, f.line])).toEqual([
+      ['test-drops', 2],
+      ['test-drops', 4],
+    ]);
+  });
+
+  it('reports a rule whose late creation throws, and keeps the others', async () => {
+    let first = true;
+    const broken: Rule = {
+      meta: { ...rules[0]!.meta, id: 'test-broken' },
+      create(ctx) {
+        if (!first) throw new Error('boom');
+        first = false;
+        return { DropStmt: () => ctx.report({ message: 'x' }) };
+      },
+    };
+    const drops = counted('test-drops', (ctx) => ({ DropStmt: () => ctx.report({ message: 'drop' }) }));
+    const findings = await lintWith('SELECT 1;\nDROP TABLE a;', [broken, drops.rule]);
+    expect(findings.map((f) => [f.rule, f.severity, f.line])).toEqual([
+      ['test-broken', 'info', 2],
+      ['test-drops', 'warning', 2],
+    ]);
+  });
+
+  it('every rule visits the same node types whatever the statement and settings', async () => {
+    const sqls = ['CREATE TABLE t (id int PRIMARY KEY);', 'ALTER TABLE t ADD COLUMN b int;', 'BEGIN;', 'SET lock_timeout = 0;', 'DROP TABLE t;'];
+    for (const rule of rules) {
+      const seen = new Set<string>();
+      for (const [i, sql] of sqls.entries()) {
+        for (const inTransaction of [false, true]) {
+          const m = migration({ sql, inTransaction }, i);
+          const parsed = await parseMigrationSql(m.sql, m.path, m.lineOffset);
+          const ctx = {
+            settings: { postgresVersion: i % 2 ? 12 : 17, inTransaction },
+            statement: parsed.statements[0]!,
+            file: m,
+            created: new CreatedObjects(),
+            fileState: { lockTimeoutSet: i % 2 === 0, explicitTransaction: inTransaction, toolTransactionEnded: false, transactionIndex: 0 },
+            fileMemo: new Map(),
+            lineOf: () => 1,
+            textOffset: () => undefined,
+            report: () => undefined,
+          } as RuleContext;
+          const visitors = rule.create(ctx);
+          seen.add(JSON.stringify(Object.keys(visitors).filter((k) => visitors[k])));
+        }
+      }
+      expect([rule.meta.id, seen.size]).toEqual([rule.meta.id, 1]);
+    }
   });
 });
 

@@ -79,17 +79,40 @@ interface RunInput {
   fileMemo: (ruleId: string) => Map<string, unknown>;
 }
 
+/** The node types a rule's visitors take, learnt from its first `create` (which returns the same types every time). */
+interface VisitedTypes {
+  types: readonly string[];
+  /** It has a `Statement` visitor, called before the walk. */
+  statement: boolean;
+}
+const visitedTypes = new WeakMap<Rule, VisitedTypes>();
+
+function learnTypes(rule: Rule, visitors: Visitors): void {
+  if (visitedTypes.has(rule)) return;
+  const types = Object.keys(visitors).filter((type) => type !== 'Statement' && visitors[type]);
+  visitedTypes.set(rule, { types, statement: Boolean(visitors.Statement) });
+}
+
+interface Running {
+  rule: Rule;
+  severity: Severity;
+  visitors?: Visitors;
+  found: Finding[];
+  failed?: Error;
+}
+
 /**
  * Runs every active rule on one statement with a single walk of its tree: each node goes to the rules
- * that visit its type. A rule that throws is reported and left out for the rest of the statement, so one
- * broken rule never hides the others' findings. Findings come out in rule order.
+ * that visit its type. A rule is created for the statement only when it has something to visit there (a
+ * `Statement` visitor, or a node of a type it visits), so the usual statement creates a few rules, not
+ * all of them. A rule that throws is reported and left out for the rest of the statement, so one broken
+ * rule never hides the others' findings. Findings come out in rule order.
  */
 function runRules(active: readonly { rule: Rule; severity: Severity }[], input: RunInput, out: Finding[]): void {
   const { statement, migration } = input;
   const { lineOf, textOffset } = locator(statement);
-  const running: { rule: Rule; visitors: Visitors; found: Finding[]; failed?: Error }[] = [];
-  for (const { rule, severity } of active) {
-    const found: Finding[] = [];
+  const create = (entry: Running): void => {
+    const { rule, severity, found } = entry;
     const report = (d: ReportDescriptor): void => {
       const line = d.line ?? statement.line;
       found.push({
@@ -117,20 +140,27 @@ function runRules(active: readonly { rule: Rule; severity: Severity }[], input: 
       textOffset,
       report,
     };
-    const entry: (typeof running)[number] = { rule, visitors: {}, found };
+    entry.visitors = {};
     try {
       entry.visitors = rule.create(ctx);
+      learnTypes(rule, entry.visitors);
       entry.visitors.Statement?.(statement);
     } catch (error) {
       entry.failed = error as Error;
     }
+  };
+  const running: Running[] = [];
+  const byType = new Map<string, Running[]>();
+  for (const { rule, severity } of active) {
+    const entry: Running = { rule, severity, found: [] };
     running.push(entry);
-  }
-  const byType = new Map<string, (typeof running)[number][]>();
-  for (const entry of running) {
-    if (entry.failed) continue;
-    for (const type of Object.keys(entry.visitors)) {
-      if (type === 'Statement' || !entry.visitors[type]) continue;
+    let known = visitedTypes.get(rule);
+    if (!known || known.statement) {
+      create(entry);
+      known = visitedTypes.get(rule);
+    }
+    if (entry.failed || !known) continue;
+    for (const type of known.types) {
       const list = byType.get(type);
       if (list) list.push(entry);
       else byType.set(type, [entry]);
@@ -141,9 +171,12 @@ function runRules(active: readonly { rule: Rule; severity: Severity }[], input: 
       const entries = byType.get(type);
       if (!entries) return;
       for (const entry of entries) {
+        if (!entry.visitors) create(entry);
         if (entry.failed) continue;
+        const visit = entry.visitors![type];
+        if (!visit) continue;
         try {
-          entry.visitors[type]!(node, ancestors);
+          visit(node, ancestors);
         } catch (error) {
           entry.failed = error as Error;
         }
