@@ -6,7 +6,7 @@ import { review } from '../review.js';
 import { cacheDir } from '../sandbox/cluster.js';
 import { SnapshotCache } from '../sandbox/snapshot-cache.js';
 import { pgliteWasmModule } from '../sandbox/wasm-module.js';
-import { statsPath, statsUrl } from '../rehearsal/sizes.js';
+import { lockTimeAtProductionSize } from '../rehearsal/sizes.js';
 import type { PgproConfig } from '../config/schema.js';
 import type { ChangeSet, ReviewResult } from '../types.js';
 import type { CliArgs } from './args.js';
@@ -97,8 +97,7 @@ export async function reviewFromArgs(
  */
 function chooseWasmTier(config: PgproConfig, env: NodeJS.ProcessEnv): void {
   if (config.sandbox.engine === 'postgres') return;
-  const sized = Object.keys(config.explain.rows).length > 0 || statsPath(config) !== undefined || statsUrl(config, env) !== undefined;
-  if (!(config.rehearsal['lock-time'] && sized)) setFlagsFromString('--liftoff-only');
+  if (!lockTimeAtProductionSize(config, env)) setFlagsFromString('--liftoff-only');
   pgliteWasmModule().catch(() => undefined);
 }
 

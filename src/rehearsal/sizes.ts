@@ -28,6 +28,20 @@ export function statsUrl(config: PgproConfig, env: NodeJS.ProcessEnv = process.e
   return config.rehearsal['stats-url'] ?? (env.PGPRO_STATS_URL || undefined);
 }
 
+/** Whether the user named a source of production sizes (explain.rows, a stats file, a replica), readable or not. */
+function sizesNamed(config: PgproConfig, replicaUrl: string | undefined): boolean {
+  return Object.keys(config.explain.rows).length > 0 || statsPath(config) !== undefined || replicaUrl !== undefined;
+}
+
+/**
+ * Whether a review with this config rehearses lock time at production size (each statement that locks a
+ * sized table is timed): rehearsal.lock-time is on and a source of sizes is named. The rehearsal stage
+ * prepares for it on this, and the CLI keeps V8's optimizing tier for it: one predicate, so they agree.
+ */
+export function lockTimeAtProductionSize(config: PgproConfig, env: NodeJS.ProcessEnv = process.env): boolean {
+  return config.rehearsal['lock-time'] && sizesNamed(config, statsUrl(config, env));
+}
+
 export async function productionSizes(config: PgproConfig, head: FileTree | undefined, replicaUrl?: string): Promise<ProductionSizes> {
   const sizes = new Map<string, TableSize>();
   const notes: string[] = [];
@@ -55,5 +69,5 @@ export async function productionSizes(config: PgproConfig, head: FileTree | unde
       notes.push(`Lock time at production size: the replica's statistics (rehearsal.stats-url) could not be read: ${(error as Error).message}.`);
     }
   }
-  return { sizes, notes, configured: path !== undefined || replicaUrl !== undefined || sizes.size > 0 };
+  return { sizes, notes, configured: sizesNamed(config, replicaUrl) };
 }

@@ -19,7 +19,7 @@ import { measureLockTime, type Measured } from '../rehearsal/lock-time.js';
 import { retryPlan, retryWorthRehearsing } from '../rehearsal/points.js';
 import { rehearseRetry } from '../rehearsal/retry.js';
 import { retryFindings, retryNotes } from '../rehearsal/retry-findings.js';
-import { productionSizes, statsUrl, type ProductionSizes } from '../rehearsal/sizes.js';
+import { lockTimeAtProductionSize, productionSizes, statsUrl, type ProductionSizes } from '../rehearsal/sizes.js';
 import { fillSynthetic } from '../synthetic/index.js';
 import { prepare, sandboxOpener } from './history.js';
 import { loadSchemaDump } from './schema-dump.js';
@@ -47,7 +47,7 @@ export async function rehearsalStartStage(state: ReviewState): Promise<void> {
   const { config } = state;
   if (state.reviewable.length === 0) return;
   const sizes = config.rehearsal['lock-time'] ? await productionSizes(config, state.change.head, statsUrl(config, state.deps.env)) : undefined;
-  const needed = wantsRetry(state).length > 0 || (sizes?.configured ?? false);
+  const needed = wantsRetry(state).length > 0 || lockTimeAtProductionSize(config, state.deps.env);
   const entry: Prepared = sizes ? { sizes } : {};
   prepared.set(state, entry);
   if (!needed || !engineSnapshots(config) || !state.sandbox || state.sandbox.stopped) return;

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { estimateAt } from '../../src/rehearsal/fit.js';
 import { compactCount, lockTimeFinding, type LockTimeInput } from '../../src/rehearsal/lock-findings.js';
 import { lockSubjects } from '../../src/rehearsal/lock-subjects.js';
-import { productionSizes } from '../../src/rehearsal/sizes.js';
+import { lockTimeAtProductionSize, productionSizes, statsUrl } from '../../src/rehearsal/sizes.js';
 import { parseConfig } from '../../src/config/parse.js';
 import { parseMigrationSql } from '../../src/sql/parse.js';
 import type { CatalogSnapshot, StatementOutcome } from '../../src/types.js';
@@ -136,5 +136,31 @@ describe('productionSizes: only what the user states', () => {
       notes: ["Lock time at production size: the stats file db/missing.csv is not in the change's head, so its sizes are unknown."],
     });
     expect((await productionSizes(parseConfig('', 't.yml'), memoryTree({}))).configured).toBe(false);
+  });
+});
+
+describe('lockTimeAtProductionSize: the one answer the rehearsal stage and the CLI\'s WASM tier both take', () => {
+  // A replica nothing listens on: productionSizes only notes that it could not be read.
+  const replica = 'postgres://reader@127.0.0.1:1/prod';
+  const rows: Array<[string, Record<string, unknown>, NodeJS.ProcessEnv, boolean]> = [
+    ['nothing named', {}, {}, false],
+    ['an empty explain.rows', { explain: { rows: {} } }, {}, false],
+    ['an empty PGPRO_STATS_URL', {}, { PGPRO_STATS_URL: '' }, false],
+    ['explain.rows', { explain: { rows: { orders: 5000 } } }, {}, true],
+    ['rehearsal.production-stats', { rehearsal: { 'production-stats': 'db/stats.csv' } }, {}, true],
+    ['agent.production-stats', { agent: { 'production-stats': 'db/stats.csv' } }, {}, true],
+    ['rehearsal.stats-url', { rehearsal: { 'stats-url': replica } }, {}, true],
+    ['PGPRO_STATS_URL', {}, { PGPRO_STATS_URL: replica }, true],
+  ];
+
+  it.each(rows)('%s: with rehearsal.lock-time on as it says, off never', async (_name, settings, env, sized) => {
+    const on = parseConfig(JSON.stringify(settings), 't.yml');
+    expect(on.rehearsal['lock-time']).toBe(true);
+    expect(lockTimeAtProductionSize(on, env)).toBe(sized);
+    // The rehearsal's own reading of the sizes says the same ("no production sizes were given" otherwise).
+    expect((await productionSizes(on, memoryTree({}), statsUrl(on, env))).configured).toBe(sized);
+    const rehearsal = { ...(settings.rehearsal as object | undefined), 'lock-time': false };
+    const off = parseConfig(JSON.stringify({ ...settings, rehearsal }), 't.yml');
+    expect(lockTimeAtProductionSize(off, env)).toBe(false);
   });
 });
