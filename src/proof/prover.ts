@@ -11,7 +11,8 @@ import { setMaxListeners } from 'node:events';
 import type { PgproConfig } from '../config/schema.js';
 import { normalizeStatement } from '../finding.js';
 import { lintMigrations } from '../rules/lib/lint.js';
-import { prepareMigration, type MigrationRun, type Sandbox, type SnapshotUse } from '../sandbox/index.js';
+import { prepareMigration, SandboxStoppedError, type MigrationRun, type Sandbox, type SnapshotUse } from '../sandbox/index.js';
+import { relationOids } from '../sandbox/observe.js';
 import { parseMigrationSql } from '../sql/parse.js';
 import { mergeHazards } from '../hazards/merge.js';
 import { schemaObjects, traceFindings } from '../trace/index.js';
@@ -55,6 +56,11 @@ export interface FixProverInput {
    * right after the file): the reference its fixes are compared with, without running it again.
    */
   applied?: (path: string) => AppliedFile | undefined;
+  /**
+   * The relations (oids) in `start`: what every traced run of the proof counts as pre-existing, as the
+   * review's own apply did. Read from `start` in a sandbox when not given.
+   */
+  preexisting?: ReadonlySet<number>;
 }
 
 /** A new migration as the review applied it: its run, and the schema and rows right after it (only when it applied). */
@@ -140,6 +146,7 @@ class Prover implements FixProver {
   private readonly starts: FileStarts;
   private readonly references = new Map<string, Promise<Reference>>();
   private readonly withouts = new Map<string, Promise<Map<string, TableChecksum> | undefined>>();
+  private baseline: Promise<ReadonlySet<number>> | undefined;
   private readonly slots: SandboxPool;
   private readonly ownPool: boolean;
 
@@ -283,10 +290,7 @@ class Prover implements FixProver {
       intended = emptied;
     }
 
-    const start = await this.fileStart(plan.fileIndex, signal);
-    const fixed = await this.slots.use(signal, this.input.open, start, (db) =>
-      this.review(db, plan.fileIndex, plan.migration, plan.parsed, written),
-    );
+    const fixed = await this.reviewed(signal, plan.fileIndex, plan.migration, plan.parsed, written);
     const replacementSpan = { line: replaced.firstLine, endLine: replaced.lastLine };
     if (fixed.failure) {
       const { line, message, sqlstate } = fixed.failure;
@@ -419,8 +423,7 @@ class Prover implements FixProver {
     });
     const parsed = await parseMigrationSql(migration.sql, migration.path, migration.lineOffset);
     if (parsed.errors.length > 0) return all;
-    const start = await this.fileStart(index, signal);
-    const fixed = await this.slots.use(signal, this.input.open, start, (db) => this.review(db, index, migration, parsed, written));
+    const fixed = await this.reviewed(signal, index, migration, parsed, written);
     if (fixed.failure || !reference.schema || !fixed.schema) return all;
     const suspects = new Set([...combinedSuspects({ parts, original: [...reference.findings, ...reference.raw], fixed: fixed.findings })].map((i) => sorted[i]!));
     // Each schema difference must be one a fix of that table intends (a type swap's new type).
@@ -457,7 +460,9 @@ class Prover implements FixProver {
         const start = await this.fileStart(fileIndex, signal);
         return this.slots.use(signal, this.input.open, start, async (db) => {
           const run = await db.apply(prepareMigration(file.migration.path, file.migration.inTransaction, parsed.statements), { trace: false });
-          if (run.status.status !== 'applied' || db.stopped) return undefined;
+          // Cut short by a time limit, the run cannot say whether the original changed rows: no verdict from it.
+          if (db.stopped) throw db.stopped;
+          if (run.status.status !== 'applied') return undefined;
           return tableChecksums(db, written);
         });
       })();
@@ -479,14 +484,11 @@ class Prover implements FixProver {
     if (!reference) {
       reference = (async () => {
         const file = this.input.files[index]!;
-        const run = this.appliedRun(index, written) ?? (await this.slots.use(signal, this.input.open, await this.fileStart(index, signal), (db) => this.review(db, index, file.migration, file.parsed, written)));
+        const run = this.appliedRun(index, written) ?? (await this.reviewed(signal, index, file.migration, file.parsed, written));
         if (!run.failure || !isDataError(run.failure.sqlstate)) return run;
         let emptied: Promise<Run> | undefined;
-        const runEmptied = async (signal: AbortSignal) =>
-          this.slots.use(signal, this.input.open, await this.fileStart(index, signal), async (db) => {
-            await db.exec(EMPTY_TABLES);
-            return this.review(db, index, file.migration, file.parsed, undefined);
-          });
+        const runEmptied = (signal: AbortSignal) =>
+          this.reviewed(signal, index, file.migration, file.parsed, undefined, (db) => db.exec(EMPTY_TABLES));
         return {
           ...run,
           emptied: (signal) => {
@@ -502,11 +504,54 @@ class Prover implements FixProver {
     return reference;
   }
 
+  /**
+   * One version of file `index` reviewed in a sandbox at the file's start (`before` runs first). Every
+   * such run counts the same relations as pre-existing, those of `start`, as the review's own apply did,
+   * whichever sandbox it gets: a kept one or a new one.
+   */
+  private async reviewed(
+    signal: AbortSignal,
+    index: number,
+    migration: MigrationFile,
+    parsed: ParsedFile,
+    written: WrittenData | undefined,
+    before?: (db: Sandbox) => Promise<unknown>,
+  ): Promise<Run> {
+    const preexisting = await this.preexisting(signal);
+    const start = await this.fileStart(index, signal);
+    return this.slots.use(signal, this.input.open, start, async (db) => {
+      if (before) await before(db);
+      return this.review(db, index, migration, parsed, written, preexisting);
+    });
+  }
+
+  /** The relations of `start` (input.preexisting, or read once in a sandbox restored to it). */
+  private preexisting(signal: AbortSignal): Promise<ReadonlySet<number>> {
+    if (this.input.preexisting) return Promise.resolve(this.input.preexisting);
+    if (!this.baseline) {
+      const baseline = this.slots.use(signal, this.input.open, this.input.start, (db) => relationOids(db));
+      baseline.catch(() => {
+        if (this.baseline === baseline) this.baseline = undefined;
+      });
+      this.baseline = baseline;
+    }
+    return this.baseline;
+  }
+
   /** Applies one version of a file, traced, and reviews it as the pipeline does: lint, trace, schema, data. */
-  private async review(db: Sandbox, index: number, migration: MigrationFile, parsed: ParsedFile, written: WrittenData | undefined): Promise<Run> {
-    const run = await db.apply(prepareMigration(migration.path, migration.inTransaction, parsed.statements), { trace: true });
+  private async review(
+    db: Sandbox,
+    index: number,
+    migration: MigrationFile,
+    parsed: ParsedFile,
+    written: WrittenData | undefined,
+    preexisting: ReadonlySet<number>,
+  ): Promise<Run> {
+    const run = await db.apply(prepareMigration(migration.path, migration.inTransaction, parsed.statements), { trace: true, preexisting });
+    // A run the sandbox stopped (a time limit, its memory bound, a crash) is not the file's doing: a
+    // verdict from it would blame the fix, or clear it, for how fast or big this sandbox was.
+    if (db.stopped) throw db.stopped;
     const result = this.judged(index, migration, parsed, run);
-    if (db.stopped) return result;
     result.schema = await schemaObjects(db);
     if (written && written.tables.size > 0) result.data = await tableChecksums(db, written);
     return result;
@@ -635,6 +680,9 @@ function clipList(items: string[], max = 3): string {
 
 function unavailable(error: unknown): FixProof {
   if (error instanceof Stopped) return BUDGET;
+  if (error instanceof SandboxStoppedError && (error.reason === 'timeout' || error.reason === 'cancelled')) {
+    return { verified: false, reason: 'budget', detail: `the proof sandbox reached a time limit: ${error.message}` };
+  }
   const message = error instanceof Error ? error.message : String(error);
   return { verified: false, reason: 'unavailable', detail: `the proof sandbox failed: ${message.split('\n')[0]}` };
 }
@@ -793,6 +841,8 @@ export class FileStarts {
         const file = this.input.files[index - 1]!;
         return this.input.pool.use(signal, this.input.open, previous, async (db) => {
           const [run] = await db.replay([prepareMigration(file.migration.path, file.migration.inTransaction, file.parsed.statements)]);
+          // A sandbox stopped by a limit is not the migration failing: say the limit.
+          if (db.stopped) throw db.stopped;
           if (run?.status.status !== 'applied') {
             throw new Error(`the earlier migration ${file.migration.path} did not apply in the sandbox`);
           }

@@ -208,10 +208,24 @@ export async function capturePreexisting(db: Queryable): Promise<RelationState> 
 }
 
 /**
+ * The relations that exist now (oids), as a baseline would record them, without recording it: what a
+ * caller passes as `preexisting` to traced runs that must all count the same relations as pre-existing
+ * (the fix proofs, whatever sandbox each runs in, count those the review's own apply counted).
+ */
+export async function relationOids(db: Queryable): Promise<ReadonlySet<number>> {
+  return (await readState(db)).preexisting;
+}
+
+/** Drops the baseline recorded on `db` (its instance was replaced: the next traced run records its own). */
+export function forgetPreexisting(db: object): void {
+  baselines.delete(db);
+}
+
+/**
  * The state before a statement. The pre-existing set comes from `baseline` when given, else from the
  * last capturePreexisting on this same object, else this very capture becomes the baseline.
  */
-export async function captureState(db: Queryable, baseline?: RelationState): Promise<RelationState> {
+export async function captureState(db: Queryable, baseline?: Pick<RelationState, 'preexisting'>): Promise<RelationState> {
   const preexisting = baseline?.preexisting ?? baselines.get(db);
   if (preexisting) return readState(db, preexisting);
   return capturePreexisting(db);

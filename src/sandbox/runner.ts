@@ -81,6 +81,13 @@ export interface SyntheticRowsRerun {
 export interface ApplyOptions {
   trace: boolean;
   rerun?: SyntheticRowsRerun;
+  /**
+   * With trace: the relations (oids) the trace counts as pre-existing, whose locks, rewrites and scans
+   * it reports. Without it, those that exist at this sandbox's first traced capture: right for the
+   * review's own apply (it traces from the first new migration on), wrong for a run of a later file in
+   * a sandbox of its own, which would count the tables earlier new migrations created as pre-existing.
+   */
+  preexisting?: ReadonlySet<number>;
 }
 
 const SYNTHETIC_SAVEPOINT = 'pgpro_synthetic';
@@ -144,7 +151,8 @@ export class MigrationRunner {
     const outcomes: StatementOutcome[] = [];
     if (engine.stopped) return notRun(file, engine.stopped.message);
     await this.startSession();
-    if (opts.trace) await this.startTracing();
+    if (opts.trace && !opts.preexisting) await this.startTracing();
+    const baseline = opts.preexisting ? { preexisting: opts.preexisting } : undefined;
 
     const wrap = file.inTransaction && !file.statements.some((s) => transactionControl(s.text));
     let openBlock = false; // a transaction block is open (ours or the file's own BEGIN)
@@ -180,7 +188,7 @@ export class MigrationRunner {
       // Locks show only while held: a traced autocommit statement runs in its own block, which changes
       // nothing else since an autocommit statement is its own transaction anyway.
       const ownBlock = opts.trace && !openBlock && !control && !needsAutocommit(statement.text);
-      const before = opts.trace ? await this.capture(ownBlock, carried) : undefined;
+      const before = opts.trace ? await this.capture(ownBlock, carried, baseline) : undefined;
       carried = undefined;
       if (this.stoppedReason()) {
         await engine.settleStop();
@@ -442,11 +450,15 @@ export class MigrationRunner {
     await captureState(this.engine).catch(() => undefined);
   }
 
-  private async capture(ownBlock: boolean, carried: RelationState | undefined): Promise<RelationState | undefined> {
+  private async capture(
+    ownBlock: boolean,
+    carried: RelationState | undefined,
+    baseline: Pick<RelationState, 'preexisting'> | undefined,
+  ): Promise<RelationState | undefined> {
     if (ownBlock && (await this.bookkeeping('BEGIN'))) return undefined;
     if (carried) return carried;
     try {
-      return await captureState(this.engine);
+      return await captureState(this.engine, baseline);
     } catch {
       return undefined; // tracing is best effort; the statement still runs
     }

@@ -12,6 +12,7 @@ import { BOOKKEEPING_TIMEOUT_MS, MigrationRunner, type ApplyOptions, type Extens
 import type { ReviewLimits, SandboxTimeBudget } from './limits.js';
 import { copyFromBlob } from './statements.js';
 import { SandboxQueryError, SandboxStoppedError, WorkerClient } from './worker-client.js';
+import { forgetPreexisting } from './observe.js';
 import { pgliteWasmModule } from './wasm-module.js';
 
 export interface PreparedStatement {
@@ -208,8 +209,9 @@ class WorkerSandbox implements Sandbox, SandboxEngine {
 
   async restore(tarball: Uint8Array): Promise<void> {
     await this.client.restore(tarball, DUMP_TIMEOUT_MS);
-    // The runner's trace state belonged to the instance that is gone.
+    // The runner's trace state belonged to the instance that is gone, and so did its baseline.
     this.runner = new MigrationRunner(this);
+    forgetPreexisting(this);
   }
 
   close(): Promise<void> {

@@ -11,6 +11,7 @@ import { budgetLeft, messageOf, progress, timed, type ReviewState } from './stat
 import { fixProver } from './verify-fix.js';
 import { createSandboxPool, FileStarts } from '../proof/index.js';
 import type { Sandbox } from '../sandbox/index.js';
+import { relationOids } from '../sandbox/observe.js';
 
 export async function catalogBeforeStage(state: ReviewState): Promise<void> {
   const sandbox = state.sandbox!;
@@ -98,6 +99,9 @@ export async function fixPointStage(state: ReviewState): Promise<void> {
   state.fixPoint = tarball;
   storeFilledState(state, tarball);
   const reuse = reuseFrom(state, tarball);
+  // The relations the review's own apply will count as pre-existing (it traces from this state): the
+  // proofs count the same in every sandbox they run in. Read from the snapshot by the prover otherwise.
+  const preexisting = await relationOids(state.sandbox!).catch(() => undefined);
   state.prover = fixProver({
     config,
     fresh: state.reviewable,
@@ -107,6 +111,7 @@ export async function fixPointStage(state: ReviewState): Promise<void> {
     pool: reuse.pool,
     starts: reuse.starts,
     applied: (path) => state.applied.get(path),
+    ...(preexisting ? { preexisting } : {}),
   });
 }
 

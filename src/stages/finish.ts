@@ -33,7 +33,7 @@ function budgetNote(state: ReviewState, findings: readonly Finding[]): void {
   if (unproven.length === 0) return;
   const where = unproven.slice(0, 5).map((f) => `${f.file}:${f.line}`).join(', ') + (unproven.length > 5 ? ', …' : '');
   state.notes.push(
-    `Fix proof: ${unproven.length} ${unproven.length === 1 ? 'fix was' : 'fixes were'} not proven within limits.fix-proof-seconds or the review deadline (${where}); ${unproven.length === 1 ? 'it is' : 'they are'} shown as text, not as a verified replacement.`,
+    `Fix proof: ${unproven.length} ${unproven.length === 1 ? 'fix was' : 'fixes were'} not proven within limits.fix-proof-seconds, the review deadline or a sandbox time limit (${where}); ${unproven.length === 1 ? 'it is' : 'they are'} shown as text, not as a verified replacement.`,
   );
 }
 

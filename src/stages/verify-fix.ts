@@ -22,6 +22,8 @@ export interface FixProofSetup {
   pool?: SandboxPool;
   starts?: FileStarts;
   applied?: (path: string) => AppliedFile | undefined;
+  /** The relations (oids) at `start`, which every traced proof run counts as pre-existing. */
+  preexisting?: ReadonlySet<number>;
 }
 
 /** A prover over the review's sandbox snapshot. */
@@ -35,6 +37,7 @@ export function fixProver(setup: FixProofSetup): FixProver {
     ...(setup.pool ? { pool: setup.pool } : {}),
     ...(setup.starts ? { starts: setup.starts } : {}),
     ...(setup.applied ? { applied: setup.applied } : {}),
+    ...(setup.preexisting ? { preexisting: setup.preexisting } : {}),
   });
 }
 

@@ -3,8 +3,8 @@
 import { createSandbox } from '../../src/sandbox/index.js';
 import type { CatalogSnapshot } from '../../src/types.js';
 
-// Generous: a statement on a machine busy with other work must not look like a runaway one.
-export const PROOF_SANDBOX = { statementTimeoutMs: 120_000, memoryMb: 2048 };
+// Generous: a statement (or a start) on a machine busy with other work must not look like a runaway one.
+export const PROOF_SANDBOX = { statementTimeoutMs: 120_000, memoryMb: 2048, startTimeoutMs: 600_000 };
 
 export async function shopState(): Promise<{ start: Uint8Array; catalogBefore: CatalogSnapshot }> {
   const base = await createSandbox(PROOF_SANDBOX);

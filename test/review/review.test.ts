@@ -207,6 +207,6 @@ describe('fix proofs out of time', () => {
     const unproven = result.findings.filter((f) => f.fix?.proof?.reason === 'budget');
     expect(unproven.length).toBeGreaterThan(0);
     expect(unproven[0]!.fix!.title).toMatch(/\(not verified: the proof ran out of time\)$/);
-    expect(result.notes).toContainEqual(expect.stringMatching(/^Fix proof: \d+ fix(es were| was) not proven within limits\.fix-proof-seconds or the review deadline \(db\/migrations\/0002_index\.sql:1/));
+    expect(result.notes).toContainEqual(expect.stringMatching(/^Fix proof: \d+ fix(es were| was) not proven within limits\.fix-proof-seconds, the review deadline or a sandbox time limit \(db\/migrations\/0002_index\.sql:1/));
   });
 });
