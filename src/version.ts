@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { packageFile } from './package-file.js';
 
-/** pgpro's own version, from package.json (one directory above src/ and dist/). */
-export const VERSION: string = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+/** pgpro's own version, from its package.json. */
+export const VERSION: string = (JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version: string }).version;

@@ -1,13 +1,14 @@
 // `pgpro rules` lists every rule id with its default severity and what it flags; `pgpro explain <rule>`
 // prints the rule's page (docs/rules/<id>.md, shipped in the package).
 import { readFile } from 'node:fs/promises';
+import { packageFile } from '../package-file.js';
 import { rules } from '../rules/index.js';
 import { AGENT_DOC_PAGE, AGENT_RULE_PREFIX, OTHER_RULES_BY_STAGE } from '../rules/lib/other-rules.js';
 import { UsageError, type CliArgs } from './args.js';
 import { reportFailure } from './errors.js';
 import { EXIT_OK, type CliIo } from './io.js';
 
-const DOCS = new URL('../../docs/rules/', import.meta.url);
+const DOCS = packageFile('docs/rules/');
 
 export async function runRules(io: CliIo): Promise<number> {
   const rows = rules.map((r) => [r.meta.id, r.meta.defaultSeverity, r.meta.category, r.meta.description]);

@@ -1,5 +1,6 @@
 // Helpers shared by the reporters: counting, grouping, wording and making untrusted text safe to show.
 import { readFileSync } from 'node:fs';
+import { packageFile } from '../package-file.js';
 import { compareFindings, severityRank } from '../finding.js';
 import { formatNumber, plural } from '../text/grammar.js';
 import type { Finding, MigrationStatus, ReviewResult, Severity } from '../types.js';
@@ -13,8 +14,7 @@ interface PackageInfo {
 
 function readPackage(): PackageInfo {
   try {
-    // src/report/ and dist/report/ are both two levels below the package root.
-    return JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as PackageInfo;
+    return JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as PackageInfo;
   } catch {
     return {};
   }

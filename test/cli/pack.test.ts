@@ -43,7 +43,7 @@ describe('npm pack, install in an empty project, npx pgpro review', () => {
 
   it('ships the build, the docs, the schema and the licence, not the sources or tests', () => {
     const listing = run('tar', ['tzf', tarball], scratch).stdout.split('\n');
-    for (const file of ['package/LICENSE', 'package/package.json', 'package/dist/index.js', 'package/dist/index.d.ts', 'package/dist/cli/main.js', 'package/schema/pgpro.schema.json', 'package/docs/rules/ban-drop-column.md']) {
+    for (const file of ['package/LICENSE', 'package/package.json', 'package/dist/index.js', 'package/dist/index.d.ts', 'package/dist/cli/main.js', 'package/dist/bundle/main.js', 'package/dist/bundle/worker.js', 'package/schema/pgpro.schema.json', 'package/docs/rules/ban-drop-column.md']) {
       expect(listing).toContain(file);
     }
     expect(listing.filter((f) => f.startsWith('package/src/') || f.startsWith('package/test/'))).toEqual([]);

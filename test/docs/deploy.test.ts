@@ -59,5 +59,11 @@ describe('docs/deploy', () => {
     const dockerfile = read('Dockerfile');
     expect(dockerfile).toContain('CMD ["node", "dist/github/server.js"]');
     expect(dockerfile).toContain('COPY --from=build /app/dist ./dist');
+    // `npm run build` in the build stage: every file of the repository its script names is copied first.
+    const build = (JSON.parse(read('package.json')) as { scripts: { build: string } }).scripts.build;
+    const named = [...build.matchAll(/\b(?:scripts|src)\/[\w./-]+\.ts\b/g)].map((m) => m[0]);
+    expect(named).toContain('scripts/bundle-cli.ts');
+    const copied = [...dockerfile.matchAll(/^COPY (?!--)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(' '));
+    for (const file of named) expect(copied.some((source) => file === source || file.startsWith(`${source}/`)), file).toBe(true);
   });
 });
