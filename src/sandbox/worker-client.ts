@@ -87,6 +87,49 @@ function workerEntry(): URL {
   return new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`);
 }
 
+/**
+ * A worker started before its sandbox is asked for (spareSandboxWorker): it loads its modules while the
+ * CLI loads its own and reads the change, and takes its WorkerInit as its first message.
+ */
+let spare: { worker: Worker; memoryMb: number; alive: boolean } | undefined;
+
+/** The worker's heap limits for a sandbox bound of `memoryMb` (fixed when the thread starts). */
+function resourceLimits(memoryMb: number): { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number } {
+  const shares = memoryShares(memoryMb);
+  return { maxOldGenerationSizeMb: shares.jsHeapMb, maxYoungGenerationSizeMb: shares.youngMb };
+}
+
+/**
+ * Starts one sandbox worker ahead of time for a sandbox bound of `memoryMb` (the CLI, before it knows
+ * what it reviews). The next sandbox started with that bound takes it; one with another bound, or none
+ * (the server engine, a review that ends early), leaves it unused, and it never keeps the process alive.
+ */
+export function spareSandboxWorker(memoryMb: number): void {
+  if (spare) return;
+  const worker = new Worker(workerEntry(), { workerData: { spare: true }, resourceLimits: resourceLimits(memoryMb) });
+  const entry = { worker, memoryMb, alive: true };
+  const dead = () => {
+    entry.alive = false;
+  };
+  worker.once('error', dead).once('exit', dead);
+  worker.unref();
+  spare = entry;
+}
+
+/** Whether a spare worker is started and not taken yet, and for which bound. */
+export function spareSandboxWorkerBound(): number | undefined {
+  return spare?.alive ? spare.memoryMb : undefined;
+}
+
+/** The spare worker, if one is started for this bound and still alive; it is no longer spare. */
+function takeSpare(memoryMb: number): Worker | undefined {
+  const taken = spare;
+  if (!taken || !taken.alive || taken.memoryMb !== memoryMb) return undefined;
+  spare = undefined;
+  taken.worker.ref();
+  return taken.worker;
+}
+
 export function seconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(3))} s`;
 }
@@ -118,11 +161,10 @@ export class WorkerClient {
 
   static async start(init: Omit<WorkerInit, 'memoryMb' | 'memoryCounters'>, limits: ClientLimits): Promise<WorkerClient> {
     const memory = MemoryCounters.create();
-    const shares = memoryShares(limits.memoryMb);
-    const worker = new Worker(workerEntry(), {
-      workerData: { ...init, memoryMb: limits.memoryMb, memoryCounters: memory.buffer } satisfies WorkerInit,
-      resourceLimits: { maxOldGenerationSizeMb: shares.jsHeapMb, maxYoungGenerationSizeMb: shares.youngMb },
-    });
+    const data = { ...init, memoryMb: limits.memoryMb, memoryCounters: memory.buffer } satisfies WorkerInit;
+    const ready = takeSpare(limits.memoryMb);
+    if (ready) ready.postMessage(data);
+    const worker = ready ?? new Worker(workerEntry(), { workerData: data, resourceLimits: resourceLimits(limits.memoryMb) });
     let onMessage: (message: WorkerStartMessage) => void = () => undefined;
     let onError: (error: Error) => void = () => undefined;
     let onExit: (code: number) => void = () => undefined;

@@ -119,8 +119,15 @@ function defaultStartParams(): string[] {
   return params as string[];
 }
 
+/** The worker's WorkerInit: its workerData, or for a spare worker (worker-client.ts) its first message. */
+function initOf(): Promise<WorkerInit> {
+  const data = workerData as WorkerInit | { spare: true };
+  if (!('spare' in data)) return Promise.resolve(data);
+  return new Promise((resolve) => port!.once('message', (init: WorkerInit) => resolve(init)));
+}
+
 async function start(): Promise<void> {
-  const init = workerData as WorkerInit;
+  const init = await initOf();
   try {
     const tempFileLimit = `temp_file_limit=${Math.max(1, Math.floor(init.tempFileLimitMb))}MB`;
     const shares = memoryShares(init.memoryMb);
