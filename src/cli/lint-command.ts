@@ -76,7 +76,7 @@ async function lintRun(input: LintInput, config: PgproConfig, cache: string | un
     if (!lint.has(path)) notes.push(`${path} was named but is not a migration pgpro recognizes (see migrations.paths and migrations.convention); it was not linted.`);
   }
   const fileCache = cache ? await FileLintCache.open(cache, input.root) : undefined;
-  const result = await lintStatic({ migrations: loaded.migrations, lint, config, notes, parallel: true, ...(fileCache ? { cache: fileCache } : {}) });
+  const result = await lintStatic({ migrations: loaded.migrations, lint, config, notes, ...(fileCache ? { cache: fileCache } : {}) });
   await fileCache?.save().catch(() => undefined);
   return result;
 }

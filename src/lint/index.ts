@@ -40,8 +40,6 @@ export interface StaticLintInput {
   /** Notes from reading the files (discovery), carried into the result. */
   notes?: readonly string[];
   cache?: LintCache;
-  /** Lint a large run on two threads (the CLI); the findings are the same either way. */
-  parallel?: boolean;
   now?: () => number;
 }
 
@@ -70,7 +68,7 @@ export async function lintStatic(input: StaticLintInput): Promise<ReviewResult> 
       if (catalog) from = { position: p, catalog };
     }
     const keep = Math.max(...missing.map((t) => t.after)) - 1;
-    const run = await lintTargets(migrations, missing, config, { ...(from ? { from } : {}), ...(keep >= 0 ? { keep } : {}), parallel: input.parallel ?? false });
+    const run = await lintTargets(migrations, missing, config, { ...(from ? { from } : {}), ...(keep >= 0 ? { keep } : {}) });
     for (const [path, file] of run.linted) linted.set(path, file);
     if (keys) targets.forEach((t, i) => missing.includes(t) && cache!.set(keys[i]!, linted.get(t.migration.path)!));
     if (chain && run.kept && run.kept !== from) cache?.setCatalog?.(chain[run.kept.position]!, run.kept.catalog);

@@ -3,7 +3,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/parse.js';
 import type { PgproConfig } from '../../src/config/schema.js';
-import { lintTargets, splitTargets } from '../../src/lint/engine.js';
 import { lintStatic } from '../../src/lint/index.js';
 import type { MigrationFile } from '../../src/types.js';
 
@@ -84,62 +83,4 @@ describe('lintStatic', () => {
     const result = await lintStatic({ migrations: [migration], lint: new Set(['db/migrations/0001_step.down.sql']), config: defaultConfig() });
     expect(rulesOf(result)).toEqual(['0001_step.down.sql:1 ban-drop-table']);
   });
-});
-
-describe('lintTargets on two threads', () => {
-  // A history whose later files alter tables the earlier ones create: their findings depend on the
-  // catalog the worker thread rebuilds by replaying the files before its share.
-  const history = (count: number): MigrationFile[] =>
-    Array.from({ length: count }, (_, i) => {
-      const table = `t${Math.floor(i / 2)}`;
-      const sql =
-        i % 2 === 0
-          ? `CREATE TABLE ${table} (id int PRIMARY KEY, note varchar(50), at timestamp, ${'padding_column_with_a_long_name_'.repeat(1)}${i} text);\n` +
-            `-- ${'x'.repeat(3000)}\nCREATE INDEX ${table}_note ON ${table} (note);\n`
-          : `ALTER TABLE ${table} ADD COLUMN flag boolean NOT NULL DEFAULT false;\nALTER TABLE ${table} ALTER COLUMN note TYPE varchar(20);\n` +
-            `ALTER TABLE t0 ADD COLUMN c${i} int;\nCREATE INDEX ${table}_at ON ${table} (at);\nDROP TABLE IF EXISTS gone_${i};\n`;
-      return {
-        path: `db/migrations/${String(i + 1).padStart(4, '0')}_step.sql`,
-        convention: 'plain',
-        version: String(i + 1),
-        name: 'step',
-        kind: 'versioned',
-        sql,
-        lineOffset: 0,
-        inTransaction: i % 3 === 0,
-        transactionReason: 'test',
-      };
-    });
-
-  it('splits a large run where both threads finish together, a small one not at all, and keeps a down file with its up file', () => {
-    const migrations = history(120);
-    const targets = migrations.map((migration, after) => ({ migration, after }));
-    const split = splitTargets(migrations, targets)!;
-    expect(split.here.length + split.there.length).toBe(120);
-    // This thread lints the larger share: the other one replays this one's files first.
-    expect(split.here.length).toBeGreaterThan(60);
-    expect(split.there.length).toBeGreaterThan(20);
-    expect(splitTargets(migrations.slice(0, 10), targets.slice(0, 10))).toBeUndefined();
-    const cut = split.there[0]!.after;
-    const down = { ...migrations[cut - 1]!, path: 'db/migrations/down.sql', sql: 'DROP TABLE t0;' };
-    const withDown = [...targets.slice(0, cut), { migration: down, after: cut - 1 }, ...targets.slice(cut)];
-    const again = splitTargets(migrations, withDown)!;
-    expect(again.here.at(-1)!.after).not.toBe(again.there[0]!.after);
-  });
-
-  it('gives the findings and the kept catalog one thread gives', async () => {
-    const migrations = history(120);
-    const targets = migrations.map((migration, after) => ({ migration, after }));
-    expect(splitTargets(migrations, targets)).toBeDefined();
-    const config = defaultConfig();
-    const one = await lintTargets(migrations, targets, config, { keep: 118 });
-    const two = await lintTargets(migrations, targets, config, { keep: 118, parallel: true });
-    expect([...two.linted]).toEqual([...one.linted]);
-    expect(two.kept).toEqual(one.kept);
-    expect(two.kept?.position).toBe(118);
-    // Findings that need the catalog the worker replayed: ALTERs of tables earlier files created.
-    const late = two.linted.get(migrations[119]!.path)!.findings.map((f) => f.rule);
-    expect(late).toEqual(expect.arrayContaining(['changing-column-type', 'require-concurrent-index-creation']));
-    // The worker loads the engine from TypeScript sources here (tsx), which takes a while on a busy machine.
-  }, 180_000);
 });
