@@ -6,9 +6,8 @@
 // What stays a package import, resolved at run time beside pgpro: PGlite and libpg-query (they load
 // their WASM and data files relative to their own modules), pg, and the GitHub App's optional peers
 // (probot…: loadAppModule tells a missing one by its package name). Each dynamic import stays a lazy
-// chunk, so `--help`, `--version` and `lint` load no more than before. The sandbox worker and lint's
-// second thread are entries of their own (worker.js and engine-worker.js beside the chunks, where
-// worker-client.ts and lint/engine.ts look for them), and the library
+// chunk, so `--help`, `--version` and `lint` load no more than before. The sandbox worker is an entry of
+// its own (worker.js beside the chunks, where worker-client.ts looks for it), and the library
 // (dist/index.js) and the App's server stay the plain tsc build.
 import { rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -22,7 +21,7 @@ const OUT = join(ROOT, 'dist', 'bundle');
 rmSync(OUT, { recursive: true, force: true });
 await build({
   absWorkingDir: ROOT,
-  entryPoints: { main: 'src/cli/main.ts', worker: 'src/sandbox/worker.ts', 'engine-worker': 'src/lint/engine-worker.ts' },
+  entryPoints: { main: 'src/cli/main.ts', worker: 'src/sandbox/worker.ts' },
   outdir: OUT,
   // Chunks beside the entries: import.meta.url-relative paths (the worker) resolve the same from each.
   entryNames: '[name]',
