@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 /**
  * A file of pgpro's own package, relative to its root: the nearest directory above this module that
@@ -13,4 +13,12 @@ export function packageFile(relative: string): URL {
     if (up.href === dir.href) throw new Error(`pgpro's package.json was not found above ${import.meta.url}`);
     dir = up;
   }
+}
+
+let manifest: unknown;
+
+/** pgpro's package.json, parsed: read once per process (the version and the report's links both use it). */
+export function ownPackageJson(): unknown {
+  manifest ??= JSON.parse(readFileSync(packageFile('package.json'), 'utf8'));
+  return manifest;
 }

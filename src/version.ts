@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { packageFile } from './package-file.js';
+import { ownPackageJson } from './package-file.js';
 
 /** pgpro's own version, from its package.json. */
-export const VERSION: string = (JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version: string }).version;
+export const VERSION: string = (ownPackageJson() as { version: string }).version;

@@ -1,6 +1,5 @@
 // Helpers shared by the reporters: counting, grouping, wording and making untrusted text safe to show.
-import { readFileSync } from 'node:fs';
-import { packageFile } from '../package-file.js';
+import { ownPackageJson } from '../package-file.js';
 import { compareFindings, severityRank } from '../finding.js';
 import { formatNumber, plural } from '../text/grammar.js';
 import type { Finding, MigrationStatus, ReviewResult, Severity } from '../types.js';
@@ -14,7 +13,7 @@ interface PackageInfo {
 
 function readPackage(): PackageInfo {
   try {
-    return JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as PackageInfo;
+    return ownPackageJson() as PackageInfo;
   } catch {
     return {};
   }
