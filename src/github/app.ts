@@ -12,12 +12,15 @@ import { InProcessQueue, type Job, type JobQueue } from './queue.js';
 import { scheduleRerun } from './rerun.js';
 import { jobFields, type ReviewJobData } from './review-job.js';
 import { ReviewScheduler } from './schedule.js';
+import { repoServerHosts } from './server-hosts.js';
 
 export interface PgproAppDeps {
   review: typeof review;
   queue?: JobQueue;
   now?: () => number;
   metrics?: Metrics;
+  /** Servers a repository's config may name (sandbox.url, rehearsal.stats-url); default: PGPRO_REPO_SERVER_HOSTS. */
+  serverHosts?: readonly string[];
   /** Told the queue the app runs its jobs on, so that the server can shut it down gracefully. */
   onQueue?: (queue: JobQueue, log: Probot['log']) => void;
 }
@@ -48,6 +51,7 @@ export function pgproApp(deps: PgproAppDeps): ApplicationFunction {
       review: (change, reviewOptions) => deps.review(change, reviewOptions, caches),
       now: deps.now,
       observer: metrics,
+      serverHosts: deps.serverHosts ?? repoServerHosts(),
     });
 
     // GitHub waits 10 s for an answer and retries nothing: handlers start their work and return at

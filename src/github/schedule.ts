@@ -22,7 +22,7 @@ type AnyContext = Context<'pull_request' | 'issue_comment' | 'check_run'>;
 export class ReviewScheduler {
   constructor(
     private readonly queue: JobQueue,
-    private readonly deps: ReviewJobDeps & { now?: () => number },
+    private readonly deps: ReviewJobDeps & { now?: () => number; serverHosts?: readonly string[] },
   ) {}
 
   /**
@@ -48,7 +48,7 @@ export class ReviewScheduler {
       let config: PgproConfig | undefined;
       let configError: ConfigError | undefined;
       try {
-        config = await loadConfig(context);
+        config = await loadConfig(context, this.deps.serverHosts ?? []);
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
         configError = error;

@@ -80,12 +80,12 @@ let review: ReturnType<typeof fakeReview>;
 let sent: ReturnType<typeof recorder>;
 let log: RecordingLog;
 
-async function start(answer?: Parameters<typeof fakeReview>[0]): Promise<void> {
+async function start(answer?: Parameters<typeof fakeReview>[0], serverHosts: string[] = []): Promise<void> {
   review = fakeReview(answer);
   queue = new InProcessQueue({ concurrency: 2 });
   log = new RecordingLog();
   probot = testProbot(log);
-  await probot.load(pgproApp({ review: review.fn, queue, now: () => NOW }));
+  await probot.load(pgproApp({ review: review.fn, queue, now: () => NOW, serverHosts }));
 }
 
 /** Starts the App on the real review engine; the function returned gives the result it produced. */
@@ -502,6 +502,36 @@ describe('pull_request', () => {
     expect(completion!.output.summary).toMatch(/^Invalid pgpro config in \.github\/pgpro\.yml:\n {2}- fail-on: /);
     expect(completion!.output.summary).toContain('Fix the file on the default branch, then re-run this check.');
     expect(review.calls).toHaveLength(0);
+    expectEveryMockUsed(scopes);
+  });
+
+  it('refuses a server the operator has not listed, naming its host and never its password', async () => {
+    await start(undefined, ['replica.internal']);
+    const yaml = 'sandbox:\n  engine: postgres\n  url: postgres://pgpro:s3cret@127.0.0.1:5432/test\n';
+    const scopes = [token(), config(yaml), createCheck(), updateCheck(55, 1)];
+    await receive('pull_request.opened', 'pull_request');
+    await queue.idle();
+
+    const [completion] = sent.bodies['update:55'] as { conclusion: string; output: { title: string; summary: string } }[];
+    expect(completion).toMatchObject({ conclusion: 'failure', output: { title: 'Invalid .github/pgpro.yml' } });
+    expect(completion!.output.summary).toContain(
+      '  - sandbox.url: names the server 127.0.0.1:5432, which this pgpro App may not connect to for a repository: ' +
+        'its operator lists the servers repositories may name in PGPRO_REPO_SERVER_HOSTS (listed: replica.internal).',
+    );
+    expect(JSON.stringify(sent.bodies)).not.toContain('s3cret');
+    expect(review.calls).toHaveLength(0);
+    expectEveryMockUsed(scopes);
+  });
+
+  it('passes a listed server on to the review', async () => {
+    await start(undefined, ['replica.internal:6432']);
+    const yaml = 'rehearsal:\n  stats-url: postgres://reader@replica.internal:6432/prod\n';
+    const scopes = [token(), config(yaml), createCheck(), updateCheck(55, 3), ...reading(), ...firstPublication()];
+    await receive('pull_request.opened', 'pull_request');
+    await queue.idle();
+
+    expect(review.calls).toHaveLength(1);
+    expect(review.calls[0]!.options.config?.rehearsal['stats-url']).toBe('postgres://reader@replica.internal:6432/prod');
     expectEveryMockUsed(scopes);
   });
 
