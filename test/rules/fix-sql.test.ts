@@ -135,3 +135,25 @@ describe('a type fix on a statement with several such columns', () => {
     for (const f of findings) expect(f.fix?.sql).toBe('CREATE TABLE invoices (id bigserial PRIMARY KEY, customer_id bigint);');
   });
 });
+
+describe('a type fix in a Prisma migration', () => {
+  it('says what to declare in schema.prisma, since the next prisma migrate dev would undo the SQL alone', async () => {
+    const fix = fixOf(await lintAs('ALTER TABLE "Survey" ADD COLUMN "archivedAt" TIMESTAMP(3);\n', 'prisma'), 'prefer-timestamptz');
+    expect(fix.sql).toBe('ALTER TABLE "Survey" ADD COLUMN "archivedAt" timestamptz(3);');
+    expect(fix.steps).toEqual([
+      'Prisma writes this file from schema.prisma: declare archivedAt there as a DateTime with `@db.Timestamptz(3)` too, so that ' +
+        'the schema and this migration agree; changed here alone, the next `prisma migrate dev` sees the difference and writes a ' +
+        'migration that changes the column back.',
+    ]);
+  });
+
+  it('keeps the rule own steps first, and says when the schema cannot declare the new column', async () => {
+    const fix = fixOf(await lintAs('CREATE TABLE "Account" ("id" SERIAL NOT NULL, CONSTRAINT "Account_pkey" PRIMARY KEY ("id"));\n', 'prisma'), 'prefer-identity');
+    expect(fix.steps?.at(-1)).toMatch(/^Prisma writes this file from schema\.prisma, which cannot declare an identity column: /);
+  });
+
+  it('adds nothing outside Prisma', async () => {
+    const fix = fixOf(await lintAs('ALTER TABLE orders ADD COLUMN shipped_at timestamp;\n'), 'prefer-timestamptz');
+    expect(fix.steps).toBeUndefined();
+  });
+});

@@ -64,7 +64,9 @@ interface TypeEdits {
  * replaces all of them: the statement's hazard is gone only when each column is changed, whichever
  * finding (or the merged one) carries the fix.
  */
-export function typeFix(ctx: RuleContext, site: ColumnSite, title: string, replacement: string, steps?: string[]): Fix {
+export function typeFix(ctx: RuleContext, site: ColumnSite, title: string, replacement: string, ruleSteps?: string[]): Fix {
+  const prisma = prismaSchemaStep(ctx, site, replacement);
+  const steps = prisma ? [...(ruleSteps ?? []), prisma] : ruleSteps;
   const at = ctx.textOffset({ location: site.type.location });
   const span = at === undefined ? undefined : typeSpan(ctx.statement.text, at);
   if (!span) return statementFix(ctx, title, replaceType(ctx.statement.text, at, replacement), steps);
@@ -78,6 +80,55 @@ export function typeFix(ctx: RuleContext, site: ColumnSite, title: string, repla
   memo.fixes.push(fix);
   for (const earlier of memo.fixes) if (fix.sql !== undefined) earlier.sql = fix.sql;
   return fix;
+}
+
+/** How schema.prisma declares a column of the replacement type; undefined when it cannot. */
+function prismaFieldFor(replacement: string): string | undefined {
+  if (/^text CHECK /.test(replacement)) {
+    return (
+      'a String without `@db.VarChar` or `@db.Char` (text is what Prisma makes of a String); its schema has no CHECK ' +
+      'constraints, so the CHECK stays written in this file only, as Prisma expects of constraints it cannot declare'
+    );
+  }
+  const zoned = /^timestamptz(\(\d+\))?$/.exec(replacement);
+  if (zoned) return `a DateTime with \`@db.Timestamptz${zoned[1] ?? ''}\``;
+  switch (replacement) {
+    case 'text':
+      return 'a String without `@db.VarChar` or `@db.Char` (text is what Prisma makes of a String)';
+    case 'jsonb':
+      return 'a Json without `@db.Json` (jsonb is what Prisma makes of a Json)';
+    case 'bigint':
+      return 'a BigInt';
+    case 'bigserial':
+      return 'a BigInt with `@default(autoincrement())`';
+    default:
+      return undefined;
+  }
+}
+
+function undeclarable(replacement: string): string {
+  return /\bIDENTITY\b/i.test(replacement) ? 'an identity column' : `a ${replacement} column`;
+}
+
+/**
+ * Prisma writes migration.sql from schema.prisma, and `prisma migrate dev` compares the two: a type
+ * changed in the SQL alone is drift, which its next run undoes with a migration of its own. So a
+ * verified type fix says what to declare in the schema, or that the schema cannot declare it.
+ */
+function prismaSchemaStep(ctx: RuleContext, site: ColumnSite, replacement: string): string | undefined {
+  if (ctx.file.convention !== 'prisma') return undefined;
+  const field = prismaFieldFor(replacement);
+  if (!field) {
+    return (
+      `Prisma writes this file from schema.prisma, which cannot declare ${undeclarable(replacement)}: the column would ` +
+      'differ from what the schema describes, so check what `prisma migrate diff` makes of the change before merging it.'
+    );
+  }
+  return (
+    `Prisma writes this file from schema.prisma: declare ${site.column} there as ${field} too, so that the schema and ` +
+    'this migration agree; changed here alone, the next `prisma migrate dev` sees the difference and writes a migration ' +
+    'that changes the column back.'
+  );
 }
 
 /** Looks like a key: the primary key, `id`, or a `…_id` reference. */
