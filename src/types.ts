@@ -149,6 +149,8 @@ export interface ParsedFile {
   /** Rule ids ignored for the whole file. */
   fileIgnores: string[];
   directives: IgnoreDirective[];
+  /** diesel-guard's `-- safety-assured:start` / `:end` blocks, by the markers' lines (src/hazards/assured.ts). */
+  assured?: { start: number; end: number }[];
   /** 'syntax-error' findings. When present, `statements` holds what parsed before the error. */
   errors: Finding[];
 }

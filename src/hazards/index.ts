@@ -1,10 +1,12 @@
 // From every stage's findings to the review's: silenced ones out (ignore directives, rules turned off),
-// one finding per hazard (merge.ts), the config's severities, fingerprints of hazards (identity.ts),
+// one finding per hazard (merge.ts), the config's severities, info in safety-assured blocks (assured.ts),
+// fingerprints of hazards (identity.ts),
 // similar statements as one finding (group.ts), in report order.
 import type { PgproConfig } from '../config/schema.js';
 import { compareFindings, severityRank } from '../finding.js';
 import { partitionIgnored } from '../sql/ignores.js';
 import type { Finding, ParsedFile, ParsedStatement, Severity } from '../types.js';
+import { softenAssured } from './assured.js';
 import { groupSimilar } from './group.js';
 import { assignFingerprints, statementAt } from './identity.js';
 import { mergeHazards } from './merge.js';
@@ -33,7 +35,7 @@ export function settleFindings(findings: readonly HazardFinding[], input: Settle
     kept.filter((f) => !off(f)),
     { statementsOf, silenced: [...silenced, ...(kept.filter(off) as HazardFinding[])] },
   );
-  const ranged = merged.map((f) => applySeverity(spanReplacedStatement(f, statementsOf), input.config));
+  const ranged = merged.map((f) => softenAssured(applySeverity(spanReplacedStatement(f, statementsOf), input.config), byFile.get(f.file)));
   const grouped = groupSimilar(assignFingerprints(ranged, statementsOf), statementsOf);
   return grouped.map(publicFinding).sort(compareFindings);
 }

@@ -144,7 +144,33 @@ export function parseMigrationSqlSync(sql: string, file: string, lineOffset = 0)
     directives.push(directive);
   }
 
-  return { file, statements, fileIgnores, directives, errors };
+  const assured = assuredBlocks(split.comments.map((c) => ({ body: c.body, line: lineAt(c.start) })));
+  return { file, statements, fileIgnores, directives, errors, ...(assured.length > 0 ? { assured } : {}) };
+}
+
+const ASSURED_MARKER = /^\s*safety-assured:(start|end)\s*$/i;
+
+/**
+ * diesel-guard's `-- safety-assured:start` … `-- safety-assured:end` blocks, by the markers' lines. An
+ * `end` with no `start`, a second `start` inside a block and a block never closed mark nothing:
+ * diesel-guard refuses them, and pgpro reads no statement as vouched for on a marker it cannot pair.
+ */
+function assuredBlocks(comments: readonly { body: string; line: number }[]): { start: number; end: number }[] {
+  const blocks: { start: number; end: number }[] = [];
+  let open: number | undefined;
+  let broken = false;
+  for (const comment of comments) {
+    const marker = ASSURED_MARKER.exec(comment.body)?.[1]?.toLowerCase();
+    if (marker === 'start') {
+      if (open !== undefined) broken = true;
+      open = comment.line;
+    } else if (marker === 'end') {
+      if (open === undefined) broken = true;
+      else blocks.push({ start: open, end: comment.line });
+      open = undefined;
+    }
+  }
+  return broken || open !== undefined ? [] : blocks;
 }
 
 /** The statement a `-- pgpro-ignore` at `offset` covers: the one it sits in, the one it trails on the same line, or the next one. */

@@ -175,3 +175,29 @@ describe('every stated fact is checked', () => {
     expect(headerMarkdown(dedupe)).toContain('1 new migration · 2 statements');
   });
 });
+
+describe("diesel-guard's safety-assured blocks", () => {
+  // crates.io 2026-06-17-105325_versions_tar_sha256_not_null: production has a validated CHECK the
+  // history never made (a manual step), so SET NOT NULL skips its scan there; the sandbox scans.
+  it('report what the sandbox saw inside the block as info, and keep the rest as it was', async () => {
+    const result = await reviewOf(
+      'CREATE TABLE versions (id bigint PRIMARY KEY, tar_sha256 bytea);\n',
+      [
+        '-- safety-assured:start',
+        '-- a validated CHECK (tar_sha256 IS NOT NULL) exists in production',
+        'ALTER TABLE versions ALTER COLUMN tar_sha256 SET NOT NULL;',
+        '-- safety-assured:end',
+        'ALTER TABLE versions ALTER COLUMN id SET DATA TYPE numeric;',
+        '',
+      ].join('\n'),
+      `assume-in-transaction: true\n${NO_EXPLAIN}`,
+    );
+    const inBlock = result.findings.filter((f) => f.line === 3);
+    expect(inBlock.map((f) => f.rule)).toContain('adding-not-nullable-field');
+    for (const finding of inBlock) {
+      expect(finding.severity).toBe('info');
+      expect(finding.message).toMatch(/ \(Reported as info, not (error|warning): the statement is in a `-- safety-assured` block, lines 1-4, where the team states it checked it against production\.\)$/);
+    }
+    expect(serious(result).filter((f) => f.line === 5).map((f) => f.rule)).toContain('changing-column-type');
+  });
+});

@@ -137,3 +137,21 @@ SELECT 3;`;
     expect(statements).toBe(300 * 20);
   });
 });
+
+describe("diesel-guard's safety-assured markers", () => {
+  const blocks = async (sql: string) => (await parseMigrationSql(sql, 'm.sql')).assured;
+
+  it('pair each start with the next end, by line, case-insensitively', async () => {
+    expect(await blocks('-- safety-assured:start\nSELECT 1;\n-- SAFETY-ASSURED:END\nSELECT 2;\n--safety-assured:start\nSELECT 3;\n-- safety-assured:end\n')).toEqual([
+      { start: 1, end: 3 },
+      { start: 5, end: 7 },
+    ]);
+    expect(await blocks('SELECT 1; -- safety-assured is not a marker\n')).toBeUndefined();
+  });
+
+  it('mark nothing in a file whose markers do not pair: unclosed, nested or an end alone', async () => {
+    expect(await blocks('-- safety-assured:start\nSELECT 1;\n')).toBeUndefined();
+    expect(await blocks('-- safety-assured:start\n-- safety-assured:start\nSELECT 1;\n-- safety-assured:end\n')).toBeUndefined();
+    expect(await blocks('-- safety-assured:end\nSELECT 1;\n-- safety-assured:start\nSELECT 2;\n-- safety-assured:end\n')).toBeUndefined();
+  });
+});
