@@ -32,7 +32,15 @@ export async function checkDown(
       down: parsed.statements,
       before,
     });
-    return { findings: result.findings, notes: result.skipped ? [`Down migration of ${migration.path} not checked: ${result.skipped}.`] : [] };
+    const notes = result.skipped ? [`Down migration of ${migration.path} not checked: ${result.skipped}.`] : [];
+    for (const { object, line } of result.unseenBeforeUp ?? []) {
+      notes.push(
+        `Down migration of ${migration.path}: it creates ${object}, which the migrations before it never create, so the sandbox did not have it ` +
+          `before up; the up drops it with IF EXISTS (line ${line}), so production may have it (made outside the migrations). ` +
+          'It is not counted as a difference the down leaves.',
+      );
+    }
+    return { findings: result.findings, notes };
   } catch (error) {
     return {
       findings: [],

@@ -27,6 +27,11 @@ export interface ReversibilityResult {
   findings: Finding[];
   /** Schema objects that differ after down from before up, as text. Empty when down restores it. */
   differences: string[];
+  /**
+   * Objects the down creates that did not exist before up, where the up drops them with IF EXISTS: the
+   * history never made them, but production may have them (made by hand), so they are not differences.
+   */
+  unseenBeforeUp?: { object: string; line: number }[];
   /** Why the check stopped early (the up migration itself failed), if it did. */
   skipped?: string;
 }
@@ -94,6 +99,55 @@ export function schemaDifferences(before: Map<string, string>, after: Map<string
   return out.sort();
 }
 
+const DROPPED_KINDS: Record<string, string[]> = {
+  OBJECT_TABLE: ['table'],
+  OBJECT_INDEX: ['index'],
+  OBJECT_VIEW: ['view'],
+  OBJECT_MATVIEW: ['materialized view'],
+  OBJECT_SEQUENCE: ['sequence'],
+  OBJECT_FOREIGN_TABLE: ['foreign table'],
+};
+
+/**
+ * What the up drops with IF EXISTS, as a test on schema-description keys (`constraint ns.table.name`),
+ * with the statement's line. Names are compared without their schema.
+ */
+function droppedIfExists(up: readonly ParsedStatement[]): { matches: (key: string) => boolean; line: number }[] {
+  const out: { matches: (key: string) => boolean; line: number }[] = [];
+  const lastParts = (key: string, kinds: string[], count: number): string[] | undefined => {
+    const kind = kinds.find((k) => key.startsWith(`${k} `));
+    return kind === undefined ? undefined : key.slice(kind.length + 1).split('.').slice(-count);
+  };
+  for (const statement of up) {
+    const ast = statement.ast as Record<string, any>;
+    const drop = ast.DropStmt;
+    if (drop?.missing_ok && DROPPED_KINDS[drop.removeType]) {
+      for (const object of drop.objects ?? []) {
+        const name = (object?.List?.items ?? []).at(-1)?.String?.sval;
+        if (typeof name === 'string') {
+          out.push({ matches: (key) => lastParts(key, DROPPED_KINDS[drop.removeType]!, 1)?.[0] === name, line: statement.line });
+        }
+      }
+    }
+    const alter = ast.AlterTableStmt;
+    const table = alter?.relation?.relname;
+    for (const entry of alter?.cmds ?? []) {
+      const cmd = entry?.AlterTableCmd;
+      if (!cmd?.missing_ok || typeof cmd.name !== 'string') continue;
+      const kind = cmd.subtype === 'AT_DropConstraint' ? 'constraint' : cmd.subtype === 'AT_DropColumn' ? 'column' : undefined;
+      if (!kind) continue;
+      out.push({
+        matches: (key) => {
+          const parts = lastParts(key, [kind], 2);
+          return parts?.[0] === table && parts?.[1] === cmd.name;
+        },
+        line: statement.line,
+      });
+    }
+  }
+  return out;
+}
+
 function needsAutocommit(statement: ParsedStatement): boolean {
   const ast = statement.ast as Record<string, { concurrent?: boolean; params?: unknown[] } | undefined>;
   if (ast.IndexStmt?.concurrent || ast.DropStmt?.concurrent || ast.VacuumStmt) return true;
@@ -157,7 +211,15 @@ export async function checkReversibility(db: Queryable, input: ReversibilityInpu
       return { findings, differences: [] };
     }
     const afterDown = await schemaObjects(db);
-    const differences = schemaDifferences(before, afterDown);
+    const dropped = droppedIfExists(input.up);
+    const unseenBeforeUp: { object: string; line: number }[] = [];
+    for (const key of afterDown.keys()) {
+      if (before.has(key)) continue;
+      const drop = dropped.find((d) => d.matches(key));
+      if (drop) unseenBeforeUp.push({ object: key, line: drop.line });
+    }
+    unseenBeforeUp.sort((a, b) => (a.object < b.object ? -1 : a.object > b.object ? 1 : 0));
+    const differences = schemaDifferences(before, new Map([...afterDown].filter(([key]) => !unseenBeforeUp.some((u) => u.object === key))));
     if (differences.length) {
       findings.push(make(
         'down-migration-incomplete', input.downFile, input.down[0],
@@ -184,7 +246,7 @@ export async function checkReversibility(db: Queryable, input: ReversibilityInpu
         ));
       }
     }
-    return { findings, differences };
+    return { findings, differences, ...(unseenBeforeUp.length > 0 ? { unseenBeforeUp } : {}) };
   } finally {
     if (transactional) await db.exec('rollback');
   }

@@ -19,6 +19,10 @@ beforeAll(async () => {
     // A down that fails.
     'db/migrations/4_plan.up.sql': 'CREATE TABLE plans (id bigint PRIMARY KEY);\n',
     'db/migrations/4_plan.down.sql': 'DROP TABLE plan;\n',
+    // A down that makes again what the up drops IF EXISTS: a CHECK production has and the history never made.
+    'db/migrations/5_email_check.up.sql': 'ALTER TABLE accounts ALTER COLUMN email SET NOT NULL;\nALTER TABLE accounts DROP CONSTRAINT IF EXISTS accounts_email_present;\n',
+    'db/migrations/5_email_check.down.sql':
+      'ALTER TABLE accounts ADD CONSTRAINT accounts_email_present CHECK (email IS NOT NULL) NOT VALID;\nALTER TABLE accounts ALTER COLUMN email DROP NOT NULL;\n',
   };
   const config = validateConfig({ explain: { enabled: false }, agent: { enabled: false } }, 'test');
   result = await review(
@@ -34,6 +38,7 @@ describe('down migrations', () => {
       ['db/migrations/2_note.up.sql', 'applied'],
       ['db/migrations/3_email_index.up.sql', 'applied'],
       ['db/migrations/4_plan.up.sql', 'applied'],
+      ['db/migrations/5_email_check.up.sql', 'applied'],
     ]);
   });
 
@@ -54,5 +59,14 @@ describe('down migrations', () => {
     expect(finding?.file).toBe('db/migrations/4_plan.down.sql');
     expect(finding?.line).toBe(1);
     expect(finding?.message).toContain('"plan" does not exist');
+  });
+
+  it('says, as a note and not a finding, that production may have what the up drops IF EXISTS and the down makes', () => {
+    expect(result.findings.filter((f) => f.file.startsWith('db/migrations/5_') && f.rule.startsWith('down-'))).toEqual([]);
+    expect(result.notes).toContain(
+      'Down migration of db/migrations/5_email_check.up.sql: it creates constraint public.accounts.accounts_email_present, which the ' +
+        'migrations before it never create, so the sandbox did not have it before up; the up drops it with IF EXISTS (line 2), so ' +
+        'production may have it (made outside the migrations). It is not counted as a difference the down leaves.',
+    );
   });
 });

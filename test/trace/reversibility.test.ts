@@ -52,6 +52,30 @@ describe('checkReversibility', () => {
     expect(result.findings[0]!.message).toContain('table "no_such_table" does not exist');
   });
 
+  // crates.io versions_tar_sha256_not_null: production has a CHECK made by hand, which the up drops with
+  // IF EXISTS and the down makes again; the history never made it.
+  it('an object the up drops IF EXISTS and the down creates is not a difference, but said as unseen', async () => {
+    const up = `ALTER TABLE ${S}.orders ALTER COLUMN status SET NOT NULL;\nALTER TABLE ${S}.orders DROP CONSTRAINT IF EXISTS orders_status_present;\nDROP INDEX IF EXISTS ${S}.orders_status_idx;`;
+    const down = `ALTER TABLE ${S}.orders ADD CONSTRAINT orders_status_present CHECK (status IS NOT NULL) NOT VALID;\nCREATE INDEX orders_status_idx ON ${S}.orders (status);\nALTER TABLE ${S}.orders ALTER COLUMN status DROP NOT NULL;`;
+    const result = await check(down, up);
+    expect(result).toEqual({
+      findings: [],
+      differences: [],
+      unseenBeforeUp: [
+        { object: 'constraint rev.orders.orders_status_present', line: 2 },
+        { object: 'index rev.orders_status_idx', line: 3 },
+      ],
+    });
+  });
+
+  it('an object the down creates that the up never drops IF EXISTS stays a difference', async () => {
+    const up = `ALTER TABLE ${S}.orders DROP CONSTRAINT IF EXISTS some_other_name;`;
+    const result = await check(`ALTER TABLE ${S}.orders ADD CONSTRAINT orders_status_present CHECK (status IS NOT NULL) NOT VALID;`, up);
+    expect(result.unseenBeforeUp).toBeUndefined();
+    expect(result.differences).toEqual(['constraint rev.orders.orders_status_present remains (it did not exist before up: CHECK ((status IS NOT NULL)) NOT VALID)']);
+    expect(result.findings.map((f) => f.rule)).toEqual(['down-migration-incomplete']);
+  });
+
   it('a down that restores a different type: the column differs', async () => {
     const up = `ALTER TABLE ${S}.orders ALTER COLUMN status TYPE text;`;
     const result = await check(`ALTER TABLE ${S}.orders ALTER COLUMN status TYPE varchar(20);`, up);
