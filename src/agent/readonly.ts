@@ -1,4 +1,4 @@
-import { parse } from 'libpg-query';
+import { parse } from '../sql/pg-query.js';
 
 // The model's SQL is untrusted too. Before it reaches the sandbox it must be exactly one SELECT
 // (or EXPLAIN of one) that writes nothing: no SELECT INTO, no FOR UPDATE/SHARE, no data-modifying

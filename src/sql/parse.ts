@@ -9,7 +9,8 @@
 // libpg-query reports `stmt_location`/`stmt_len` as UTF-8 byte offsets and an error's
 // `cursorPosition` as a 0-based code point offset; both are mapped to string offsets here.
 
-import { loadModule, parseSync, type SqlError } from 'libpg-query';
+import type { SqlError } from 'libpg-query';
+import { loadModule, parseSync } from './pg-query.js';
 import { fingerprint } from '../finding.js';
 import type { Finding, ParsedFile, ParsedStatement } from '../types.js';
 import { parseDirective, type LocatedDirective } from './ignores.js';

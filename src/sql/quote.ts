@@ -1,4 +1,4 @@
-import { scanSync } from 'libpg-query';
+import { scanSync } from './pg-query.js';
 import { loadParser } from './parse.js';
 
 // The scanner knows Postgres' keyword classes; load it once, when this module is first imported.

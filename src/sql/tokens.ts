@@ -1,6 +1,6 @@
 // Postgres' own scanner over a statement, for the few places that must find a name in migration text
 // without parsing it: linear in the text, and no pattern is ever built from what the text contains.
-import { scanSync } from 'libpg-query';
+import { scanSync } from './pg-query.js';
 import { loadParser } from './parse.js';
 
 await loadParser();

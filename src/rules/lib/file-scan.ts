@@ -1,4 +1,4 @@
-import { parseSync } from 'libpg-query';
+import { parseSync } from '../../sql/pg-query.js';
 import type { MigrationFile } from '../../types.js';
 import type { RuleContext } from '../types.js';
 import { unwrapNode } from './walk.js';

@@ -1,4 +1,4 @@
-import { scanSync } from 'libpg-query';
+import { scanSync } from '../../sql/pg-query.js';
 import type { MigrationFile, ParsedStatement } from '../../types.js';
 
 export interface StatementSource {

@@ -1,4 +1,4 @@
-import { parseSync } from 'libpg-query';
+import { parseSync } from '../../sql/pg-query.js';
 import type { PgproConfig } from '../../config/schema.js';
 import { fingerprint } from '../../finding.js';
 import type { CatalogSnapshot, Finding, MigrationFile, ParsedFile, ParsedStatement, Severity } from '../../types.js';
