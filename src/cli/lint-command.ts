@@ -1,17 +1,17 @@
 // `pgpro lint`: the static mode. Discovers the migrations around the named paths, lints the named
 // ones with the catalog their predecessors' DDL describes, renders the result. Loads no sandbox.
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { cacheDir } from '../cache-dir.js';
-import { readOnce, recordingTree, RunMemo, runKey } from '../lint/run-memo.js';
+import { quickKey, readOnce, recordingTree, RunMemo, runKey, type MemoHit, type RenderedReport } from '../lint/run-memo.js';
 import type { PgproConfig } from '../config/schema.js';
 import type { ReviewResult } from '../types.js';
 import type { CliArgs } from './args.js';
 import { loadCliConfig } from './config.js';
 import { reportFailure } from './errors.js';
-import { writeReports } from './outputs.js';
+import { durationText, keptReportOf, renderCut, writeReports, type KeptReport } from './outputs.js';
 import { EXIT_FINDINGS, EXIT_OK, readStdinFile, type CliIo } from './io.js';
-import { lintInput, type LintInput } from './lint-input.js';
+import { lintInput, lintRoot, type LintInput } from './lint-input.js';
 
 /**
  * The parser is a large WASM module that a lint process runs for a second or two. V8's optimizing tier
@@ -23,36 +23,77 @@ function baselineWasmOnly(): void {
   setFlagsFromString('--liftoff-only');
 }
 
+const exitCode = (conclusion: ReviewResult['conclusion']) => (conclusion === 'failure' ? EXIT_FINDINGS : EXIT_OK);
+
 export async function runLint(args: CliArgs, io: CliIo): Promise<number> {
   baselineWasmOnly();
   try {
+    // Before anything is listed or read: the memo's stats are trusted only for what changed before this.
+    const since = Date.now();
     const config = await loadCliConfig(args);
     const stdin = await readStdinFile(args, io);
+    const cache = args.cache ? join(cacheDir(io.env), 'lint') : undefined;
+    const report = keptReportOf(args, io);
+    // The usual pre-commit run: the same arguments, nothing changed since the last run. Answered before
+    // the directories are listed, from the files' stats and the report as the last run rendered it.
+    const quick = cache && !stdin ? quickKey({ config, cwd: resolve(args.cwd), paths: args.paths }) : undefined;
+    if (cache && quick) {
+      const started = performance.now();
+      const root = lintRoot(args.cwd, args.paths);
+      const hit = RunMemo.open(cache, root).quickLookup(quick, root);
+      if (hit && (await answer(hit, started, args, io, root, report))) return exitCode(hit.conclusion);
+    }
     const input = await lintInput(args.cwd, args.paths, stdin);
     const started = performance.now();
     const tree = readOnce(input.tree);
     // The whole last run, when nothing it read has changed: neither discovery nor the lint cache is loaded.
-    const cache = args.cache ? join(cacheDir(io.env), 'lint') : undefined;
     const memo = cache ? RunMemo.open(cache, input.root) : undefined;
     const key = memo && runKey({ config, files: input.files, directories: input.directories, paths: tree.paths });
-    let result = memo && (await memo.lookup(key!, tree));
-    if (result) result.stats.durationMs = Math.round(performance.now() - started);
-    else {
-      const recorded = recordingTree(tree);
-      result = await lintRun({ ...input, tree: recorded.tree }, config, cache);
-      if (memo) {
-        const saved = result;
-        await recorded
-          .reads()
-          .then((reads) => memo.save(key!, reads, saved))
-          .catch(() => undefined);
+    const hit = memo && (await memo.lookup(key!, tree));
+    if (hit && (await answer(hit, started, args, io, input.root, report))) {
+      if (quick && input.listed) {
+        try {
+          memo!.restat({ quick, since, root: input.root, dirs: input.listed });
+        } catch {
+          // The memo is only a shortcut.
+        }
       }
+      return exitCode(hit.conclusion);
     }
-    await writeReports(result, args, io, input.root);
-    return result.conclusion === 'failure' ? EXIT_FINDINGS : EXIT_OK;
+    const recorded = recordingTree(tree);
+    const result = await lintRun({ ...input, tree: recorded.tree }, config, cache);
+    const cut = report && (await renderCut(result, report, input.root));
+    if (cut) io.stdout.write(`${cut.before}${durationText(report!, result.stats.durationMs)}${cut.after}`);
+    else await writeReports(result, args, io, input.root);
+    if (memo) {
+      const rendered: RenderedReport[] = cut ? [{ key: report!.key, ...cut }] : [];
+      // The quick lookup only where the listings vouch for the paths (no stdin, no symbolic link named).
+      const run = { key: key!, since, root: input.root, dirs: input.listed ?? [], ...(quick && input.listed ? { quick } : {}) };
+      await recorded
+        .reads()
+        .then((reads) => memo.save(run, reads, result, rendered))
+        .catch(() => undefined);
+    }
+    return exitCode(result.conclusion);
   } catch (error) {
     return reportFailure(io, error);
   }
+}
+
+/** Prints the kept run `hit` (its kept report when there is one); false when the memo could not be read. */
+async function answer(hit: MemoHit, started: number, args: CliArgs, io: CliIo, root: string, report: KeptReport | undefined): Promise<boolean> {
+  const kept = report && hit.rendered(report.key);
+  if (kept) {
+    io.stdout.write(kept.before);
+    io.stdout.write(durationText(report!, Math.round(performance.now() - started)));
+    io.stdout.write(kept.after);
+    return true;
+  }
+  const result = hit.result();
+  if (!result) return false;
+  result.stats.durationMs = Math.round(performance.now() - started);
+  await writeReports(result, args, io, root);
+  return true;
 }
 
 /** Discovers the migrations of `input` and lints the named ones (through the per-file cache under `cache`). */

@@ -17,6 +17,12 @@ export interface LintInput {
   files: string[];
   /** Directories whose migrations are all linted ('' for the root). */
   directories: string[];
+  /**
+   * Every directory listed (absolute), when their listings alone decided what `files`, `directories`
+   * and the tree's paths are; undefined when a named path had to be told file or directory by a stat
+   * of its own (a symbolic link), which a listing does not vouch for.
+   */
+  listed?: string[];
 }
 
 const toPosix = (path: string) => (sep === '/' ? path : path.split(sep).join('/'));
@@ -56,11 +62,20 @@ class Listings {
     return this.listed.get(join(directory))?.entries;
   }
 
+  /** Every directory listed so far. */
+  directories(): string[] {
+    return [...this.listed.keys()];
+  }
+
+  /** Whether some path was told file or directory by a stat rather than by its parent's listing. */
+  statted = false;
+
   kindOf(absolute: string): 'file' | 'directory' | undefined {
     const entry = this.list(dirname(absolute))?.byName.get(basename(absolute));
     if (entry?.isFile()) return 'file';
     if (entry?.isDirectory()) return 'directory';
     // A symbolic link, another kind of entry, or a name the listing spells differently: ask the file system.
+    this.statted = true;
     const info = statOrUndefined(absolute);
     return info?.isDirectory() ? 'directory' : info ? 'file' : undefined;
   }
@@ -97,8 +112,25 @@ export async function lintInput(cwd: string, paths: readonly string[], stdin?: S
     const scope = NESTED.has(basename(rel)) ? dirname(parent) : parent;
     scopes.add(scope === '.' ? '' : scope);
   }
-  const tree = await directoryTree(root, [...scopes], (directory) => listing.entries(directory) ?? readdirSync(directory, { withFileTypes: true }));
-  return { root, tree: stdinPath ? withFile(tree, toPosix(relative(root, stdinPath)), stdin!.text) : tree, files, directories };
+  const walked: string[] = [];
+  const tree = await directoryTree(root, [...scopes], (directory) => {
+    walked.push(directory);
+    return listing.entries(directory) ?? readdirSync(directory, { withFileTypes: true });
+  });
+  const listed = listing.statted ? undefined : [...new Set([...listing.directories(), ...walked.map((d) => join(d))])];
+  return {
+    root,
+    tree: stdinPath ? withFile(tree, toPosix(relative(root, stdinPath)), stdin!.text) : tree,
+    files,
+    directories,
+    ...(listed ? { listed } : {}),
+  };
+}
+
+/** The root `lintInput` reports paths relative to, from the arguments alone (nothing is read). */
+export function lintRoot(cwd: string, paths: readonly string[]): string {
+  const named = paths.length > 0 ? paths : ['.'];
+  return commonRoot(resolve(cwd), named.map((p) => resolve(cwd, p)));
 }
 
 /** The tree with `path` holding `text` (added when it is not on disk). */

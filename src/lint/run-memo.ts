@@ -5,25 +5,61 @@
 // A run's result depends on pgpro's version, the config, the paths named on the command line, the list
 // of files in the directories read, and the text of every file discovery read (migrations, their
 // sidecars, a sqitch plan). All of that is the run's key: the listing and arguments hashed into `key`,
-// the files read recorded by path (what the next run must read again to compare) with one digest of
-// their texts. A missing, unreadable or foreign memo is no memo.
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+// the files read recorded by path (what the next run must read again to compare) with a digest of
+// each text. A missing, unreadable or foreign memo is no memo.
+//
+// Two ways to tell that nothing changed:
+// - `lookup`, after the directories were listed again: every file read hashes as it did.
+// - `quickLookup`, before anything is listed (the usual pre-commit run): the arguments are the same,
+//   and each directory listed and each file read has the same stat (size, mtime, ctime, inode) as when
+//   the run was saved, as git's index and ESLint's cache tell an unchanged file. A directory's mtime and
+//   ctime change whenever an entry is added, removed or renamed in it, so an unchanged stat vouches for
+//   its listing. A stat vouches for nothing that was modified less than RACY_MS before the run it was
+//   saved by (a second edit within the file system's timestamp granularity would keep the same mtime):
+//   such a file is read and hashed again, and such a directory sends the run to the full lookup.
+//
+// Each report the run printed (text or JSON to stdout) is kept beside the memo as rendered, cut where
+// the run's duration goes, so that a run answered from the memo writes it without loading the reporter.
+import { createHash, hash, randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PgproConfig } from '../config/schema.js';
+import { decodeText } from '../migrations/tree.js';
 import type { FileTree, ReviewResult } from '../types.js';
 import { VERSION } from '../version.js';
 
-const FORMAT = 2;
+const FORMAT = 3;
 
-interface StoredRun {
+/** A stat that old (ms before the saving run began) or older vouches for a file's text or a directory's listing. */
+export const RACY_MS = 2500;
+
+interface Header {
   format: number;
+  /** Tells this memo's rendered reports from an older run's. */
+  id: string;
   key: string;
-  /** Paths read by the run, in the order it read them. */
-  reads: string[];
-  /** Digest of those paths' texts (or absence). */
-  digest: string;
-  result: ReviewResult;
+  /** The quick lookup's key (see quickKey); absent when the run read stdin. */
+  quick?: string;
+  /** Wall-clock ms when the run began, before it listed or read anything. */
+  since: number;
+  /** Directories the run listed (absolute) with their stats. */
+  dirs: [string, string][];
+  /** Paths read by the run, in first-read order: path, stat (null when unread), digest of the text (null when absent). */
+  reads: [string, string | null, string | null][];
+  conclusion: ReviewResult['conclusion'];
+}
+
+/** What a run read: the paths, their texts (undefined when absent) and the directories it listed. */
+export interface RunReads {
+  paths: string[];
+  texts: (string | undefined)[];
+}
+
+/** A report as rendered, with the run's duration cut out: `before` + the duration + `after`. */
+export interface RenderedReport {
+  key: string;
+  before: string;
+  after: string;
 }
 
 /** The key of everything a run depends on except the texts of the files it reads. */
@@ -34,14 +70,29 @@ export function runKey(input: { config: PgproConfig; files: readonly string[]; d
     .digest('hex');
 }
 
-function digestOf(paths: readonly string[], texts: readonly (string | undefined)[]): string {
-  const hash = createHash('sha256');
-  paths.forEach((path, i) => {
-    const text = texts[i];
-    hash.update(`${path}\0${text === undefined ? '\u0001' : `\u0002${text.length}\0`}`);
-    if (text !== undefined) hash.update(text);
-  });
-  return hash.digest('hex');
+/**
+ * The key of a run as asked, before anything is listed: version, config, working directory and the
+ * paths as named. Which files and directories those paths mean is vouched for by the stats.
+ */
+export function quickKey(input: { config: PgproConfig; cwd: string; paths: readonly string[] }): string {
+  return createHash('sha256').update(`quick\0${VERSION}\0${JSON.stringify(input.config)}\0${input.cwd}\0${JSON.stringify(input.paths)}`).digest('hex');
+}
+
+const digestOf = (text: string | undefined): string | null => (text === undefined ? null : hash('sha1', text));
+
+interface Stat {
+  sig: string;
+  /** The latest of mtime and ctime. */
+  changedMs: number;
+}
+
+function statOf(path: string): Stat | undefined {
+  try {
+    const s = statSync(path, { throwIfNoEntry: false });
+    return s && { sig: `${s.size}/${s.mtimeMs}/${s.ctimeMs}/${s.ino}`, changedMs: Math.max(s.mtimeMs, s.ctimeMs) };
+  } catch {
+    return undefined;
+  }
 }
 
 /** `tree` reading each file at most once (the memo's check and discovery read the same files). */
@@ -58,7 +109,7 @@ export function readOnce(tree: FileTree): FileTree {
 }
 
 /** `tree`, recording the paths read from it (each once, in first-read order) with their texts. */
-export function recordingTree(tree: FileTree): { tree: FileTree; reads: () => Promise<{ paths: string[]; texts: (string | undefined)[] }> } {
+export function recordingTree(tree: FileTree): { tree: FileTree; reads: () => Promise<RunReads> } {
   const read = new Map<string, Promise<string | undefined>>();
   return {
     tree: {
@@ -73,52 +124,164 @@ export function recordingTree(tree: FileTree): { tree: FileTree; reads: () => Pr
   };
 }
 
+/** A run answered from the memo. */
+export interface MemoHit {
+  conclusion: ReviewResult['conclusion'];
+  /** The kept result. */
+  result(): ReviewResult | undefined;
+  /** The report kept under `key` as rendered, cut at the duration; undefined when none was kept. */
+  rendered(key: string): { before: Buffer; after: Buffer } | undefined;
+}
+
 /**
- * The memo on disk: a first line with the key, the reads and their digest, then the result, so that a run
- * whose key or files differ parses the short line only.
+ * The memo on disk: a first line with the header (key, stats and digests), then the result, so that a
+ * run whose key or files differ parses the header only; each rendered report in a file of its own.
  */
 export class RunMemo {
   private constructor(
     private readonly file: string,
-    private readonly header: Omit<StoredRun, 'result'> | undefined,
-    private readonly body: string,
+    private readonly header: Header | undefined,
+    private readonly body: Buffer,
   ) {}
 
   /** The memo of project `root` under `dir` (the lint cache's directory). */
   static open(dir: string, root: string): RunMemo {
     const file = join(dir, `${createHash('sha256').update(root).digest('hex').slice(0, 16)}.run.json`);
     try {
-      const text = readFileSync(file, 'utf8');
-      const newline = text.indexOf('\n');
-      const header = JSON.parse(text.slice(0, newline)) as Omit<StoredRun, 'result'>;
-      if (header.format === FORMAT && typeof header.key === 'string' && Array.isArray(header.reads) && typeof header.digest === 'string') {
-        return new RunMemo(file, header, text.slice(newline + 1));
+      const bytes = readFileSync(file);
+      const newline = bytes.indexOf(10);
+      const header = JSON.parse(bytes.toString('utf8', 0, newline)) as Header;
+      if (header.format === FORMAT && typeof header.key === 'string' && Array.isArray(header.reads) && Array.isArray(header.dirs)) {
+        return new RunMemo(file, header, bytes.subarray(newline + 1));
       }
     } catch {
       // No memo yet, or one this version cannot read.
     }
-    return new RunMemo(file, undefined, '');
+    return new RunMemo(file, undefined, Buffer.alloc(0));
   }
 
-  /** The kept result when the run's key matches and every file it read reads the same today. */
-  async lookup(key: string, tree: FileTree): Promise<ReviewResult | undefined> {
+  /** The kept run when the run's key matches and every file it read reads the same today. */
+  async lookup(key: string, tree: FileTree): Promise<MemoHit | undefined> {
     const header = this.header;
     if (!header || header.key !== key) return undefined;
-    const texts = await Promise.all(header.reads.map((path) => tree.read(path)));
-    if (digestOf(header.reads, texts) !== header.digest) return undefined;
-    try {
-      return JSON.parse(this.body) as ReviewResult;
-    } catch {
-      return undefined;
-    }
+    const texts = await Promise.all(header.reads.map(([path]) => tree.read(path)));
+    if (texts.some((text, i) => digestOf(text) !== header.reads[i]![2])) return undefined;
+    return this.hit(header);
   }
 
-  /** Keeps `result` as the answer for `key` and these reads (replacing the previous run's). */
-  save(key: string, reads: { paths: string[]; texts: (string | undefined)[] }, result: ReviewResult): void {
-    const header: Omit<StoredRun, 'result'> = { format: FORMAT, key, reads: reads.paths, digest: digestOf(reads.paths, reads.texts) };
-    mkdirSync(join(this.file, '..'), { recursive: true });
-    const temporary = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(temporary, `${JSON.stringify(header)}\n${JSON.stringify(result)}`);
-    renameSync(temporary, this.file);
+  /**
+   * The kept run when it was asked with the same `quick` key and no directory it listed and no file it
+   * read has changed (by stat, or by digest for a file changed too close to that run), under `root`.
+   */
+  quickLookup(quick: string, root: string): MemoHit | undefined {
+    const header = this.header;
+    if (!header || header.quick === undefined || header.quick !== quick) return undefined;
+    const before = header.since - RACY_MS;
+    for (const [dir, sig] of header.dirs) {
+      const now = statOf(dir);
+      if (!now || now.sig !== sig || now.changedMs >= before) return undefined;
+    }
+    for (const [path, sig, digest] of header.reads) {
+      // Absent then, and every directory's listing unchanged: absent still.
+      if (digest === null) continue;
+      const absolute = join(root, ...path.split('/'));
+      const now = statOf(absolute);
+      if (!now) return undefined;
+      if (now.sig === sig && now.changedMs < before) continue;
+      let text: string | undefined;
+      try {
+        text = decodeText(readFileSync(absolute));
+      } catch {
+        return undefined;
+      }
+      if (digestOf(text) !== digest) return undefined;
+    }
+    return this.hit(header);
   }
+
+  /**
+   * After `lookup` answered: the kept run again, with the stats of today (files touched but not changed,
+   * a checkout), so that the next run is answered by `quickLookup`.
+   */
+  restat(run: { quick: string; since: number; root: string; dirs: readonly string[] }): void {
+    const header = this.header;
+    if (!header) return;
+    const restatted: Header = {
+      ...header,
+      quick: run.quick,
+      since: run.since,
+      dirs: run.dirs.map((dir) => [dir, statOf(dir)?.sig ?? '']),
+      reads: header.reads.map(([path, , digest]) => [path, digest === null ? null : (statOf(join(run.root, ...path.split('/')))?.sig ?? null), digest]),
+    };
+    writeAtomically(this.file, Buffer.concat([Buffer.from(`${JSON.stringify(restatted)}\n`), this.body]));
+  }
+
+  private hit(header: Header): MemoHit {
+    return {
+      conclusion: header.conclusion,
+      result: () => {
+        try {
+          return JSON.parse(this.body.toString('utf8')) as ReviewResult;
+        } catch {
+          return undefined;
+        }
+      },
+      rendered: (key) => {
+        try {
+          const bytes = readFileSync(this.renderFile(key));
+          const newline = bytes.indexOf(10);
+          const meta = JSON.parse(bytes.toString('utf8', 0, newline)) as { id: string; cut: number };
+          if (meta.id !== header.id) return undefined;
+          const text = bytes.subarray(newline + 1);
+          return { before: text.subarray(0, meta.cut), after: text.subarray(meta.cut) };
+        } catch {
+          return undefined;
+        }
+      },
+    };
+  }
+
+  private renderFile(key: string): string {
+    return `${this.file.slice(0, -'.json'.length)}.${createHash('sha256').update(key).digest('hex').slice(0, 12)}.out`;
+  }
+
+  /**
+   * Keeps `result` (and its rendered reports) as the answer for `key`, `quick` and these reads,
+   * replacing the previous run's. `since` is when the run began; `root` is where `reads` are; `dirs`
+   * are the directories it listed.
+   */
+  save(
+    run: { key: string; quick?: string; since: number; root: string; dirs: readonly string[] },
+    reads: RunReads,
+    result: ReviewResult,
+    rendered: readonly RenderedReport[] = [],
+  ): void {
+    const header: Header = {
+      format: FORMAT,
+      id: randomUUID(),
+      key: run.key,
+      ...(run.quick !== undefined ? { quick: run.quick } : {}),
+      since: run.since,
+      dirs: run.dirs.map((dir) => [dir, statOf(dir)?.sig ?? '']),
+      reads: reads.paths.map((path, i) => {
+        const text = reads.texts[i];
+        return [path, text === undefined ? null : (statOf(join(run.root, ...path.split('/')))?.sig ?? null), digestOf(text)];
+      }),
+      conclusion: result.conclusion,
+    };
+    mkdirSync(join(this.file, '..'), { recursive: true });
+    // The reports first: a reader that meets the previous header with a new report tells them apart by id.
+    for (const report of rendered) {
+      const before = Buffer.from(report.before);
+      const file = this.renderFile(report.key);
+      writeAtomically(file, Buffer.concat([Buffer.from(`${JSON.stringify({ id: header.id, cut: before.length })}\n`), before, Buffer.from(report.after)]));
+    }
+    writeAtomically(this.file, `${JSON.stringify(header)}\n${JSON.stringify(result)}`);
+  }
+}
+
+function writeAtomically(file: string, data: string | Buffer): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, data);
+  renameSync(temporary, file);
 }

@@ -91,8 +91,12 @@ describe('pgpro lint', () => {
       const env = cliEnv({ PGPRO_CACHE_DIR: cacheDir });
       const argv = ['lint', '--format', 'json', '--config', 'pgpro.yml', '-C', root, 'db/migrations'];
       const first = await cli(argv, env);
-      // The per-file cache and the whole run's memo.
-      expect((await readdir(join(cacheDir, 'lint'))).map((f) => f.replace(/^[0-9a-f]{16}/, 'root'))).toEqual(['root.json', 'root.run.json']);
+      // The per-file cache, the whole run's memo and the report that run printed.
+      expect((await readdir(join(cacheDir, 'lint'))).map((f) => f.replace(/^[0-9a-f]{16}/, 'root').replace(/\.[0-9a-f]{12}\.out$/, '.report.out')).sort()).toEqual([
+        'root.json',
+        'root.run.json',
+        'root.run.report.out',
+      ]);
       const second = await cli(argv, env);
       const withoutTime = (stdout: string) => ({ ...JSON.parse(stdout), stats: { ...JSON.parse(stdout).stats, durationMs: 0 } });
       expect(withoutTime(second.stdout)).toEqual(withoutTime(first.stdout));

@@ -1,6 +1,6 @@
 // The whole-run memo of `pgpro lint`: a run is answered from it only when nothing it depends on changed.
 // Every answer, from the memo or not, must be what a run without any cache prints.
-import { mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -24,11 +24,11 @@ describe('RunMemo', () => {
     const recorded = recordingTree(memoryTree(files));
     await recorded.tree.read('a.sql');
     await recorded.tree.read('gone.sql');
-    RunMemo.open(dir, '/repo').save('k', await recorded.reads(), RESULT);
+    RunMemo.open(dir, '/repo').save({ key: 'k', since: Date.now(), root: '/repo', dirs: [] }, await recorded.reads(), RESULT);
 
-    expect(await RunMemo.open(dir, '/repo').lookup('k', memoryTree(files))).toEqual(RESULT);
+    expect((await RunMemo.open(dir, '/repo').lookup('k', memoryTree(files)))?.result()).toEqual(RESULT);
     // b.sql was not read by the run: its text is not part of the answer.
-    expect(await RunMemo.open(dir, '/repo').lookup('k', memoryTree({ ...files, 'b.sql': 'SELECT 3;' }))).toEqual(RESULT);
+    expect((await RunMemo.open(dir, '/repo').lookup('k', memoryTree({ ...files, 'b.sql': 'SELECT 3;' })))?.result()).toEqual(RESULT);
     expect(await RunMemo.open(dir, '/repo').lookup('k', memoryTree({ ...files, 'a.sql': 'SELECT 3;' }))).toBeUndefined();
     // A file the run found missing now exists.
     expect(await RunMemo.open(dir, '/repo').lookup('k', memoryTree({ ...files, 'gone.sql': '' }))).toBeUndefined();
@@ -38,6 +38,56 @@ describe('RunMemo', () => {
     const [file] = (await readdir(dir)).filter((f) => f.endsWith('.run.json'));
     await writeFile(join(dir, file!), '{ not json');
     expect(await RunMemo.open(dir, '/repo').lookup('k', memoryTree(files))).toBeUndefined();
+  });
+});
+
+describe('RunMemo.quickLookup', () => {
+  // A run saved as if it began a minute from now: every stat on disk is older than it, so the stats
+  // alone vouch for the files and listings (a real run trusts only what changed RACY_MS before it).
+  const later = () => Date.now() + 60_000;
+
+  async function saved(since: number) {
+    const root = await tempTree({ 'm/0001_a.sql': 'SELECT 1;\n', 'm/0002_b.sql': 'SELECT 2;\n' });
+    const dir = await mkdtemp(join(tmpdir(), 'pgpro-run-memo-'));
+    dirs.push(root, dir);
+    const reads = { paths: ['m/0001_a.sql', 'm/0002_b.sql', 'm/absent.sql'], texts: ['SELECT 1;\n', 'SELECT 2;\n', undefined] };
+    RunMemo.open(dir, root).save({ key: 'k', quick: 'q', since, root, dirs: [join(root, 'm')] }, reads, RESULT);
+    return { root, dir };
+  }
+
+  it('answers by stats when nothing was touched, and not for another key', async () => {
+    const { root, dir } = await saved(later());
+    expect(RunMemo.open(dir, root).quickLookup('q', root)?.result()).toEqual(RESULT);
+    expect(RunMemo.open(dir, root).quickLookup('other', root)).toBeUndefined();
+  });
+
+  it('misses when a file changed, even to the same size with its mtime put back (ctime), or a listing changed', async () => {
+    const edited = await saved(later());
+    const a = join(edited.root, 'm/0001_a.sql');
+    const { mtime } = await stat(a);
+    await writeFile(a, 'SELECT 9;\n');
+    await utimes(a, mtime, mtime);
+    expect(RunMemo.open(edited.dir, edited.root).quickLookup('q', edited.root)).toBeUndefined();
+
+    const added = await saved(later());
+    await writeFile(join(added.root, 'm/0003_c.sql'), 'SELECT 3;\n');
+    expect(RunMemo.open(added.dir, added.root).quickLookup('q', added.root)).toBeUndefined();
+
+    const removed = await saved(later());
+    await unlink(join(removed.root, 'm/0002_b.sql'));
+    expect(RunMemo.open(removed.dir, removed.root).quickLookup('q', removed.root)).toBeUndefined();
+  });
+
+  it('compares the text of a file whose stat changed, and trusts no listing changed too close to the run', async () => {
+    // The stats are recent next to a run that began now: the file texts are compared, not the stats.
+    const recent = await saved(Date.now());
+    expect(RunMemo.open(recent.dir, recent.root).quickLookup('q', recent.root)).toBeUndefined();
+    // A file rewritten as it was: its stat changed, its text did not.
+    const listed = await saved(later());
+    await writeFile(join(listed.root, 'm/0001_a.sql'), 'SELECT 1;\n');
+    expect(RunMemo.open(listed.dir, listed.root).quickLookup('q', listed.root)?.result()).toEqual(RESULT);
+    await writeFile(join(listed.root, 'm/0001_a.sql'), 'SELECT 9;\n');
+    expect(RunMemo.open(listed.dir, listed.root).quickLookup('q', listed.root)).toBeUndefined();
   });
 });
 
@@ -88,10 +138,22 @@ describe('pgpro lint with the run memo', () => {
     dirs.push(root, cacheDir);
     const env = cliEnv({ PGPRO_CACHE_DIR: cacheDir });
     const argv = ['lint', '--format', 'json', '-C', root, 'db/migrations'];
-    await cli(argv, env);
-    const [file] = (await readdir(join(cacheDir, 'lint'))).filter((f) => f.endsWith('.run.json'));
-    const [header, body] = (await readFile(join(cacheDir, 'lint', file!), 'utf8')).split('\n');
-    await writeFile(join(cacheDir, 'lint', file!), `${header}\n${JSON.stringify({ ...JSON.parse(body!), notes: ['from the memo'] })}`);
+    const first = await cli(argv, env);
+    const lint = join(cacheDir, 'lint');
+    const files = await readdir(lint);
+    // The report as the run printed it, its duration left out: the next run prints it with its own.
+    const report = files.find((f) => f.endsWith('.out'))!;
+    const kept = await readFile(join(lint, report), 'utf8');
+    expect(kept.split('\n').slice(1).join('\n').replace(/"durationMs": \d*/g, '')).toBe(first.stdout.replace(/"durationMs": \d+/g, ''));
+    await writeFile(join(lint, report), kept.replace('"version": 1', '"version": 7'));
+    const marked = JSON.parse((await cli(argv, env)).stdout);
+    expect(marked.version).toBe(7);
+    expect(marked.stats.durationMs).toEqual(expect.any(Number));
+    // Without it (another format, or lost), the kept result is rendered.
+    await unlink(join(lint, report));
+    const file = files.find((f) => f.endsWith('.run.json'))!;
+    const [header, body] = (await readFile(join(lint, file), 'utf8')).split('\n');
+    await writeFile(join(lint, file), `${header}\n${JSON.stringify({ ...JSON.parse(body!), notes: ['from the memo'] })}`);
     expect(JSON.parse((await cli(argv, env)).stdout).notes).toEqual(['from the memo']);
     // Another argument list is another key.
     expect(JSON.parse((await cli([...argv.slice(0, -1), 'db/migrations/0001_t.sql'], env)).stdout).notes).toEqual([]);
