@@ -11,8 +11,11 @@ const FORMAT = 1;
 /** Entries kept besides the ones this run used. */
 const KEEP_UNUSED = 5000;
 
-/** Catalogs kept (each is the whole schema a history describes): the newest few. */
-const KEEP_CATALOGS = 4;
+/**
+ * Catalogs kept (each is the whole schema a history describes): the newest few, enough for the newest
+ * file of each of a monorepo's migration folders.
+ */
+const KEEP_CATALOGS = 12;
 
 interface Stored {
   format: number;

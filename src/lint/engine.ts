@@ -30,19 +30,20 @@ export interface CatalogAt {
 /**
  * Lints `targets` (in apply order) on the catalog that `migrations` before each build. Reads no migration
  * beyond the last target. With `from`, starts from that catalog instead of replaying the migrations up to
- * its position (every target must come after it); with `keep`, also returns the catalog after the
- * migration at that position.
+ * its position (every target must come after it); with `keep`, also returns the catalogs after the
+ * migrations at those positions.
  */
 export async function lintTargets(
   migrations: readonly MigrationFile[],
   targets: readonly LintTarget[],
   config: PgproConfig,
-  options: { from?: CatalogAt; keep?: number } = {},
-): Promise<{ linted: Map<string, LintedFile>; kept?: CatalogAt }> {
+  options: { from?: CatalogAt; keep?: readonly number[] } = {},
+): Promise<{ linted: Map<string, LintedFile>; kept: CatalogAt[] }> {
   await loadParser();
-  const { from, keep } = options;
+  const { from } = options;
+  const keep = new Set(options.keep);
   const catalog = from ? StaticCatalog.from(from.catalog) : new StaticCatalog();
-  let kept: CatalogAt | undefined = keep !== undefined && from?.position === keep ? from : undefined;
+  const kept: CatalogAt[] = from && keep.has(from.position) ? [from] : [];
   const out = new Map<string, LintedFile>();
   const byPosition = new Map<number, LintTarget[]>();
   for (const target of targets) byPosition.set(target.after, [...(byPosition.get(target.after) ?? []), target]);
@@ -58,10 +59,10 @@ export async function lintTargets(
     const parsed = parseMigrationSqlSync(migration.sql, migration.path, migration.lineOffset);
     if (own) lintOne(migration, parsed);
     for (const statement of parsed.statements) catalog.apply(statement.ast);
-    if (i === keep) kept = { position: i, catalog: catalog.data() };
+    if (keep.has(i)) kept.push({ position: i, catalog: catalog.data() });
     for (const down of here.filter((t) => t.migration !== migration)) {
       lintOne(down.migration, parseMigrationSqlSync(down.migration.sql, down.migration.path, down.migration.lineOffset));
     }
   }
-  return { linted: out, ...(kept ? { kept } : {}) };
+  return { linted: out, kept };
 }

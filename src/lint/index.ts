@@ -7,6 +7,7 @@
 // cache, a file whose key is known is not parsed again, and when every file is known the parser and the
 // rules are not even loaded.
 import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
 import type { PgproConfig } from '../config/schema.js';
 import { compareFindings, conclude } from '../finding.js';
 import type { MigrationFile, ReviewResult } from '../types.js';
@@ -59,19 +60,19 @@ export async function lintStatic(input: StaticLintInput): Promise<ReviewResult> 
   if (missing.length > 0) {
     const { lintTargets } = await import('./engine.js');
     const cache = input.cache;
-    // Start from the latest catalog kept before the first file to lint; keep the one the last file is
-    // linted on, which is where the next run starts when that file is edited again.
+    // Start from the latest catalog kept before the first file to lint; keep the ones the newest file of
+    // each folder is linted on, which is where the next run starts when that file is edited again.
     const first = Math.min(...missing.map((t) => t.after));
     let from: CatalogAt | undefined;
     for (let p = first - 1; chain && cache?.getCatalog && p >= 0 && !from; p--) {
       const catalog = cache.getCatalog(chain[p]!);
       if (catalog) from = { position: p, catalog };
     }
-    const keep = Math.max(...missing.map((t) => t.after)) - 1;
-    const run = await lintTargets(migrations, missing, config, { ...(from ? { from } : {}), ...(keep >= 0 ? { keep } : {}) });
+    const keep = chain && cache?.setCatalog ? newestOfEachFolder(missing).map((t) => t.after - 1).filter((p) => p >= 0) : [];
+    const run = await lintTargets(migrations, missing, config, { ...(from ? { from } : {}), keep });
     for (const [path, file] of run.linted) linted.set(path, file);
     if (keys) targets.forEach((t, i) => missing.includes(t) && cache!.set(keys[i]!, linted.get(t.migration.path)!));
-    if (chain && run.kept && run.kept !== from) cache?.setCatalog?.(chain[run.kept.position]!, run.kept.catalog);
+    for (const kept of run.kept) if (kept !== from) cache?.setCatalog?.(chain![kept.position]!, kept.catalog);
   }
 
   const files = targets.map((t) => ({ migration: t.migration, ...linted.get(t.migration.path)! }));
@@ -108,6 +109,23 @@ function lintTargetsOf(input: StaticLintInput): LintTarget[] {
     }
   });
   return targets;
+}
+
+/** Files that live one directory below their sequence's folder (prisma, diesel). */
+const NESTED = new Set(['migration.sql', 'up.sql', 'down.sql']);
+
+/**
+ * The last of `targets` (in apply order) in each folder of migrations: the file being written when a run
+ * lints a folder again (several folders are linted together in a monorepo's hook).
+ */
+function newestOfEachFolder(targets: readonly LintTarget[]): LintTarget[] {
+  const last = new Map<string, LintTarget>();
+  for (const target of targets) {
+    const path = target.migration.path;
+    const parent = posix.dirname(path);
+    last.set(NESTED.has(posix.basename(path)) ? posix.dirname(parent) : parent, target);
+  }
+  return [...last.values()];
 }
 
 /**

@@ -92,6 +92,32 @@ describe('lintStatic with a cache that keeps catalogs', () => {
   });
 });
 
+describe('lintStatic with several migration folders', () => {
+  it('keeps the catalog the newest file of each folder is linted on, so an edit there replays nothing', async () => {
+    const cache = new CatalogMemoryCache();
+    const config = defaultConfig();
+    // Two folders in apply order (a monorepo's services); b's newest file comes last.
+    const folders = (aChange: string): MigrationFile[] =>
+      files(HISTORY, aChange, 'CREATE TABLE u (id bigint PRIMARY KEY);\n', 'ALTER TABLE u ADD COLUMN v text;\n').map((m, i) => ({
+        ...m,
+        path: i < 2 ? `a/${i + 1}.sql` : `b/${i + 1}/up.sql`,
+      }));
+    await lintStatic({ migrations: folders(CHANGE), config, cache });
+    // Before a/2.sql (a's newest) and before b/4/up.sql (b's newest, two folders of their own below b).
+    expect(cache.catalogs.size).toBe(2);
+
+    const edited = folders(`${CHANGE}-- edited\n`);
+    const resumed = await lintStatic({ migrations: edited, config, cache });
+    expect(resumed.findings).toEqual((await lintStatic({ migrations: edited, config })).findings);
+    // It started from the catalog kept before a/2.sql: a marked one changes the verdict.
+    const [beforeA] = cache.catalogs.values();
+    beforeA!.tables[0]!.columns.find((c) => c.name === 'note')!.type = 'character varying(30)';
+    const fromKept = await lintStatic({ migrations: folders(`${CHANGE}-- again\n`), config, cache });
+    expect(fromKept.findings.filter((f) => f.file === 'a/2.sql').map((f) => f.rule)).toContain('changing-column-type');
+    expect(resumed.findings.filter((f) => f.file === 'a/2.sql').map((f) => f.rule)).not.toContain('changing-column-type');
+  });
+});
+
 describe('FileLintCache', () => {
   const dirs: string[] = [];
   afterAll(async () => {
