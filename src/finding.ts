@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Conclusion, Finding, Severity } from './types.js';
 
 const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
@@ -30,10 +30,7 @@ export function fingerprint(rule: string, file: string, statement: string): stri
     lastNormalized = normalizeStatement(statement);
     lastStatement = statement;
   }
-  return createHash('sha256')
-    .update(`${rule}\0${file}\0${lastNormalized}`)
-    .digest('hex')
-    .slice(0, 16);
+  return hash('sha256', `${rule}\0${file}\0${lastNormalized}`).slice(0, 16);
 }
 
 // The collator `localeCompare` uses (the default locale's), made once: sorting a lint run's thousands of
@@ -48,6 +45,32 @@ export function compareFindings(a: Finding, b: Finding): number {
     a.line - b.line ||
     SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
     localeOrder(a.rule, b.rule)
+  );
+}
+
+/** Rank of each string in `localeOrder`; strings the collator holds equal share a rank. */
+function localeRanks(strings: Iterable<string>): Map<string, number> {
+  const sorted = [...new Set(strings)].sort(localeOrder);
+  const ranks = new Map<string, number>();
+  sorted.forEach((s, i) => ranks.set(s, i > 0 && localeOrder(sorted[i - 1]!, s) === 0 ? ranks.get(sorted[i - 1]!)! : i));
+  return ranks;
+}
+
+/**
+ * `findings` sorted in place by `compareFindings`, in the same order: the collator compares each
+ * distinct file name and rule id a few times to rank them, instead of at every one of a large run's
+ * tens of thousands of comparisons.
+ */
+export function sortFindings<T extends Finding>(findings: T[]): T[] {
+  if (findings.length < 64) return findings.sort(compareFindings);
+  const files = localeRanks(findings.map((f) => f.file));
+  const rules = localeRanks(findings.map((f) => f.rule));
+  return findings.sort(
+    (a, b) =>
+      files.get(a.file)! - files.get(b.file)! ||
+      a.line - b.line ||
+      SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
+      rules.get(a.rule)! - rules.get(b.rule)!,
   );
 }
 

@@ -2,7 +2,7 @@
 // (the table, column, index or constraint the statement works on, or what the finding names), so that
 // editing a statement whose hazard remains (another type, a default, a reworded comment) keeps its
 // fingerprint, and two hazards never share one.
-import { createHash } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
 import { normalizeStatement } from '../finding.js';
 import { nameList, relationKey, stringValue } from '../rules/lib/ast.js';
 import { unwrapNode } from '../rules/lib/walk.js';
@@ -12,7 +12,7 @@ import type { HazardFinding } from './types.js';
 type AnyNode = Record<string, any>;
 
 function hash(parts: string[]): string {
-  return createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 16);
+  return digest('sha256', parts.join('\0')).slice(0, 16);
 }
 
 function alterCommand(cmd: AnyNode): string {

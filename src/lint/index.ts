@@ -6,10 +6,10 @@
 // A file's findings depend on its text, the files before it, the config and pgpro's version; with a
 // cache, a file whose key is known is not parsed again, and when every file is known the parser and the
 // rules are not even loaded.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { posix } from 'node:path';
 import type { PgproConfig } from '../config/schema.js';
-import { compareFindings, conclude } from '../finding.js';
+import { conclude, sortFindings } from '../finding.js';
 import type { MigrationFile, ReviewResult } from '../types.js';
 import { VERSION } from '../version.js';
 import type { CatalogAt, LintedFile, LintTarget } from './engine.js';
@@ -76,7 +76,7 @@ export async function lintStatic(input: StaticLintInput): Promise<ReviewResult> 
   }
 
   const files = targets.map((t) => ({ migration: t.migration, ...linted.get(t.migration.path)! }));
-  const findings = files.flatMap((f) => f.findings).sort(compareFindings);
+  const findings = sortFindings(files.flatMap((f) => f.findings));
   const statements = files.reduce((n, f) => n + f.statements, 0);
   return {
     version: 1,
@@ -133,19 +133,15 @@ function newestOfEachFolder(targets: readonly LintTarget[]): LintTarget[] {
  * per position (`chain`): the hash of everything up to and including the file there.
  */
 function cacheKeys(migrations: readonly MigrationFile[], targets: readonly LintTarget[], config: PgproConfig): { keys: string[]; chain: string[] } {
-  const base = createHash('sha256').update(`${VERSION}\0${JSON.stringify(config)}`).digest('hex');
+  const base = hash('sha256', `${VERSION}\0${JSON.stringify(config)}`);
   const chain: string[] = [];
   let state = base;
   const last = Math.max(-1, ...targets.map((t) => t.after));
   for (let i = 0; i <= last; i++) {
     const m = migrations[i]!;
-    state = createHash('sha256').update(`${state}\0${m.path}\0${m.lineOffset}\0${m.sql}`).digest('hex');
+    state = hash('sha256', `${state}\0${m.path}\0${m.lineOffset}\0${m.sql}`);
     chain.push(state);
   }
-  const keys = targets.map(({ migration: m, after }) =>
-    createHash('sha256')
-      .update(`${chain[after]}\0${m.path}\0${m.kind}\0${m.inTransaction}\0${m.lineOffset}\0${m.sql}`)
-      .digest('hex'),
-  );
+  const keys = targets.map(({ migration: m, after }) => hash('sha256', `${chain[after]}\0${m.path}\0${m.kind}\0${m.inTransaction}\0${m.lineOffset}\0${m.sql}`));
   return { keys, chain };
 }

@@ -1,6 +1,6 @@
 // Helpers shared by the reporters: counting, grouping, wording and making untrusted text safe to show.
 import { ownPackageJson } from '../package-file.js';
-import { compareFindings, severityRank } from '../finding.js';
+import { compareFindings, severityRank, sortFindings } from '../finding.js';
 import { formatNumber, plural } from '../text/grammar.js';
 import type { Finding, MigrationStatus, ReviewResult, Severity } from '../types.js';
 
@@ -149,7 +149,7 @@ export function formatDuration(ms: number): string {
 /** Findings in report order, grouped by file (files in path order). */
 export function groupByFile(findings: readonly Finding[]): Map<string, Finding[]> {
   const groups = new Map<string, Finding[]>();
-  for (const finding of [...findings].sort(compareFindings)) {
+  for (const finding of sortFindings([...findings])) {
     const group = groups.get(finding.file);
     if (group) group.push(finding);
     else groups.set(finding.file, [finding]);
