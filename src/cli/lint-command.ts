@@ -3,7 +3,7 @@
 import { join, resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { cacheDir } from '../cache-dir.js';
-import { quickKey, readOnce, recordingTree, RunMemo, runKey, type MemoHit, type RenderedReport } from '../lint/run-memo.js';
+import { quickKey, readOnce, recordingTree, RunMemo, RunStats, runKey, type MemoHit, type RenderedReport } from '../lint/run-memo.js';
 import type { PgproConfig } from '../config/schema.js';
 import type { ReviewResult } from '../types.js';
 import type { CliArgs } from './args.js';
@@ -37,11 +37,14 @@ export async function runLint(args: CliArgs, io: CliIo): Promise<number> {
     // The usual pre-commit run: the same arguments, nothing changed since the last run. Answered before
     // the directories are listed, from the files' stats and the report as the last run rendered it.
     const quick = cache && !stdin ? quickKey({ config, cwd: resolve(args.cwd), paths: args.paths }) : undefined;
+    const stats = new RunStats();
+    let changed = false;
     if (cache && quick) {
       const started = performance.now();
       const root = lintRoot(args.cwd, args.paths);
-      const hit = RunMemo.open(cache, root).quickLookup(quick, root);
-      if (hit && (await answer(hit, started, args, io, root, report))) return exitCode(hit.conclusion);
+      const hit = RunMemo.open(cache, root).quickLookup(quick, root, stats);
+      if (hit === 'changed') changed = true;
+      else if (hit && (await answer(hit, started, args, io, root, report))) return exitCode(hit.conclusion);
     }
     const input = await lintInput(args.cwd, args.paths, stdin);
     const started = performance.now();
@@ -49,11 +52,11 @@ export async function runLint(args: CliArgs, io: CliIo): Promise<number> {
     // The whole last run, when nothing it read has changed: neither discovery nor the lint cache is loaded.
     const memo = cache ? RunMemo.open(cache, input.root) : undefined;
     const key = memo && runKey({ config, files: input.files, directories: input.directories, paths: tree.paths });
-    const hit = memo && (await memo.lookup(key!, tree));
+    const hit = memo && !changed ? await memo.lookup(key!, tree) : undefined;
     if (hit && (await answer(hit, started, args, io, input.root, report))) {
       if (quick && input.listed) {
         try {
-          memo!.restat({ quick, since, root: input.root, dirs: input.listed });
+          memo!.restat({ quick, since, root: input.root, dirs: input.listed, stats });
         } catch {
           // The memo is only a shortcut.
         }
@@ -68,7 +71,7 @@ export async function runLint(args: CliArgs, io: CliIo): Promise<number> {
     if (memo) {
       const rendered: RenderedReport[] = cut ? [{ key: report!.key, ...cut }] : [];
       // The quick lookup only where the listings vouch for the paths (no stdin, no symbolic link named).
-      const run = { key: key!, since, root: input.root, dirs: input.listed ?? [], ...(quick && input.listed ? { quick } : {}) };
+      const run = { key: key!, since, root: input.root, dirs: input.listed ?? [], stats, ...(quick && input.listed ? { quick } : {}) };
       await recorded
         .reads()
         .then((reads) => memo.save(run, reads, result, rendered))

@@ -95,6 +95,21 @@ function statOf(path: string): Stat | undefined {
   }
 }
 
+/**
+ * Stats taken during one run, each path once: the quick lookup's serve the save. A stat taken any time
+ * after the run began is as good as one taken at its end: a change after it is too recent to be trusted.
+ */
+export class RunStats {
+  private readonly stats = new Map<string, Stat | undefined>();
+
+  get(path: string): Stat | undefined {
+    if (this.stats.has(path)) return this.stats.get(path);
+    const stat = statOf(path);
+    this.stats.set(path, stat);
+    return stat;
+  }
+}
+
 /** `tree` reading each file at most once (the memo's check and discovery read the same files). */
 export function readOnce(tree: FileTree): FileTree {
   const texts = new Map<string, Promise<string | undefined>>();
@@ -171,47 +186,52 @@ export class RunMemo {
 
   /**
    * The kept run when it was asked with the same `quick` key and no directory it listed and no file it
-   * read has changed (by stat, or by digest for a file changed too close to that run), under `root`.
+   * read has changed (by stat, or by digest for a file changed too close to that run), under `root`;
+   * 'changed' when the listings are the same and a file's text is not (the full lookup would miss too).
    */
-  quickLookup(quick: string, root: string): MemoHit | undefined {
+  quickLookup(quick: string, root: string, stats = new RunStats()): MemoHit | 'changed' | undefined {
     const header = this.header;
     if (!header || header.quick === undefined || header.quick !== quick) return undefined;
     const before = header.since - RACY_MS;
     for (const [dir, sig] of header.dirs) {
-      const now = statOf(dir);
+      const now = stats.get(dir);
       if (!now || now.sig !== sig || now.changedMs >= before) return undefined;
     }
+    // Every file is statted, changed or not: the save of this run uses the same stats.
+    let changed = false;
     for (const [path, sig, digest] of header.reads) {
       // Absent then, and every directory's listing unchanged: absent still.
       if (digest === null) continue;
       const absolute = join(root, ...path.split('/'));
-      const now = statOf(absolute);
+      const now = stats.get(absolute);
       if (!now) return undefined;
-      if (now.sig === sig && now.changedMs < before) continue;
+      if (changed || (now.sig === sig && now.changedMs < before)) continue;
       let text: string | undefined;
       try {
         text = decodeText(readFileSync(absolute));
       } catch {
         return undefined;
       }
-      if (digestOf(text) !== digest) return undefined;
+      changed = digestOf(text) !== digest;
     }
-    return this.hit(header);
+    // The listings are the same, so the run reads the same files: one of them has changed.
+    return changed ? 'changed' : this.hit(header);
   }
 
   /**
    * After `lookup` answered: the kept run again, with the stats of today (files touched but not changed,
    * a checkout), so that the next run is answered by `quickLookup`.
    */
-  restat(run: { quick: string; since: number; root: string; dirs: readonly string[] }): void {
+  restat(run: { quick: string; since: number; root: string; dirs: readonly string[]; stats?: RunStats }): void {
     const header = this.header;
     if (!header) return;
+    const stats = run.stats ?? new RunStats();
     const restatted: Header = {
       ...header,
       quick: run.quick,
       since: run.since,
-      dirs: run.dirs.map((dir) => [dir, statOf(dir)?.sig ?? '']),
-      reads: header.reads.map(([path, , digest]) => [path, digest === null ? null : (statOf(join(run.root, ...path.split('/')))?.sig ?? null), digest]),
+      dirs: run.dirs.map((dir) => [dir, stats.get(dir)?.sig ?? '']),
+      reads: header.reads.map(([path, , digest]) => [path, digest === null ? null : (stats.get(join(run.root, ...path.split('/')))?.sig ?? null), digest]),
     };
     writeAtomically(this.file, Buffer.concat([Buffer.from(`${JSON.stringify(restatted)}\n`), this.body]));
   }
@@ -251,21 +271,22 @@ export class RunMemo {
    * are the directories it listed.
    */
   save(
-    run: { key: string; quick?: string; since: number; root: string; dirs: readonly string[] },
+    run: { key: string; quick?: string; since: number; root: string; dirs: readonly string[]; stats?: RunStats },
     reads: RunReads,
     result: ReviewResult,
     rendered: readonly RenderedReport[] = [],
   ): void {
+    const stats = run.stats ?? new RunStats();
     const header: Header = {
       format: FORMAT,
       id: randomUUID(),
       key: run.key,
       ...(run.quick !== undefined ? { quick: run.quick } : {}),
       since: run.since,
-      dirs: run.dirs.map((dir) => [dir, statOf(dir)?.sig ?? '']),
+      dirs: run.dirs.map((dir) => [dir, stats.get(dir)?.sig ?? '']),
       reads: reads.paths.map((path, i) => {
         const text = reads.texts[i];
-        return [path, text === undefined ? null : (statOf(join(run.root, ...path.split('/')))?.sig ?? null), digestOf(text)];
+        return [path, text === undefined ? null : (stats.get(join(run.root, ...path.split('/')))?.sig ?? null), digestOf(text)];
       }),
       conclusion: result.conclusion,
     };

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { memoryTree } from '../../src/migrations/index.js';
-import { recordingTree, RunMemo } from '../../src/lint/run-memo.js';
+import { recordingTree, RunMemo, type MemoHit } from '../../src/lint/run-memo.js';
 import type { ReviewResult } from '../../src/types.js';
 import { cli, cliEnv, tempTree } from '../cli/helpers.js';
 
@@ -57,17 +57,17 @@ describe('RunMemo.quickLookup', () => {
 
   it('answers by stats when nothing was touched, and not for another key', async () => {
     const { root, dir } = await saved(later());
-    expect(RunMemo.open(dir, root).quickLookup('q', root)?.result()).toEqual(RESULT);
+    expect((RunMemo.open(dir, root).quickLookup('q', root) as MemoHit | undefined)?.result()).toEqual(RESULT);
     expect(RunMemo.open(dir, root).quickLookup('other', root)).toBeUndefined();
   });
 
-  it('misses when a file changed, even to the same size with its mtime put back (ctime), or a listing changed', async () => {
+  it('tells a changed file, even one of the same size with its mtime put back (ctime), and misses when a listing changed', async () => {
     const edited = await saved(later());
     const a = join(edited.root, 'm/0001_a.sql');
     const { mtime } = await stat(a);
     await writeFile(a, 'SELECT 9;\n');
     await utimes(a, mtime, mtime);
-    expect(RunMemo.open(edited.dir, edited.root).quickLookup('q', edited.root)).toBeUndefined();
+    expect(RunMemo.open(edited.dir, edited.root).quickLookup('q', edited.root)).toBe('changed');
 
     const added = await saved(later());
     await writeFile(join(added.root, 'm/0003_c.sql'), 'SELECT 3;\n');
@@ -85,9 +85,9 @@ describe('RunMemo.quickLookup', () => {
     // A file rewritten as it was: its stat changed, its text did not.
     const listed = await saved(later());
     await writeFile(join(listed.root, 'm/0001_a.sql'), 'SELECT 1;\n');
-    expect(RunMemo.open(listed.dir, listed.root).quickLookup('q', listed.root)?.result()).toEqual(RESULT);
+    expect((RunMemo.open(listed.dir, listed.root).quickLookup('q', listed.root) as MemoHit | undefined)?.result()).toEqual(RESULT);
     await writeFile(join(listed.root, 'm/0001_a.sql'), 'SELECT 9;\n');
-    expect(RunMemo.open(listed.dir, listed.root).quickLookup('q', listed.root)).toBeUndefined();
+    expect(RunMemo.open(listed.dir, listed.root).quickLookup('q', listed.root)).toBe('changed');
   });
 });
 
