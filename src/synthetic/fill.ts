@@ -33,8 +33,12 @@ const CHECK_VIOLATION = '23514';
 const NOT_NULL_VIOLATION = '23502';
 const UNIQUE_VIOLATION = '23505';
 
+/** The SQLSTATE: `sqlstate` from a sandbox (a worker's SandboxQueryError), `code` from PGlite or pg directly. */
 function errorCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { sqlstate, code } = error as { sqlstate?: unknown; code?: unknown };
+  if (typeof sqlstate === 'string') return sqlstate;
+  return code === undefined ? undefined : String(code);
 }
 
 function errorMessage(error: unknown): string {

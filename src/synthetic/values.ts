@@ -7,6 +7,8 @@ export interface ColumnHints {
   allowed?: string[];
   min?: number;
   max?: number;
+  /** `octet_length(col) = n`, `length(col) = n` or `char_length(col) = n`: every value has exactly n bytes or characters. */
+  length?: number;
 }
 
 export interface ValueContext {
@@ -141,12 +143,13 @@ export function valueExpression(column: CatalogColumn, ctx: ValueContext, depth 
     case 'bpchar':
     case 'citext':
     case 'name': {
-      const length = typmod?.[0];
+      const exact = ctx.hints?.length;
+      const length = exact ?? typmod?.[0];
       const prefix = quoteLiteral(`${column.name.slice(0, 8)}-`);
       // The row number comes last so that a length limit cuts the prefix, not what makes values distinct.
       const text = ctx.unique ? `${prefix} || '${ctx.salt}-' || ${ctx.g}` : `${prefix} || ${skewed(ctx, 1000)}`;
       const cut = length ? `right(${text}, ${length})` : `(${text})`;
-      return `${cut}::${column.type}`;
+      return `${exact ? `lpad(${cut}, ${exact}, '0')` : cut}::${column.type}`;
     }
     case 'boolean':
       return `(${h} % 10 = 0)`;
@@ -175,8 +178,12 @@ export function valueExpression(column: CatalogColumn, ctx: ValueContext, depth 
     case 'json':
     case 'jsonb':
       return `jsonb_build_object('n', ${ctx.g}, 'kind', 'k' || ${skewed(ctx, 20)})::${base}`;
-    case 'bytea':
-      return `decode(md5(${ctx.g}::text || '${ctx.salt}'), 'hex')`;
+    case 'bytea': {
+      const digest = `md5(${ctx.g}::text || '${ctx.salt}')`;
+      const exact = ctx.hints?.length;
+      // An md5 is 16 bytes: repeated and cut to the length a CHECK asks (a SHA-256 column's 32, say).
+      return exact ? `decode(substr(repeat(${digest}, ${Math.ceil(exact / 16)}), 1, ${2 * exact}), 'hex')` : `decode(${digest}, 'hex')`;
+    }
     case 'inet':
     case 'cidr':
       return `('10.' || (${ctx.g} / 65536) % 256 || '.' || (${ctx.g} / 256) % 256 || '.' || ${ctx.g} % 256)::${base}`;
@@ -293,10 +300,11 @@ function mergeHints(a: ColumnHints | undefined, b: ColumnHints | undefined): Col
     ...(a.allowed ?? b.allowed ? { allowed: a.allowed ?? b.allowed } : {}),
     ...(a.min !== undefined || b.min !== undefined ? { min: Math.max(a.min ?? -Infinity, b.min ?? -Infinity) } : {}),
     ...(a.max !== undefined || b.max !== undefined ? { max: Math.min(a.max ?? Infinity, b.max ?? Infinity) } : {}),
+    ...((a.length ?? b.length) !== undefined ? { length: a.length ?? b.length } : {}),
   };
 }
 
-/** Read simple CHECK patterns (`IN` lists, numeric bounds) into per-column hints. */
+/** Read simple CHECK patterns (`IN` lists, numeric bounds, exact lengths) into per-column hints. */
 export function checkHints(definitions: string[]): Map<string, ColumnHints> {
   const hints = new Map<string, ColumnHints>();
   const get = (column: string): ColumnHints => {
@@ -313,6 +321,13 @@ export function checkHints(definitions: string[]): Map<string, ColumnHints> {
       const items = any[2].match(/'(?:[^']|'')*'(?:::[\w ]+)?|-?\d+(?:\.\d+)?/g) ?? [];
       if (items.length > 0) get(any[1]).allowed = items.map((i) => i.replace(/::[\w ]+$/, ''));
       continue;
+    }
+    // octet_length(col) = 32, as pg_get_constraintdef writes it: CHECK ((octet_length(tar_sha256) = 32)).
+    const lengths = /\b(?:octet_length|char_length|length)\(\(?("?[\w]+"?)\)?(?:::[\w ]+)?\)\s*=\s*(\d+)\b/gi;
+    let l: RegExpExecArray | null;
+    while ((l = lengths.exec(def)) !== null) {
+      const n = Number(l[2]);
+      if (l[1] && n > 0 && n <= 10_000) get(l[1]).length = n;
     }
     const bound = /\(*("?[\w]+"?)\s*(>=|>|<=|<)\s*\(?(-?\d+(?:\.\d+)?)\)?/g;
     let m: RegExpExecArray | null;

@@ -163,6 +163,18 @@ describe('syntheticDataSql', () => {
   });
 });
 
+describe('checkHints: exact lengths', () => {
+  it('reads octet_length, length and char_length equal to a number, as pg_get_constraintdef writes them', () => {
+    const hints = checkHints([
+      'CHECK ((octet_length(tar_sha256) = 32)) NOT VALID',
+      'CHECK ((length((code)::text) = 3))',
+      'CHECK ((char_length(iso) = 2))',
+      'CHECK ((char_length((num)::text) <= 150)) NOT VALID',
+    ]);
+    expect(Object.fromEntries(hints)).toEqual({ tar_sha256: { length: 32 }, code: { length: 3 }, iso: { length: 2 } });
+  });
+});
+
 describe('checkHints', () => {
   it('reads IN lists and numeric bounds as Postgres prints them', () => {
     const hints = checkHints([
