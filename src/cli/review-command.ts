@@ -75,6 +75,8 @@ export async function reviewFromArgs(
         }
       : {}),
     env: io.env,
+    // One review per process, on a machine with a core the review's sandbox leaves idle.
+    proofSandboxAhead: true,
   };
   const result = await review(change, { config, agent: args.agent, ...(progress ? { onProgress: progress.update } : {}) }, deps);
   progress?.done();

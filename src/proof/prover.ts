@@ -696,8 +696,40 @@ export class SandboxPool {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
   private readonly idle: Sandbox[] = [];
+  /** Kept sandboxes still in the state they were opened in, unused: no restore needed to that state. */
+  private readonly clean = new WeakMap<Sandbox, Uint8Array>();
+  /** Sandboxes being opened ahead of the work that will need them (prepare()). */
+  private readonly opening: { tarball: Uint8Array; ready: Promise<void> }[] = [];
+  /** Sandboxes given to the pool while one opened ahead was there: closing. */
+  private readonly closing: Promise<unknown>[] = [];
 
   constructor(private readonly size: number) {}
+
+  /**
+   * Opens a sandbox in the state `tarball` now, before any work asks for it, and keeps it: the work
+   * that asks for that state first gets it as it is, instead of waiting for a kept sandbox's restore
+   * (a new PGlite instance from the same snapshot, as open() makes). A failure to open is left to
+   * whoever asks then, which opens or restores as before.
+   */
+  prepare(open: (tarball: Uint8Array) => Promise<Sandbox>, tarball: Uint8Array): void {
+    const entry = {
+      tarball,
+      ready: open(tarball).then(
+        (db) => {
+          this.clean.set(db, tarball);
+          this.idle.push(db);
+        },
+        () => undefined,
+      ),
+    };
+    this.opening.push(entry);
+    void entry.ready.then(() => this.opening.splice(this.opening.indexOf(entry), 1));
+  }
+
+  /** A sandbox was opened ahead (prepare()) and is not used yet, or is still opening. */
+  private get preparedAhead(): boolean {
+    return this.opening.length > 0 || this.idle.some((db) => this.clean.has(db));
+  }
 
   async use<T>(signal: AbortSignal, open: (tarball: Uint8Array) => Promise<Sandbox>, tarball: Uint8Array, work: (db: Sandbox) => Promise<T>): Promise<T> {
     await this.acquire(signal);
@@ -754,18 +786,33 @@ export class SandboxPool {
    */
   adopt(db: Sandbox): boolean {
     if (db.stopped || db.restore === undefined) return false;
+    if (this.preparedAhead) {
+      // One opened ahead serves the work; a second kept instance would only hold memory.
+      this.closing.push(db.close().catch(() => undefined));
+      return true;
+    }
     this.idle.push(db);
     return true;
   }
 
-  /** Closes the kept sandboxes. */
+  /** Closes the kept sandboxes (those still opening ahead once they are open). */
   async close(): Promise<void> {
-    await Promise.all(this.idle.splice(0).map((db) => db.close().catch(() => undefined)));
+    await Promise.all(this.opening.map((entry) => entry.ready));
+    await Promise.all([...this.closing.splice(0), ...this.idle.splice(0).map((db) => db.close().catch(() => undefined))]);
   }
 
-  /** A kept sandbox restored to `tarball`, or a new one. */
+  /** A kept sandbox in the state `tarball` as opened, else a kept one restored to `tarball`, or a new one. */
   private async take(open: (tarball: Uint8Array) => Promise<Sandbox>, tarball: Uint8Array): Promise<Sandbox> {
+    const ahead = this.opening.find((entry) => entry.tarball === tarball);
+    if (ahead) await ahead.ready;
+    const unused = this.idle.findIndex((db) => this.clean.get(db) === tarball && !db.stopped);
+    if (unused >= 0) {
+      const [db] = this.idle.splice(unused, 1);
+      this.clean.delete(db!);
+      return db!;
+    }
     const kept = this.idle.pop();
+    if (kept) this.clean.delete(kept);
     if (kept?.restore && !kept.stopped) {
       try {
         await kept.restore(tarball);

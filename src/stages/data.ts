@@ -1,6 +1,6 @@
 // Stage 3b-3c: the catalog before the change, synthetic rows in the existing tables (so rewrites and
 // scans are real and plans have data), and the point from which proposed fixes are checked.
-import { gzipTar } from '../sandbox/cluster.js';
+import { gzipTar, isGzip } from '../sandbox/cluster.js';
 import { engineSnapshots } from '../sandbox/engine.js';
 import { prepareData } from './explain.js';
 import { fillSynthetic } from '../synthetic/index.js';
@@ -99,6 +99,7 @@ export async function fixPointStage(state: ReviewState): Promise<void> {
   state.fixPoint = tarball;
   storeFilledState(state, tarball);
   const reuse = reuseFrom(state, tarball);
+  if (state.deps.proofSandboxAhead && !isGzip(tarball)) reuse.pool.prepare(sandboxStarter(state), tarball);
   // The relations the review's own apply will count as pre-existing (it traces from this state): the
   // proofs count the same in every sandbox they run in. Read from the snapshot by the prover otherwise.
   const preexisting = await relationOids(state.sandbox!).catch(() => undefined);
