@@ -1,7 +1,7 @@
 // `pgpro review`: builds the change from the command line, runs the review, renders it, applies --fix.
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
-import { DirectoryAgentCache } from '../agent/index.js';
+import { DirectoryAgentCache } from '../agent/cache.js';
 import { review } from '../review.js';
 import { cacheDir } from '../sandbox/cluster.js';
 import { SnapshotCache } from '../sandbox/snapshot-cache.js';

@@ -5,7 +5,6 @@
 // explain.rows.
 import type { PgproConfig } from '../config/schema.js';
 import { parseProductionStats } from '../agent/sizes.js';
-import { readReplicaSizes } from './replica-stats.js';
 import type { TableSize } from '../agent/types.js';
 import type { FileTree } from '../types.js';
 
@@ -63,6 +62,8 @@ export async function productionSizes(config: PgproConfig, head: FileTree | unde
   }
   if (replicaUrl) {
     try {
+      // Loaded only when a replica is named: it brings the server's client (pg).
+      const { readReplicaSizes } = await import('./replica-stats.js');
       const replica = await readReplicaSizes(replicaUrl);
       for (const [table, size] of replica.sizes) sizes.set(table, size);
     } catch (error) {

@@ -1,6 +1,5 @@
 import type { PgproConfig } from '../config/schema.js';
 import { createSandbox, type Sandbox, type SandboxOptions } from './sandbox.js';
-import { createPostgresSandbox } from './postgres/index.js';
 
 /** Whether snapshots (and so the history cache) work on the configured engine. */
 export function engineSnapshots(config: PgproConfig): boolean {
@@ -14,5 +13,9 @@ export function sandboxFactory(config: PgproConfig, env: NodeJS.ProcessEnv = pro
   if (!url) {
     throw new Error('sandbox.engine is postgres, but no server is named: set sandbox.url, PGPRO_SANDBOX_URL or --sandbox-url.');
   }
-  return (options) => createPostgresSandbox({ ...options, url });
+  // Loaded only for this engine: a PGlite review does not load the server's client (pg).
+  return async (options) => {
+    const { createPostgresSandbox } = await import('./postgres/index.js');
+    return createPostgresSandbox({ ...options, url });
+  };
 }

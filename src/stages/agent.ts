@@ -1,13 +1,5 @@
 import type { PgproConfig } from '../config/schema.js';
-import {
-  runAgentReview,
-  type AgentCache,
-  type AgentQueryPlan,
-  type AgentResult,
-  type AgentStatement,
-  type AgentTools,
-  type TableSize,
-} from '../agent/index.js';
+import type { AgentCache, AgentQueryPlan, AgentResult, AgentStatement, AgentTools, TableSize } from '../agent/index.js';
 import { quotedPlainText } from '../agent/plain.js';
 import { parseProductionStats } from '../agent/sizes.js';
 import type { ExplainedQuery } from '../explain/index.js';
@@ -73,6 +65,8 @@ export async function runAgentStage(input: AgentStageInput, deps: AgentStageDeps
   const sandbox = input.sandbox && !input.sandbox.stopped ? input.sandbox : undefined;
   const stats = await productionSizes(config, input.change);
   const sandboxRows = syntheticRows(input.catalog, input.catalogAfter);
+  // Loaded when the agent runs: Anthropic's SDK is ~1 MB of code a review without Claude never calls.
+  const { runAgentReview } = await import('../agent/review.js');
   const result = await runAgentReview(
     {
       migrations: input.migrations.map(({ migration }) => ({
