@@ -5,6 +5,7 @@ import { DirectoryAgentCache } from '../agent/cache.js';
 import { review } from '../review.js';
 import { cacheDir } from '../sandbox/cluster.js';
 import { SnapshotCache } from '../sandbox/snapshot-cache.js';
+import { replenishSpareSandboxWorker } from '../sandbox/worker-client.js';
 import { pgliteWasmModule } from '../sandbox/wasm-module.js';
 import { lockTimeAtProductionSize } from '../rehearsal/sizes.js';
 import type { PgproConfig } from '../config/schema.js';
@@ -65,6 +66,8 @@ export async function reviewFromArgs(
 ): Promise<{ result: ReviewResult; root: string; change: ChangeSet; again: (next: ChangeSet) => Promise<ReviewResult> }> {
   const config = withSandboxUrl(await loadCliConfig(args), args, io.env);
   chooseWasmTier(config, io.env);
+  // The fix proofs' sandbox is opened while the review runs (proofSandboxAhead): its worker loads while the first sandbox starts.
+  if (config.sandbox.engine === 'pglite') replenishSpareSandboxWorker(config.sandbox['memory-mb']);
   const { change, root } = await localChangeSet(args.cwd, args.paths, args.base, await readStdinFile(args, io));
   const progress = args.format === 'text' || io.stderr.isTTY ? progressPrinter(io.stderr) : undefined;
   const deps = {

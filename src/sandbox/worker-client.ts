@@ -116,6 +116,19 @@ export function spareSandboxWorker(memoryMb: number): void {
   spare = entry;
 }
 
+/** A bound for which one more spare worker is started when the current one is taken (replenishSpareSandboxWorker). */
+let replenish: number | undefined;
+
+/**
+ * One more spare worker for a sandbox bound of `memoryMb`, started when the spare worker is taken (at
+ * once if there is none): the CLI's second sandbox (the fix proofs', opened while the review runs) then
+ * finds its modules loaded, loaded while the first sandbox starts and the main thread waits. Once.
+ */
+export function replenishSpareSandboxWorker(memoryMb: number): void {
+  if (spare) replenish = memoryMb;
+  else spareSandboxWorker(memoryMb);
+}
+
 /** Whether a spare worker is started and not taken yet, and for which bound. */
 export function spareSandboxWorkerBound(): number | undefined {
   return spare?.alive ? spare.memoryMb : undefined;
@@ -127,6 +140,11 @@ function takeSpare(memoryMb: number): Worker | undefined {
   if (!taken || !taken.alive || taken.memoryMb !== memoryMb) return undefined;
   spare = undefined;
   taken.worker.ref();
+  if (replenish !== undefined) {
+    const bound = replenish;
+    replenish = undefined;
+    spareSandboxWorker(bound);
+  }
   return taken.worker;
 }
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { createSandbox } from '../../src/sandbox/index.js';
 import { startTimeoutMs } from '../../src/sandbox/limits.js';
-import { spareSandboxWorker, spareSandboxWorkerBound } from '../../src/sandbox/worker-client.js';
+import { replenishSpareSandboxWorker, spareSandboxWorker, spareSandboxWorkerBound } from '../../src/sandbox/worker-client.js';
 
 describe('a spare sandbox worker', () => {
   it('is taken by the first sandbox with its bound, which runs as one started on its own', async () => {
@@ -29,6 +29,25 @@ describe('a spare sandbox worker', () => {
       expect((await sandbox.query('SELECT note FROM t')).rows).toEqual([{ note: 'spare' }]);
     } finally {
       await sandbox.close();
+    }
+  }, 600_000);
+
+  it('is started again once when asked to replenish, for the second sandbox (the CLI\'s fix proofs\')', async () => {
+    spareSandboxWorker(1024);
+    replenishSpareSandboxWorker(1024);
+    const options = { statementTimeoutMs: 20_000, startTimeoutMs: startTimeoutMs(60), memoryMb: 1024 };
+    const first = await createSandbox(options);
+    let second: Awaited<ReturnType<typeof createSandbox>> | undefined;
+    try {
+      // Taken by the first: another one, for the next sandbox.
+      expect(spareSandboxWorkerBound()).toBe(1024);
+      second = await createSandbox(options);
+      // Once: no third.
+      expect(spareSandboxWorkerBound()).toBeUndefined();
+      expect((await second.query('SELECT 3 AS n')).rows).toEqual([{ n: 3 }]);
+    } finally {
+      await first.close();
+      await second?.close();
     }
   }, 600_000);
 });
