@@ -90,7 +90,7 @@ describe('the CLI loads what a command needs', () => {
     const { modules, packages } = staticGraph('src/cli/review-command.ts');
     expect(modules.has('src/review.ts')).toBe(true);
     expect(modules.has('src/sandbox/sandbox.ts')).toBe(true);
-    expect(packages.has('libpg-query')).toBe(true);
+    expect(packages.has('picomatch')).toBe(true);
     // PGlite itself is loaded by the sandbox worker (and initdb) only: the review's main thread never
     // starts one. Claude's SDK (~1 MB of code, ~0.1 s of a CLI review's start with pg) is loaded when the
     // agent runs, and pg for the server engine or a replica's statistics only.
