@@ -41,7 +41,13 @@ export function lockTimeAtProductionSize(config: PgproConfig, env: NodeJS.Proces
   return config.rehearsal['lock-time'] && sizesNamed(config, statsUrl(config, env));
 }
 
-export async function productionSizes(config: PgproConfig, head: FileTree | undefined, replicaUrl?: string): Promise<ProductionSizes> {
+/** `label` starts each note: the stage the sizes are read for. */
+export async function productionSizes(
+  config: PgproConfig,
+  head: FileTree | undefined,
+  replicaUrl?: string,
+  label = 'Lock time at production size',
+): Promise<ProductionSizes> {
   const sizes = new Map<string, TableSize>();
   const notes: string[] = [];
   for (const [table, rows] of Object.entries(config.explain.rows)) {
@@ -51,12 +57,12 @@ export async function productionSizes(config: PgproConfig, head: FileTree | unde
   if (path) {
     const content = head ? await head.read(path).catch(() => undefined) : undefined;
     if (content === undefined) {
-      notes.push(`Lock time at production size: the stats file ${path} is not in the change's head, so its sizes are unknown.`);
+      notes.push(`${label}: the stats file ${path} is not in the change's head, so its sizes are unknown.`);
     } else {
       const parsed = parseProductionStats(path, content);
       for (const [table, size] of Object.entries(parsed.sizes)) sizes.set(table, size);
       if (parsed.problems.length > 0) {
-        notes.push(`Lock time at production size: ${parsed.problems.length} entr${parsed.problems.length === 1 ? 'y' : 'ies'} of ${path} could not be read (${parsed.problems.slice(0, 3).join('; ')}).`);
+        notes.push(`${label}: ${parsed.problems.length} entr${parsed.problems.length === 1 ? 'y' : 'ies'} of ${path} could not be read (${parsed.problems.slice(0, 3).join('; ')}).`);
       }
     }
   }
@@ -67,7 +73,7 @@ export async function productionSizes(config: PgproConfig, head: FileTree | unde
       const replica = await readReplicaSizes(replicaUrl);
       for (const [table, size] of replica.sizes) sizes.set(table, size);
     } catch (error) {
-      notes.push(`Lock time at production size: the replica's statistics (rehearsal.stats-url) could not be read: ${(error as Error).message}.`);
+      notes.push(`${label}: the replica's statistics (rehearsal.stats-url) could not be read: ${(error as Error).message}.`);
     }
   }
   return { sizes, notes, configured: sizesNamed(config, replicaUrl) };

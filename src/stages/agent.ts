@@ -1,7 +1,7 @@
 import type { PgproConfig } from '../config/schema.js';
 import type { AgentCache, AgentQueryPlan, AgentResult, AgentStatement, AgentTools, TableSize } from '../agent/index.js';
 import { quotedPlainText } from '../agent/plain.js';
-import { parseProductionStats } from '../agent/sizes.js';
+import { productionSizes, statsUrl, type ProductionSizes } from '../rehearsal/sizes.js';
 import type { ExplainedQuery } from '../explain/index.js';
 import type { FixProver } from '../proof/index.js';
 import type {
@@ -19,6 +19,7 @@ import { quoteIdentifier } from '../sql/quote.js';
 import { budgetLeft, messageOf, proofBudget, timed, type ReviewState } from './state.js';
 import { settledFindings } from './finish.js';
 import { NO_PROVER, proveFindingFixes, recordProof } from './verify-fix.js';
+import { rehearsalSizes } from './rehearsal.js';
 
 export interface AgentStageDeps {
   /** Where ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL come from; process.env by default. */
@@ -46,6 +47,8 @@ export interface AgentStageInput {
   prover?: FixProver;
   /** Time for the proofs (limits.fix-proof-seconds, within what is left of the review). */
   proofBudgetMs?: number;
+  /** Production sizes already read for this review (by the lock-time rehearsal). */
+  sizes?: ProductionSizes;
 }
 
 /** Whether the agent stage will call the model (so work for it, like a fix-proof snapshot, pays off). */
@@ -63,7 +66,7 @@ export async function runAgentStage(input: AgentStageInput, deps: AgentStageDeps
   if (!agentEnabled(config, mode) || input.migrations.length === 0) return undefined;
   const env = deps.env ?? process.env;
   const sandbox = input.sandbox && !input.sandbox.stopped ? input.sandbox : undefined;
-  const stats = await productionSizes(config, input.change);
+  const stats = await agentSizes(config, input.change, env, input.sizes);
   const sandboxRows = syntheticRows(input.catalog, input.catalogAfter);
   // Loaded when the agent runs: Anthropic's SDK is ~1 MB of code a review without Claude never calls.
   const { runAgentReview } = await import('../agent/review.js');
@@ -118,26 +121,20 @@ async function proveAgentFixes(result: AgentResult, input: AgentStageInput): Pro
   await proveFindingFixes(withSql, input.prover, { budgetMs: input.proofBudgetMs ?? 60_000 });
 }
 
-async function productionSizes(config: PgproConfig, change: ChangeSet | undefined): Promise<{ sizes: Record<string, TableSize>; notes: string[] }> {
-  const sizes: Record<string, TableSize> = {};
-  const notes: string[] = [];
-  for (const [table, rows] of Object.entries(config.explain.rows)) {
-    sizes[table.includes('.') ? table : `public.${table}`] = { rows, source: 'explain.rows in the pgpro config' };
-  }
-  const path = config.agent['production-stats'];
-  if (path) {
-    const content = change ? await change.head.read(path).catch(() => undefined) : undefined;
-    if (content === undefined) {
-      notes.push(`Claude review: agent.production-stats names ${path}, which the change's head does not have; production sizes are unknown.`);
-    } else {
-      const parsed = parseProductionStats(path, content);
-      Object.assign(sizes, parsed.sizes);
-      if (parsed.problems.length) {
-        notes.push(`Claude review: ${parsed.problems.length} entr${parsed.problems.length === 1 ? 'y' : 'ies'} of ${path} could not be read (${parsed.problems.slice(0, 3).join('; ')}).`);
-      }
-    }
-  }
-  return { sizes, notes };
+/**
+ * The production sizes Claude is told, from the same sources as the lock-time rehearsal (explain.rows, the
+ * stats file, a replica's statistics): the rehearsal's when it read them, so a replica is asked once
+ * and its notes said once; else read here, with notes of their own.
+ */
+export async function agentSizes(
+  config: PgproConfig,
+  change: ChangeSet | undefined,
+  env: NodeJS.ProcessEnv,
+  read?: ProductionSizes,
+): Promise<{ sizes: Record<string, TableSize>; notes: string[] }> {
+  if (read) return { sizes: Object.fromEntries(read.sizes), notes: [] };
+  const own = await productionSizes(config, change?.head, statsUrl(config, env), 'Claude review');
+  return { sizes: Object.fromEntries(own.sizes), notes: own.notes };
 }
 
 function syntheticRows(before: CatalogSnapshot | undefined, after: CatalogSnapshot | undefined): Record<string, number> {
@@ -366,6 +363,7 @@ export async function agentStage(state: ReviewState): Promise<AgentResult | unde
         change: state.change,
         ...(state.prover ? { prover: state.prover } : {}),
         proofBudgetMs: proofBudget(state),
+        ...(rehearsalSizes(state) ? { sizes: rehearsalSizes(state)! } : {}),
       },
       deps,
     ),

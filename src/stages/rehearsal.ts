@@ -35,6 +35,11 @@ interface Prepared {
 
 const prepared = new WeakMap<ReviewState, Prepared>();
 
+/** The production sizes the rehearsal read for this review, when lock time was on: read once per review. */
+export function rehearsalSizes(state: ReviewState): ProductionSizes | undefined {
+  return prepared.get(state)?.sizes;
+}
+
 function wantsRetry(state: ReviewState): ReviewedMigration[] {
   if (!state.config.rehearsal.retry) return [];
   return state.reviewable.filter(

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/parse.js';
 import { readReplicaSizes } from '../../src/rehearsal/replica-stats.js';
 import { review } from '../../src/review.js';
+import { agentSizes } from '../../src/stages/agent.js';
 import type { ReviewResult } from '../../src/types.js';
 import { memoryTree } from '../helpers/tree.js';
 
@@ -52,6 +53,29 @@ describe('production sizes from a replica (rehearsal.stats-url)', () => {
     expect(error?.message).toBeTruthy();
     expect(error!.message).not.toContain('s3cr3t-pw');
     expect(error!.message).not.toContain('pgpro_no_such_role_x');
+  });
+});
+
+describe("the Claude review's production sizes", () => {
+  it('come from the replica too, read for the agent when the rehearsal did not read them', async () => {
+    const config = parseConfig(`rehearsal:\n  lock-time: false\n  stats-url: ${url}\n`, 't.yml');
+    const own = await agentSizes(config, undefined, {});
+    expect(own.notes).toEqual([]);
+    expect(own.sizes[`${SCHEMA}.orders`]).toMatchObject({ rows: 3000, source: `the statistics of the replica's database ${database} (rehearsal.stats-url)` });
+
+    const unreachable = parseConfig('rehearsal:\n  stats-url: postgres://reader:pw@127.0.0.1:1/prod\n', 't.yml');
+    const failed = await agentSizes(unreachable, undefined, {});
+    expect(failed.sizes).toEqual({});
+    expect(failed.notes).toHaveLength(1);
+    expect(failed.notes[0]).toMatch(/^Claude review: the replica's statistics \(rehearsal\.stats-url\) could not be read: .*ECONNREFUSED/);
+  });
+
+  it("are the rehearsal's when it read them, with its notes said once, by the rehearsal", async () => {
+    const read = { sizes: new Map([['public.orders', { rows: 7, source: 'explain.rows in the pgpro config' }]]), notes: ['said by the rehearsal'], configured: true };
+    expect(await agentSizes(parseConfig('', 't.yml'), undefined, {}, read)).toEqual({
+      sizes: { 'public.orders': { rows: 7, source: 'explain.rows in the pgpro config' } },
+      notes: [],
+    });
   });
 });
 
