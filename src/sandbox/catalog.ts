@@ -27,12 +27,13 @@ export async function readCatalog(db: Queryable): Promise<CatalogSnapshot> {
     ORDER BY n.nspname, c.relname`);
   const byOid = new Map<number, CatalogTable>();
   const result: CatalogTable[] = [];
+  const counted = await exactCounts(db, tables.rows.filter(needsCount));
   for (const row of tables.rows) {
     const table: CatalogTable = {
       schema: row.schema,
       name: row.name,
       ...(row.relkind === 'p' ? { partitioned: true } : {}),
-      estimatedRows: await estimatedRows(db, row),
+      estimatedRows: counted.get(row) ?? estimatedRows(row),
       columns: [],
       indexes: [],
       constraints: [],
@@ -127,13 +128,36 @@ export async function readCatalog(db: Queryable): Promise<CatalogSnapshot> {
   };
 }
 
-async function estimatedRows(db: Queryable, table: TableRow): Promise<number> {
+/** A table never analysed (reltuples = -1, or 0 with pages) and small enough to count exactly. */
+function needsCount(table: TableRow): boolean {
   const reltuples = Number(table.reltuples);
-  if (reltuples >= 0 && !(reltuples === 0 && Number(table.bytes) > 0)) return Math.round(reltuples);
-  if (Number(table.bytes) > COUNT_BELOW_BYTES) return Math.round(Number(table.bytes) / 100);
-  const quoted = `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
-  const count = await db.query<{ n: number }>(`SELECT count(*)::int8 AS n FROM ${quoted}`);
-  return Number(count.rows[0]?.n ?? 0);
+  if (reltuples >= 0 && !(reltuples === 0 && Number(table.bytes) > 0)) return false;
+  return Number(table.bytes) <= COUNT_BELOW_BYTES;
 }
 
+/** The planner's estimate; for a large table never analysed, its size over ~100 bytes a row. */
+function estimatedRows(table: TableRow): number {
+  const reltuples = Number(table.reltuples);
+  if (reltuples >= 0 && !(reltuples === 0 && Number(table.bytes) > 0)) return Math.round(reltuples);
+  return Math.round(Number(table.bytes) / 100);
+}
 
+/**
+ * Tables counted per query: one round trip for many small counts (a history of hundreds of tables
+ * paid one each), in UNION ALL chains short enough for the parser's and planner's recursion.
+ */
+const COUNTS_PER_QUERY = 100;
+
+/** Exact row counts of `tables`, a few queries for all of them. */
+async function exactCounts(db: Queryable, tables: readonly TableRow[]): Promise<Map<TableRow, number>> {
+  const counts = new Map<TableRow, number>();
+  for (let from = 0; from < tables.length; from += COUNTS_PER_QUERY) {
+    const chunk = tables.slice(from, from + COUNTS_PER_QUERY);
+    const sql = chunk
+      .map((table, i) => `SELECT ${i}::int4 AS i, count(*)::int8 AS n FROM ${quoteIdent(table.schema)}.${quoteIdent(table.name)}`)
+      .join('\nUNION ALL\n');
+    const result = await db.query<{ i: number; n: number | string }>(sql);
+    for (const row of result.rows) counts.set(chunk[Number(row.i)]!, Number(row.n ?? 0));
+  }
+  return counts;
+}
