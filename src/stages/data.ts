@@ -3,7 +3,7 @@
 import { gzipTar, isGzip } from '../sandbox/cluster.js';
 import { engineSnapshots } from '../sandbox/engine.js';
 import { prepareData } from './explain.js';
-import { fillSynthetic } from '../synthetic/index.js';
+import { fillSynthetic, type ColumnFacts } from '../synthetic/index.js';
 import { inBackground, sandboxOpener } from './history.js';
 import { seededKey, storeSeeded, type SeededDocument } from './seeded.js';
 import { filledKey, storeFilled, type FilledDocument } from './filled.js';
@@ -36,6 +36,7 @@ export async function dataStage(state: ReviewState): Promise<void> {
       catalogBefore: state.catalogBefore!,
       budgetMs: budgetMs(),
       ...(seeding ? { seeded: { rows: seeding.rows, syntheticOnly: seeding.syntheticOnly } } : {}),
+      ...(seeding && 'facts' in seeding ? { facts: seeding.facts } : {}),
       ...(state.filled ? { restored: state.filled.document } : {}),
     });
     if (seeding?.complete && !state.filled) fillToCache.set(state, prepared.fillPlan);
@@ -63,7 +64,7 @@ const budgetReached = (notes: readonly string[]) => notes.some((note) => /time b
 async function seedForCache(
   state: ReviewState,
   budgetMs: number,
-): Promise<{ rows: number; notes: string[]; syntheticOnly: string[]; complete: boolean } | undefined> {
+): Promise<{ rows: number; notes: string[]; syntheticOnly: string[]; complete: boolean; facts: ColumnFacts } | undefined> {
   const cache = state.snapshotCache;
   const sandbox = state.sandbox!;
   if (!cache || !state.historySnapshot || !state.catalogBefore || sandbox.stopped) return undefined;
@@ -77,7 +78,8 @@ async function seedForCache(
     const document: SeededDocument = { v: 1, catalog: state.catalogBefore, rows: fill.rows, notes: fill.notes, syntheticOnly: fill.syntheticOnly };
     inBackground(state, sandbox.snapshot().then((tarball) => storeSeeded(cache, key, { document, tarball })));
   }
-  return { rows, notes: fill.notes, syntheticOnly: fill.syntheticOnly, complete };
+  // The fill that follows runs on the same schema: it reuses the facts this seeding read.
+  return { rows, notes: fill.notes, syntheticOnly: fill.syntheticOnly, complete, facts: fill.facts };
 }
 
 /** Proposed fixes are proven in fresh sandboxes started from this point (history + synthetic rows). */

@@ -2,7 +2,7 @@ import picomatch from 'picomatch';
 import type { PgproConfig } from '../config/schema.js';
 import { collectQueries, explainFindings, explainQueries, type ExplainedQuery, type QuerySource } from '../explain/index.js';
 import { quoteIdent } from '../sql/quote.js';
-import { fillSynthetic } from '../synthetic/index.js';
+import { fillSynthetic, type ColumnFacts } from '../synthetic/index.js';
 import { mentionsName } from '../text/mentions.js';
 import type { CatalogSnapshot, FileTree, Finding, Queryable } from '../types.js';
 import { budgetLeft, messageOf, progress, timed, type ReviewState, type ReviewedMigration as Reviewed } from './state.js';
@@ -82,6 +82,8 @@ export async function prepareData(
     /** How long the fill and the first plans may take. */
     budgetMs: number;
     restored?: { notes: string[]; syntheticOnly: string[] };
+    /** Column facts of this schema, when the seeding just read them. */
+    facts?: ColumnFacts;
   },
 ): Promise<ExplainPrepared> {
   const { db } = input;
@@ -90,7 +92,7 @@ export async function prepareData(
   const fill = input.restored
     ? input.restored
     : plan.length > 0
-      ? await fillSynthetic(db, input.catalogBefore, rowsFor, { deadline: started + input.budgetMs })
+      ? await fillSynthetic(db, input.catalogBefore, rowsFor, { deadline: started + input.budgetMs, ...(input.facts ? { facts: input.facts } : {}) })
       : { notes: [], syntheticOnly: [] };
   const budgetMs = Math.max(0, input.budgetMs - (Date.now() - started));
   const before = queries.length > 0 ? await explainQueries(db, queries, { budgetMs }) : [];

@@ -12,6 +12,8 @@ export interface FillResult {
   /** Tables that hold only synthetic rows now (filled, and empty before): what a re-run may remove. */
   syntheticOnly: string[];
   durationMs: number;
+  /** The column facts the fill read (or was given): a later fill of the same schema may reuse them. */
+  facts: ColumnFacts;
 }
 
 /** Identity and generated columns, and partitions: facts the CatalogSnapshot does not carry. */
@@ -55,10 +57,11 @@ export async function fillSynthetic(
   db: Queryable,
   catalog: CatalogSnapshot,
   rowsFor: (table: string) => number,
-  options: { deadline?: number } = {},
+  options: { deadline?: number; facts?: ColumnFacts } = {},
 ): Promise<FillResult> {
   const started = Date.now();
-  const facts = await readColumnFacts(db);
+  // Facts of the schema, not of its rows: a fill of the same schema just before may hand them on.
+  const facts = options.facts ?? (await readColumnFacts(db));
   const { order, deferred } = fillOrder(catalog.tables);
   const notes: string[] = [];
   const rows: Record<string, number> = {};
@@ -78,7 +81,7 @@ export async function fillSynthetic(
       notes.push(`${name} and later tables: not filled, the time budget was reached`);
       break;
     }
-    const before = await countRows(db, name);
+    let before = 0;
     const modes: FillMode[] = [{ nullChecked: false, allDistinct: false }];
     let lastError: unknown;
     for (let attempt = 0; attempt < modes.length; attempt++) {
@@ -90,12 +93,15 @@ export async function fillSynthetic(
         break;
       }
       try {
-        await db.exec(fill.sql);
-        rows[name] = (await countRows(db, name)) - before;
+        const counts = await insertCounted(db, name, fill.sql);
+        before = counts.before;
+        rows[name] = counts.after - counts.before;
         if (attempt > 0) notes.push(`${name}: filled with ${describe(mode)} after: ${errorMessage(lastError)}`);
         lastError = undefined;
         break;
       } catch (error) {
+        // A table that cannot even be counted ends the fill, as it always did; its rows are unchanged.
+        if (attempt === 0) await countRows(db, name);
         lastError = error;
         const code = errorCode(error);
         const next: FillMode = { ...mode };
@@ -118,7 +124,7 @@ export async function fillSynthetic(
   // fill itself for a small change (a partitioned parent covers its partitions).
   const filled = Object.entries(rows).filter(([, n]) => n > 0).map(([name]) => quoteTable(name));
   if (filled.length > 0) await db.exec(`ANALYZE ${filled.join(', ')}`);
-  return { notes, rows, syntheticOnly, durationMs: Date.now() - started };
+  return { notes, rows, syntheticOnly, durationMs: Date.now() - started, facts };
 }
 
 /**
@@ -147,6 +153,47 @@ async function trySet(db: Queryable, name: string, value: string): Promise<strin
 function describe(mode: FillMode): string {
   const parts = [mode.nullChecked ? 'CHECK-constrained columns left NULL/default' : '', mode.allDistinct ? 'all values distinct' : ''];
   return parts.filter(Boolean).join(' and ');
+}
+
+/** Whether an engine's exec returns each statement's rows, as an array in order (probed once). */
+const execReturnsEach = new WeakMap<Queryable, Promise<boolean>>();
+
+function returnsEach(db: Queryable): Promise<boolean> {
+  let known = execReturnsEach.get(db);
+  if (!known) {
+    known = db.exec('SELECT 1 AS n;\nSELECT 2 AS n').then(
+      (results) => countOf(results, 2, 0) === 1 && countOf(results, 2, 1) === 2,
+      () => false,
+    );
+    execReturnsEach.set(db, known);
+  }
+  return known;
+}
+
+/** The first row's `n` of result `index` of an exec that returned `expected` results, else undefined. */
+function countOf(results: unknown, expected: number, index: number): number | undefined {
+  if (!Array.isArray(results) || results.length !== expected) return undefined;
+  const n = (results[index] as { rows?: { n?: unknown }[] } | undefined)?.rows?.[0]?.n;
+  return n === undefined || n === null ? undefined : Number(n);
+}
+
+/**
+ * Runs `insert` between two counts of `table`, in one round trip where the engine returns each
+ * statement's rows: a multi-statement string is one implicit transaction, so a failing insert leaves
+ * nothing, as alone. Three round trips a table cost more than most seeding inserts themselves.
+ */
+async function insertCounted(db: Queryable, table: string, insert: string): Promise<{ before: number; after: number }> {
+  const count = `SELECT count(*)::int AS n FROM ${quoteTable(table)}`;
+  if (!(await returnsEach(db))) {
+    const before = await countRows(db, table);
+    await db.exec(insert);
+    return { before, after: await countRows(db, table) };
+  }
+  const results = await db.exec(`${count};\n${insert};\n${count}`);
+  const before = countOf(results, 3, 0);
+  const after = countOf(results, 3, 2);
+  if (before === undefined || after === undefined) throw new Error(`the sandbox did not return the row counts of ${table}`);
+  return { before, after };
 }
 
 async function countRows(db: Queryable, table: string): Promise<number> {

@@ -31,7 +31,8 @@ function countingFactory() {
     const exec = sandbox.exec.bind(sandbox);
     sandbox.catalog = () => (counts.catalogs++, catalog());
     sandbox.exec = (sql: string) => {
-      const target = /^INSERT INTO ("?[\w.]+"?(?:\."?\w+"?)?)/.exec(sql)?.[1];
+      // The fill sends each table's INSERT between two counts of it, in one string.
+      const target = /^(?:SELECT count\(\*\)[^;]*;\s*)?INSERT INTO ("?[\w.]+"?(?:\."?\w+"?)?)/.exec(sql)?.[1];
       if (target) counts.filled.push(target.replace(/"/g, ''));
       return exec(sql);
     };

@@ -133,6 +133,29 @@ describe('fillSynthetic', () => {
     expect(await scalar(`select reltuples::int from pg_class where relname = 'orders'`)).toBe(ROWS);
   });
 
+  it('counts the rows it added, not those a table held, and lists only tables that were empty', () => {
+    expect(result.rows['public.users']).toBe(ROWS);
+    expect(result.syntheticOnly).toContain('public.orders');
+    expect(result.syntheticOnly).not.toContain('public.users');
+  });
+
+  it('fills the same on an engine whose exec returns nothing for a multi-statement string', async () => {
+    const other = await openPglite();
+    try {
+      await other.exec(SCHEMA);
+      await other.exec(`insert into users (email) values ('seeded@example.com')`);
+      const quiet = { query: other.query.bind(other), exec: async (sql: string) => void (await other.exec(sql)) };
+      const alone = await fillSynthetic(quiet, await readCatalog(other), (table) => (table === 'public.warehouses' ? 50 : 40));
+      expect(alone.rows['public.users']).toBe(40);
+      expect(alone.rows['public.orders']).toBe(40);
+      expect(alone.syntheticOnly).not.toContain('public.users');
+      expect(alone.notes).toEqual(expect.arrayContaining([expect.stringMatching(/^public\.orders: filled with CHECK-constrained columns left NULL/)]));
+      expect(Number((await other.query<{ n: number }>('select count(*)::int n from users')).rows[0]?.n)).toBe(41);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('does not leave the session in replica mode', async () => {
     const r = await db.query<{ v: string }>(`select current_setting('session_replication_role') v`);
     expect(r.rows[0]?.v).toBe('origin');
