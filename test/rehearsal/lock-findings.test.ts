@@ -96,11 +96,22 @@ describe('lockTimeFinding', async () => {
     expect(evidence).toContain('Read it as an order of magnitude, not a promise.');
   });
 
-  it('becomes an error when the estimate reaches rehearsal.fail-on-lock-seconds, and only then', () => {
+  it('becomes an error when the whole range reaches rehearsal.fail-on-lock-seconds, a warning when the range spans it', () => {
+    // The range is ≈ 1.1-2.5 min (82 s fitted).
+    const [low, high] = [input.estimate.lowMs / 1000, input.estimate.highMs / 1000];
+    expect(low).toBeLessThan(82);
+    expect(high).toBeGreaterThan(82);
     const reached = lockTimeFinding({ ...input, failOnSeconds: 60 });
     expect(reached.severity).toBe('error');
     expect(reached.message).toMatch(/That reaches rehearsal\.fail-on-lock-seconds \(60 s\)\.$/);
-    expect(lockTimeFinding({ ...input, failOnSeconds: 600 }).severity).toBe('info');
+    expect(lockTimeFinding({ ...input, failOnSeconds: Math.floor(low) }).severity).toBe('error');
+    for (const limit of [Math.ceil(low), 82, Math.floor(high)]) {
+      const spanned = lockTimeFinding({ ...input, failOnSeconds: limit });
+      expect(spanned.severity).toBe('warning');
+      expect(spanned.message).toMatch(new RegExp(`\\. The range spans rehearsal\\.fail-on-lock-seconds \\(${limit} s\\): it may reach it\\.$`));
+    }
+    expect(lockTimeFinding({ ...input, failOnSeconds: Math.ceil(high) + 1 }).severity).toBe('info');
+    expect(lockTimeFinding({ ...input, failOnSeconds: 600 }).message).not.toMatch(/fail-on-lock-seconds/);
   });
 
   it('names only write blocking for a SHARE lock', () => {
