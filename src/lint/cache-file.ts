@@ -4,47 +4,51 @@
 // synchronously: the CLI has nothing else to do meanwhile, and a loaded machine made the thread pool's
 // round trips for a 1.5 MB file a visible wait.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LintCache, LintedFile } from './index.js';
 import type { StaticCatalogData } from './static-catalog.js';
 
-const FORMAT = 1;
+const FORMAT = 2;
 /** Entries kept besides the ones this run used. */
 const KEEP_UNUSED = 5000;
 
 /**
  * Catalogs kept (each is the whole schema a history describes): the newest few, enough for the newest
- * file of each of a monorepo's migration folders.
+ * file of each of a monorepo's migration folders. Each in a file of its own beside the cache, read only
+ * when a run starts from it: together they weigh as much as the rest of the cache.
  */
 const KEEP_CATALOGS = 12;
 
 interface Stored {
   format: number;
   entries: [string, LintedFile][];
-  catalogs?: [string, StaticCatalogData][];
+  /** Keys of the catalogs kept, oldest first. */
+  catalogs?: string[];
 }
 
 export class FileLintCache implements LintCache {
   private readonly used = new Map<string, LintedFile>();
+  private readonly added = new Map<string, StaticCatalogData>();
   private changed = false;
 
   private constructor(
     private readonly file: string,
     private readonly stored: Map<string, LintedFile>,
-    private readonly catalogs: Map<string, StaticCatalogData>,
+    /** Keys of the catalogs on disk, oldest first. */
+    private readonly catalogs: string[],
   ) {}
 
   /** The cache of project `root` under `dir`. */
   static async open(dir: string, root: string): Promise<FileLintCache> {
     const file = join(dir, `${createHash('sha256').update(root).digest('hex').slice(0, 16)}.json`);
     let stored = new Map<string, LintedFile>();
-    let catalogs = new Map<string, StaticCatalogData>();
+    let catalogs: string[] = [];
     try {
       const parsed = JSON.parse(readFileSync(file, 'utf8')) as Stored;
       if (parsed.format === FORMAT && Array.isArray(parsed.entries)) {
         stored = new Map(parsed.entries);
-        if (Array.isArray(parsed.catalogs)) catalogs = new Map(parsed.catalogs);
+        if (Array.isArray(parsed.catalogs)) catalogs = parsed.catalogs.filter((key) => typeof key === 'string');
       }
     } catch {
       // No cache yet, or one this version cannot read: start empty.
@@ -52,13 +56,23 @@ export class FileLintCache implements LintCache {
     return new FileLintCache(file, stored, catalogs);
   }
 
+  private catalogFile(key: string): string {
+    return `${this.file.slice(0, -'.json'.length)}.catalog.${createHash('sha256').update(key).digest('hex').slice(0, 16)}.json`;
+  }
+
   getCatalog(key: string): StaticCatalogData | undefined {
-    return this.catalogs.get(key);
+    const added = this.added.get(key);
+    if (added || !this.catalogs.includes(key)) return added;
+    try {
+      const stored = JSON.parse(readFileSync(this.catalogFile(key), 'utf8')) as { key: string; catalog: StaticCatalogData };
+      return stored.key === key ? stored.catalog : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   setCatalog(key: string, catalog: StaticCatalogData): void {
-    this.catalogs.delete(key);
-    this.catalogs.set(key, catalog);
+    this.added.set(key, catalog);
     this.changed = true;
   }
 
@@ -73,14 +87,21 @@ export class FileLintCache implements LintCache {
     this.changed = true;
   }
 
-  /** Writes the cache when this run added entries. */
+  /** Writes the cache when this run added entries (and the catalogs it added, dropping the oldest). */
   async save(): Promise<void> {
     if (!this.changed) return;
-    const unused = [...this.stored].filter(([key]) => !this.used.has(key)).slice(-KEEP_UNUSED);
-    const data: Stored = { format: FORMAT, entries: [...unused, ...this.used], catalogs: [...this.catalogs].slice(-KEEP_CATALOGS) };
     mkdirSync(join(this.file, '..'), { recursive: true });
-    const temporary = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(temporary, JSON.stringify(data));
-    renameSync(temporary, this.file);
+    for (const [key, catalog] of this.added) writeAtomically(this.catalogFile(key), JSON.stringify({ key, catalog }));
+    const keys = [...this.catalogs.filter((key) => !this.added.has(key)), ...this.added.keys()];
+    const kept = keys.slice(-KEEP_CATALOGS);
+    for (const key of keys.slice(0, -KEEP_CATALOGS)) rmSync(this.catalogFile(key), { force: true });
+    const unused = [...this.stored].filter(([key]) => !this.used.has(key)).slice(-KEEP_UNUSED);
+    writeAtomically(this.file, JSON.stringify({ format: FORMAT, entries: [...unused, ...this.used], catalogs: kept } satisfies Stored));
   }
+}
+
+function writeAtomically(file: string, data: string): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, data);
+  renameSync(temporary, file);
 }

@@ -91,8 +91,13 @@ describe('pgpro lint', () => {
       const env = cliEnv({ PGPRO_CACHE_DIR: cacheDir });
       const argv = ['lint', '--format', 'json', '--config', 'pgpro.yml', '-C', root, 'db/migrations'];
       const first = await cli(argv, env);
-      // The per-file cache, the whole run's memo and the report that run printed.
-      expect((await readdir(join(cacheDir, 'lint'))).map((f) => f.replace(/^[0-9a-f]{16}/, 'root').replace(/\.[0-9a-f]{12}\.out$/, '.report.out')).sort()).toEqual([
+      // The per-file cache with the catalog its newest file was linted on, the whole run's memo and the
+      // report that run printed.
+      const names = (await readdir(join(cacheDir, 'lint'))).map((f) =>
+        f.replace(/^[0-9a-f]{16}/, 'root').replace(/\.[0-9a-f]{12}\.out$/, '.report.out').replace(/\.catalog\.[0-9a-f]{16}\.json$/, '.catalog.json'),
+      );
+      expect(names.sort()).toEqual([
+        'root.catalog.json',
         'root.json',
         'root.run.json',
         'root.run.report.out',

@@ -1,5 +1,5 @@
 // The lint cache: a file is linted again only when it, a file before it, the config or pgpro changed.
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -147,6 +147,22 @@ describe('FileLintCache', () => {
     const reopened = await FileLintCache.open(dir, '/repo/a');
     expect(reopened.getCatalog('c1')).toEqual(catalog);
     expect(reopened.get('k1')).toEqual(entry);
+    // The catalog is a file of its own, read only when asked for; the newest twelve are kept.
+    const catalogFiles = async () => (await readdir(dir)).filter((f) => f.includes('.catalog.'));
+    expect(await catalogFiles()).toHaveLength(1);
+    expect(await readFile(join(dir, file!), 'utf8')).not.toContain('citext');
+    for (let i = 2; i <= 14; i++) {
+      const more = await FileLintCache.open(dir, '/repo/a');
+      more.setCatalog(`c${i}`, { ...catalog, extensions: [`e${i}`] });
+      await more.save();
+    }
+    const many = await FileLintCache.open(dir, '/repo/a');
+    expect(await catalogFiles()).toHaveLength(12);
+    expect([many.getCatalog('c1'), many.getCatalog('c2')]).toEqual([undefined, undefined]);
+    expect(many.getCatalog('c3')?.extensions).toEqual(['e3']);
+    expect(many.getCatalog('c14')?.extensions).toEqual(['e14']);
+    for (const f of await catalogFiles()) await writeFile(join(dir, f), '{ not json');
+    expect((await FileLintCache.open(dir, '/repo/a')).getCatalog('c14')).toBeUndefined();
 
     await writeFile(join(dir, file!), '{ not json');
     expect((await FileLintCache.open(dir, '/repo/a')).get('k1')).toBeUndefined();
