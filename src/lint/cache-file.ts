@@ -29,7 +29,8 @@ interface Stored {
 
 export class FileLintCache implements LintCache {
   private readonly used = new Map<string, LintedFile>();
-  private readonly added = new Map<string, StaticCatalogData>();
+  /** Catalogs this run added, as JSON. */
+  private readonly added = new Map<string, string>();
   private changed = false;
 
   private constructor(
@@ -62,7 +63,8 @@ export class FileLintCache implements LintCache {
 
   getCatalog(key: string): StaticCatalogData | undefined {
     const added = this.added.get(key);
-    if (added || !this.catalogs.includes(key)) return added;
+    if (added !== undefined) return JSON.parse(added) as StaticCatalogData;
+    if (!this.catalogs.includes(key)) return undefined;
     try {
       const stored = JSON.parse(readFileSync(this.catalogFile(key), 'utf8')) as { key: string; catalog: StaticCatalogData };
       return stored.key === key ? stored.catalog : undefined;
@@ -71,8 +73,8 @@ export class FileLintCache implements LintCache {
     }
   }
 
-  setCatalog(key: string, catalog: StaticCatalogData): void {
-    this.added.set(key, catalog);
+  setCatalog(key: string, json: string): void {
+    this.added.set(key, json);
     this.changed = true;
   }
 
@@ -91,7 +93,7 @@ export class FileLintCache implements LintCache {
   async save(): Promise<void> {
     if (!this.changed) return;
     mkdirSync(join(this.file, '..'), { recursive: true });
-    for (const [key, catalog] of this.added) writeAtomically(this.catalogFile(key), JSON.stringify({ key, catalog }));
+    for (const [key, json] of this.added) writeAtomically(this.catalogFile(key), `{"key":${JSON.stringify(key)},"catalog":${json}}`);
     const keys = [...this.catalogs.filter((key) => !this.added.has(key)), ...this.added.keys()];
     const kept = keys.slice(-KEEP_CATALOGS);
     for (const key of keys.slice(0, -KEEP_CATALOGS)) rmSync(this.catalogFile(key), { force: true });

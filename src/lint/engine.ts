@@ -31,19 +31,20 @@ export interface CatalogAt {
  * Lints `targets` (in apply order) on the catalog that `migrations` before each build. Reads no migration
  * beyond the last target. With `from`, starts from that catalog instead of replaying the migrations up to
  * its position (every target must come after it); with `keep`, also returns the catalogs after the
- * migrations at those positions.
+ * migrations at those positions (but `from`'s), as JSON: the form they are kept in, and a snapshot of the
+ * catalog far cheaper than a structured clone of it.
  */
 export async function lintTargets(
   migrations: readonly MigrationFile[],
   targets: readonly LintTarget[],
   config: PgproConfig,
   options: { from?: CatalogAt; keep?: readonly number[] } = {},
-): Promise<{ linted: Map<string, LintedFile>; kept: CatalogAt[] }> {
+): Promise<{ linted: Map<string, LintedFile>; kept: { position: number; json: string }[] }> {
   await loadParser();
   const { from } = options;
   const keep = new Set(options.keep);
   const catalog = from ? StaticCatalog.from(from.catalog) : new StaticCatalog();
-  const kept: CatalogAt[] = from && keep.has(from.position) ? [from] : [];
+  const kept: { position: number; json: string }[] = [];
   const out = new Map<string, LintedFile>();
   const byPosition = new Map<number, LintTarget[]>();
   for (const target of targets) byPosition.set(target.after, [...(byPosition.get(target.after) ?? []), target]);
@@ -59,7 +60,7 @@ export async function lintTargets(
     const parsed = parseMigrationSqlSync(migration.sql, migration.path, migration.lineOffset);
     if (own) lintOne(migration, parsed);
     for (const statement of parsed.statements) catalog.apply(statement.ast);
-    if (keep.has(i)) kept.push({ position: i, catalog: catalog.data() });
+    if (keep.has(i)) kept.push({ position: i, json: catalog.json() });
     for (const down of here.filter((t) => t.migration !== migration)) {
       lintOne(down.migration, parseMigrationSqlSync(down.migration.sql, down.migration.path, down.migration.lineOffset));
     }

@@ -26,7 +26,8 @@ export interface LintCache {
    * every file up to one position), so that linting an edited file does not replay the files before it.
    */
   getCatalog?(key: string): StaticCatalogData | undefined;
-  setCatalog?(key: string, catalog: StaticCatalogData): void;
+  /** Keeps a catalog under `key`, given as JSON (a StaticCatalogData). */
+  setCatalog?(key: string, json: string): void;
 }
 
 export interface StaticLintInput {
@@ -72,7 +73,7 @@ export async function lintStatic(input: StaticLintInput): Promise<ReviewResult> 
     const run = await lintTargets(migrations, missing, config, { ...(from ? { from } : {}), keep });
     for (const [path, file] of run.linted) linted.set(path, file);
     if (keys) targets.forEach((t, i) => missing.includes(t) && cache!.set(keys[i]!, linted.get(t.migration.path)!));
-    for (const kept of run.kept) if (kept !== from) cache?.setCatalog?.(chain![kept.position]!, kept.catalog);
+    for (const kept of run.kept) cache?.setCatalog?.(chain![kept.position]!, kept.json);
   }
 
   const files = targets.map((t) => ({ migration: t.migration, ...linted.get(t.migration.path)! }));

@@ -80,11 +80,15 @@ export class StaticCatalog implements CatalogSnapshot {
     return catalog;
   }
 
-  /** Its state as plain data, detached from it. */
-  data(): StaticCatalogData {
+  /** Its state as JSON (a StaticCatalogData), which is how the lint cache keeps it. */
+  json(): string {
+    return JSON.stringify(this.state());
+  }
+
+  private state(): StaticCatalogData {
     const index = new Map(this.tables.map((table, i) => [table, i]));
     const keys = [...this.byKey].flatMap(([key, table]): [string, number][] => (index.has(table) ? [[key, index.get(table)!]] : []));
-    return structuredClone({ tables: this.tables, keys, functions: this.functions, extensions: this.extensions, enums: this.enums });
+    return { tables: this.tables, keys, functions: this.functions, extensions: this.extensions, enums: this.enums };
   }
 
   /** The table named by a RangeVar (or schema + name), if the files created it. */

@@ -66,8 +66,8 @@ class CatalogMemoryCache extends MemoryCache {
   getCatalog(key: string) {
     return this.catalogs.get(key);
   }
-  setCatalog(key: string, catalog: StaticCatalogData) {
-    this.catalogs.set(key, catalog);
+  setCatalog(key: string, json: string) {
+    this.catalogs.set(key, JSON.parse(json) as StaticCatalogData);
   }
 }
 
@@ -142,7 +142,7 @@ describe('FileLintCache', () => {
 
     const withCatalog = await FileLintCache.open(dir, '/repo/a');
     const catalog = { tables: [], keys: [], functions: [], extensions: ['citext'], enums: [] } satisfies StaticCatalogData;
-    withCatalog.setCatalog('c1', catalog);
+    withCatalog.setCatalog('c1', JSON.stringify(catalog));
     await withCatalog.save();
     const reopened = await FileLintCache.open(dir, '/repo/a');
     expect(reopened.getCatalog('c1')).toEqual(catalog);
@@ -153,7 +153,7 @@ describe('FileLintCache', () => {
     expect(await readFile(join(dir, file!), 'utf8')).not.toContain('citext');
     for (let i = 2; i <= 14; i++) {
       const more = await FileLintCache.open(dir, '/repo/a');
-      more.setCatalog(`c${i}`, { ...catalog, extensions: [`e${i}`] });
+      more.setCatalog(`c${i}`, JSON.stringify({ ...catalog, extensions: [`e${i}`] }));
       await more.save();
     }
     const many = await FileLintCache.open(dir, '/repo/a');
