@@ -110,6 +110,30 @@ export class SnapshotCache {
     await this.writeDisk(hash, tarball);
   }
 
+  /** Whether the entry is cached, without reading it (whether it is whole is known only when it is read). */
+  async has(hash: string): Promise<boolean> {
+    if (!HASH.test(hash)) return false;
+    if (this.memory.has(hash)) return true;
+    if (!this.options.dir) return false;
+    return stat(join(this.options.dir, `${hash}.tar.gz`)).then(
+      (info) => info.isFile(),
+      () => false,
+    );
+  }
+
+  /**
+   * Marks an entry used without reading it (its bytes are not needed this time): the disk bound evicts
+   * the least recently used entries first. Nothing happens for an entry that is not cached.
+   */
+  async touch(hash: string): Promise<void> {
+    if (!HASH.test(hash)) return;
+    const held = this.memory.get(hash);
+    if (held) this.remember(hash, held);
+    if (!this.options.dir) return;
+    const now = new Date();
+    await utimes(join(this.options.dir, `${hash}.tar.gz`), now, now).catch(() => undefined);
+  }
+
   /** Forgets an entry whose snapshot could not be restored, so that the next review replays instead. */
   async delete(hash: string): Promise<void> {
     if (!HASH.test(hash)) return;

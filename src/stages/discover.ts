@@ -8,7 +8,7 @@ import type { PgproConfig } from '../config/schema.js';
 import { discoverOptions } from './discover-options.js';
 import { knownHistory, knownMigration, manifestKey } from './known-history.js';
 import { readSchemaDump } from './schema-dump.js';
-import { cacheDiscardNote, notReviewedStatus, progress, statusOf, timed, type ReviewState, type SetupScript } from './state.js';
+import { notReviewedStatus, progress, statusOf, timed, type ReviewState, type SetupScript } from './state.js';
 
 export { discoverOptions };
 
@@ -22,7 +22,7 @@ export async function discoverStage(state: ReviewState): Promise<void> {
   // file is read at all (on GitHub, none of its blobs is downloaded).
   state.historyKey =
     state.snapshotCache && change.base?.id && change.changed ? manifestKey(change.base.id, options, state.setup) : undefined;
-  state.known = state.historyKey ? await knownHistory(state.snapshotCache!, state.historyKey, cacheDiscardNote(state)) : undefined;
+  state.known = state.historyKey ? await knownHistory(state.snapshotCache!, state.historyKey) : undefined;
 
   const { head, base, rejected } = await timed(state, 'discover', async () => {
     const known = state.known;

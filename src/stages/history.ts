@@ -7,7 +7,7 @@ import { historyPrefixHashes } from '../sandbox/snapshot-cache.js';
 import { startTimeoutMs, type ReviewLimits } from '../sandbox/limits.js';
 import { manifestOf } from './known-history.js';
 import { loadSchemaDump } from './schema-dump.js';
-import { cachedSeeded, seededKey, type Seeded } from './seeded.js';
+import { cachedSeededDocument, seededKey, type SeededDocument } from './seeded.js';
 import { cachedFilled, filledKey, type Filled } from './filled.js';
 import { explainFill } from './explain.js';
 import { cacheDiscardNote, messageOf, progress, timed, type ReviewState, type ReviewedMigration } from './state.js';
@@ -112,7 +112,7 @@ export function inBackground(state: ReviewState, work: Promise<unknown>): void {
  * The seeded history with this change's fill made too (stages/filled.ts), when it is cached: the plan
  * is read from the seeded snapshot's catalog, the "before" the data stage would fill from.
  */
-async function findFilled(state: ReviewState, seeded: Seeded & { key: string }): Promise<Filled | undefined> {
+async function findFilled(state: ReviewState, seeded: SeededEntry): Promise<Filled | undefined> {
   const { config } = state;
   const { plan } = await explainFill({
     config,
@@ -124,23 +124,33 @@ async function findFilled(state: ReviewState, seeded: Seeded & { key: string }):
   return cachedFilled(state.snapshotCache!, filledKey(seeded.key, plan), cacheDiscardNote(state));
 }
 
-/** A sandbox restored with the synthetic rows: with this change's fill too when that is cached. */
-async function restoreSeeded(state: ReviewState, seeded: Seeded & { key: string }): Promise<Sandbox | undefined> {
+/**
+ * A sandbox restored with the synthetic rows: with this change's fill too when that is cached (the
+ * seeded snapshot is then not read), else the seeded snapshot, when it is cached.
+ */
+async function restoreSeeded(state: ReviewState, seeded: SeededEntry): Promise<Sandbox | undefined> {
+  const cache = state.snapshotCache!;
   const filled = await findFilled(state, seeded).catch(() => undefined);
   const withFill = filled ? await restoreOrForget(state, filled.key, filled.tarball) : undefined;
   if (withFill) {
     state.filled = filled;
+    // Used as much as the fill made on it: the disk bound evicts it no sooner.
+    inBackground(state, cache.touch(seeded.key));
     return withFill;
   }
-  return restoreOrForget(state, seeded.key, seeded.tarball);
+  const hit = await cache.get([seeded.key], cacheDiscardNote(state));
+  return hit ? restoreOrForget(state, seeded.key, hit.tarball) : undefined;
 }
 
+/** The seeded history's key and document; its snapshot is read only when restored. */
+type SeededEntry = { key: string; document: SeededDocument };
+
 /** The history with its synthetic rows, when the change has anything to apply on it and it is cached. */
-async function findSeeded(state: ReviewState, historySnapshot: string): Promise<(Seeded & { key: string }) | undefined> {
+async function findSeeded(state: ReviewState, historySnapshot: string): Promise<SeededEntry | undefined> {
   if (!state.snapshotCache || state.reviewable.length === 0 || unseeded.has(state)) return undefined;
   const key = seededKey(historySnapshot, state.config.sandbox['seed-rows']);
-  const seeded = await cachedSeeded(state.snapshotCache, key, cacheDiscardNote(state));
-  return seeded ? { ...seeded, key } : undefined;
+  const document = await cachedSeededDocument(state.snapshotCache, key);
+  return document ? { key, document } : undefined;
 }
 
 /**
@@ -169,7 +179,10 @@ async function startFromKnown(state: ReviewState): Promise<Sandbox | undefined> 
   const seeded = await findSeeded(state, known.manifest.snapshot);
   let sandbox = seeded ? await restoreSeeded(state, seeded) : undefined;
   const document = sandbox ? seeded?.document : undefined;
-  sandbox ??= await restoreOrForget(state, known.manifest.snapshot, known.tarball);
+  if (!sandbox) {
+    const hit = await state.snapshotCache!.get([known.manifest.snapshot], cacheDiscardNote(state));
+    sandbox = hit ? await restoreOrForget(state, known.manifest.snapshot, hit.tarball) : undefined;
+  }
   if (!sandbox) return undefined;
   state.historySnapshot = known.manifest.snapshot;
   state.seeded = document;

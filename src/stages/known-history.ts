@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { DiscardListener, SnapshotCache } from '../sandbox/snapshot-cache.js';
+import type { SnapshotCache } from '../sandbox/snapshot-cache.js';
 import type { MigrationFile } from '../types.js';
 
 /**
@@ -24,9 +24,9 @@ export interface HistoryManifest {
   }[];
 }
 
+/** The snapshot itself is read when it is restored: a review that restores its seeded or filled state never reads it. */
 export interface KnownHistory {
   manifest: HistoryManifest;
-  tarball: Uint8Array;
 }
 
 /** Everything besides the tree that decides what the history is: discovery settings and setup SQL. */
@@ -34,12 +34,15 @@ export function manifestKey(baseTreeId: string, discovery: unknown, setup: { nam
   return createHash('sha256').update(JSON.stringify({ v: 1, baseTreeId, discovery, setup })).digest('hex');
 }
 
-/** The manifest and its snapshot, when both are cached (a manifest whose snapshot was evicted is useless). */
-export async function knownHistory(cache: SnapshotCache, key: string, onDiscard?: DiscardListener): Promise<KnownHistory | undefined> {
+/**
+ * The manifest, when it and its snapshot are cached (a manifest whose snapshot was evicted is useless).
+ * The snapshot is not read here: one that turns out bad when it is restored is deleted then, and the
+ * review reads the base's history after all (stages/history.ts).
+ */
+export async function knownHistory(cache: SnapshotCache, key: string): Promise<KnownHistory | undefined> {
   const manifest = await cache.getDocument<HistoryManifest>(key);
   if (!manifest) return undefined;
-  const hit = await cache.get([manifest.snapshot], onDiscard);
-  return hit ? { manifest, tarball: hit.tarball } : undefined;
+  return (await cache.has(manifest.snapshot)) ? { manifest } : undefined;
 }
 
 /** A history migration known only from the manifest: its place and mode, not its SQL. */

@@ -34,10 +34,19 @@ export function seededKey(historySnapshot: string, seedRows: number): string {
 
 /** The seeded snapshot and its document, when both are cached. */
 export async function cachedSeeded(cache: SnapshotCache, key: string, onDiscard?: DiscardListener): Promise<Seeded | undefined> {
+  const document = await cachedSeededDocument(cache, key);
+  const hit = document ? await cache.get([key], onDiscard) : undefined;
+  return document && hit ? { document, tarball: hit.tarball } : undefined;
+}
+
+/**
+ * The seeded snapshot's document alone: a review that finds its fill cached too restores that one, and
+ * need not read (and check) the seeded snapshot's several MB as well.
+ */
+export async function cachedSeededDocument(cache: SnapshotCache, key: string): Promise<SeededDocument | undefined> {
   const document = await cache.getDocument<SeededDocument>(key);
   if (document?.v !== 1 || !Array.isArray(document.catalog?.tables) || !Array.isArray(document.syntheticOnly)) return undefined;
-  const hit = await cache.get([key], onDiscard);
-  return hit ? { document, tarball: hit.tarball } : undefined;
+  return document;
 }
 
 export async function storeSeeded(cache: SnapshotCache, key: string, seeded: Seeded): Promise<void> {

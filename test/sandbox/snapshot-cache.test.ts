@@ -74,6 +74,30 @@ describe('SnapshotCache', () => {
     expect(hit?.tarball[0]).toBe(8);
   });
 
+  it('an entry touched without being read is evicted as recently used, on disk and in memory', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pgpro-snap-'));
+    const [a, b, c] = historyPrefixHashes([...history, { path: 'db/003.sql', content: '' }]);
+    const at = dir;
+    const age = (hash: string, seconds: number) => utimes(join(at, `${hash}.tar.gz`), new Date(seconds * 1000), new Date(seconds * 1000));
+    const disk = new SnapshotCache({ dir, maxDiskBytes: 2 * 58 + 5, maxMemoryBytes: 0 });
+    await disk.set(a!, bytes(10, 7));
+    await age(a!, 1_000_000);
+    await disk.set(b!, bytes(10, 8));
+    await age(b!, 1_000_001);
+    await disk.touch(a!); // a, the older, is now the more recent
+    await disk.touch(historyPrefixHashes([{ path: 'db/none.sql', content: '' }])[0]!); // not cached: nothing happens
+    await disk.set(c!, bytes(10, 9));
+    expect((await readdir(dir)).sort()).toEqual([`${a}.tar.gz`, `${c}.tar.gz`].sort());
+
+    const memory = new SnapshotCache({ maxMemoryBytes: 25 });
+    await memory.set(a!, bytes(10));
+    await memory.set(b!, bytes(10));
+    await memory.touch(a!);
+    await memory.set(c!, bytes(10));
+    expect(await memory.get([b!])).toBeUndefined();
+    expect(await memory.get([a!])).toBeDefined();
+  });
+
   it('deletes a half-written or corrupted entry on read, says why, and falls back to a shorter prefix', async () => {
     dir = await mkdtemp(join(tmpdir(), 'pgpro-snap-'));
     const [a, b] = historyPrefixHashes(history);

@@ -47,25 +47,34 @@ const summary = (r: ReviewResult) => ({
   findings: r.findings.map((f) => `${f.file}:${f.line} ${f.rule} ${f.severity}`),
 });
 
+/** A cache that remembers which snapshots were read (found or not), one list per get. */
+class ReadCountingCache extends SnapshotCache {
+  reads: string[][] = [];
+  override get(prefixHashes: readonly string[], onDiscard?: (why: string) => void) {
+    this.reads.push([...prefixHashes]);
+    return super.get(prefixHashes, onDiscard);
+  }
+}
+
 describe('a base whose seeded history is cached', () => {
   let dir: string;
-  let cold: { result: ReviewResult; counts: ReturnType<typeof countingFactory>['counts'] };
+  let cold: { result: ReviewResult; counts: ReturnType<typeof countingFactory>['counts']; reads: string[][] };
   let warm: typeof cold;
   let other: typeof cold;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'pgpro-seeded-'));
-    const run = async (cache: SnapshotCache, files: Record<string, string>) => {
+    const run = async (cache: ReadCountingCache, files: Record<string, string>) => {
       const { counts, factory } = countingFactory();
       const head = memoryTree({ ...history, ...files }, 'head');
       const base = memoryTree(history, 'base');
       const result = await review({ head, base, changed: Object.keys(files) }, { config }, { snapshotCache: cache, createSandbox: factory });
-      return { result, counts };
+      return { result, counts, reads: cache.reads };
     };
-    cold = await run(new SnapshotCache({ dir }), change);
+    cold = await run(new ReadCountingCache({ dir }), change);
     // A new process: only the disk remembers.
-    other = await run(new SnapshotCache({ dir }), otherChange);
-    warm = await run(new SnapshotCache({ dir }), change);
+    other = await run(new ReadCountingCache({ dir }), otherChange);
+    warm = await run(new ReadCountingCache({ dir }), change);
   }, 180_000);
 
   afterAll(async () => {
@@ -94,6 +103,14 @@ describe('a base whose seeded history is cached', () => {
   it('adds no row for a change touching the tables an earlier review of the base filled', () => {
     expect(warm.counts.filled).toEqual([]);
     expect(other.result.findings.find((f) => f.rule === 'constraint-missing-not-valid')?.evidence).toMatch(/300 rows/);
+  });
+
+  it('reads only the snapshot it restores: the seeded one only when the fill is not cached', () => {
+    // The other change's fill is not cached (no document names it): the seeded snapshot is read.
+    expect(other.reads).toHaveLength(1);
+    // The same change again: its fill is cached, and only that snapshot is read, not the seeded one.
+    expect(warm.reads).toHaveLength(1);
+    expect(warm.reads[0]).not.toEqual(other.reads[0]);
   });
 
   it('reads the catalog before the change only the first time', () => {
