@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { RenderOptions } from '../report/index.js';
-import { formatDuration } from '../report/common.js';
+import { formatDuration } from '../text/grammar.js';
 import { renderLazily } from '../report/load.js';
 import { VERSION } from '../version.js';
 import type { ReviewResult } from '../types.js';

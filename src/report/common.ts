@@ -4,7 +4,7 @@ import { compareFindings, severityRank, sortFindings } from '../finding.js';
 import { formatNumber, plural } from '../text/grammar.js';
 import type { Finding, MigrationStatus, ReviewResult, Severity } from '../types.js';
 
-export { formatNumber, plural } from '../text/grammar.js';
+export { formatDuration, formatNumber, plural } from '../text/grammar.js';
 
 interface PackageInfo {
   version?: string;
@@ -139,11 +139,6 @@ export function waiverLines(result: ReviewResult): string[] {
 
 export function engineLabel(engine: { name: 'pglite' | 'postgres'; version: string }): string {
   return `${engine.name === 'pglite' ? 'PGlite' : 'PostgreSQL'} ${engine.version}`;
-}
-
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  return `${(ms / 1000).toFixed(1)} s`;
 }
 
 /** Findings in report order, grouped by file (files in path order). */

@@ -48,6 +48,12 @@ export function formatNumber(value: number): string {
 }
 
 /** "1 statement", "3 statements", "1,200 rows". */
+/** "350 ms", "2.4 s". */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
 export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
   return `${formatNumber(count)} ${count === 1 ? singular : pluralForm}`;
 }
