@@ -82,6 +82,13 @@ async function seedForCache(
   return { rows, notes: fill.notes, syntheticOnly: fill.syntheticOnly, complete, facts: fill.facts };
 }
 
+/**
+ * The proofs' sandbox is opened ahead only at a small fix point: a second instance costs its memory
+ * (~200 MB of RSS at a 68 MB fix point) and a core while the review goes on, whether a fix needs it or
+ * not. A plain fix point may be larger (sandbox.ts PLAIN_SNAPSHOT_MAX_BYTES).
+ */
+const PROOF_SANDBOX_AHEAD_MAX_BYTES = 64 * 1024 * 1024;
+
 /** Proposed fixes are proven in fresh sandboxes started from this point (history + synthetic rows). */
 export async function fixPointStage(state: ReviewState): Promise<void> {
   const { config } = state;
@@ -101,7 +108,7 @@ export async function fixPointStage(state: ReviewState): Promise<void> {
   state.fixPoint = tarball;
   storeFilledState(state, tarball);
   const reuse = reuseFrom(state, tarball);
-  if (state.deps.proofSandboxAhead && !isGzip(tarball)) reuse.pool.prepare(sandboxStarter(state), tarball);
+  if (state.deps.proofSandboxAhead && !isGzip(tarball) && tarball.byteLength <= PROOF_SANDBOX_AHEAD_MAX_BYTES) reuse.pool.prepare(sandboxStarter(state), tarball);
   // The relations the review's own apply will count as pre-existing (it traces from this state): the
   // proofs count the same in every sandbox they run in. Read from the snapshot by the prover otherwise.
   const preexisting = await relationOids(state.sandbox!).catch(() => undefined);
