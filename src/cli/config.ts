@@ -1,6 +1,5 @@
 // The config a CLI run uses: --config, else the nearest config file up to the repository root, else the defaults.
-import { readFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { defaultsWithoutSchema } from '../config/defaults.js';
 import type { PgproConfig } from '../config/schema.js';
@@ -30,7 +29,9 @@ async function readConfig(args: Pick<CliArgs, 'config' | 'cwd'>): Promise<PgproC
   for (const file of candidates) {
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      // Synchronous: a run without a config file tries a dozen names, and `pgpro lint` answered from its
+      // memo has nothing else to wait for.
+      text = readFileSync(file, 'utf8');
     } catch (error) {
       if (args.config) throw new UsageError(`Cannot read the config file ${args.config}: ${(error as Error).message}`);
       continue;
