@@ -84,6 +84,11 @@ async function handle(request: WorkerRequest): Promise<unknown> {
     case 'copy':
       return queryValue(await db.query(request.sql, [], { blob: new Blob([request.data]) }));
     case 'dump': {
+      // Checkpointed first: the data files then hold every change, and an instance restored from the
+      // archive starts at once. Without it Postgres, finding the directory as if after a crash, redoes
+      // the WAL since the last checkpoint (on a snapshot of a replayed history: all of it) and checkpoints
+      // at the end of that recovery: ~0.15 s of each warm review's restore. What is restored is the same.
+      await db.exec('CHECKPOINT');
       // A plain tar, held against the bound until it is sent: the main thread gzips it with zlib, off
       // this thread and several times faster.
       return dumpDataDir(pgliteFs(db), (bytes) => {

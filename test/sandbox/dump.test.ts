@@ -44,7 +44,9 @@ describe('the data directory archive', () => {
       const tarball = await sandbox.snapshot();
       // The archive (over 20 MB for any cluster) was counted while it was in the worker, and no longer is.
       expect(sandbox.memory!.peakBytes - before).toBeGreaterThan(20 * 1024 * 1024);
-      expect(sandbox.memory!.usedBytes).toBe(before);
+      // Only what the dump's checkpoint wrote (a few hundred bytes of log) is left of it.
+      expect(sandbox.memory!.usedBytes - before).toBeGreaterThanOrEqual(0);
+      expect(sandbox.memory!.usedBytes - before).toBeLessThan(64 * 1024);
       const restored = await createSandbox({ statementTimeoutMs: 60_000, memoryMb: 1024, tarball });
       try {
         expect((await restored.query('SELECT count(*)::int AS n FROM kept')).rows).toEqual([{ n: 100 }]);
