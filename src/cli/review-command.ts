@@ -12,6 +12,7 @@ import type { PgproConfig } from '../config/schema.js';
 import type { ChangeSet, ReviewResult } from '../types.js';
 import type { CliArgs } from './args.js';
 import { loadCliConfig } from './config.js';
+import { coreToSpare } from './spare-core.js';
 import { reportFailure } from './errors.js';
 import { writeReports } from './outputs.js';
 import { fixDiff, fixUntilStable, writeFixedFiles } from './fix.js';
@@ -66,8 +67,10 @@ export async function reviewFromArgs(
 ): Promise<{ result: ReviewResult; root: string; change: ChangeSet; again: (next: ChangeSet) => Promise<ReviewResult> }> {
   const config = withSandboxUrl(await loadCliConfig(args), args, io.env);
   chooseWasmTier(config, io.env);
-  // The fix proofs' sandbox is opened while the review runs (proofSandboxAhead): its worker loads while the first sandbox starts.
-  if (config.sandbox.engine === 'pglite') replenishSpareSandboxWorker(config.sandbox['memory-mb']);
+  // The fix proofs' sandbox is opened while the review runs (proofSandboxAhead), when the other
+  // processes leave a core for it: its worker loads while the first sandbox starts.
+  const ahead = config.sandbox.engine === 'pglite' && coreToSpare();
+  if (ahead) replenishSpareSandboxWorker(config.sandbox['memory-mb']);
   const { change, root } = await localChangeSet(args.cwd, args.paths, args.base, await readStdinFile(args, io));
   const progress = args.format === 'text' || io.stderr.isTTY ? progressPrinter(io.stderr) : undefined;
   const deps = {
@@ -78,8 +81,7 @@ export async function reviewFromArgs(
         }
       : {}),
     env: io.env,
-    // One review per process, on a machine with a core the review's sandbox leaves idle.
-    proofSandboxAhead: true,
+    proofSandboxAhead: ahead,
   };
   const result = await review(change, { config, agent: args.agent, ...(progress ? { onProgress: progress.update } : {}) }, deps);
   progress?.done();

@@ -4,6 +4,7 @@ import { HELP, parseCliArgs } from './args.js';
 import { EXIT_CANNOT_RUN, EXIT_OK, type CliIo } from './io.js';
 import { AppStackMissingError, loadAppModule } from '../app-stack.js';
 import { VERSION } from '../version.js';
+import { sampleMachine } from './spare-core.js';
 
 export { EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_OK, type CliIo } from './io.js';
 
@@ -56,5 +57,6 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
  */
 function prewarm(sandboxUrl: string | undefined, env: NodeJS.ProcessEnv): void {
   if (sandboxUrl) return;
+  sampleMachine();
   import('../sandbox/prewarm.js').then(({ prewarmSandbox }) => prewarmSandbox(env), () => undefined);
 }
