@@ -4,7 +4,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { extractArchive, TarExtractor, type ExtractFs } from '../../src/sandbox/archive-fs.js';
+import { ArchiveInflater, extractArchive, TarExtractor, type ExtractFs } from '../../src/sandbox/archive-fs.js';
 import { openPglite } from '../../src/sandbox/cluster.js';
 
 interface WalkFs {
@@ -102,6 +102,26 @@ describe('a data directory unpacked from its archive', () => {
       expect(fs.files.size).toBe(whole.files.size);
       for (const [path, bytes] of whole.files) expect(Buffer.from(fs.files.get(path)!).equals(Buffer.from(bytes)), `${size}: ${path}`).toBe(true);
     }
+  });
+
+  it('inflates ahead before there is a file system (pausing past its bound), then unpacks the same files', async () => {
+    const whole = recordingFs();
+    await extractArchive(whole, plain, '/d');
+    // Plain, the archive is larger than what is inflated ahead: inflating pauses, and resumes on unpacking.
+    const padded = new Uint8Array(plain.length + 40 * 1024 * 1024);
+    padded.set(plain);
+    for (const archive of [new Uint8Array(gzipSync(plain)), new Uint8Array(gzipSync(padded))]) {
+      const inflater = new ArchiveInflater(archive);
+      // PGlite instantiating: the thread pool inflates meanwhile.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const fs = recordingFs();
+      expect(await inflater.extractInto(fs, '/d')).toBe(whole.files.size);
+      for (const [path, bytes] of whole.files) expect(Buffer.from(fs.files.get(path)!).equals(Buffer.from(bytes)), path).toBe(true);
+    }
+    // A damaged archive inflated ahead is refused when unpacked.
+    const cut = new ArchiveInflater(new Uint8Array(gzipSync(plain)).subarray(0, 2000));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await expect(cut.extractInto(recordingFs(), '/d')).rejects.toThrow();
   });
 
   it('refuses a damaged or truncated archive', async () => {
