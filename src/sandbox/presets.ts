@@ -1,3 +1,4 @@
+import type { Convention } from '../types.js';
 /**
  * Setup SQL for platforms whose migrations assume objects the platform creates before them.
  * Only what migrations commonly reference: enough for them to apply, not a copy of the platform.
@@ -51,4 +52,23 @@ GRANT USAGE ON SCHEMA auth, storage, extensions TO anon, authenticated, service_
 
 export function presetSetup(preset: 'none' | 'supabase'): { name: string; sql: string }[] {
   return preset === 'supabase' ? [{ name: 'preset:supabase', sql: SUPABASE }] : [];
+}
+
+/**
+ * Tables a migration tool creates before it runs the first migration, which a migration may then
+ * reference (Lemmy's puts a trigger on diesel's). Only tools whose table name is theirs alone: a
+ * generic name (schema_migrations) may be a table the history makes itself.
+ */
+const TOOL_TABLES: Partial<Record<Convention, string>> = {
+  // diesel's migration_table.sql, as diesel_migrations runs it.
+  diesel:
+    'CREATE TABLE IF NOT EXISTS __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY NOT NULL, run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP);',
+};
+
+/** Setup for the tools of these migrations: each one's own bookkeeping table, as the tool makes it. */
+export function toolSetup(conventions: Iterable<Convention>): { name: string; sql: string }[] {
+  return [...new Set(conventions)].flatMap((convention) => {
+    const sql = TOOL_TABLES[convention];
+    return sql ? [{ name: `${convention}: its bookkeeping table`, sql }] : [];
+  });
 }

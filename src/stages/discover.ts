@@ -2,7 +2,7 @@
 import { splitChange } from '../change/split.js';
 import { loadMigrations } from '../migrations/index.js';
 import { engineSnapshots } from '../sandbox/engine.js';
-import { presetSetup } from '../sandbox/presets.js';
+import { presetSetup, toolSetup } from '../sandbox/presets.js';
 import type { ChangeSet, MigrationFile } from '../types.js';
 import type { PgproConfig } from '../config/schema.js';
 import { discoverOptions } from './discover-options.js';
@@ -66,6 +66,10 @@ export async function discoverStage(state: ReviewState): Promise<void> {
   const split = splitChange(head, base, change.changed);
   state.findings.push(...split.findings);
   state.history = split.history;
+  // After the manifest key (which names the history by the base's tree): the table a tool makes before
+  // its first migration is part of the state every sandbox of this review starts from.
+  // A schema dump is production's state, the tool's table included.
+  if (!state.setup.some((script) => script.dump)) state.setup.unshift(...toolSetup([...split.history, ...split.fresh].map((m) => m.convention)));
   if (split.later && split.later.length > 0) {
     const names = split.later.slice(0, 5).map((m) => m.path).join(', ');
     state.notes.push(
