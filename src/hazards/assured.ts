@@ -2,15 +2,13 @@
 // statements inside against production, which the sandbox cannot see (a constraint added by hand, a
 // table known to be small). pgpro still says what it observed there, as info, and does not fail the
 // check on it.
+import { NEVER_IGNORED } from '../sql/ignores.js';
 import type { ParsedFile } from '../types.js';
 import { statementAt } from './identity.js';
 import type { HazardFinding } from './types.js';
 
-/** Findings no marker can soften: a file that does not run, or was not reviewed, is never vouched for. */
-const NEVER_SOFTENED = new Set(['syntax-error', 'apply-error', 'review-incomplete', 'not-reviewed']);
-
 export function softenAssured(finding: HazardFinding, file: ParsedFile | undefined): HazardFinding {
-  if (finding.severity === 'info' || NEVER_SOFTENED.has(finding.rule) || finding.merged?.includes('apply-error')) return finding;
+  if (finding.severity === 'info' || NEVER_IGNORED.has(finding.rule) || finding.merged?.includes('apply-error')) return finding;
   if (!file?.assured?.length) return finding;
   const statement = statementAt(file.statements, finding.line);
   if (!statement) return finding;

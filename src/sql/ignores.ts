@@ -27,7 +27,8 @@ export interface LocatedDirective extends IgnoreDirective {
 }
 
 const DIRECTIVE = /^\s*(pgpro|squawk)-ignore(-file)?(?=\s|$)(.*)$/;
-const NEVER_IGNORED = new Set(['syntax-error', 'apply-error', 'review-incomplete', 'not-reviewed']);
+/** Findings no directive or marker can waive: a file that does not run, or was not reviewed, is never vouched for. */
+export const NEVER_IGNORED: ReadonlySet<string> = new Set(['syntax-error', 'apply-error', 'review-incomplete', 'not-reviewed']);
 
 /**
  * squawk's `-- squawk-disable-assume-in-transaction` line: the file keeps its own transaction mode when

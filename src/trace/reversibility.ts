@@ -1,6 +1,7 @@
 // Down migrations: apply up, down, up, and compare schemas. A down that fails, a schema after down that
 // differs from the one before up, or an up that cannot run again are findings (source 'trace').
 import { fingerprint } from '../finding.js';
+import { nameList } from '../rules/lib/ast.js';
 import type { Finding, ParsedStatement, Queryable } from '../types.js';
 
 export interface ReversibilityInput {
@@ -123,8 +124,8 @@ function droppedIfExists(up: readonly ParsedStatement[]): { matches: (key: strin
     const drop = ast.DropStmt;
     if (drop?.missing_ok && DROPPED_KINDS[drop.removeType]) {
       for (const object of drop.objects ?? []) {
-        const name = (object?.List?.items ?? []).at(-1)?.String?.sval;
-        if (typeof name === 'string') {
+        const name = nameList(object?.List?.items).at(-1);
+        if (name !== undefined) {
           out.push({ matches: (key) => lastParts(key, DROPPED_KINDS[drop.removeType]!, 1)?.[0] === name, line: statement.line });
         }
       }
