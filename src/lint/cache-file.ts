@@ -20,11 +20,16 @@ const KEEP_UNUSED = 5000;
  */
 const KEEP_CATALOGS = 12;
 
+/** Catalog digests kept (see LintCache.setCatalogDigest), the first key of each digest before the rest. */
+const KEEP_DIGESTS = 200;
+
 interface Stored {
   format: number;
   entries: [string, LintedFile][];
   /** Keys of the catalogs kept, oldest first. */
   catalogs?: string[];
+  /** History keys with the digest of the catalog after them, oldest first. */
+  digests?: [string, string][];
 }
 
 export class FileLintCache implements LintCache {
@@ -32,29 +37,39 @@ export class FileLintCache implements LintCache {
   /** Catalogs this run added, as JSON. */
   private readonly added = new Map<string, string>();
   private changed = false;
+  /** Digest of the catalog after each history key recorded, oldest first. */
+  private readonly digests: Map<string, string>;
+  /** The first history key recorded with each digest. */
+  private readonly firstWith = new Map<string, string>();
 
   private constructor(
     private readonly file: string,
     private readonly stored: Map<string, LintedFile>,
     /** Keys of the catalogs on disk, oldest first. */
     private readonly catalogs: string[],
-  ) {}
+    digests: [string, string][],
+  ) {
+    this.digests = new Map(digests);
+    for (const [key, digest] of digests) if (!this.firstWith.has(digest)) this.firstWith.set(digest, key);
+  }
 
   /** The cache of project `root` under `dir`. */
   static async open(dir: string, root: string): Promise<FileLintCache> {
     const file = join(dir, `${createHash('sha256').update(root).digest('hex').slice(0, 16)}.json`);
     let stored = new Map<string, LintedFile>();
     let catalogs: string[] = [];
+    let digests: [string, string][] = [];
     try {
       const parsed = JSON.parse(readFileSync(file, 'utf8')) as Stored;
       if (parsed.format === FORMAT && Array.isArray(parsed.entries)) {
         stored = new Map(parsed.entries);
         if (Array.isArray(parsed.catalogs)) catalogs = parsed.catalogs.filter((key) => typeof key === 'string');
+        if (Array.isArray(parsed.digests)) digests = parsed.digests.filter((d) => Array.isArray(d) && typeof d[0] === 'string' && typeof d[1] === 'string');
       }
     } catch {
       // No cache yet, or one this version cannot read: start empty.
     }
-    return new FileLintCache(file, stored, catalogs);
+    return new FileLintCache(file, stored, catalogs, digests);
   }
 
   private catalogFile(key: string): string {
@@ -78,6 +93,18 @@ export class FileLintCache implements LintCache {
     this.changed = true;
   }
 
+  sameCatalogAs(key: string): string | undefined {
+    const digest = this.digests.get(key);
+    return digest === undefined ? undefined : this.firstWith.get(digest);
+  }
+
+  setCatalogDigest(key: string, digest: string): void {
+    if (this.digests.get(key) === digest) return;
+    this.digests.set(key, digest);
+    if (!this.firstWith.has(digest)) this.firstWith.set(digest, key);
+    this.changed = true;
+  }
+
   get(key: string): LintedFile | undefined {
     const value = this.used.get(key) ?? this.stored.get(key);
     if (value) this.used.set(key, value);
@@ -98,7 +125,18 @@ export class FileLintCache implements LintCache {
     const kept = keys.slice(-KEEP_CATALOGS);
     for (const key of keys.slice(0, -KEEP_CATALOGS)) rmSync(this.catalogFile(key), { force: true });
     const unused = [...this.stored].filter(([key]) => !this.used.has(key)).slice(-KEEP_UNUSED);
-    writeAtomically(this.file, JSON.stringify({ format: FORMAT, entries: [...unused, ...this.used], catalogs: kept } satisfies Stored));
+    writeAtomically(this.file, JSON.stringify({ format: FORMAT, entries: [...unused, ...this.used], catalogs: kept, digests: this.keptDigests() } satisfies Stored));
+  }
+
+  /** The newest digests, the first key of each digest (which the others stand for) kept before the rest. */
+  private keptDigests(): [string, string][] {
+    const all = [...this.digests];
+    if (all.length <= KEEP_DIGESTS) return all;
+    const first = new Set(this.firstWith.values());
+    const firsts = all.filter(([key]) => first.has(key)).slice(-KEEP_DIGESTS / 2);
+    const others = all.filter(([key]) => !first.has(key)).slice(-(KEEP_DIGESTS - firsts.length));
+    const keep = new Set([...firsts, ...others].map(([key]) => key));
+    return all.filter(([key]) => keep.has(key));
   }
 }
 

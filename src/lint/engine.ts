@@ -1,6 +1,7 @@
 // The work of the static mode: parse the migrations in order, lint the selected ones on the catalog of the
 // files before them, settle each file's findings. Loaded only when some file is not in the lint cache:
 // it brings the parser (WASM) and the rules.
+import { hash } from 'node:crypto';
 import type { PgproConfig } from '../config/schema.js';
 import { settleFindings } from '../hazards/index.js';
 import { lintMigrations } from '../rules/lib/lint.js';
@@ -32,17 +33,20 @@ export interface CatalogAt {
  * beyond the last target. With `from`, starts from that catalog instead of replaying the migrations up to
  * its position (every target must come after it); with `keep`, also returns the catalogs after the
  * migrations at those positions (but `from`'s), as JSON: the form they are kept in, and a snapshot of the
- * catalog far cheaper than a structured clone of it.
+ * catalog far cheaper than a structured clone of it. With `digests`, hands `onDigest` a digest of the
+ * catalog after the migrations at those positions (and the down files linted there); when it answers
+ * true the run stops there (`stopped`), leaving the targets after it unlinted.
  */
 export async function lintTargets(
   migrations: readonly MigrationFile[],
   targets: readonly LintTarget[],
   config: PgproConfig,
-  options: { from?: CatalogAt; keep?: readonly number[] } = {},
-): Promise<{ linted: Map<string, LintedFile>; kept: { position: number; json: string }[] }> {
+  options: { from?: CatalogAt; keep?: readonly number[]; digests?: readonly number[]; onDigest?: (position: number, digest: string) => boolean } = {},
+): Promise<{ linted: Map<string, LintedFile>; kept: { position: number; json: string }[]; stopped?: number }> {
   await loadParser();
   const { from } = options;
   const keep = new Set(options.keep);
+  const digests = new Set(options.digests);
   const catalog = from ? StaticCatalog.from(from.catalog) : new StaticCatalog();
   const kept: { position: number; json: string }[] = [];
   const out = new Map<string, LintedFile>();
@@ -64,6 +68,7 @@ export async function lintTargets(
     for (const down of here.filter((t) => t.migration !== migration)) {
       lintOne(down.migration, parseMigrationSqlSync(down.migration.sql, down.migration.path, down.migration.lineOffset));
     }
+    if (digests.has(i) && options.onDigest?.(i, hash('sha256', catalog.json()))) return { linted: out, kept, stopped: i };
   }
   return { linted: out, kept };
 }

@@ -28,6 +28,13 @@ export interface LintCache {
   getCatalog?(key: string): StaticCatalogData | undefined;
   /** Keeps a catalog under `key`, given as JSON (a StaticCatalogData). */
   setCatalog?(key: string, json: string): void;
+  /**
+   * The history key first recorded with the same catalog digest as `key` (see setCatalogDigest), when
+   * it is another key: the files after either history are linted on the same catalog.
+   */
+  sameCatalogAs?(key: string): string | undefined;
+  /** Records the digest of the catalog after the migrations history key `key` stands for. */
+  setCatalogDigest?(key: string, digest: string): void;
 }
 
 export interface StaticLintInput {
@@ -50,17 +57,22 @@ export async function lintStatic(input: StaticLintInput): Promise<ReviewResult> 
   const started = now();
   const { config, migrations } = input;
   const targets = lintTargetsOf(input);
-  const { keys, chain } = input.cache ? cacheKeys(migrations, targets, config) : { keys: undefined, chain: undefined };
+  const cache = input.cache;
   const linted = new Map<string, LintedFile>();
-  const missing: LintTarget[] = [];
-  for (const [i, target] of targets.entries()) {
-    const hit = keys && input.cache!.get(keys[i]!);
-    if (hit) linted.set(target.migration.path, hit);
-    else missing.push(target);
-  }
-  if (missing.length > 0) {
+  // Each pass lints what the cache does not know. A pass stops after an edited file whose catalog is the
+  // one its old version left (a comment, a DML change): the files after it then have their old keys, and
+  // the next pass finds them in the cache rather than linting another folder's whole history again.
+  for (;;) {
+    const { keys, chain } = cache ? cacheKeys(migrations, targets, config, cache) : { keys: undefined, chain: undefined };
+    const missing: LintTarget[] = [];
+    for (const [i, target] of targets.entries()) {
+      if (linted.has(target.migration.path)) continue;
+      const hit = keys && cache!.get(keys[i]!);
+      if (hit) linted.set(target.migration.path, hit);
+      else missing.push(target);
+    }
+    if (missing.length === 0) break;
     const { lintTargets } = await import('./engine.js');
-    const cache = input.cache;
     // Start from the latest catalog kept before the first file to lint; keep the ones the newest file of
     // each folder is linted on, which is where the next run starts when that file is edited again.
     const first = Math.min(...missing.map((t) => t.after));
@@ -69,11 +81,20 @@ export async function lintStatic(input: StaticLintInput): Promise<ReviewResult> 
       const catalog = cache.getCatalog(chain[p]!);
       if (catalog) from = { position: p, catalog };
     }
-    const keep = chain && cache?.setCatalog ? newestOfEachFolder(missing).map((t) => t.after - 1).filter((p) => p >= 0) : [];
-    const run = await lintTargets(migrations, missing, config, { ...(from ? { from } : {}), keep });
+    const newest = chain ? newestOfEachFolder(missing) : [];
+    const keep = cache?.setCatalog ? newest.map((t) => t.after - 1).filter((p) => p >= 0) : [];
+    const digests = cache?.setCatalogDigest ? newest.map((t) => t.after) : [];
+    const onDigest = (position: number, digest: string): boolean => {
+      const key = chain![position]!;
+      cache!.setCatalogDigest!(key, digest);
+      const same = cache!.sameCatalogAs?.(key);
+      return same !== undefined && same !== key && missing.some((t) => t.after > position);
+    };
+    const run = await lintTargets(migrations, missing, config, { ...(from ? { from } : {}), keep, digests, onDigest });
     for (const [path, file] of run.linted) linted.set(path, file);
-    if (keys) targets.forEach((t, i) => missing.includes(t) && cache!.set(keys[i]!, linted.get(t.migration.path)!));
+    if (keys) targets.forEach((t, i) => run.linted.has(t.migration.path) && cache!.set(keys[i]!, run.linted.get(t.migration.path)!));
     for (const kept of run.kept) cache?.setCatalog?.(chain![kept.position]!, kept.json);
+    if (run.stopped === undefined) break;
   }
 
   const files = targets.map((t) => ({ migration: t.migration, ...linted.get(t.migration.path)! }));
@@ -131,9 +152,10 @@ function newestOfEachFolder(targets: readonly LintTarget[]): LintTarget[] {
 
 /**
  * Per target: a hash of pgpro's version, the config, every file up to its position, and the file itself;
- * per position (`chain`): the hash of everything up to and including the file there.
+ * per position (`chain`): the hash of everything up to and including the file there, or the first such
+ * hash known to leave the same catalog (so an edit that leaves the catalog as it was keeps later keys).
  */
-function cacheKeys(migrations: readonly MigrationFile[], targets: readonly LintTarget[], config: PgproConfig): { keys: string[]; chain: string[] } {
+function cacheKeys(migrations: readonly MigrationFile[], targets: readonly LintTarget[], config: PgproConfig, cache: LintCache): { keys: string[]; chain: string[] } {
   const base = hash('sha256', `${VERSION}\0${JSON.stringify(config)}`);
   const chain: string[] = [];
   let state = base;
@@ -141,6 +163,7 @@ function cacheKeys(migrations: readonly MigrationFile[], targets: readonly LintT
   for (let i = 0; i <= last; i++) {
     const m = migrations[i]!;
     state = hash('sha256', `${state}\0${m.path}\0${m.lineOffset}\0${m.sql}`);
+    state = cache.sameCatalogAs?.(state) ?? state;
     chain.push(state);
   }
   const keys = targets.map(({ migration: m, after }) => hash('sha256', `${chain[after]}\0${m.path}\0${m.kind}\0${m.inTransaction}\0${m.lineOffset}\0${m.sql}`));

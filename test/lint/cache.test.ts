@@ -63,11 +63,19 @@ describe('lintStatic with a cache', () => {
 
 class CatalogMemoryCache extends MemoryCache {
   readonly catalogs = new Map<string, StaticCatalogData>();
+  readonly digests = new Map<string, string>();
   getCatalog(key: string) {
     return this.catalogs.get(key);
   }
   setCatalog(key: string, json: string) {
     this.catalogs.set(key, JSON.parse(json) as StaticCatalogData);
+  }
+  sameCatalogAs(key: string) {
+    const digest = this.digests.get(key);
+    return [...this.digests].find(([, d]) => d === digest)?.[0];
+  }
+  setCatalogDigest(key: string, digest: string) {
+    this.digests.set(key, digest);
   }
 }
 
@@ -162,9 +170,52 @@ describe('FileLintCache', () => {
     expect(many.getCatalog('c3')?.extensions).toEqual(['e3']);
     expect(many.getCatalog('c14')?.extensions).toEqual(['e14']);
     for (const f of await catalogFiles()) await writeFile(join(dir, f), '{ not json');
+
+    // Catalog digests: a later key with a digest already known stands for the first key with it.
+    const digests = await FileLintCache.open(dir, '/repo/a');
+    digests.setCatalogDigest('h1', 'd1');
+    digests.setCatalogDigest('h2', 'd2');
+    digests.setCatalogDigest('h3', 'd1');
+    await digests.save();
+    const withDigests = await FileLintCache.open(dir, '/repo/a');
+    expect([withDigests.sameCatalogAs('h1'), withDigests.sameCatalogAs('h2'), withDigests.sameCatalogAs('h3'), withDigests.sameCatalogAs('h4')]).toEqual(['h1', 'h2', 'h1', undefined]);
+
     expect((await FileLintCache.open(dir, '/repo/a')).getCatalog('c14')).toBeUndefined();
 
     await writeFile(join(dir, file!), '{ not json');
     expect((await FileLintCache.open(dir, '/repo/a')).get('k1')).toBeUndefined();
+  });
+});
+
+describe('lintStatic after an edit that leaves the catalog as it was', () => {
+  const folders = (aChange: string): MigrationFile[] =>
+    files(HISTORY, aChange, 'CREATE TABLE u (id bigint PRIMARY KEY);\n', 'ALTER TABLE u ADD COLUMN v text;\n').map((m, i) => ({
+      ...m,
+      path: i < 2 ? `a/${i + 1}.sql` : `b/${i + 1}.sql`,
+    }));
+
+  it('answers the later folders from the cache, and lints them again when the catalog changed', async () => {
+    const cache = new CatalogMemoryCache();
+    const config = defaultConfig();
+    await lintStatic({ migrations: folders(CHANGE), config, cache });
+    for (const entry of cache.entries.values()) for (const f of entry.findings) f.message = `cached: ${f.message}`;
+
+    // A comment in a's newest file: b's files are linted on the same catalog, so their cached answers stand.
+    const commented = folders(`${CHANGE}-- edited\n`);
+    const resumed = await lintStatic({ migrations: commented, config, cache });
+    const fresh = await lintStatic({ migrations: commented, config });
+    const inB = (r: typeof resumed) => r.findings.filter((f) => f.file.startsWith('b/'));
+    expect(inB(resumed).length).toBeGreaterThan(0);
+    expect(inB(resumed).every((f) => f.message.startsWith('cached: '))).toBe(true);
+    expect(inB(resumed).map((f) => ({ ...f, message: f.message.replace('cached: ', '') }))).toEqual(inB(fresh));
+    expect(cache.catalogs.size).toBeGreaterThan(0);
+    expect(resumed.findings.filter((f) => f.file === 'a/2.sql')).toEqual(fresh.findings.filter((f) => f.file === 'a/2.sql'));
+
+    // A new column in a's newest file: b is linted again.
+    const altered = folders(`${CHANGE}ALTER TABLE t ADD COLUMN w text;\n`);
+    const relinted = await lintStatic({ migrations: altered, config, cache });
+    expect(inB(relinted).some((f) => f.message.startsWith('cached: '))).toBe(false);
+    const unmarked = (r: typeof resumed) => r.findings.map((f) => ({ ...f, message: f.message.replace('cached: ', '') }));
+    expect(unmarked(relinted)).toEqual(unmarked(await lintStatic({ migrations: altered, config })));
   });
 });
