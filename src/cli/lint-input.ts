@@ -27,6 +27,19 @@ export interface LintInput {
 
 const toPosix = (path: string) => (sep === '/' ? path : path.split(sep).join('/'));
 
+/** A path that `resolve` would change beyond joining: `.` or `..` segments, doubled or trailing slashes. */
+const UNNORMALIZED = /(^|\/)\.\.?(\/|$)|\/\/|\/$|\\/;
+
+/**
+ * `resolve(base, path)` for a resolved `base`, by concatenation when `path` needs no normalizing: a
+ * pre-commit hook names every staged file, and `resolve` costs more than the stat of the file.
+ */
+export function resolveFrom(base: string, path: string): string {
+  if (sep !== '/' || path === '' || UNNORMALIZED.test(path)) return resolve(base, path);
+  if (path.startsWith('/')) return path;
+  return base === '/' ? `/${path}` : `${base}/${path}`;
+}
+
 // Synchronous: a pre-commit hook names every staged file, and one thread-pool round trip each adds up.
 function statOrUndefined(path: string): Stats | undefined {
   try {
@@ -90,9 +103,10 @@ export interface StdinFile {
 export async function lintInput(cwd: string, paths: readonly string[], stdin?: StdinFile): Promise<LintInput> {
   if (!statOrUndefined(cwd)?.isDirectory()) throw new UsageError(`The directory ${cwd} does not exist.`);
   const named = (paths.length > 0 ? paths : ['.']).map((p) => (p === '-' && stdin ? stdin.path : p));
+  const base = resolve(cwd);
   const stdinPath = stdin ? resolve(cwd, stdin.path) : undefined;
-  const absolutes = named.map((p) => resolve(cwd, p));
-  const root = commonRoot(resolve(cwd), absolutes);
+  const absolutes = named.map((p) => resolveFrom(base, p));
+  const root = commonRoot(base, absolutes);
   const listing = new Listings();
   const files: string[] = [];
   const directories: string[] = [];
@@ -130,7 +144,8 @@ export async function lintInput(cwd: string, paths: readonly string[], stdin?: S
 /** The root `lintInput` reports paths relative to, from the arguments alone (nothing is read). */
 export function lintRoot(cwd: string, paths: readonly string[]): string {
   const named = paths.length > 0 ? paths : ['.'];
-  return commonRoot(resolve(cwd), named.map((p) => resolve(cwd, p)));
+  const base = resolve(cwd);
+  return commonRoot(base, named.map((p) => resolveFrom(base, p)));
 }
 
 /** The tree with `path` holding `text` (added when it is not on disk). */

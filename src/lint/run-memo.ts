@@ -21,8 +21,8 @@
 // Each report the run printed (text or JSON to stdout) is kept beside the memo as rendered, cut where
 // the run's duration goes, so that a run answered from the memo writes it without loading the reporter.
 import { createHash, hash, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join, sep } from 'node:path';
 import type { PgproConfig } from '../config/schema.js';
 import { decodeText } from '../migrations/tree.js';
 import type { FileTree, ReviewResult } from '../types.js';
@@ -76,6 +76,12 @@ export function runKey(input: { config: PgproConfig; files: readonly string[]; d
  */
 export function quickKey(input: { config: PgproConfig; cwd: string; paths: readonly string[] }): string {
   return createHash('sha256').update(`quick\0${VERSION}\0${JSON.stringify(input.config)}\0${input.cwd}\0${JSON.stringify(input.paths)}`).digest('hex');
+}
+
+/** The absolute path of repo-relative POSIX `path` under the resolved `root` (join's answer, without its normalizing). */
+function under(root: string, path: string): string {
+  if (sep !== '/' || path.includes('//') || /(^|\/)\.\.?(\/|$)/.test(path)) return join(root, ...path.split('/'));
+  return root === '/' ? `/${path}` : `${root}/${path}`;
 }
 
 const digestOf = (text: string | undefined): string | null => (text === undefined ? null : hash('sha1', text));
@@ -156,23 +162,34 @@ export class RunMemo {
   private constructor(
     private readonly file: string,
     private readonly header: Header | undefined,
-    private readonly body: Buffer,
+    /** The header line as read, newline included: the body is read after it only when asked for. */
+    private readonly headerLine: Buffer,
   ) {}
 
   /** The memo of project `root` under `dir` (the lint cache's directory). */
   static open(dir: string, root: string): RunMemo {
     const file = join(dir, `${createHash('sha256').update(root).digest('hex').slice(0, 16)}.run.json`);
     try {
-      const bytes = readFileSync(file);
-      const newline = bytes.indexOf(10);
-      const header = JSON.parse(bytes.toString('utf8', 0, newline)) as Header;
+      const line = readFirstLine(file);
+      const header = JSON.parse(line.toString('utf8', 0, line.length - 1)) as Header;
       if (header.format === FORMAT && typeof header.key === 'string' && Array.isArray(header.reads) && Array.isArray(header.dirs)) {
-        return new RunMemo(file, header, bytes.subarray(newline + 1));
+        return new RunMemo(file, header, line);
       }
     } catch {
       // No memo yet, or one this version cannot read.
     }
     return new RunMemo(file, undefined, Buffer.alloc(0));
+  }
+
+  /** The result kept after the header, as bytes; undefined when the file no longer starts with that header. */
+  private body(): Buffer | undefined {
+    try {
+      const bytes = readFileSync(this.file);
+      const line = this.headerLine;
+      return bytes.length >= line.length && line.equals(bytes.subarray(0, line.length)) ? bytes.subarray(line.length) : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** The kept run when the run's key matches and every file it read reads the same today. */
@@ -202,7 +219,7 @@ export class RunMemo {
     for (const [path, sig, digest] of header.reads) {
       // Absent then, and every directory's listing unchanged: absent still.
       if (digest === null) continue;
-      const absolute = join(root, ...path.split('/'));
+      const absolute = under(root, path);
       const now = stats.get(absolute);
       if (!now) return undefined;
       if (changed || (now.sig === sig && now.changedMs < before)) continue;
@@ -231,9 +248,10 @@ export class RunMemo {
       quick: run.quick,
       since: run.since,
       dirs: run.dirs.map((dir) => [dir, stats.get(dir)?.sig ?? '']),
-      reads: header.reads.map(([path, , digest]) => [path, digest === null ? null : (stats.get(join(run.root, ...path.split('/')))?.sig ?? null), digest]),
+      reads: header.reads.map(([path, , digest]) => [path, digest === null ? null : (stats.get(under(run.root, path))?.sig ?? null), digest]),
     };
-    writeAtomically(this.file, Buffer.concat([Buffer.from(`${JSON.stringify(restatted)}\n`), this.body]));
+    const body = this.body();
+    if (body) writeAtomically(this.file, Buffer.concat([Buffer.from(`${JSON.stringify(restatted)}\n`), body]));
   }
 
   private hit(header: Header): MemoHit {
@@ -241,7 +259,8 @@ export class RunMemo {
       conclusion: header.conclusion,
       result: () => {
         try {
-          return JSON.parse(this.body.toString('utf8')) as ReviewResult;
+          const body = this.body();
+          return body && (JSON.parse(body.toString('utf8')) as ReviewResult);
         } catch {
           return undefined;
         }
@@ -286,7 +305,7 @@ export class RunMemo {
       dirs: run.dirs.map((dir) => [dir, stats.get(dir)?.sig ?? '']),
       reads: reads.paths.map((path, i) => {
         const text = reads.texts[i];
-        return [path, text === undefined ? null : (stats.get(join(run.root, ...path.split('/')))?.sig ?? null), digestOf(text)];
+        return [path, text === undefined ? null : (stats.get(under(run.root, path))?.sig ?? null), digestOf(text)];
       }),
       conclusion: result.conclusion,
     };
@@ -298,6 +317,32 @@ export class RunMemo {
       writeAtomically(file, Buffer.concat([Buffer.from(`${JSON.stringify({ id: header.id, cut: before.length })}\n`), before, Buffer.from(report.after)]));
     }
     writeAtomically(this.file, `${JSON.stringify(header)}\n${JSON.stringify(result)}`);
+  }
+}
+
+/**
+ * The first line of `file`, newline included, read in chunks: a run whose files changed, or that prints
+ * its kept report, needs the header only, a tenth of a memo that keeps every source it linted.
+ */
+function readFirstLine(file: string): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let size = 256 * 1024;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(size);
+      const read = readSync(fd, chunk, 0, size, null);
+      const newline = chunk.subarray(0, read).indexOf(10);
+      if (newline !== -1) {
+        chunks.push(chunk.subarray(0, newline + 1));
+        return Buffer.concat(chunks);
+      }
+      if (read === 0) throw new Error('no header line');
+      chunks.push(chunk.subarray(0, read));
+      size *= 2;
+    }
+  } finally {
+    closeSync(fd);
   }
 }
 
