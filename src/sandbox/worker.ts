@@ -178,7 +178,8 @@ async function start(): Promise<void> {
       (value) => {
         const response: WorkerResponse = { id: request.id, ok: true, value };
         try {
-          if (value instanceof Uint8Array) port!.postMessage(response, [value.buffer as ArrayBuffer]);
+          // A shared archive (dump.ts) is referenced, not transferred: it cannot be in a transfer list.
+          if (value instanceof Uint8Array && value.buffer instanceof ArrayBuffer) port!.postMessage(response, [value.buffer]);
           else port!.postMessage(response);
         } catch (error) {
           // A value that cannot be cloned to the main thread (should not happen with PGlite's parsers).
