@@ -353,51 +353,69 @@ function fkStatement(input: ExplainInput, child: string, fk: ForeignKey, added: 
   );
 }
 
-async function foreignKeyFindings(input: ExplainInput, budget: Budget): Promise<Finding[]> {
-  const findings: Finding[] = [];
+/** The foreign keys whose parent-side path the check probes: those the change adds or takes the index of (or all). */
+function* probedForeignKeys(input: Pick<ExplainInput, 'catalogBefore' | 'catalogAfter' | 'foreignKeys'>) {
   const before = tableIndex(input.catalogBefore);
   for (const child of input.catalogAfter.tables) {
-    const childName = qualifiedName(child);
-    const childBefore = before.get(childName);
+    const childBefore = before.get(qualifiedName(child));
     for (const fk of foreignKeys(child)) {
       const existed = childBefore ? foreignKeys(childBefore).some((f) => f.name === fk.name) : false;
       const lostIndex = existed && hasLeadingIndex(childBefore, fk.columns) && !hasLeadingIndex(child, fk.columns);
       if (input.foreignKeys !== 'all' && existed && !lostIndex) continue;
-      const lost = lostIndex ? leadingIndexes(childBefore, fk.columns) : [];
-      const at = fkStatement(input, childName, fk, !existed, lost) ?? (input.foreignKeys === 'all' ? undefined : input.newStatements[0]);
-      if (!at) continue;
-      if (!budget.allows(`the foreign key path of ${fk.name}`)) return findings;
-      // What the RI trigger runs when a parent row is deleted or its key changes.
-      const probe = `SELECT 1 FROM ONLY ${quoteTable(childName)} x WHERE ${fk.columns.map((c, i) => `${quoteIdent(c)} = $${i + 1}`).join(' AND ')} FOR KEY SHARE OF x`;
-      let plan: PlanSummary;
-      try {
-        plan = await explainQuery(input.db, probe);
-      } catch {
-        continue;
-      }
-      if (!plan.seqScans.includes(childName)) continue;
-      // A planner scans a small table even when an index exists: "has no index" is a claim about the
-      // catalog after the change (indexes the same file or pull request creates count), checked here.
-      if (hasLeadingIndex(child, fk.columns)) continue;
-      const scan = plan.nodes.find((n) => n.type === 'Seq Scan' && n.relation === childName);
-      const cols = fk.columns.map(quoteIdent).join(', ');
-      const total = await tableRows(input.db, childName);
-      findings.push(
-        makeFinding(
-          'fk-path-seq-scan',
-          'warning',
-          at,
-          `Deleting a row of ${fk.parent} or changing its key scans all of ${childName} (~${plural(Math.round(total), 'synthetic row')}) to check foreign key ${fk.name}: no index of ${childName} leads with (${fk.columns.join(', ')})${lostIndex ? ' any more' : ''}.`,
-          `${describeNode(plan, scan)}\nprobe: ${probe}\n${plan.text}`,
-          {
-            title: `Index ${childName}(${fk.columns.join(', ')})`,
-            sql: `CREATE INDEX CONCURRENTLY ${quoteIdent(`${child.name}_${fk.columns.join('_')}_idx`.slice(0, 63))} ON ${quoteTable(childName)} (${cols});`,
-            steps: ['Create the index in its own migration, outside a transaction (CONCURRENTLY).'],
-          },
-          fk.name,
-        ),
-      );
+      yield { child, childBefore, fk, existed, lostIndex };
     }
+  }
+}
+
+/**
+ * Whether any check would read the rows or plans of the database after the change: a query to plan, a
+ * statement that writes rows (a backfill), a foreign key to probe. When none would, the synthetic rows of
+ * the new tables and their statistics serve nothing.
+ */
+export function explainReadsData(input: Pick<ExplainInput, 'queries' | 'newStatements' | 'catalogBefore' | 'catalogAfter' | 'foreignKeys'>): boolean {
+  if (input.queries.length > 0) return true;
+  if (input.newStatements.some((s) => /^(UpdateStmt|DeleteStmt|InsertStmt)$/.test(s.statement.kind))) return true;
+  return !probedForeignKeys(input).next().done;
+}
+
+async function foreignKeyFindings(input: ExplainInput, budget: Budget): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  for (const { child, childBefore, fk, existed, lostIndex } of probedForeignKeys(input)) {
+    const childName = qualifiedName(child);
+    const lost = lostIndex ? leadingIndexes(childBefore, fk.columns) : [];
+    const at = fkStatement(input, childName, fk, !existed, lost) ?? (input.foreignKeys === 'all' ? undefined : input.newStatements[0]);
+    if (!at) continue;
+    if (!budget.allows(`the foreign key path of ${fk.name}`)) return findings;
+    // What the RI trigger runs when a parent row is deleted or its key changes.
+    const probe = `SELECT 1 FROM ONLY ${quoteTable(childName)} x WHERE ${fk.columns.map((c, i) => `${quoteIdent(c)} = $${i + 1}`).join(' AND ')} FOR KEY SHARE OF x`;
+    let plan: PlanSummary;
+    try {
+      plan = await explainQuery(input.db, probe);
+    } catch {
+      continue;
+    }
+    if (!plan.seqScans.includes(childName)) continue;
+    // A planner scans a small table even when an index exists: "has no index" is a claim about the
+    // catalog after the change (indexes the same file or pull request creates count), checked here.
+    if (hasLeadingIndex(child, fk.columns)) continue;
+    const scan = plan.nodes.find((n) => n.type === 'Seq Scan' && n.relation === childName);
+    const cols = fk.columns.map(quoteIdent).join(', ');
+    const total = await tableRows(input.db, childName);
+    findings.push(
+      makeFinding(
+        'fk-path-seq-scan',
+        'warning',
+        at,
+        `Deleting a row of ${fk.parent} or changing its key scans all of ${childName} (~${plural(Math.round(total), 'synthetic row')}) to check foreign key ${fk.name}: no index of ${childName} leads with (${fk.columns.join(', ')})${lostIndex ? ' any more' : ''}.`,
+        `${describeNode(plan, scan)}\nprobe: ${probe}\n${plan.text}`,
+        {
+          title: `Index ${childName}(${fk.columns.join(', ')})`,
+          sql: `CREATE INDEX CONCURRENTLY ${quoteIdent(`${child.name}_${fk.columns.join('_')}_idx`.slice(0, 63))} ON ${quoteTable(childName)} (${cols});`,
+          steps: ['Create the index in its own migration, outside a transaction (CONCURRENTLY).'],
+        },
+        fk.name,
+      ),
+    );
   }
   return findings;
 }

@@ -3,6 +3,7 @@ export { explainQuery, summarizePlan, renderPlan, type PlanSummary, type PlanNod
 export {
   explainQueries,
   explainFindings,
+  explainReadsData,
   type ExplainedQuery,
   type ExplainInput,
   type ExplainOutcome,

@@ -1,10 +1,11 @@
 import picomatch from 'picomatch';
 import type { PgproConfig } from '../config/schema.js';
-import { collectQueries, explainFindings, explainQueries, type ExplainedQuery, type QuerySource } from '../explain/index.js';
+import { collectQueries, explainFindings, explainQueries, explainReadsData, type ExplainedQuery, type QuerySource } from '../explain/index.js';
 import { quoteIdent } from '../sql/quote.js';
 import { fillSynthetic, type ColumnFacts } from '../synthetic/index.js';
 import { mentionsName } from '../text/mentions.js';
 import type { CatalogSnapshot, FileTree, Finding, Queryable } from '../types.js';
+import { agentWillCall } from './agent.js';
 import { budgetLeft, messageOf, progress, timed, type ReviewState, type ReviewedMigration as Reviewed } from './state.js';
 
 export interface ExplainPrepared {
@@ -109,29 +110,37 @@ export async function finishExplain(input: {
   catalogBefore: CatalogSnapshot;
   catalogAfter: CatalogSnapshot;
   budgetMs: number;
+  /** Something after these checks queries the database as they leave it (Claude's tools). */
+  queriedAfter?: boolean;
 }): Promise<{ findings: Finding[]; notes: string[]; dataNotes: string[]; after: ExplainedQuery[] }> {
   const { db, config, prepared } = input;
   const existed = new Set(input.catalogBefore.tables.map((t) => `${t.schema}.${t.name}`));
   const started = Date.now();
-  const fill = await fillSynthetic(
-    db,
-    input.catalogAfter,
-    (table) => (existed.has(table) ? 0 : config.explain.rows[table] ?? config.explain['default-rows']),
-    { deadline: started + input.budgetMs },
-  );
+  const newStatements = input.fresh.flatMap(({ migration, parsed }) => parsed.statements.map((statement) => ({ file: migration.path, statement })));
+  // Rows in the new tables and fresh statistics only for what reads them: most of a small change's
+  // EXPLAIN time when nothing does (a lone file that creates a table and its index).
+  const readsData =
+    input.queriedAfter === true ||
+    explainReadsData({ queries: prepared.queries, newStatements, catalogBefore: input.catalogBefore, catalogAfter: input.catalogAfter });
+  const fill = readsData
+    ? await fillSynthetic(
+        db,
+        input.catalogAfter,
+        (table) => (existed.has(table) ? 0 : config.explain.rows[table] ?? config.explain['default-rows']),
+        { deadline: started + input.budgetMs },
+      )
+    : { notes: [] };
   // The statistics of every user table, not only the ones just filled: the migrations rewrote and
   // updated existing tables too, and stale statistics would misstate what the plans below read.
   const tables = input.catalogAfter.tables.map((t) => `${quoteIdent(t.schema)}.${quoteIdent(t.name)}`);
-  if (tables.length > 0) await db.exec(`ANALYZE ${tables.join(', ')}`);
+  if (readsData && tables.length > 0) await db.exec(`ANALYZE ${tables.join(', ')}`);
   const remaining = () => Math.max(0, input.budgetMs - (Date.now() - started));
   const after = prepared.queries.length > 0 ? await explainQueries(db, prepared.queries, { budgetMs: remaining() }) : [];
   const outcome = await explainFindings({
     before: prepared.before,
     after,
     queries: prepared.queries,
-    newStatements: input.fresh.flatMap(({ migration, parsed }) =>
-      parsed.statements.map((statement) => ({ file: migration.path, statement })),
-    ),
+    newStatements,
     catalogBefore: input.catalogBefore,
     catalogAfter: input.catalogAfter,
     db,
@@ -159,6 +168,7 @@ export async function explainStage(state: ReviewState): Promise<void> {
         catalogBefore: state.catalogBefore!,
         catalogAfter: state.catalogAfter!,
         budgetMs: budgetLeft(state, config.explain['time-budget-seconds'] * 1000),
+        queriedAfter: agentWillCall(config, state.options.agent ?? 'auto', state.deps.env),
       });
       state.findings.push(...result.findings);
       state.notes.push(...result.notes);

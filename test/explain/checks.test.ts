@@ -1,7 +1,7 @@
 import type { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCatalog } from '../../src/sandbox/catalog.js';
-import { explainFindings, explainQueries, type ExplainedQuery, type NewStatement } from '../../src/explain/checks.js';
+import { explainFindings, explainQueries, explainReadsData, type ExplainedQuery, type NewStatement } from '../../src/explain/checks.js';
 import { collectQueries, type QuerySource } from '../../src/explain/queries.js';
 import { openPglite } from '../../src/sandbox/cluster.js';
 import { parseMigrationSql } from '../../src/sql/parse.js';
@@ -153,6 +153,29 @@ describe('new indexes', () => {
   it('says nothing about unused indexes when there are no queries to judge by', async () => {
     const outcome = await explainFindings({ before: [], after: [], queries: [], newStatements, catalogBefore, catalogAfter, db });
     expect(outcome.findings.filter((f) => f.rule === 'unused-new-index')).toEqual([]);
+  });
+});
+
+describe('whether the checks read the data', () => {
+  const statementsOf = async (sql: string) =>
+    (await parseMigrationSql(sql, MIGRATION_FILE)).statements.map((statement) => ({ file: MIGRATION_FILE, statement }));
+  const catalogWith = (tables: CatalogSnapshot['tables']): CatalogSnapshot => ({ ...catalogBefore, tables: [...catalogBefore.tables, ...tables] });
+
+  it('reads it for queries, for statements that write rows, and for a foreign key the change adds or takes the index of', async () => {
+    expect(explainReadsData({ queries, newStatements: [], catalogBefore, catalogAfter: catalogBefore })).toBe(true);
+    expect(explainReadsData({ queries: [], newStatements: await statementsOf('UPDATE orders SET total = 0;'), catalogBefore, catalogAfter: catalogBefore })).toBe(true);
+    // The migration adds payments.order_id and drops the index of orders.customer_id.
+    expect(explainReadsData({ queries: [], newStatements: [], catalogBefore, catalogAfter })).toBe(true);
+    const dropped = catalogAfter.tables.filter((t) => t.name !== 'payments');
+    expect(explainReadsData({ queries: [], newStatements: [], catalogBefore, catalogAfter: { ...catalogAfter, tables: dropped } })).toBe(true);
+  });
+
+  it('does not for a change that creates a table and its index, with no query and no new foreign key', async () => {
+    const accounts = { ...catalogBefore.tables.find((t) => t.name === 'customers')!, name: 'accounts', indexes: [] };
+    const statements = await statementsOf('CREATE TABLE accounts (id bigint PRIMARY KEY, email text);\nCREATE INDEX ON accounts (email);');
+    expect(explainReadsData({ queries: [], newStatements: statements, catalogBefore, catalogAfter: catalogWith([accounts]) })).toBe(false);
+    // Every foreign key, when asked to probe all.
+    expect(explainReadsData({ queries: [], newStatements: statements, catalogBefore, catalogAfter: catalogBefore, foreignKeys: 'all' })).toBe(true);
   });
 });
 
