@@ -5,6 +5,7 @@ import { DirectoryAgentCache } from '../agent/cache.js';
 import { review } from '../review.js';
 import { cacheDir } from '../sandbox/cluster.js';
 import { SnapshotCache } from '../sandbox/snapshot-cache.js';
+import { ParseCache } from '../sql/parse-cache.js';
 import { replenishSpareSandboxWorker } from '../sandbox/worker-client.js';
 import { pgliteWasmModule } from '../sandbox/wasm-module.js';
 import { lockTimeAtProductionSize } from '../rehearsal/sizes.js';
@@ -77,6 +78,7 @@ export async function reviewFromArgs(
     ...(args.cache
       ? {
           snapshotCache: new SnapshotCache({ dir: join(cacheDir(io.env), 'snapshots') }),
+          parseCache: new ParseCache(join(cacheDir(io.env), 'parsed')),
           agentCache: new DirectoryAgentCache(join(cacheDir(io.env), 'agent')),
         }
       : {}),

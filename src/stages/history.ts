@@ -13,7 +13,7 @@ import { explainFill } from './explain.js';
 import { cacheDiscardNote, messageOf, progress, timed, type ReviewState, type ReviewedMigration } from './state.js';
 import { loadMigrations } from '../migrations/index.js';
 import { discoverOptions } from './discover-options.js';
-import { parseFile } from './parse.js';
+import { parseHistory } from './parse.js';
 import { stoppedByReview } from './stop.js';
 
 /** The sandbox could not start (unreachable server, failing setup SQL): the review cannot run. */
@@ -262,7 +262,7 @@ async function readHistory(state: ReviewState): Promise<void> {
   if (!base) return;
   const loaded = await loadMigrations(base, discoverOptions(state.config));
   state.history = loaded.migrations.filter((m) => m.kind !== 'undo');
-  state.historyParsed = await Promise.all(state.history.map(async (migration) => ({ migration, parsed: await parseFile(migration) })));
+  state.historyParsed = await parseHistory(state, state.history);
 }
 
 /**

@@ -10,7 +10,7 @@ export async function parseStage(state: ReviewState): Promise<void> {
   let unloaded: ReviewedMigration[] = [];
   await timed(state, 'parse', async () => {
     state.freshParsed = await parseAll(state.fresh);
-    state.historyParsed = await parseAll(state.history);
+    state.historyParsed = await parseHistory(state, state.history);
     unloaded = await parseAll(state.unloaded);
   });
   // The edit of an applied migration: only what it adds or changes is new.
@@ -76,6 +76,29 @@ async function editedStatements(migration: MigrationFile, parsed: ParsedFile): P
     return SESSION_KINDS.has(s.kind);
   });
   return { ...parsed, statements };
+}
+
+/**
+ * The history's parses: from the parse cache where it has them (a warm review parses only what changed),
+ * the rest parsed and stored for the next review while this one goes on.
+ */
+export async function parseHistory(state: ReviewState, files: readonly MigrationFile[]): Promise<ReviewedMigration[]> {
+  const cache = state.deps.parseCache;
+  if (!cache) return Promise.all(files.map(async (migration) => ({ migration, parsed: await parseFile(migration) })));
+  const missed: { key: string; parsed: ParsedFile }[] = [];
+  const items = await Promise.all(
+    files.map(async (migration): Promise<ReviewedMigration> => {
+      const key = cache.key(migration);
+      const hit = cache.get(key, migration.path);
+      if (hit) return { migration, parsed: hit };
+      const parsed = await parseFile(migration);
+      missed.push({ key, parsed });
+      return { migration, parsed };
+    }),
+  );
+  // Not awaited here; review() waits for it before it returns. A failed write only costs the next hit.
+  if (missed.length > 0) state.background.push(cache.setAll(missed).catch(() => undefined));
+  return items;
 }
 
 export function parseFile(migration: MigrationFile): Promise<ParsedFile> {

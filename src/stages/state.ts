@@ -4,6 +4,7 @@ import type { PgproConfig } from '../config/schema.js';
 import type { Sandbox, SandboxOptions, MigrationRun } from '../sandbox/index.js';
 import { SandboxTimeBudget } from '../sandbox/limits.js';
 import type { SandboxPool } from '../sandbox/pool.js';
+import type { ParseCache } from '../sql/parse-cache.js';
 import type { SnapshotCache } from '../sandbox/snapshot-cache.js';
 import type {
   CatalogSnapshot,
@@ -36,6 +37,8 @@ export interface ReviewOptions {
 export interface ReviewDeps extends AgentStageDeps {
   createSandbox?: (options: SandboxOptions) => Promise<Sandbox>;
   snapshotCache?: SnapshotCache;
+  /** Parses of history files kept between reviews (the CLI's, on disk). */
+  parseCache?: ParseCache;
   /** A long-running process's sandboxes restored ahead of time, per recently seen base. */
   sandboxPool?: SandboxPool;
   /**

@@ -1,0 +1,77 @@
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { validateConfig } from '../../src/config/parse.js';
+import { memoryTree } from '../../src/migrations/tree.js';
+import { review } from '../../src/review.js';
+import { parseMigrationSql } from '../../src/sql/parse.js';
+import { ParseCache } from '../../src/sql/parse-cache.js';
+import type { ReviewResult } from '../../src/types.js';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pgpro-parse-cache-'));
+  dirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('ParseCache', () => {
+  it('gives back what was stored, for the same path only', async () => {
+    const cache = new ParseCache(tempDir());
+    const input = { path: 'db/migrations/0001_a.sql', sql: 'CREATE TABLE a (id int);\n-- pgpro-ignore-file ban-drop-table\nSELECT 1', lineOffset: 0 };
+    const parsed = await parseMigrationSql(input.sql, input.path);
+    const key = cache.key(input);
+    expect(cache.get(key, input.path)).toBeUndefined();
+    await cache.setAll([{ key, parsed }]);
+    expect(cache.get(key, input.path)).toEqual(parsed);
+    expect(cache.get(key, 'db/migrations/other.sql')).toBeUndefined();
+  });
+
+  it('keys on the text, the path and the line offset', () => {
+    const cache = new ParseCache(tempDir());
+    const base = { path: 'a.sql', sql: 'SELECT 1', lineOffset: 0 };
+    const keys = new Set([base, { ...base, sql: 'SELECT 2' }, { ...base, path: 'b.sql' }, { ...base, lineOffset: 3 }].map((i) => cache.key(i)));
+    expect(keys.size).toBe(4);
+  });
+
+  it('reads a damaged entry as a miss', async () => {
+    const dir = tempDir();
+    const cache = new ParseCache(dir);
+    const input = { path: 'a.sql', sql: 'SELECT 1', lineOffset: 0 };
+    const key = cache.key(input);
+    writeFileSync(join(dir, `${key}.json`), '{"file":"a.sql","statem');
+    expect(cache.get(key, input.path)).toBeUndefined();
+  });
+});
+
+const history = {
+  'db/migrations/0001_accounts.sql': 'CREATE TABLE accounts (id bigint PRIMARY KEY, email text NOT NULL);\n',
+  'db/migrations/0002_orders.sql':
+    'CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint REFERENCES accounts (id));\n-- pgpro-ignore require-concurrent-index-creation\nCREATE INDEX orders_account_idx ON orders (account_id);\n',
+};
+const change = { 'db/migrations/0003_note.sql': 'ALTER TABLE orders ADD COLUMN note varchar(20);\nCREATE INDEX orders_note_idx ON orders (note);\n' };
+const config = validateConfig({ explain: { enabled: false }, agent: { enabled: false }, rehearsal: { retry: false, 'lock-time': false } }, 'test');
+
+const comparable = (r: ReviewResult) => {
+  const { durationMs: _d, stages: _s, ...stats } = r.stats;
+  return { ...r, stats, migrations: r.migrations.map(({ durationMs: _m, ...m }) => m), sources: undefined };
+};
+
+describe('a review with a parse cache', () => {
+  it('stores the history parses and reports the same from them', async () => {
+    const dir = tempDir();
+    const parseCache = new ParseCache(dir);
+    const head = memoryTree({ ...history, ...change }, 'head');
+    const run = () => review({ head, changed: Object.keys(change) }, { config }, { parseCache });
+    const first = await run();
+    // The history's two files, not the new one.
+    expect(readdirSync(dir).filter((n) => n.endsWith('.json'))).toHaveLength(2);
+    // The first review parsed everything; the second read the history's parses back.
+    const second = await run();
+    expect(comparable(second)).toEqual(comparable(first));
+  }, 240_000);
+});
