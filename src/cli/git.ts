@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -32,14 +32,70 @@ export async function gitTree(cwd: string, ref: string): Promise<FileTree> {
   })).trim();
   const paths = (await git(cwd, ['ls-tree', '-r', '-z', '--name-only', treeId])).split('\0').filter(Boolean);
   const known = new Set(paths);
+  const batch = blobBatcher(cwd, treeId);
   return {
     id: treeId,
     paths,
     async read(path) {
       if (!known.has(path)) return undefined;
-      return git(cwd, ['cat-file', 'blob', `${treeId}:${path}`]);
+      // A name git's batch protocol cannot carry on one line: asked for on its own.
+      if (path.includes('\n')) return git(cwd, ['cat-file', 'blob', `${treeId}:${path}`]);
+      return batch(path);
     },
   };
+}
+
+/**
+ * Reads of one tree gathered over a turn of the event loop and answered by one `git cat-file --batch`:
+ * discovery reads every migration of the base at once, and a process per file (hundreds for a long
+ * history, each up and down file) cost seconds on a loaded machine.
+ */
+function blobBatcher(cwd: string, treeId: string): (path: string) => Promise<string> {
+  let waiting: { path: string; resolve: (text: string) => void; reject: (error: Error) => void }[] = [];
+  const flush = (): void => {
+    const requests = waiting;
+    waiting = [];
+    const child = spawn('git', ['cat-file', '--batch'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    let stderr = '';
+    let failure: Error | undefined;
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.stdin.on('error', () => undefined);
+    child.on('error', (error) => (failure = error));
+    child.on('close', (code) => {
+      const fail = (why: string) => new GitError(`git cat-file --batch failed${why ? `: ${why}` : ''}`);
+      if (failure || code !== 0) {
+        for (const r of requests) r.reject(fail(failure?.message ?? stderr.trim()));
+        return;
+      }
+      const out = Buffer.concat(chunks);
+      let at = 0;
+      for (const r of requests) {
+        const eol = out.indexOf(0x0a, at);
+        const header = eol === -1 ? '' : out.toString('utf8', at, eol);
+        const [, type, size] = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header) ?? [];
+        if (type === undefined || size === undefined) {
+          // "<name> missing" (or ambiguous): one line, no content.
+          if (eol === -1) at = out.length;
+          else at = eol + 1;
+          r.reject(new GitError(`git cat-file blob ${treeId}:${r.path} failed: ${header || 'no answer'}`));
+          continue;
+        }
+        const start = eol + 1;
+        const end = start + Number(size);
+        at = end + 1;
+        if (type !== 'blob') r.reject(new GitError(`git cat-file blob ${treeId}:${r.path} failed: it is a ${type}`));
+        else r.resolve(out.toString('utf8', start, end));
+      }
+    });
+    child.stdin.end(requests.map((r) => `${treeId}:${r.path}\n`).join(''));
+  };
+  return (path) =>
+    new Promise((resolve, reject) => {
+      if (waiting.length === 0) setImmediate(flush);
+      waiting.push({ path, resolve, reject });
+    });
 }
 
 /** Characters of one file's diff kept for the review's context; the rest is cut. */
