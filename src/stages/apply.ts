@@ -69,7 +69,9 @@ export async function applyStage(state: ReviewState): Promise<void> {
       // The edit of an applied migration runs only what it adds or changes: its down file undoes the whole
       // migration, so up-down-up says nothing about the edit (and would fail on what the edit left out).
       const schemaBefore = state.config.trace.enabled && !migration.applied ? await rememberSchema(sandbox, migration) : undefined;
-      const run = await sandbox.apply(prepare(item), { trace: state.config.trace.enabled, rerun: rerun.forFile(parsed) });
+      // The pre-existing relations, when the fix point read them from this same state: one catalog read less.
+      const preexisting = state.preexisting ? { preexisting: state.preexisting } : {};
+      const run = await sandbox.apply(prepare(item), { trace: state.config.trace.enabled, rerun: rerun.forFile(parsed), ...preexisting });
       state.runs.set(migration.path, run);
       state.statuses.set(migration.path, run.status);
       const halt = stopReason(sandbox);

@@ -112,6 +112,7 @@ export async function fixPointStage(state: ReviewState): Promise<void> {
   // The relations the review's own apply will count as pre-existing (it traces from this state): the
   // proofs count the same in every sandbox they run in. Read from the snapshot by the prover otherwise.
   const preexisting = await relationOids(state.sandbox!).catch(() => undefined);
+  state.preexisting = preexisting;
   state.prover = fixProver({
     config,
     fresh: state.reviewable,

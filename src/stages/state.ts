@@ -132,6 +132,11 @@ export interface ReviewState {
   plansAfter: ExplainedQuery[] | undefined;
   /** Proves proposed fixes from the snapshot taken after the synthetic fill (src/proof). */
   prover: FixProver | undefined;
+  /**
+   * The relations that exist at the fix point (oids), read once for the proofs: the review's own apply
+   * counts the same ones as pre-existing rather than read the catalog again for them.
+   */
+  preexisting: ReadonlySet<number> | undefined;
   /** Aborted at the review deadline or when the caller cancels: stops every sandbox of the review at once. */
   readonly stop: AbortController;
   /** Sandbox time all of the review's sandboxes share (limits.sandbox-seconds). */
@@ -199,6 +204,7 @@ export function createReviewState(change: ChangeSet, options: ReviewOptions, dep
     explainPrepared: undefined,
     plansAfter: undefined,
     prover: undefined,
+    preexisting: undefined,
     stop: new AbortController(),
     sandboxBudget: new SandboxTimeBudget(options.config.limits['sandbox-seconds'] * 1000),
     unreviewed: new Map(),
