@@ -86,8 +86,9 @@ export async function applyStage(state: ReviewState): Promise<void> {
         state.notes.push(`The review stopped while applying ${migration.path} (line ${at}): ${stoppedBy}. It and later migrations were not reviewed.`);
         continue;
       }
+      let applied: Awaited<ReturnType<typeof rememberApplied>>;
       if (state.prover && state.config.trace.enabled && !halt) {
-        const applied = await rememberApplied(sandbox, item, run).catch(() => undefined);
+        applied = await rememberApplied(sandbox, item, run).catch(() => undefined);
         if (applied) state.applied.set(migration.path, applied);
       }
       if (run.missingExtension) noteMissingExtension(state, run.missingExtension, migration.path);
@@ -111,7 +112,7 @@ export async function applyStage(state: ReviewState): Promise<void> {
         stopped = { code: 'earlier-migration-failed', message: `${migration.path} before it failed, so it was not applied` };
       }
       if (schemaBefore && run.status.status === 'applied' && !halt) {
-        const down = await timed(state, 'reversibility', () => checkDown(sandbox, migration, parsed, schemaBefore));
+        const down = await timed(state, 'reversibility', () => checkDown(sandbox, migration, parsed, schemaBefore, applied?.schema));
         state.findings.push(...down.findings);
         state.notes.push(...down.notes);
       }

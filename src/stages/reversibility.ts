@@ -17,6 +17,7 @@ export async function checkDown(
   migration: MigrationFile,
   up: ParsedFile,
   before: Map<string, string>,
+  afterUp?: Map<string, string>,
 ): Promise<{ findings: Finding[]; notes: string[] }> {
   const down = migration.down!;
   const parsed = await parseMigrationSql(down.sql, down.path, down.lineOffset);
@@ -31,6 +32,7 @@ export async function checkDown(
       downFile: down.path,
       down: parsed.statements,
       before,
+      ...(afterUp ? { afterUp } : {}),
     });
     const notes = result.skipped ? [`Down migration of ${migration.path} not checked: ${result.skipped}.`] : [];
     for (const { object, line } of result.unseenBeforeUp ?? []) {
