@@ -222,4 +222,22 @@ describe('sandbox', () => {
       await restored.close();
     }
   });
+
+  it('shares a plain snapshot with the sandboxes started from it, which never write into it', async () => {
+    const plain = await sandbox.snapshot('restore');
+    expect(plain.buffer).toBeInstanceOf(SharedArrayBuffer);
+    const before = Buffer.from(plain).toString('base64');
+    const options = { statementTimeoutMs: 20_000, memoryMb: 2048, extensions: ['pgcrypto', 'uuid-ossp'] };
+    const [one, two] = await Promise.all([createSandbox({ ...options, tarball: plain }), createSandbox({ ...options, tarball: plain })]);
+    try {
+      await one.exec("INSERT INTO copied SELECT * FROM copied; UPDATE copied SET name = 'changed in one'; CHECKPOINT");
+      expect((await two.query('SELECT count(*)::int AS n FROM copied')).rows).toEqual([{ n: 2 }]);
+      expect((await two.query("SELECT count(*)::int AS n FROM copied WHERE name = 'changed in one'")).rows).toEqual([{ n: 0 }]);
+      await one.restore!(plain);
+      expect((await one.query('SELECT count(*)::int AS n FROM copied')).rows).toEqual([{ n: 2 }]);
+      expect(Buffer.from(plain).toString('base64')).toBe(before);
+    } finally {
+      await Promise.all([one.close(), two.close()]);
+    }
+  });
 });
