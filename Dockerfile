@@ -8,8 +8,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-# The build bundles the CLI after tsc (dist/bundle/, which `pgpro worker` and dist/cli/main.js load).
-COPY scripts/bundle-cli.ts ./scripts/
+# The build bundles the CLI after tsc (dist/bundle/, which `pgpro worker` and dist/cli/main.js load), then
+# makes the fresh cluster sandboxes start from (dist/pglite-*-fresh.tar.gz): the App never runs initdb.
+COPY scripts/bundle-cli.ts scripts/fresh-cluster.ts ./scripts/
 RUN npm run build
 
 FROM node:22-slim

@@ -25,8 +25,9 @@ export function pgliteVersion(): string {
 let freshCluster: Promise<Uint8Array> | undefined;
 
 /**
- * A gzipped data directory of a freshly initialised cluster. initdb costs ~2-4 s and ~0.8 GB, so it
- * runs once per PGlite version on this machine; every sandbox starts from this tarball instead.
+ * A gzipped data directory of a freshly initialised cluster. initdb costs ~2-8 s and ~0.7-0.9 GB, so it
+ * runs at build time (scripts/fresh-cluster.ts puts the tarball beside the build), or else once per
+ * PGlite version on this machine; every sandbox starts from this tarball instead.
  */
 export function freshClusterTarball(): Promise<Uint8Array> {
   freshCluster ??= loadOrCreateFreshCluster().catch((error: unknown) => {
@@ -41,27 +42,48 @@ export function freshClusterFile(env: NodeJS.ProcessEnv = process.env): string {
   return join(cacheDir(env), `pglite-${pgliteVersion()}-fresh.tar.gz`);
 }
 
+/**
+ * The tarball the build made for the installed PGlite: dist/pglite-<version>-fresh.tar.gz, one level up
+ * from this module (dist/sandbox/ in the library, dist/bundle/ in the CLI's bundle). From the sources,
+ * a path where there is none.
+ */
+export function builtFreshClusterFile(): string {
+  return fileURLToPath(new URL(`../pglite-${pgliteVersion()}-fresh.tar.gz`, import.meta.url));
+}
+
+/** A fresh cluster is at hand without initdb: built with pgpro, or cached on this machine. */
+export function freshClusterAtHand(env: NodeJS.ProcessEnv = process.env): boolean {
+  return existsSync(freshClusterFile(env)) || existsSync(builtFreshClusterFile());
+}
+
 async function loadOrCreateFreshCluster(): Promise<Uint8Array> {
   const file = freshClusterFile();
   const dir = dirname(file);
-  try {
-    return new Uint8Array(await readFile(file));
-  } catch {
-    // not cached yet
+  for (const candidate of [file, builtFreshClusterFile()]) {
+    try {
+      return new Uint8Array(await readFile(candidate));
+    } catch {
+      // not cached, or not built with pgpro
+    }
   }
+  const bytes = await createFreshCluster();
+  await mkdir(dir, { recursive: true });
+  // Write then rename, so that concurrent processes never read a half-written tarball.
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  await writeFile(tmp, bytes);
+  await rename(tmp, file);
+  return bytes;
+}
+
+/** initdb in a new PGlite, its data directory gzipped. */
+export async function createFreshCluster(): Promise<Uint8Array> {
   // Loaded only here and in openPglite: the main thread of a review never starts PGlite itself.
   const { PGlite } = await import('@electric-sql/pglite');
   const db = new PGlite();
   try {
     await db.waitReady;
     const blob = await db.dumpDataDir('gzip');
-    const bytes = new Uint8Array(await blob.arrayBuffer());
-    await mkdir(dir, { recursive: true });
-    // Write then rename, so that concurrent processes never read a half-written tarball.
-    const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-    await writeFile(tmp, bytes);
-    await rename(tmp, file);
-    return bytes;
+    return new Uint8Array(await blob.arrayBuffer());
   } finally {
     await db.close();
   }

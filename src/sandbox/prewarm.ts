@@ -3,9 +3,8 @@
 // inflates it) and a sandbox worker loads PGlite's modules in the meantime rather than after. The WASM
 // is compiled once the review has chosen its compiler tier (cli/review-command.ts), which must precede
 // the compile.
-import { existsSync } from 'node:fs';
 import { defaultsWithoutSchema } from '../config/defaults.js';
-import { freshClusterFile, freshClusterTarball } from './cluster.js';
+import { freshClusterAtHand, freshClusterTarball } from './cluster.js';
 import { spareSandboxWorker } from './worker-client.js';
 
 /**
@@ -15,7 +14,7 @@ import { spareSandboxWorker } from './worker-client.js';
  * Failures are left to the sandbox that asks again.
  */
 export function prewarmSandbox(env: NodeJS.ProcessEnv = process.env): void {
-  if (existsSync(freshClusterFile(env))) freshClusterTarball().catch(() => undefined);
+  if (freshClusterAtHand(env)) freshClusterTarball().catch(() => undefined);
   try {
     spareSandboxWorker(defaultsWithoutSchema().sandbox['memory-mb']);
   } catch {

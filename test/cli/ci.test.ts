@@ -3,7 +3,7 @@
 // reviews base..head, prints annotations, writes SARIF and the job summary, and creates the sticky summary
 // comment on the first run and updates it on the next.
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -138,6 +138,9 @@ describe('pgpro ci (the GitHub Action)', () => {
     const first = await runStep(step, repo, env);
     expect(first.code, first.stderr).toBe(1);
     expect(first.stderr).toContain('pgpro: summary comment created on pull request #7\n');
+    // Its sandbox started from the cluster the build made: no initdb, no copy of it in the new cache.
+    expect(readdirSync(join(REPO, 'dist')).filter((name) => name.endsWith('-fresh.tar.gz'))).toHaveLength(1);
+    expect(readdirSync(join(scratch, 'cache')).filter((name) => name.endsWith('-fresh.tar.gz'))).toEqual([]);
     // Annotations follow the text report in the log.
     expect(first.stdout).toContain('Reviewed 1 migration');
     expect(first.stdout).toMatch(/^::error file=db\/migrations\/0002_index_state\.sql,line=1,title=pgpro require-concurrent-index-creation::CREATE INDEX on orders/m);
