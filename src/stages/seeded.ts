@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { DiscardListener, SnapshotCache } from '../sandbox/snapshot-cache.js';
 import type { CatalogSnapshot } from '../types.js';
+import { GENERATOR_VERSION } from '../synthetic/plan.js';
 import { VERSION } from '../version.js';
 
 /** Stored beside the seeded snapshot. */
@@ -26,10 +27,10 @@ export interface Seeded {
 
 /**
  * Names the seeded state of one history snapshot. The seeding depends on the rows per table and on
- * the generator, which may change with pgpro's version.
+ * the generator, which may change with pgpro's version or within it (GENERATOR_VERSION).
  */
 export function seededKey(historySnapshot: string, seedRows: number): string {
-  return createHash('sha256').update(JSON.stringify({ v: 1, pgpro: VERSION, historySnapshot, seedRows })).digest('hex');
+  return createHash('sha256').update(JSON.stringify({ v: 1, pgpro: VERSION, generator: GENERATOR_VERSION, historySnapshot, seedRows })).digest('hex');
 }
 
 /** The seeded snapshot and its document, when both are cached. */

@@ -50,7 +50,8 @@ function errorMessage(error: unknown): string {
 /**
  * Fill every table with synthetic rows, parents first, each table in its own statement so one table
  * that cannot be filled costs a note, not the fill. A CHECK or NOT NULL failure retries the table
- * with checked columns left NULL; a UNIQUE failure retries with every value distinct. Ends with
+ * with checked columns left NULL; a UNIQUE failure retries with every value distinct, then without
+ * the rows whose key is taken. Ends with
  * ANALYZE of the filled tables so that plans see the rows.
  */
 export async function fillSynthetic(
@@ -84,6 +85,7 @@ export async function fillSynthetic(
     let before = 0;
     const modes: FillMode[] = [{ nullChecked: false, allDistinct: false }];
     let lastError: unknown;
+    let skipped = false;
     for (let attempt = 0; attempt < modes.length; attempt++) {
       const mode = modes[attempt] as FillMode;
       const fill = tableFillSql(catalog, table, wanted, { facts, deferred, mode, salt });
@@ -97,6 +99,7 @@ export async function fillSynthetic(
         before = counts.before;
         rows[name] = counts.after - counts.before;
         if (attempt > 0) notes.push(`${name}: filled with ${describe(mode)} after: ${errorMessage(lastError)}`);
+        skipped = mode.skipConflicts === true;
         lastError = undefined;
         break;
       } catch (error) {
@@ -107,6 +110,9 @@ export async function fillSynthetic(
         const next: FillMode = { ...mode };
         if ((code === CHECK_VIOLATION || code === NOT_NULL_VIOLATION) && !mode.nullChecked) next.nullChecked = true;
         else if (code === UNIQUE_VIOLATION && !mode.allDistinct) next.allDistinct = true;
+        // A key distinct values cannot keep apart (an expression, parent combinations the rows already
+        // there hold): the rows that fit go in.
+        else if (code === UNIQUE_VIOLATION && !mode.skipConflicts) next.skipConflicts = true;
         else continue;
         modes.push(next);
       }
@@ -114,7 +120,8 @@ export async function fillSynthetic(
     if (lastError !== undefined) notes.push(`${name}: not filled: ${errorMessage(lastError)}`);
     if (before === 0 && (rows[name] ?? 0) > 0) syntheticOnly.push(name);
     if (rows[name] !== undefined && rows[name] < wanted) {
-      notes.push(`${name}: ${rows[name]} of ${wanted} rows (limited by the parent rows available to its unique foreign keys)`);
+      const why = skipped ? 'the others would have repeated a unique key' : 'limited by the parent rows available to its unique foreign keys';
+      notes.push(`${name}: ${rows[name]} of ${wanted} rows (${why})`);
     }
   }
   } finally {
@@ -151,7 +158,11 @@ async function trySet(db: Queryable, name: string, value: string): Promise<strin
 }
 
 function describe(mode: FillMode): string {
-  const parts = [mode.nullChecked ? 'CHECK-constrained columns left NULL/default' : '', mode.allDistinct ? 'all values distinct' : ''];
+  const parts = [
+    mode.nullChecked ? 'CHECK-constrained columns left NULL/default' : '',
+    mode.allDistinct ? 'all values distinct' : '',
+    mode.skipConflicts ? 'rows whose unique key was taken left out' : '',
+  ];
   return parts.filter(Boolean).join(' and ');
 }
 

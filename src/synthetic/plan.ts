@@ -19,6 +19,8 @@ export interface FillMode {
   nullChecked: boolean;
   /** Every generated value is distinct, for UNIQUE indexes the catalog does not show plainly. */
   allDistinct: boolean;
+  /** Rows whose key is taken are left out (ON CONFLICT DO NOTHING): the table gets fewer, not none. */
+  skipConflicts?: boolean;
 }
 
 export interface TableFill {
@@ -36,6 +38,13 @@ export function quoteTable(qualified: string): string {
 }
 
 const G = 's.g';
+
+/**
+ * Names what the generator makes for a given schema. Seeded and filled states are cached under it
+ * (stages/seeded.ts): a change to the rows made (or to which tables can be filled) bumps it, so that no
+ * review restores rows an older generator made.
+ */
+export const GENERATOR_VERSION = 2;
 
 function uniqueKeys(table: CatalogTable): string[][] {
   const keys = table.constraints.filter((c) => c.type === 'p' || c.type === 'u').map((c) => c.columns);
@@ -96,6 +105,9 @@ export function tableFillSql(
   const joins: string[] = [];
   let rowLimit = `${Math.max(0, Math.floor(rows))}`;
   const radix: string[] = [];
+  // Parent combinations go on from where the rows already there (an earlier fill's) left off, rather
+  // than start again at the first, which those rows hold.
+  const existing = `(SELECT count(*) FROM ${quoteTable(name)})`;
 
   for (const [i, fk] of fks.entries()) {
     const self = fk.parent === name;
@@ -112,7 +124,7 @@ export function tableFillSql(
     let index: string;
     if (enumerated.has(fk)) {
       const divisor = radix.length > 0 ? ` / (${radix.join(' * ')})` : '';
-      index = `((${G} - 1)${divisor}) % NULLIF(${count}, 0)`;
+      index = `((${G} - 1 + ${existing})${divisor}) % NULLIF(${count}, 0)`;
       radix.push(count);
     } else {
       const h = `((${G}::bigint * ${2_654_435_761 + i * 97} + ${i * 31}) % 1000003)`;
@@ -128,7 +140,7 @@ export function tableFillSql(
       values.push(`${alias}.${quoteIdent(fk.parentColumns[k] as string)}`);
     }
   }
-  if (radix.length > 0) rowLimit = `LEAST(${rowLimit}, ${radix.join(' * ')})`;
+  if (radix.length > 0) rowLimit = `LEAST(${rowLimit}, GREATEST(0, ${radix.join(' * ')} - ${existing}))`;
 
   for (const [seed, column] of table.columns.entries()) {
     if (fkByColumn.has(column.name)) continue;
@@ -152,15 +164,17 @@ export function tableFillSql(
     values.push(expr);
   }
 
+  const onConflict = mode.skipConflicts ? '\nON CONFLICT DO NOTHING' : '';
   if (targets.length === 0) {
     // Every column defaults: a zero-column SELECT lets each row take its defaults.
-    return { table: name, sql: `INSERT INTO ${quoteTable(name)} SELECT FROM generate_series(1, ${rowLimit}) AS s(g)` };
+    return { table: name, sql: `INSERT INTO ${quoteTable(name)} SELECT FROM generate_series(1, ${rowLimit}) AS s(g)${onConflict}` };
   }
   const sql =
     `INSERT INTO ${quoteTable(name)} (${targets.join(', ')})\n` +
     `SELECT ${values.join(',\n       ')}\n` +
     `FROM generate_series(1, ${rowLimit}) AS s(g)` +
-    (joins.length > 0 ? `\n${joins.join('\n')}` : '');
+    (joins.length > 0 ? `\n${joins.join('\n')}` : '') +
+    onConflict;
   return { table: name, sql };
 }
 

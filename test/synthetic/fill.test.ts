@@ -160,6 +160,31 @@ describe('fillSynthetic', () => {
     const r = await db.query<{ v: string }>(`select current_setting('session_replication_role') v`);
     expect(r.rows[0]?.v).toBe('origin');
   });
+
+  it('tops up a key made only of foreign keys from where the rows already there left off', async () => {
+    // The shop's order_items: seeded with a few rows, its parents then grown, then filled to EXPLAIN's size.
+    await db.exec(`create table pa (id int primary key); create table pb (id int primary key);
+      create table link (a int not null references pa, b int not null references pb, primary key (a, b));`);
+    const linked = await readCatalog(db);
+    const only = (sizes: Record<string, number>) => (table: string) => sizes[table] ?? 0;
+    await fillSynthetic(db, linked, only({ 'public.pa': 50, 'public.pb': 50, 'public.link': 40 }));
+    await fillSynthetic(db, linked, only({ 'public.pa': 150 }));
+    const topUp = await fillSynthetic(db, linked, only({ 'public.link': 1000 }));
+    expect(topUp.rows).toEqual({ 'public.link': 1000 });
+    expect(topUp.notes).toEqual([]);
+    expect(await scalar('select count(*) from (select distinct a, b from link) x')).toBe(1040);
+  });
+
+  it('leaves out the rows whose unique key is taken when distinct values cannot keep them apart, and says so', async () => {
+    await db.exec(`create table solo (id int, note text); create unique index solo_one on solo ((true));`);
+    const fill = await fillSynthetic(db, await readCatalog(db), (table) => (table === 'public.solo' ? 10 : 0));
+    expect(fill.rows).toEqual({ 'public.solo': 1 });
+    expect(await scalar('select count(*) from solo')).toBe(1);
+    expect(fill.notes).toEqual([
+      expect.stringMatching(/^public\.solo: filled with all values distinct and rows whose unique key was taken left out after: duplicate key value violates unique constraint "solo_one"/),
+      'public.solo: 1 of 10 rows (the others would have repeated a unique key)',
+    ]);
+  });
 });
 
 describe('syntheticDataSql', () => {
