@@ -5,7 +5,7 @@ import { engineSnapshots } from '../sandbox/engine.js';
 import { prepareData } from './explain.js';
 import { fillSynthetic, type ColumnFacts } from '../synthetic/index.js';
 import { inBackground, sandboxOpener } from './history.js';
-import { seededKey, storeSeeded, type SeededDocument } from './seeded.js';
+import { cachedSeededDocument, seededKey, storeSeeded, storeSeededDocument, type SeededDocument } from './seeded.js';
 import { filledKey, storeFilled, type FilledDocument } from './filled.js';
 import { budgetLeft, messageOf, progress, timed, type ReviewState } from './state.js';
 import { fixProver } from './verify-fix.js';
@@ -76,7 +76,14 @@ async function seedForCache(
   if (complete && onlyFilled(state) && !sandbox.stopped) {
     const key = seededKey(state.historySnapshot, rows);
     const document: SeededDocument = { v: 1, catalog: state.catalogBefore, rows: fill.rows, notes: fill.notes, syntheticOnly: fill.syntheticOnly };
-    inBackground(state, sandbox.snapshot().then((tarball) => storeSeeded(cache, key, { document, tarball })));
+    // The first review of a base stores the document only: its own fill is stored whole (the fix point),
+    // which is what its repeats restore, and the seeded snapshot would cost it a full dump (a checkpoint,
+    // a copy of the data directory, its compression) on the worker between the seeding and the fill.
+    // A review of another change on this base finds the document and not the snapshot, seeds again, and
+    // stores it then: the base is being reviewed more than once.
+    const known = await cachedSeededDocument(cache, key);
+    if (known) inBackground(state, sandbox.snapshot().then((tarball) => storeSeeded(cache, key, { document, tarball })));
+    else inBackground(state, storeSeededDocument(cache, key, document));
   }
   // The fill that follows runs on the same schema: it reuses the facts this seeding read.
   return { rows, notes: fill.notes, syntheticOnly: fill.syntheticOnly, complete, facts: fill.facts };

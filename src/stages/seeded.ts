@@ -51,7 +51,16 @@ export async function cachedSeededDocument(cache: SnapshotCache, key: string): P
 }
 
 export async function storeSeeded(cache: SnapshotCache, key: string, seeded: Seeded): Promise<void> {
-  // The tarball first: a document without its snapshot is ignored, the reverse would be read.
+  // The tarball first: a document whose snapshot is missing costs a look for it and a seeding, a
+  // snapshot without its document is never found.
   await cache.set(key, seeded.tarball);
   await cache.setDocument(key, seeded.document);
+}
+
+/**
+ * The document alone (data.ts: a base's first review): it leads the next review to the fill it stored
+ * (stages/filled.ts, keyed by this key), and tells a later seeding that the base is seen again.
+ */
+export async function storeSeededDocument(cache: SnapshotCache, key: string, document: SeededDocument): Promise<void> {
+  await cache.setDocument(key, document);
 }

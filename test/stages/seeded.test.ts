@@ -1,6 +1,7 @@
-// The history with its synthetic rows is cached: the next review of the same base restores it, reads
-// no catalog before the change and seeds only the tables the change touches, and reports the same. The
-// state with the change's own fill is cached too: a review touching the same tables adds no row at all.
+// The history with its synthetic rows is cached once a base is reviewed a second time: the reviews after
+// that restore it, read no catalog before the change and seed only the tables the change touches, and
+// report the same. The state with the change's own fill is cached from the first review on: a review
+// touching the same tables adds no row at all.
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,11 @@ const history = {
 };
 const change = { 'db/migrations/0003_check.sql': 'ALTER TABLE orders ADD CONSTRAINT orders_total_positive CHECK (total >= 0);\n' };
 const otherChange = { 'db/migrations/0003_email.sql': 'ALTER TABLE accounts ADD CONSTRAINT accounts_email_short CHECK (length(email) < 200);\n' };
+// Touches both tables: a fill no earlier review made.
+const thirdChange = {
+  'db/migrations/0003_both.sql':
+    'ALTER TABLE accounts ADD CONSTRAINT accounts_email_short CHECK (length(email) < 200);\nALTER TABLE orders ADD CONSTRAINT orders_total_positive CHECK (total >= 0);\n',
+};
 const config = validateConfig({ sandbox: { 'seed-rows': 30 }, explain: { 'default-rows': 300 }, agent: { enabled: false } }, 'test');
 
 /** Counts what the review asks of its sandboxes: catalog reads and the tables synthetic rows go into. */
@@ -61,6 +67,7 @@ describe('a base whose seeded history is cached', () => {
   let cold: { result: ReviewResult; counts: ReturnType<typeof countingFactory>['counts']; reads: string[][] };
   let warm: typeof cold;
   let other: typeof cold;
+  let third: typeof cold;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'pgpro-seeded-'));
@@ -75,7 +82,8 @@ describe('a base whose seeded history is cached', () => {
     // A new process: only the disk remembers.
     other = await run(new ReadCountingCache({ dir }), otherChange);
     warm = await run(new ReadCountingCache({ dir }), change);
-  }, 180_000);
+    third = await run(new ReadCountingCache({ dir }), thirdChange);
+  }, 240_000);
 
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -95,27 +103,35 @@ describe('a base whose seeded history is cached', () => {
     expect(seeded?.syntheticOnly?.sort()).toEqual(['public.accounts', 'public.orders']);
   });
 
-  it('seeds every table the first time, then only the table the change touches', () => {
+  it('seeds every table the first two times, then only the table the change touches', () => {
     expect(new Set(cold.counts.filled)).toEqual(new Set(['public.accounts', 'public.orders']));
-    expect(other.counts.filled).toEqual(['public.accounts']);
+    // The first review stored the seeded document, not its snapshot: the second seeds again and stores it.
+    expect(new Set(other.counts.filled)).toEqual(new Set(['public.accounts', 'public.orders']));
+    // Each table once: the fill, without a seeding before it.
+    expect(third.counts.filled).toEqual(['public.accounts', 'public.orders']);
   });
 
   it('adds no row for a change touching the tables an earlier review of the base filled', () => {
     expect(warm.counts.filled).toEqual([]);
     expect(other.result.findings.find((f) => f.rule === 'constraint-missing-not-valid')?.evidence).toMatch(/300 rows/);
+    expect(third.result.findings.find((f) => f.rule === 'constraint-missing-not-valid')?.evidence).toMatch(/300 rows/);
   });
 
   it('reads only the snapshot it restores: the seeded one only when the fill is not cached', () => {
-    // The other change's fill is not cached (no document names it): the seeded snapshot is read.
-    expect(other.reads).toHaveLength(1);
+    // The other change's fill is not cached: the seeded snapshot is looked for (not stored yet), then
+    // the history's is read.
+    expect(other.reads).toHaveLength(2);
+    // A third change: the seeded snapshot the second review stored is read, and nothing else.
+    expect(third.reads).toEqual([other.reads[0]]);
     // The same change again: its fill is cached, and only that snapshot is read, not the seeded one.
     expect(warm.reads).toHaveLength(1);
     expect(warm.reads[0]).not.toEqual(other.reads[0]);
   });
 
-  it('reads the catalog before the change only the first time', () => {
+  it('reads the catalog before the change only until the seeded state is stored', () => {
     expect(cold.counts.catalogs).toBe(2); // before and after
-    expect(other.counts.catalogs).toBe(1); // after
+    expect(other.counts.catalogs).toBe(2); // restored without its rows: before and after
+    expect(third.counts.catalogs).toBe(1); // after
     expect(warm.counts.catalogs).toBe(1); // after
   });
 
