@@ -6,6 +6,14 @@
 // reserved against the sandbox's memory bound before it is made (memory-bound.ts) until it leaves the
 // worker. The archive is the one PGlite writes (same entries, names, header layout), so PGlite loads it
 // as its own; only the header's access and creation times, which nothing reads, are left empty.
+//
+// Given the extent of the write-ahead log a restore reads (walExtent), the archive leaves out the rest:
+// a restored instance starts by redoing the log from its last checkpoint's redo point to the log's end,
+// and reads nothing before or after. Segments wholly outside that range (old ones a checkpoint recycled
+// as future segments keep their stale contents: 16 MB that gzip barely shrinks) are not archived, and a
+// segment inside it keeps its first page (its header, which recovery validates) and the range itself,
+// the rest archived as zeros, as Postgres initialises a new segment. Postgres makes missing future
+// segments when the log reaches them.
 
 const RECORD = 512;
 /** Where PGlite keeps its data directory in its file system. */
@@ -26,10 +34,22 @@ interface Entry {
   mtime: Date;
   directory: boolean;
   data: Uint8Array;
+  /** Byte ranges of `data` archived; the rest is archived as zeros. All of it when absent. */
+  keep?: [number, number][];
+}
+
+/** The write-ahead log a restore reads: from the redo point of the last checkpoint to the end of the log. */
+export interface WalExtent {
+  timeline: number;
+  segmentBytes: number;
+  pageBytes: number;
+  /** LSNs, as byte positions in the log. */
+  redo: bigint;
+  end: bigint;
 }
 
 /** Every file and directory under `root`, depth first as PGlite lists them; file data are views, not copies. */
-function entriesOf(fs: DumpFs, root: string): Entry[] {
+function entriesOf(fs: DumpFs, root: string, wal?: WalExtent): Entry[] {
   const entries: Entry[] = [];
   const visit = (dir: string): void => {
     for (const name of fs.readdir(dir)) {
@@ -37,12 +57,38 @@ function entriesOf(fs: DumpFs, root: string): Entry[] {
       const path = `${dir}/${name}`;
       const { mode, mtime } = fs.stat(path);
       const file = fs.isFile(mode);
-      entries.push({ name: path.substring(root.length), mode, mtime, directory: !file, data: file ? contentsOf(fs, path) : new Uint8Array(0) });
+      const entry: Entry = { name: path.substring(root.length), mode, mtime, directory: !file, data: file ? contentsOf(fs, path) : new Uint8Array(0) };
+      const keep = file && wal && dir === `${root}/pg_wal` ? walRanges(name, entry.data.length, wal) : undefined;
+      if (keep?.length === 0) continue;
+      if (keep) entry.keep = keep;
+      entries.push(entry);
       if (fs.isDir(mode)) visit(path);
     }
   };
   visit(root);
   return entries;
+}
+
+const SEGMENT_NAME = /^([0-9A-F]{8})([0-9A-F]{8})([0-9A-F]{8})$/;
+
+/**
+ * The byte ranges of a pg_wal file that a restore reads: none for a segment outside the extent, its
+ * first page and its part of the extent for one inside, undefined (all of it) for any other file.
+ */
+export function walRanges(name: string, size: number, wal: WalExtent): [number, number][] | undefined {
+  const match = SEGMENT_NAME.exec(name);
+  if (!match || Number.parseInt(match[1]!, 16) !== wal.timeline || size !== wal.segmentBytes) return undefined;
+  const perLogId = 0x1_0000_0000n / BigInt(wal.segmentBytes);
+  const start = (BigInt(Number.parseInt(match[2]!, 16)) * perLogId + BigInt(Number.parseInt(match[3]!, 16))) * BigInt(wal.segmentBytes);
+  const page = BigInt(wal.pageBytes);
+  // Whole pages: from the one the redo point is on to the one the log ends on.
+  const from = (wal.redo / page) * page;
+  const to = ((wal.end + page - 1n) / page) * page;
+  const segmentEnd = start + BigInt(wal.segmentBytes);
+  if (segmentEnd <= from || start >= to) return [];
+  const first = Number((from > start ? from : start) - start);
+  const last = Number((to < segmentEnd ? to : segmentEnd) - start);
+  return first <= wal.pageBytes ? [[0, last]] : [[0, wal.pageBytes], [first, last]];
 }
 
 /** A MEMFS file's bytes as a view on its storage; a copy only for storage of another kind. */
@@ -55,16 +101,16 @@ function contentsOf(fs: DumpFs, path: string): Uint8Array {
 const padded = (bytes: number): number => Math.ceil(bytes / RECORD) * RECORD;
 
 /** The tar's size: a header and the padded data per entry, and two empty records at the end. */
-export function tarSize(fs: DumpFs, root = PGLITE_DATA_DIR): number {
-  return entriesOf(fs, root).reduce((total, e) => total + RECORD + padded(e.data.length), 2 * RECORD);
+export function tarSize(fs: DumpFs, root = PGLITE_DATA_DIR, wal?: WalExtent): number {
+  return entriesOf(fs, root, wal).reduce((total, e) => total + RECORD + padded(e.data.length), 2 * RECORD);
 }
 
 /**
  * The data directory under `root` as a tar. `reserve` is told the archive's size before it is
- * allocated, and may refuse by throwing.
+ * allocated, and may refuse by throwing. With `wal`, only that extent of the log is archived.
  */
-export function dumpDataDir(fs: DumpFs, reserve: (bytes: number) => void, root = PGLITE_DATA_DIR): Uint8Array {
-  const entries = entriesOf(fs, root);
+export function dumpDataDir(fs: DumpFs, reserve: (bytes: number) => void, root = PGLITE_DATA_DIR, wal?: WalExtent): Uint8Array {
+  const entries = entriesOf(fs, root, wal);
   const size = entries.reduce((total, e) => total + RECORD + padded(e.data.length), 2 * RECORD);
   reserve(size);
   // Shared memory: the archive goes to the main thread and back to a worker to be restored (the fix
@@ -75,7 +121,9 @@ export function dumpDataDir(fs: DumpFs, reserve: (bytes: number) => void, root =
   for (const entry of entries) {
     writeHeader(tar, offset, entry);
     offset += RECORD;
-    tar.set(entry.data, offset);
+    if (!entry.keep) tar.set(entry.data, offset);
+    // The array is zeros to begin with.
+    else for (const [from, to] of entry.keep) tar.set(entry.data.subarray(from, to), offset + from);
     offset += padded(entry.data.length);
   }
   return tar;

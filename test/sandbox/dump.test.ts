@@ -3,7 +3,7 @@
 // worker, and refused, without stopping the sandbox, when it would not fit. The archive is PGlite's own.
 import { PGlite } from '@electric-sql/pglite';
 import { describe, expect, it } from 'vitest';
-import { dumpDataDir, type DumpFs } from '../../src/sandbox/dump.js';
+import { dumpDataDir, walRanges, type DumpFs, type WalExtent } from '../../src/sandbox/dump.js';
 import { createSandbox, SandboxQueryError } from '../../src/sandbox/index.js';
 import { memoryShares } from '../../src/sandbox/memory-bound.js';
 
@@ -19,6 +19,75 @@ function timeless(tar: Uint8Array): Uint8Array {
   }
   return copy;
 }
+
+/** The archive's files: name → bytes. */
+function filesOf(tar: Uint8Array): Map<string, Uint8Array> {
+  const files = new Map<string, Uint8Array>();
+  let at = 0;
+  while (at + 512 <= tar.length && tar[at] !== 0) {
+    const name = new TextDecoder().decode(tar.subarray(at, at + 100)).replace(/\0.*$/s, '');
+    const size = parseInt(new TextDecoder().decode(tar.subarray(at + 124, at + 135)), 8) || 0;
+    if (tar[at + 156] !== 0x35) files.set(name, tar.subarray(at + 512, at + 512 + size));
+    at += 512 + Math.ceil(size / 512) * 512;
+  }
+  return files;
+}
+
+describe('the log a restore reads', () => {
+  const MB16 = 16 * 1024 * 1024;
+  const wal = (redo: number, end: number): WalExtent => ({ timeline: 1, segmentBytes: MB16, pageBytes: 8192, redo: BigInt(redo), end: BigInt(end) });
+
+  it('is the first page and the pages from the redo point to the end of the log, in the segments they span', () => {
+    const extent = wal(2 * MB16 + 100_000, 2 * MB16 + 300_000);
+    expect(walRanges('000000010000000000000001', MB16, extent)).toEqual([]);
+    expect(walRanges('000000010000000000000002', MB16, extent)).toEqual([
+      [0, 8192],
+      [98_304, 303_104],
+    ]);
+    expect(walRanges('000000010000000000000003', MB16, extent)).toEqual([]);
+    // A redo point on the first pages: one range from the start.
+    expect(walRanges('000000010000000000000002', MB16, wal(2 * MB16 + 40, 2 * MB16 + 9000))).toEqual([[0, 16_384]]);
+    // Across a segment boundary, and across a log id (256 segments of 16 MB each).
+    expect(walRanges('000000010000000000000003', MB16, wal(2 * MB16 + 100, 3 * MB16 + 10))).toEqual([[0, 8192]]);
+    expect(walRanges('000000010000000100000000', MB16, wal(256 * MB16 - 8192, 256 * MB16 + 20_000))).toEqual([[0, 24_576]]);
+    // Other timelines, history files and anything else are kept whole.
+    expect(walRanges('000000020000000000000001', MB16, extent)).toBeUndefined();
+    expect(walRanges('00000002.history', 42, extent)).toBeUndefined();
+    expect(walRanges('archive_status', 0, extent)).toBeUndefined();
+  });
+
+  it('leaves out the stale segments a checkpoint recycled; the restored instance has every row and goes on writing', async () => {
+    const sandbox = await createSandbox({ statementTimeoutMs: 120_000, memoryMb: 1024 });
+    try {
+      // Over a segment of log: the checkpoint before the dump recycles the first one.
+      await sandbox.exec(`CREATE TABLE logged (id int PRIMARY KEY, note text); INSERT INTO logged SELECT i, repeat('w', 200) FROM generate_series(1, 80000) i;`);
+      const tar = await sandbox.snapshot('restore');
+      const segments = [...filesOf(tar)].filter(([name]) => /^\/pg_wal\/[0-9A-F]{24}$/.test(name));
+      expect(segments).toHaveLength(1);
+      const [, segment] = segments[0]!;
+      expect(segment.length).toBe(MB16);
+      // Most of it is zeros: only the checkpoint's records and the segment's header are archived.
+      expect(segment.reduce((n, b) => n + (b === 0 ? 0 : 1), 0)).toBeLessThan(64 * 1024);
+      const restored = await createSandbox({ statementTimeoutMs: 120_000, memoryMb: 1024, tarball: tar });
+      try {
+        expect((await restored.query('SELECT count(*)::int AS n FROM logged')).rows).toEqual([{ n: 80000 }]);
+        // Writing on past the end of the archived segment into segments Postgres makes anew.
+        await restored.exec(`INSERT INTO logged SELECT i, repeat('v', 200) FROM generate_series(80001, 160000) i; CHECKPOINT;`);
+        expect((await restored.query('SELECT count(*)::int AS n FROM logged')).rows).toEqual([{ n: 160000 }]);
+        const again = await createSandbox({ statementTimeoutMs: 120_000, memoryMb: 1024, tarball: await restored.snapshot('restore') });
+        try {
+          expect((await again.query('SELECT count(*)::int AS n FROM logged')).rows).toEqual([{ n: 160000 }]);
+        } finally {
+          await again.close();
+        }
+      } finally {
+        await restored.close();
+      }
+    } finally {
+      await sandbox.close();
+    }
+  });
+});
 
 describe('the data directory archive', () => {
   it("is the archive PGlite's dumpDataDir writes, built in one array whose size is reserved first", async () => {
@@ -63,14 +132,15 @@ describe('the data directory archive', () => {
     const budget = memoryShares(memoryMb).dataMb * 1024 * 1024;
     const sandbox = await createSandbox({ statementTimeoutMs: 600_000, memoryMb });
     try {
-      // Filled to 80% of the bound with uncompressed, out-of-line rows, a table of 4 MB at a time (no
-      // file grows much, so no growth nears the bound): Postgres' heap is at least 128 MB of it, the
-      // files the rest, and an archive of the files cannot fit beside them.
+      // Filled to 85% of the bound with uncompressed, out-of-line rows, a table of 4 MB at a time (no
+      // file grows much, so no growth nears the bound), checkpointed as it goes so that the log (which
+      // the archive mostly leaves out) stays at the few segments Postgres keeps: Postgres' heap is at
+      // least 128 MB of it, the files the rest, and an archive of the tables cannot fit beside them.
       let tables = 0;
-      while (sandbox.memory!.usedBytes < budget * 0.8) {
+      while (sandbox.memory!.usedBytes < budget * 0.85) {
         const table = `filler_${++tables}`;
         await sandbox.exec(`CREATE TABLE ${table} (v text); ALTER TABLE ${table} ALTER COLUMN v SET STORAGE EXTERNAL;
-          INSERT INTO ${table} SELECT repeat(md5(i::text), 125) FROM generate_series(1, 1000) i`);
+          INSERT INTO ${table} SELECT repeat(md5(i::text), 125) FROM generate_series(1, 1000) i; CHECKPOINT`);
       }
       const refused = await sandbox.snapshot().catch((error: unknown) => error);
       expect(refused).toBeInstanceOf(SandboxQueryError);
