@@ -5,6 +5,11 @@
 // a tenth of that. Reads are synchronous: the review has nothing else to do until the parse is done.
 // A missing, unreadable or foreign entry is a miss; the cache holds at most MAX_ENTRIES files, the
 // oldest written evicted first.
+//
+// A whole history is also kept as one pack, named by the hash of its files' keys: each file's
+// statement count and its parse as JSON text, decoded only when asked for. A warm review that restores
+// the whole history from a snapshot needs the counts alone, and decoding 4 MB of Lemmy's ASTs cost more
+// than the rest of its parse stage. Only the newest MAX_PACKS packs are kept.
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -16,6 +21,13 @@ import { VERSION } from '../version.js';
 /** Raise whenever src/sql/parse.ts (or what it calls) changes what it returns for the same text. */
 const FORMAT = 1;
 const MAX_ENTRIES = 20_000;
+const MAX_PACKS = 8;
+
+/** A history's parses from its pack: counts at once, each parse decoded on demand. */
+export interface ParsePack {
+  counts: number[];
+  texts: string[];
+}
 
 let parserVersion: string | undefined;
 
@@ -45,24 +57,64 @@ export class ParseCache {
       .digest('hex');
   }
 
-  /** The parse stored under `key` for `path`, or undefined. */
-  get(key: string, path: string): ParsedFile | undefined {
+  /** The parse stored under `key` for `path`, with its JSON text, or undefined. */
+  get(key: string, path: string): { parsed: ParsedFile; text: string } | undefined {
     try {
-      const parsed = JSON.parse(readFileSync(join(this.dir, `${key}.json`), 'utf8')) as ParsedFile;
-      return parsed && parsed.file === path && Array.isArray(parsed.statements) && Array.isArray(parsed.errors) ? parsed : undefined;
+      const text = readFileSync(join(this.dir, `${key}.json`), 'utf8');
+      const parsed = JSON.parse(text) as ParsedFile;
+      return parsed && parsed.file === path && Array.isArray(parsed.statements) && Array.isArray(parsed.errors) ? { parsed, text } : undefined;
     } catch {
       return undefined;
     }
   }
 
-  /** Stores the parses (each to a temporary file, then renamed), then keeps the directory within its bound. */
-  async setAll(entries: readonly { key: string; parsed: ParsedFile }[]): Promise<void> {
+  /** The pack of exactly these keys, or undefined. */
+  getPack(keys: readonly string[]): ParsePack | undefined {
+    try {
+      const pack = JSON.parse(readFileSync(join(this.dir, `${packName(keys)}.pack`), 'utf8')) as { keys: string[] } & ParsePack;
+      const whole =
+        pack.keys.length === keys.length &&
+        pack.counts.length === keys.length &&
+        pack.texts.length === keys.length &&
+        keys.every((key, i) => pack.keys[i] === key && typeof pack.texts[i] === 'string' && Number.isInteger(pack.counts[i]));
+      return whole ? { counts: pack.counts, texts: pack.texts } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The text of a pack, made when called (the review goes on with the same objects meanwhile). */
+  packText(keys: readonly string[], pack: ParsePack): string {
+    return JSON.stringify({ keys, counts: pack.counts, texts: pack.texts });
+  }
+
+  /** Stores a pack (packText) of `keys`, keeping the newest MAX_PACKS. */
+  async setPack(keys: readonly string[], text: string): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    const name = packName(keys);
+    const temp = join(this.dir, `.${name}.${randomUUID()}.tmp`);
+    try {
+      await writeFile(temp, text);
+      await rename(temp, join(this.dir, `${name}.pack`));
+    } catch {
+      await rm(temp, { force: true }).catch(() => undefined);
+      return;
+    }
+    const packs = (await readdir(this.dir)).filter((n) => n.endsWith('.pack'));
+    if (packs.length <= MAX_PACKS) return;
+    const dated = await Promise.all(packs.map(async (n) => ({ n, mtimeMs: await stat(join(this.dir, n)).then((st) => st.mtimeMs, () => 0) })));
+    dated.sort((a, b) => b.mtimeMs - a.mtimeMs);
+    for (const { n } of dated.slice(MAX_PACKS)) await rm(join(this.dir, n), { force: true }).catch(() => undefined);
+  }
+
+  /** Stores parses as JSON text (each to a temporary file, then renamed), then keeps the directory within its bound. */
+  async setAll(entries: readonly { key: string; text: string }[]): Promise<void> {
     if (entries.length === 0) return;
     await mkdir(this.dir, { recursive: true });
-    for (const { key, parsed } of entries) {
+    for (const { key, text } of entries) {
       const temp = join(this.dir, `.${key}.${randomUUID()}.tmp`);
       try {
-        await writeFile(temp, JSON.stringify(parsed));
+        await writeFile(temp, text);
         await rename(temp, join(this.dir, `${key}.json`));
       } catch {
         await rm(temp, { force: true }).catch(() => undefined);
@@ -83,4 +135,8 @@ export class ParseCache {
       await rm(join(this.dir, name), { force: true }).catch(() => undefined);
     }
   }
+}
+
+function packName(keys: readonly string[]): string {
+  return createHash('sha256').update(`pack\0${keys.join('\0')}`).digest('hex');
 }

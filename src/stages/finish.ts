@@ -6,7 +6,7 @@ import type { AgentResult } from '../agent/index.js';
 import type { Finding, MigrationFile, ReviewResult, ReviewStats } from '../types.js';
 import { syntheticDataNote } from '../synthetic/index.js';
 import { markInferred } from './infer.js';
-import { proofBudget, statusOf, timed, type ReviewState } from './state.js';
+import { proofBudget, statementCount, statusOf, timed, type ReviewState } from './state.js';
 import { proveReviewFixes } from './verify-fix.js';
 
 export { conclude };
@@ -57,7 +57,7 @@ export async function finishStage(state: ReviewState, agent: AgentResult | undef
     migrationsTotal: state.history.length + state.fresh.length + state.skipped.length,
     migrationsNew: state.reviewable.length + state.skipped.length,
     statements: [...state.historyParsed, ...state.reviewable].reduce(
-      (n, i) => n + (historyCounts.get(i.migration.path) ?? i.parsed.statements.length),
+      (n, i) => n + (historyCounts.get(i.migration.path) ?? statementCount(i)),
       0,
     ),
     // The pull request's own statements (the figure a reader compares with its new migrations).

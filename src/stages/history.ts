@@ -10,7 +10,7 @@ import { loadSchemaDump } from './schema-dump.js';
 import { cachedSeededDocument, seededKey, type SeededDocument } from './seeded.js';
 import { cachedFilled, filledKey, type Filled } from './filled.js';
 import { explainFill } from './explain.js';
-import { cacheDiscardNote, messageOf, progress, timed, type ReviewState, type ReviewedMigration } from './state.js';
+import { cacheDiscardNote, messageOf, progress, statementCount, timed, type ReviewState, type ReviewedMigration } from './state.js';
 import { loadMigrations } from '../migrations/index.js';
 import { discoverOptions } from './discover-options.js';
 import { parseHistory } from './parse.js';
@@ -58,7 +58,7 @@ export async function historyStage(state: ReviewState): Promise<void> {
       }
       const started = await startFromCache(state);
       if (state.historyKey && started.historySnapshot) {
-        const entries = state.historyParsed.map((h) => ({ migration: h.migration, statements: h.parsed.statements.length }));
+        const entries = state.historyParsed.map((h) => ({ migration: h.migration, statements: statementCount(h) }));
         const manifest = manifestOf(started.historySnapshot, state.historyExtensions, entries);
         const key = state.historyKey;
         // After the snapshot it names is stored.
@@ -207,7 +207,7 @@ async function startFromCache(state: ReviewState): Promise<{ sandbox: Sandbox; h
   if (seeded && seededSandbox && full) {
     const sandbox = seededSandbox;
     for (const item of history) {
-      state.historyStatuses.set(item.migration.path, { file: item.migration.path, status: 'applied', statements: item.parsed.statements.length, durationMs: 0 });
+      state.historyStatuses.set(item.migration.path, { file: item.migration.path, status: 'applied', statements: statementCount(item), durationMs: 0 });
     }
     state.notes.push(`Restored ${history.length} history migrations from the snapshot cache.`);
     state.historySnapshot = full;
@@ -226,7 +226,7 @@ async function startFromCache(state: ReviewState): Promise<{ sandbox: Sandbox; h
     }
   }
   for (const item of history.slice(0, restored)) {
-    state.historyStatuses.set(item.migration.path, { file: item.migration.path, status: 'applied', statements: item.parsed.statements.length, durationMs: 0 });
+    state.historyStatuses.set(item.migration.path, { file: item.migration.path, status: 'applied', statements: statementCount(item), durationMs: 0 });
   }
   if (restored > 0) state.notes.push(`Restored ${restored} history migrations from the snapshot cache.`);
   const rest = history.slice(restored);

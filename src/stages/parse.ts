@@ -85,20 +85,51 @@ async function editedStatements(migration: MigrationFile, parsed: ParsedFile): P
 export async function parseHistory(state: ReviewState, files: readonly MigrationFile[]): Promise<ReviewedMigration[]> {
   const cache = state.deps.parseCache;
   if (!cache) return Promise.all(files.map(async (migration) => ({ migration, parsed: await parseFile(migration) })));
-  const missed: { key: string; parsed: ParsedFile }[] = [];
+  const keys = files.map((migration) => cache.key(migration));
+  const pack = files.length > 0 ? cache.getPack(keys) : undefined;
+  if (pack) return files.map((migration, i) => packed(migration, pack.counts[i]!, pack.texts[i]!));
+  // Serialized as soon as parsed: later stages hold the same objects while the cache is written.
+  const missed: { key: string; text: string }[] = [];
+  const texts: string[] = [];
   const items = await Promise.all(
-    files.map(async (migration): Promise<ReviewedMigration> => {
-      const key = cache.key(migration);
+    files.map(async (migration, i): Promise<ReviewedMigration> => {
+      const key = keys[i]!;
       const hit = cache.get(key, migration.path);
-      if (hit) return { migration, parsed: hit };
+      if (hit) {
+        texts[i] = hit.text;
+        return { migration, parsed: hit.parsed };
+      }
       const parsed = await parseFile(migration);
-      missed.push({ key, parsed });
+      const text = JSON.stringify(parsed);
+      texts[i] = text;
+      missed.push({ key, text });
       return { migration, parsed };
     }),
   );
+  const packText = files.length > 0 ? cache.packText(keys, { counts: items.map((i) => i.parsed.statements.length), texts }) : undefined;
+  const store = async () => {
+    await cache.setAll(missed);
+    if (packText !== undefined) await cache.setPack(keys, packText);
+  };
   // Not awaited here; review() waits for it before it returns. A failed write only costs the next hit.
-  if (missed.length > 0) state.background.push(cache.setAll(missed).catch(() => undefined));
+  state.background.push(store().catch(() => undefined));
   return items;
+}
+
+/** A history file from a pack: its statement count at once, its parse decoded when first read. */
+function packed(migration: MigrationFile, statementCount: number, text: string): ReviewedMigration {
+  let parsed: ParsedFile | undefined;
+  return {
+    migration,
+    statementCount,
+    get parsed(): ParsedFile {
+      parsed ??= JSON.parse(text) as ParsedFile;
+      return parsed;
+    },
+    set parsed(value: ParsedFile) {
+      parsed = value;
+    },
+  };
 }
 
 export function parseFile(migration: MigrationFile): Promise<ParsedFile> {

@@ -55,6 +55,13 @@ export interface ReviewDeps extends AgentStageDeps {
 export interface ReviewedMigration {
   migration: MigrationFile;
   parsed: ParsedFile;
+  /** `parsed.statements.length`, when known without decoding `parsed` (a history file from the parse cache's pack). */
+  statementCount?: number;
+}
+
+/** How many statements a migration has, without decoding a history parse kept in a pack. */
+export function statementCount(item: ReviewedMigration): number {
+  return item.statementCount ?? item.parsed.statements.length;
 }
 
 export interface SetupScript {

@@ -26,8 +26,8 @@ describe('ParseCache', () => {
     const parsed = await parseMigrationSql(input.sql, input.path);
     const key = cache.key(input);
     expect(cache.get(key, input.path)).toBeUndefined();
-    await cache.setAll([{ key, parsed }]);
-    expect(cache.get(key, input.path)).toEqual(parsed);
+    await cache.setAll([{ key, text: JSON.stringify(parsed) }]);
+    expect(cache.get(key, input.path)?.parsed).toEqual(parsed);
     expect(cache.get(key, 'db/migrations/other.sql')).toBeUndefined();
   });
 
@@ -36,6 +36,23 @@ describe('ParseCache', () => {
     const base = { path: 'a.sql', sql: 'SELECT 1', lineOffset: 0 };
     const keys = new Set([base, { ...base, sql: 'SELECT 2' }, { ...base, path: 'b.sql' }, { ...base, lineOffset: 3 }].map((i) => cache.key(i)));
     expect(keys.size).toBe(4);
+  });
+
+  it('keeps a whole list of parses as one pack, for exactly the same keys', async () => {
+    const cache = new ParseCache(tempDir());
+    const inputs = [
+      { path: 'a.sql', sql: 'CREATE TABLE a (id int)', lineOffset: 0 },
+      { path: 'b.sql', sql: 'CREATE TABLE b (id int);\nDROP TABLE a', lineOffset: 0 },
+    ];
+    const keys = inputs.map((i) => cache.key(i));
+    const files = await Promise.all(inputs.map((i) => parseMigrationSql(i.sql, i.path)));
+    expect(cache.getPack(keys)).toBeUndefined();
+    await cache.setPack(keys, cache.packText(keys, { counts: [1, 2], texts: files.map((f) => JSON.stringify(f)) }));
+    const pack = cache.getPack(keys)!;
+    expect(pack.counts).toEqual([1, 2]);
+    expect(pack.texts.map((t) => JSON.parse(t))).toEqual(files);
+    expect(cache.getPack([keys[0]!])).toBeUndefined();
+    expect(cache.getPack([...keys].reverse())).toBeUndefined();
   });
 
   it('reads a damaged entry as a miss', async () => {
@@ -68,10 +85,15 @@ describe('a review with a parse cache', () => {
     const head = memoryTree({ ...history, ...change }, 'head');
     const run = () => review({ head, changed: Object.keys(change) }, { config }, { parseCache });
     const first = await run();
-    // The history's two files, not the new one.
+    // The history's two files, not the new one, and their pack.
     expect(readdirSync(dir).filter((n) => n.endsWith('.json'))).toHaveLength(2);
-    // The first review parsed everything; the second read the history's parses back.
+    expect(readdirSync(dir).filter((n) => n.endsWith('.pack'))).toHaveLength(1);
+    // The first review parsed everything; the second read the history's parses back from the pack, the
+    // third from the files (the pack gone).
     const second = await run();
     expect(comparable(second)).toEqual(comparable(first));
-  }, 240_000);
+    for (const name of readdirSync(dir).filter((n) => n.endsWith('.pack'))) rmSync(join(dir, name));
+    const third = await run();
+    expect(comparable(third)).toEqual(comparable(first));
+  }, 360_000);
 });
