@@ -69,6 +69,23 @@ function entriesOf(fs: DumpFs, root: string, wal?: WalExtent): Entry[] {
   return entries;
 }
 
+/**
+ * The log a restore reads, asked of the instance: from the last checkpoint's redo point to the end of
+ * the log. None while a replication slot exists, which may need older log kept.
+ */
+export async function walExtent(db: { query<T>(sql: string): Promise<{ rows: T[] }> }): Promise<WalExtent | undefined> {
+  const { rows } = await db.query<{ timeline: number; segment: string; page: string; redo: string; end: string; slots: number }>(
+    `SELECT c.timeline_id AS timeline, current_setting('wal_block_size') AS page,
+       (SELECT setting FROM pg_settings WHERE name = 'wal_segment_size') AS segment,
+       c.redo_lsn - '0/0'::pg_lsn AS redo, pg_current_wal_insert_lsn() - '0/0'::pg_lsn AS "end",
+       (SELECT count(*)::int FROM pg_replication_slots) AS slots
+     FROM pg_control_checkpoint() c`,
+  );
+  const row = rows[0];
+  if (!row || row.slots > 0) return undefined;
+  return { timeline: row.timeline, segmentBytes: Number(row.segment), pageBytes: Number(row.page), redo: BigInt(row.redo), end: BigInt(row.end) };
+}
+
 const SEGMENT_NAME = /^([0-9A-F]{8})([0-9A-F]{8})([0-9A-F]{8})$/;
 
 /**

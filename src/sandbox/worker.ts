@@ -4,7 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { openPglite } from './cluster.js';
 import { loadContribModules } from './extensions.js';
-import { dumpDataDir, type DumpFs, type WalExtent } from './dump.js';
+import { dumpDataDir, walExtent, type DumpFs } from './dump.js';
 import { collectGarbage, MemoryBound, MemoryCounters, memoryShares } from './memory-bound.js';
 import type { QueryValue, WorkerError, WorkerInit, WorkerRequest, WorkerResponse, WorkerStartMessage } from './protocol.js';
 
@@ -114,23 +114,6 @@ async function handle(request: WorkerRequest): Promise<unknown> {
       await db.close();
       return null;
   }
-}
-
-/**
- * The log a restore reads (dump.ts): from the last checkpoint's redo point to the end of the log. None
- * while a replication slot exists, which may need older log kept.
- */
-async function walExtent(instance: PGlite): Promise<WalExtent | undefined> {
-  const { rows } = await instance.query<{ timeline: number; segment: string; page: string; redo: string; end: string; slots: number }>(
-    `SELECT c.timeline_id AS timeline, current_setting('wal_block_size') AS page,
-       (SELECT setting FROM pg_settings WHERE name = 'wal_segment_size') AS segment,
-       c.redo_lsn - '0/0'::pg_lsn AS redo, pg_current_wal_insert_lsn() - '0/0'::pg_lsn AS "end",
-       (SELECT count(*)::int FROM pg_replication_slots) AS slots
-     FROM pg_control_checkpoint() c`,
-  );
-  const row = rows[0];
-  if (!row || row.slots > 0) return undefined;
-  return { timeline: row.timeline, segmentBytes: Number(row.segment), pageBytes: Number(row.page), redo: BigInt(row.redo), end: BigInt(row.end) };
 }
 
 /** The Emscripten file system under a PGlite instance. */
