@@ -36,7 +36,7 @@ export async function dataStage(state: ReviewState): Promise<void> {
       catalogBefore: state.catalogBefore!,
       budgetMs: budgetMs(),
       ...(seeding ? { seeded: { rows: seeding.rows, syntheticOnly: seeding.syntheticOnly } } : {}),
-      ...(seeding && 'facts' in seeding ? { facts: seeding.facts } : {}),
+      ...(seeding && 'facts' in seeding && seeding.facts ? { facts: seeding.facts } : {}),
       ...(state.filled ? { restored: state.filled.document } : {}),
     });
     if (seeding?.complete && !state.filled) fillToCache.set(state, prepared.fillPlan);
@@ -64,7 +64,7 @@ const budgetReached = (notes: readonly string[]) => notes.some((note) => /time b
 async function seedForCache(
   state: ReviewState,
   budgetMs: number,
-): Promise<{ rows: number; notes: string[]; syntheticOnly: string[]; complete: boolean; facts: ColumnFacts } | undefined> {
+): Promise<{ rows: number; notes: string[]; syntheticOnly: string[]; complete: boolean; facts?: ColumnFacts } | undefined> {
   const cache = state.snapshotCache;
   const sandbox = state.sandbox!;
   if (!cache || !state.historySnapshot || !state.catalogBefore || sandbox.stopped) return undefined;
@@ -86,7 +86,7 @@ async function seedForCache(
     else inBackground(state, storeSeededDocument(cache, key, document));
   }
   // The fill that follows runs on the same schema: it reuses the facts this seeding read.
-  return { rows, notes: fill.notes, syntheticOnly: fill.syntheticOnly, complete, facts: fill.facts };
+  return { rows, notes: fill.notes, syntheticOnly: fill.syntheticOnly, complete, ...(fill.facts ? { facts: fill.facts } : {}) };
 }
 
 /**

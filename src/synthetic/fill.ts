@@ -12,8 +12,11 @@ export interface FillResult {
   /** Tables that hold only synthetic rows now (filled, and empty before): what a re-run may remove. */
   syntheticOnly: string[];
   durationMs: number;
-  /** The column facts the fill read (or was given): a later fill of the same schema may reuse them. */
-  facts: ColumnFacts;
+  /**
+   * The column facts the fill read (or was given): a later fill of the same schema may reuse them.
+   * Absent when no table wanted rows and none were given: nothing was read.
+   */
+  facts?: ColumnFacts;
 }
 
 /** Identity and generated columns, and partitions: facts the CatalogSnapshot does not carry. */
@@ -61,9 +64,13 @@ export async function fillSynthetic(
   options: { deadline?: number; facts?: ColumnFacts } = {},
 ): Promise<FillResult> {
   const started = Date.now();
+  const { order, deferred } = fillOrder(catalog.tables);
+  // Nothing to add (the fill after the change when it created no table): no catalog read, no setting.
+  if (!order.some((table) => !isBookkeepingTable(table.schema, table.name) && Math.floor(rowsFor(qualifiedName(table))) > 0)) {
+    return { notes: [], rows: {}, syntheticOnly: [], durationMs: Date.now() - started, ...(options.facts ? { facts: options.facts } : {}) };
+  }
   // Facts of the schema, not of its rows: a fill of the same schema just before may hand them on.
   const facts = options.facts ?? (await readColumnFacts(db));
-  const { order, deferred } = fillOrder(catalog.tables);
   const notes: string[] = [];
   const rows: Record<string, number> = {};
   const syntheticOnly: string[] = [];

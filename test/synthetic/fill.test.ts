@@ -129,6 +129,18 @@ describe('fillSynthetic', () => {
     expect(result.notes).toContain('public.places: not filled, no generator for NOT NULL column spot of type pg_lsn without a default');
   });
 
+  it('asks nothing of the database when no table wants rows', async () => {
+    const asked: string[] = [];
+    const silent = {
+      query: async (sql: string) => (asked.push(sql), { rows: [] }),
+      exec: async (sql: string) => (asked.push(sql), []),
+    };
+    const none = await fillSynthetic(silent, catalog, () => 0);
+    expect(asked).toEqual([]);
+    expect(none).toMatchObject({ notes: [], rows: {}, syntheticOnly: [] });
+    expect(none.facts).toBeUndefined();
+  });
+
   it('runs ANALYZE so that the planner sees the rows', async () => {
     expect(await scalar(`select reltuples::int from pg_class where relname = 'orders'`)).toBe(ROWS);
   });
