@@ -60,7 +60,8 @@ export function freshClusterAtHand(env: NodeJS.ProcessEnv = process.env): boolea
 async function loadOrCreateFreshCluster(): Promise<Uint8Array> {
   const file = freshClusterFile();
   const dir = dirname(file);
-  for (const candidate of [file, builtFreshClusterFile()]) {
+  // The build's own first: made by the code that reads it, so a rebuilt pgpro starts from its own.
+  for (const candidate of [builtFreshClusterFile(), file]) {
     try {
       return new Uint8Array(await readFile(candidate));
     } catch {
