@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentCache, AgentResult } from './types.js';
+import { writeFileAtomic } from '../atomic-file.js';
 
 export type { AgentCache } from './types.js';
 
@@ -75,8 +76,6 @@ export class DirectoryAgentCache implements AgentCache {
   async set(key: string, value: AgentResult): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     const target = this.path(key);
-    const temporary = `${target}.${process.pid}.${Date.now()}.tmp`;
-    await writeFile(temporary, JSON.stringify(value));
-    await rename(temporary, target); // atomic: a reader never sees half a file
+    await writeFileAtomic(target, JSON.stringify(value));
   }
 }

@@ -4,10 +4,11 @@
 // synchronously: the CLI has nothing else to do meanwhile, and a loaded machine made the thread pool's
 // round trips for a 1.5 MB file a visible wait.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LintCache, LintedFile } from './index.js';
 import type { StaticCatalogData } from './static-catalog.js';
+import { writeFileAtomicSync } from '../atomic-file.js';
 
 const FORMAT = 2;
 /** Entries kept besides the ones this run used. */
@@ -120,12 +121,12 @@ export class FileLintCache implements LintCache {
   async save(): Promise<void> {
     if (!this.changed) return;
     mkdirSync(join(this.file, '..'), { recursive: true });
-    for (const [key, json] of this.added) writeAtomically(this.catalogFile(key), `{"key":${JSON.stringify(key)},"catalog":${json}}`);
+    for (const [key, json] of this.added) writeFileAtomicSync(this.catalogFile(key), `{"key":${JSON.stringify(key)},"catalog":${json}}`);
     const keys = [...this.catalogs.filter((key) => !this.added.has(key)), ...this.added.keys()];
     const kept = keys.slice(-KEEP_CATALOGS);
     for (const key of keys.slice(0, -KEEP_CATALOGS)) rmSync(this.catalogFile(key), { force: true });
     const unused = [...this.stored].filter(([key]) => !this.used.has(key)).slice(-KEEP_UNUSED);
-    writeAtomically(this.file, JSON.stringify({ format: FORMAT, entries: [...unused, ...this.used], catalogs: kept, digests: this.keptDigests() } satisfies Stored));
+    writeFileAtomicSync(this.file, JSON.stringify({ format: FORMAT, entries: [...unused, ...this.used], catalogs: kept, digests: this.keptDigests() } satisfies Stored));
   }
 
   /** The newest digests, the first key of each digest (which the others stand for) kept before the rest. */
@@ -138,10 +139,4 @@ export class FileLintCache implements LintCache {
     const keep = new Set([...firsts, ...others].map(([key]) => key));
     return all.filter(([key]) => keep.has(key));
   }
-}
-
-function writeAtomically(file: string, data: string): void {
-  const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, data);
-  renameSync(temporary, file);
 }

@@ -21,12 +21,13 @@
 // Each report the run printed (text or JSON to stdout) is kept beside the memo as rendered, cut where
 // the run's duration goes, so that a run answered from the memo writes it without loading the reporter.
 import { createHash, hash, randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import type { PgproConfig } from '../config/schema.js';
 import { decodeText } from '../migrations/tree.js';
 import type { FileTree, ReviewResult } from '../types.js';
 import { VERSION } from '../version.js';
+import { writeFileAtomicSync } from '../atomic-file.js';
 
 const FORMAT = 3;
 
@@ -251,7 +252,7 @@ export class RunMemo {
       reads: header.reads.map(([path, , digest]) => [path, digest === null ? null : (stats.get(under(run.root, path))?.sig ?? null), digest]),
     };
     const body = this.body();
-    if (body) writeAtomically(this.file, Buffer.concat([Buffer.from(`${JSON.stringify(restatted)}\n`), body]));
+    if (body) writeFileAtomicSync(this.file, Buffer.concat([Buffer.from(`${JSON.stringify(restatted)}\n`), body]));
   }
 
   private hit(header: Header): MemoHit {
@@ -314,9 +315,9 @@ export class RunMemo {
     for (const report of rendered) {
       const before = Buffer.from(report.before);
       const file = this.renderFile(report.key);
-      writeAtomically(file, Buffer.concat([Buffer.from(`${JSON.stringify({ id: header.id, cut: before.length })}\n`), before, Buffer.from(report.after)]));
+      writeFileAtomicSync(file, Buffer.concat([Buffer.from(`${JSON.stringify({ id: header.id, cut: before.length })}\n`), before, Buffer.from(report.after)]));
     }
-    writeAtomically(this.file, `${JSON.stringify(header)}\n${JSON.stringify(result)}`);
+    writeFileAtomicSync(this.file, `${JSON.stringify(header)}\n${JSON.stringify(result)}`);
   }
 }
 
@@ -344,10 +345,4 @@ function readFirstLine(file: string): Buffer {
   } finally {
     closeSync(fd);
   }
-}
-
-function writeAtomically(file: string, data: string | Buffer): void {
-  const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, data);
-  renameSync(temporary, file);
 }

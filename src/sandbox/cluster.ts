@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import { dirname, join } from 'node:path';
@@ -8,6 +8,7 @@ import type { PGlite, PGliteOptions } from '@electric-sql/pglite';
 import { cacheDir } from '../cache-dir.js';
 import { extendFilesInPlace } from './memfs.js';
 import type { DumpFs } from './dump.js';
+import { writeFileAtomic } from '../atomic-file.js';
 
 export { cacheDir };
 
@@ -70,10 +71,7 @@ async function loadOrCreateFreshCluster(): Promise<Uint8Array> {
   }
   const bytes = await createFreshCluster();
   await mkdir(dir, { recursive: true });
-  // Write then rename, so that concurrent processes never read a half-written tarball.
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(tmp, bytes);
-  await rename(tmp, file);
+  await writeFileAtomic(file, bytes);
   return bytes;
 }
 

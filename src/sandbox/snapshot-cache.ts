@@ -1,8 +1,9 @@
 // Snapshots of replayed histories, keyed by prefix hashes: a base branch that only gained migrations
 // restores the longest prefix it shares with a cached history and replays just the rest.
-import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, readdir, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../atomic-file.js';
 
 export interface SnapshotCacheOptions {
   /** In-memory LRU bound; 512 MB by default. */
@@ -66,11 +67,6 @@ function unsealed(bytes: Buffer): Uint8Array | string {
   const sum = createHash('sha256').update(body).digest();
   if (!sum.equals(bytes.subarray(MAGIC.length + 8, HEADER_BYTES))) return 'checksum mismatch (corrupted)';
   return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-}
-
-/** A temp name no other writer, in this process or another, can share. */
-function tempName(file: string): string {
-  return `${file}.${process.pid}.${randomUUID()}.tmp`;
 }
 
 /** Documents kept in memory at most (they are small; the disk keeps the rest). */
@@ -173,9 +169,7 @@ export class SnapshotCache {
     if (!dir) return;
     await mkdir(dir, { recursive: true });
     const file = join(dir, `${key}.json`);
-    const tmp = tempName(file);
-    await writeFile(tmp, JSON.stringify(value));
-    await rename(tmp, file);
+    await writeFileAtomic(file, JSON.stringify(value));
   }
 
   private remember(hash: string, tarball: Uint8Array): void {
@@ -215,16 +209,8 @@ export class SnapshotCache {
     if (!dir || tarball.byteLength > this.maxDiskBytes) return;
     await mkdir(dir, { recursive: true });
     const file = join(dir, `${hash}.tar.gz`);
-    // Write a unique temp file, then rename: concurrent writers (in this process or others) never mix
-    // their bytes, and readers see a whole entry or none; the header's checksum catches anything else.
-    const tmp = tempName(file);
-    try {
-      await writeFile(tmp, sealed(tarball));
-      await rename(tmp, file);
-    } catch (error) {
-      await rm(tmp, { force: true });
-      throw error;
-    }
+    // Readers see a whole entry or none; the header's checksum catches anything else.
+    await writeFileAtomic(file, sealed(tarball));
     await this.evictDisk(dir);
   }
 

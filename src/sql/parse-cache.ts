@@ -10,13 +10,14 @@
 // statement count and its parse as JSON text, decoded only when asked for. A warm review that restores
 // the whole history from a snapshot needs the counts alone, and decoding 4 MB of Lemmy's ASTs cost more
 // than the rest of its parse stage. Only the newest MAX_PACKS packs are kept.
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { ParsedFile } from '../types.js';
 import { VERSION } from '../version.js';
+import { writeFileAtomic } from '../atomic-file.js';
 
 /** Raise whenever src/sql/parse.ts (or what it calls) changes what it returns for the same text. */
 const FORMAT = 1;
@@ -92,12 +93,9 @@ export class ParseCache {
   async setPack(keys: readonly string[], text: string): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     const name = packName(keys);
-    const temp = join(this.dir, `.${name}.${randomUUID()}.tmp`);
     try {
-      await writeFile(temp, text);
-      await rename(temp, join(this.dir, `${name}.pack`));
+      await writeFileAtomic(join(this.dir, `${name}.pack`), text);
     } catch {
-      await rm(temp, { force: true }).catch(() => undefined);
       return;
     }
     const packs = (await readdir(this.dir)).filter((n) => n.endsWith('.pack'));
@@ -112,13 +110,7 @@ export class ParseCache {
     if (entries.length === 0) return;
     await mkdir(this.dir, { recursive: true });
     for (const { key, text } of entries) {
-      const temp = join(this.dir, `.${key}.${randomUUID()}.tmp`);
-      try {
-        await writeFile(temp, text);
-        await rename(temp, join(this.dir, `${key}.json`));
-      } catch {
-        await rm(temp, { force: true }).catch(() => undefined);
-      }
+      await writeFileAtomic(join(this.dir, `${key}.json`), text).catch(() => undefined);
     }
     await this.bound();
   }
