@@ -166,11 +166,6 @@ export async function benchHistories(input: {
   }
 }
 
-function maxRss(runs: CliRun[]): { maxRssMb?: number } {
-  const values = runs.map((r) => r.maxRssMb).filter((v): v is number => v !== undefined);
-  return values.length > 0 ? { maxRssMb: Math.max(...values) } : {};
-}
-
 const stagesText = (stages: Record<string, number> | undefined) =>
   stages ? Object.entries(stages).filter(([, v]) => v >= 20).map(([k, v]) => `${k} ${ms(v)}`).join(', ') : '';
 

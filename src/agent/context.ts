@@ -14,8 +14,6 @@ export interface Rendered {
   key: string;
 }
 
-const same = (text: string): Rendered => ({ text, key: text });
-
 const DATA_TAGS =
   /<(\/?)(migration|statements|findings|schema|query_plans|pr_diff|untrusted|omitted|schema_before)\b/gi;
 

@@ -11,7 +11,6 @@ import {
   renderStatements,
   schemaScope,
   selectDiff,
-  withoutCosts,
   type Rendered,
 } from './context.js';
 import { qualifiedName, touchedTables } from './catalog-text.js';

@@ -94,7 +94,7 @@ export function mergeHazards(input: readonly HazardFinding[], context: MergeCont
   const silencedGone = new Set(gone);
   const confirmersOf = (f: Finding) => (byStatement.get(statementKey(f)) ?? []).filter((x) => x !== f && !silencedGone.has(x));
   mergeStatementRelations(findings, confirmersOf, gone);
-  mergeTimeoutAdvice(findings, onStatementOf, inFile, gone);
+  mergeTimeoutAdvice(findings, inFile, gone);
   mergeLockWindows(findings, inFile, context, gone);
   foldIntoHosts(findings, onStatementOf, gone);
   return findings.filter((f) => !gone.has(f));
@@ -177,7 +177,6 @@ function mergeStatementRelations(findings: HazardFinding[], onStatementOf: (f: F
 
 function mergeTimeoutAdvice(
   findings: HazardFinding[],
-  onStatementOf: (f: Finding) => HazardFinding[],
   inFile: (file: string) => HazardFinding[],
   gone: Set<HazardFinding>,
 ): void {

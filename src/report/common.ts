@@ -1,7 +1,7 @@
 // Helpers shared by the reporters: counting, grouping, wording and making untrusted text safe to show.
 import { ownPackageJson } from '../package-file.js';
 import { compareFindings, severityRank, sortFindings } from '../finding.js';
-import { formatNumber, plural } from '../text/grammar.js';
+import { plural } from '../text/grammar.js';
 import type { Finding, MigrationStatus, ReviewResult, Severity } from '../types.js';
 
 export { formatDuration, formatNumber, plural } from '../text/grammar.js';

@@ -1,4 +1,3 @@
-import type { PgproConfig } from '../config/schema.js';
 import type { CatalogSnapshot, Fix, MigrationFile, ParsedStatement, Severity } from '../types.js';
 import type { CreatedObjects } from './lib/created.js';
 

@@ -16,7 +16,7 @@ import type {
 } from '../types.js';
 import { describeTable } from './describe.js';
 import { quoteIdentifier } from '../sql/quote.js';
-import { budgetLeft, messageOf, proofBudget, timed, type ReviewState } from './state.js';
+import { messageOf, proofBudget, timed, type ReviewState } from './state.js';
 import { settledFindings } from './finish.js';
 import { NO_PROVER, proveFindingFixes, recordProof } from './verify-fix.js';
 import { rehearsalSizes } from './rehearsal.js';

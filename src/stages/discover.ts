@@ -8,7 +8,7 @@ import type { PgproConfig } from '../config/schema.js';
 import { discoverOptions } from './discover-options.js';
 import { knownHistory, knownMigration, manifestKey } from './known-history.js';
 import { readSchemaDump } from './schema-dump.js';
-import { notReviewedStatus, progress, statusOf, timed, type ReviewState, type SetupScript } from './state.js';
+import { notReviewedStatus, progress, timed, type ReviewState, type SetupScript } from './state.js';
 
 export { discoverOptions };
 

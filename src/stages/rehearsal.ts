@@ -9,7 +9,7 @@
 // Within rehearsal.time-budget-seconds, the review's deadline and its signal; what does not fit is a note.
 import { setMaxListeners } from 'node:events';
 import { engineSnapshots } from '../sandbox/engine.js';
-import { prepareMigration, type Sandbox } from '../sandbox/index.js';
+import type { Sandbox } from '../sandbox/index.js';
 import { needsAutocommit } from '../sandbox/statements.js';
 import { estimateAt } from '../rehearsal/fit.js';
 import { lockTimeFinding } from '../rehearsal/lock-findings.js';
