@@ -4,8 +4,18 @@
 import { PGlite } from '@electric-sql/pglite';
 import { describe, expect, it } from 'vitest';
 import { dumpDataDir, walRanges, type DumpFs, type WalExtent } from '../../src/sandbox/dump.js';
-import { createSandbox, SandboxQueryError } from '../../src/sandbox/index.js';
+import { createSandbox, SandboxQueryError, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
 import { memoryShares } from '../../src/sandbox/memory-bound.js';
+
+/** Runs `use` with a new sandbox, closed afterwards whatever happened. */
+async function inSandbox(options: SandboxOptions, use: (sandbox: Sandbox) => Promise<void>): Promise<void> {
+  const sandbox = await createSandbox(options);
+  try {
+    await use(sandbox);
+  } finally {
+    await sandbox.close();
+  }
+}
 
 /** The header fields PGlite fills with the time of the dump (access, creation) and the checksum over them, zeroed. */
 function timeless(tar: Uint8Array): Uint8Array {
@@ -57,8 +67,8 @@ describe('the log a restore reads', () => {
   });
 
   it('leaves out the stale segments a checkpoint recycled; the restored instance has every row and goes on writing', async () => {
-    const sandbox = await createSandbox({ statementTimeoutMs: 120_000, memoryMb: 1024 });
-    try {
+    const options = { statementTimeoutMs: 120_000, memoryMb: 1024 };
+    await inSandbox(options, async (sandbox) => {
       // Over a segment of log: the checkpoint before the dump recycles the first one.
       await sandbox.exec(`CREATE TABLE logged (id int PRIMARY KEY, note text); INSERT INTO logged SELECT i, repeat('w', 200) FROM generate_series(1, 80000) i;`);
       const tar = await sandbox.snapshot('restore');
@@ -68,24 +78,16 @@ describe('the log a restore reads', () => {
       expect(segment.length).toBe(MB16);
       // Most of it is zeros: only the checkpoint's records and the segment's header are archived.
       expect(segment.reduce((n, b) => n + (b === 0 ? 0 : 1), 0)).toBeLessThan(64 * 1024);
-      const restored = await createSandbox({ statementTimeoutMs: 120_000, memoryMb: 1024, tarball: tar });
-      try {
+      await inSandbox({ ...options, tarball: tar }, async (restored) => {
         expect((await restored.query('SELECT count(*)::int AS n FROM logged')).rows).toEqual([{ n: 80000 }]);
         // Writing on past the end of the archived segment into segments Postgres makes anew.
         await restored.exec(`INSERT INTO logged SELECT i, repeat('v', 200) FROM generate_series(80001, 160000) i; CHECKPOINT;`);
         expect((await restored.query('SELECT count(*)::int AS n FROM logged')).rows).toEqual([{ n: 160000 }]);
-        const again = await createSandbox({ statementTimeoutMs: 120_000, memoryMb: 1024, tarball: await restored.snapshot('restore') });
-        try {
+        await inSandbox({ ...options, tarball: await restored.snapshot('restore') }, async (again) => {
           expect((await again.query('SELECT count(*)::int AS n FROM logged')).rows).toEqual([{ n: 160000 }]);
-        } finally {
-          await again.close();
-        }
-      } finally {
-        await restored.close();
-      }
-    } finally {
-      await sandbox.close();
-    }
+        });
+      });
+    });
   });
 });
 
@@ -106,8 +108,8 @@ describe('the data directory archive', () => {
   });
 
   it('restores as a snapshot, and is counted by the bound while the dump holds it', async () => {
-    const sandbox = await createSandbox({ statementTimeoutMs: 60_000, memoryMb: 1024 });
-    try {
+    const options = { statementTimeoutMs: 60_000, memoryMb: 1024 };
+    await inSandbox(options, async (sandbox) => {
       await sandbox.exec(`CREATE TABLE kept (id int); INSERT INTO kept SELECT generate_series(1, 100);`);
       const before = sandbox.memory!.usedBytes;
       const tarball = await sandbox.snapshot();
@@ -116,22 +118,16 @@ describe('the data directory archive', () => {
       // Only what the dump's checkpoint wrote (a few hundred bytes of log) is left of it.
       expect(sandbox.memory!.usedBytes - before).toBeGreaterThanOrEqual(0);
       expect(sandbox.memory!.usedBytes - before).toBeLessThan(64 * 1024);
-      const restored = await createSandbox({ statementTimeoutMs: 60_000, memoryMb: 1024, tarball });
-      try {
+      await inSandbox({ ...options, tarball }, async (restored) => {
         expect((await restored.query('SELECT count(*)::int AS n FROM kept')).rows).toEqual([{ n: 100 }]);
-      } finally {
-        await restored.close();
-      }
-    } finally {
-      await sandbox.close();
-    }
+      });
+    });
   });
 
   it('is refused when it would not fit in the bound; the sandbox goes on', async () => {
     const memoryMb = 512;
     const budget = memoryShares(memoryMb).dataMb * 1024 * 1024;
-    const sandbox = await createSandbox({ statementTimeoutMs: 600_000, memoryMb });
-    try {
+    await inSandbox({ statementTimeoutMs: 600_000, memoryMb }, async (sandbox) => {
       // Filled to 85% of the bound with uncompressed, out-of-line rows, a table of 4 MB at a time (no
       // file grows much, so no growth nears the bound), checkpointed as it goes so that the log (which
       // the archive mostly leaves out) stays at the few segments Postgres keeps: Postgres' heap is at
@@ -147,8 +143,6 @@ describe('the data directory archive', () => {
       expect((refused as Error).message).toMatch(/^the snapshot's archive needs \d+ MB, and the sandbox holds \d+ MB of the \d+ MB its memory bound leaves for Postgres \(sandbox\.memory-mb\); the snapshot was not taken$/);
       expect(sandbox.stopped).toBeUndefined();
       expect((await sandbox.query('SELECT count(*)::int AS n FROM filler_1')).rows).toEqual([{ n: 1000 }]);
-    } finally {
-      await sandbox.close();
-    }
+    });
   });
 });
