@@ -7,9 +7,10 @@
 // oldest written evicted first.
 //
 // A whole history is also kept as one pack, named by the hash of its files' keys: each file's
-// statement count and its parse as JSON text, decoded only when asked for. A warm review that restores
-// the whole history from a snapshot needs the counts alone, and decoding 4 MB of Lemmy's ASTs cost more
-// than the rest of its parse stage. Only the newest MAX_PACKS packs are kept.
+// statement count, and (in a second file beside it) its parse as JSON text. A warm review that restores
+// the whole history from a snapshot needs the counts alone: the parses are read only when a stage asks
+// for one (reading and decoding Lemmy's 4 MB of them cost more than the rest of its parse stage, and sat
+// before the sandbox restore). Only the newest MAX_PACKS packs are kept.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
@@ -23,11 +24,29 @@ import { writeFileAtomic } from '../atomic-file.js';
 const FORMAT = 1;
 const MAX_ENTRIES = 20_000;
 const MAX_PACKS = 8;
+/** A pack's two files: its keys and counts, and its parses' texts. */
+const HEAD = '.pack-head';
+const TEXTS = '.pack-texts';
+/** Packs of the earlier one-file format: removed when a pack is stored. */
+const LEGACY = '.pack';
 
-/** A history's parses from its pack: counts at once, each parse decoded on demand. */
+/** What a pack is written from: each file's statement count and its parse as JSON text. */
 export interface ParsePack {
   counts: number[];
   texts: string[];
+}
+
+/** A history's pack as read: its counts at once; a parse's text read (with all others) when first asked. */
+export interface ReadPack {
+  counts: number[];
+  /** The parse of file `i` as JSON text, or undefined when the pack's texts are missing or damaged. */
+  text(i: number): string | undefined;
+}
+
+/** The two files of a pack, as packText makes them: the keys and counts, and the parses' texts. */
+export interface PackText {
+  head: string;
+  texts: string;
 }
 
 let parserVersion: string | undefined;
@@ -69,40 +88,68 @@ export class ParseCache {
     }
   }
 
-  /** The pack of exactly these keys, or undefined. */
-  getPack(keys: readonly string[]): ParsePack | undefined {
+  /**
+   * The pack of exactly these keys, or undefined. Only its counts are read now: the texts file is read
+   * when a parse is first asked for (most warm reviews never do).
+   */
+  getPack(keys: readonly string[]): ReadPack | undefined {
+    const name = packName(keys);
     try {
-      const pack = JSON.parse(readFileSync(join(this.dir, `${packName(keys)}.pack`), 'utf8')) as { keys: string[] } & ParsePack;
+      const pack = JSON.parse(readFileSync(join(this.dir, `${name}${HEAD}`), 'utf8')) as { keys: string[]; counts: number[] };
       const whole =
         pack.keys.length === keys.length &&
         pack.counts.length === keys.length &&
-        pack.texts.length === keys.length &&
-        keys.every((key, i) => pack.keys[i] === key && typeof pack.texts[i] === 'string' && Number.isInteger(pack.counts[i]));
-      return whole ? { counts: pack.counts, texts: pack.texts } : undefined;
+        keys.every((key, i) => pack.keys[i] === key && Number.isInteger(pack.counts[i]));
+      if (!whole) return undefined;
+      let texts: readonly unknown[] | undefined;
+      const file = join(this.dir, `${name}${TEXTS}`);
+      return {
+        counts: pack.counts,
+        text: (i) => {
+          if (texts === undefined) {
+            try {
+              const read = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+              texts = Array.isArray(read) && read.length === keys.length ? read : [];
+            } catch {
+              texts = [];
+            }
+          }
+          const text = texts[i];
+          return typeof text === 'string' ? text : undefined;
+        },
+      };
     } catch {
       return undefined;
     }
   }
 
   /** The text of a pack, made when called (the review goes on with the same objects meanwhile). */
-  packText(keys: readonly string[], pack: ParsePack): string {
-    return JSON.stringify({ keys, counts: pack.counts, texts: pack.texts });
+  packText(keys: readonly string[], pack: ParsePack): PackText {
+    return { head: JSON.stringify({ keys, counts: pack.counts }), texts: JSON.stringify(pack.texts) };
   }
 
-  /** Stores a pack (packText) of `keys`, keeping the newest MAX_PACKS. */
-  async setPack(keys: readonly string[], text: string): Promise<void> {
+  /** Stores a pack (packText) of `keys`, its texts before its head (a head is read only with its texts there), keeping the newest MAX_PACKS. */
+  async setPack(keys: readonly string[], text: PackText): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     const name = packName(keys);
-    try {
-      await writeFileAtomic(join(this.dir, `${name}.pack`), text);
-    } catch {
-      return;
+    for (const [suffix, content] of [[TEXTS, text.texts], [HEAD, text.head]] as const) {
+      try {
+        await writeFileAtomic(join(this.dir, `${name}${suffix}`), content);
+      } catch {
+        return;
+      }
     }
-    const packs = (await readdir(this.dir)).filter((n) => n.endsWith('.pack'));
+    const names = await readdir(this.dir);
+    for (const n of names.filter((n) => n.endsWith(LEGACY))) await rm(join(this.dir, n), { force: true }).catch(() => undefined);
+    const packs = names.filter((n) => n.endsWith(HEAD));
     if (packs.length <= MAX_PACKS) return;
     const dated = await Promise.all(packs.map(async (n) => ({ n, mtimeMs: await stat(join(this.dir, n)).then((st) => st.mtimeMs, () => 0) })));
     dated.sort((a, b) => b.mtimeMs - a.mtimeMs);
-    for (const { n } of dated.slice(MAX_PACKS)) await rm(join(this.dir, n), { force: true }).catch(() => undefined);
+    for (const { n } of dated.slice(MAX_PACKS)) {
+      const base = n.slice(0, -HEAD.length);
+      await rm(join(this.dir, n), { force: true }).catch(() => undefined);
+      await rm(join(this.dir, `${base}${TEXTS}`), { force: true }).catch(() => undefined);
+    }
   }
 
   /** Stores parses as JSON text (each to a temporary file, then renamed), then keeps the directory within its bound. */

@@ -1,5 +1,5 @@
 // Stage 2: parse every migration; new ones over the statement limit are left out.
-import { parseMigrationSql } from '../sql/parse.js';
+import { loadParser, parseMigrationSql, parseMigrationSqlSync } from '../sql/parse.js';
 import type { MigrationFile, ParsedFile } from '../types.js';
 import { notReviewedStatus, progress, timed, type ReviewState, type ReviewedMigration } from './state.js';
 
@@ -87,7 +87,11 @@ export async function parseHistory(state: ReviewState, files: readonly Migration
   if (!cache) return Promise.all(files.map(async (migration) => ({ migration, parsed: await parseFile(migration) })));
   const keys = files.map((migration) => cache.key(migration));
   const pack = files.length > 0 ? cache.getPack(keys) : undefined;
-  if (pack) return files.map((migration, i) => packed(migration, pack.counts[i]!, pack.texts[i]!));
+  if (pack) {
+    // A parse whose text the pack lost is parsed again, synchronously, when asked for.
+    await loadParser();
+    return files.map((migration, i) => packed(migration, pack.counts[i]!, () => pack.text(i)));
+  }
   // Serialized as soon as parsed: later stages hold the same objects while the cache is written.
   const missed: { key: string; text: string }[] = [];
   const texts: string[] = [];
@@ -116,14 +120,20 @@ export async function parseHistory(state: ReviewState, files: readonly Migration
   return items;
 }
 
-/** A history file from a pack: its statement count at once, its parse decoded when first read. */
-function packed(migration: MigrationFile, statementCount: number, text: string): ReviewedMigration {
+/**
+ * A history file from a pack: its statement count at once, its parse read and decoded when first asked
+ * for; parsed again (the parser is loaded: the new files were parsed first) if the pack's texts are gone.
+ */
+function packed(migration: MigrationFile, statementCount: number, text: () => string | undefined): ReviewedMigration {
   let parsed: ParsedFile | undefined;
   return {
     migration,
     statementCount,
     get parsed(): ParsedFile {
-      parsed ??= JSON.parse(text) as ParsedFile;
+      if (parsed === undefined) {
+        const json = text();
+        parsed = json !== undefined ? (JSON.parse(json) as ParsedFile) : parseMigrationSqlSync(migration.sql, migration.path, migration.lineOffset);
+      }
       return parsed;
     },
     set parsed(value: ParsedFile) {

@@ -39,7 +39,8 @@ describe('ParseCache', () => {
   });
 
   it('keeps a whole list of parses as one pack, for exactly the same keys', async () => {
-    const cache = new ParseCache(tempDir());
+    const dir = tempDir();
+    const cache = new ParseCache(dir);
     const inputs = [
       { path: 'a.sql', sql: 'CREATE TABLE a (id int)', lineOffset: 0 },
       { path: 'b.sql', sql: 'CREATE TABLE b (id int);\nDROP TABLE a', lineOffset: 0 },
@@ -50,8 +51,14 @@ describe('ParseCache', () => {
     await cache.setPack(keys, cache.packText(keys, { counts: [1, 2], texts: files.map((f) => JSON.stringify(f)) }));
     const pack = cache.getPack(keys)!;
     expect(pack.counts).toEqual([1, 2]);
-    expect(pack.texts.map((t) => JSON.parse(t))).toEqual(files);
+    expect([0, 1].map((i) => JSON.parse(pack.text(i)!))).toEqual(files);
     expect(cache.getPack([keys[0]!])).toBeUndefined();
+    // Texts damaged after the head was read: no parse is made up from them.
+    const texts = readdirSync(dir).find((n) => n.endsWith('.pack-texts'))!;
+    const later = cache.getPack(keys)!;
+    writeFileSync(join(dir, texts), '["{');
+    expect(later.counts).toEqual([1, 2]);
+    expect(later.text(0)).toBeUndefined();
     expect(cache.getPack([...keys].reverse())).toBeUndefined();
   });
 
@@ -87,12 +94,17 @@ describe('a review with a parse cache', () => {
     const first = await run();
     // The history's two files, not the new one, and their pack.
     expect(readdirSync(dir).filter((n) => n.endsWith('.json'))).toHaveLength(2);
-    expect(readdirSync(dir).filter((n) => n.endsWith('.pack'))).toHaveLength(1);
+    expect(readdirSync(dir).filter((n) => n.endsWith('.pack-head'))).toHaveLength(1);
+    expect(readdirSync(dir).filter((n) => n.endsWith('.pack-texts'))).toHaveLength(1);
     // The first review parsed everything; the second read the history's parses back from the pack, the
     // third from the files (the pack gone).
     const second = await run();
     expect(comparable(second)).toEqual(comparable(first));
-    for (const name of readdirSync(dir).filter((n) => n.endsWith('.pack'))) rmSync(join(dir, name));
+    // The pack's texts lost, its head kept: the history replays from parses made again when read.
+    for (const name of readdirSync(dir).filter((n) => n.endsWith('.pack-texts'))) rmSync(join(dir, name));
+    const withoutTexts = await run();
+    expect(comparable(withoutTexts)).toEqual(comparable(first));
+    for (const name of readdirSync(dir).filter((n) => n.endsWith('.pack-head'))) rmSync(join(dir, name));
     const third = await run();
     expect(comparable(third)).toEqual(comparable(first));
   }, 360_000);
