@@ -93,15 +93,18 @@ export function lockStrength(mode: LockMode): number {
   return LOCK_STRENGTH[mode];
 }
 
+/** The relations a state covers (pg_class as c, pg_namespace as n): user relations of every kind observed. */
+const RELATIONS_WHERE = `c.relkind in ('r','p','i','I','S','m','v','f')
+    and n.nspname not in ('pg_catalog', 'information_schema')
+    and n.nspname not like 'pg\\_toast%' and n.nspname not like 'pg\\_temp%'`;
+
 const STATE_SQL = `
 with rels as (
   select c.oid, n.nspname, c.relname, c.relkind, c.relfilenode, i.indrelid, i.indisvalid
   from pg_catalog.pg_class c
   join pg_catalog.pg_namespace n on n.oid = c.relnamespace
   left join pg_catalog.pg_index i on i.indexrelid = c.oid
-  where c.relkind in ('r','p','i','I','S','m','v','f')
-    and n.nspname not in ('pg_catalog', 'information_schema')
-    and n.nspname not like 'pg\\_toast%' and n.nspname not like 'pg\\_temp%'
+  where ${RELATIONS_WHERE}
 )
 select json_build_object(
   'rels', (select coalesce(json_agg(json_build_array(
@@ -213,8 +216,20 @@ export async function capturePreexisting(db: Queryable): Promise<RelationState> 
  * (the fix proofs, whatever sandbox each runs in, count those the review's own apply counted).
  */
 export async function relationOids(db: Queryable): Promise<ReadonlySet<number>> {
-  return (await readState(db)).preexisting;
+  // The oids alone: the same relations as the state's (one row per relation there too), without the
+  // columns, constraints, locks and counters a whole state reads.
+  const { rows } = await db.query<{ oids: number[] | string }>(OIDS_SQL);
+  const value = rows[0]?.oids;
+  if (value === undefined) throw new Error('observe: the relations query returned no row (is the sandbox alive?)');
+  const oids = (typeof value === 'string' ? JSON.parse(value) : value) as number[];
+  return new Set(oids.map(Number));
 }
+
+const OIDS_SQL = `
+select coalesce(json_agg(c.oid::int8), '[]'::json) as oids
+from pg_catalog.pg_class c
+join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+where ${RELATIONS_WHERE}`;
 
 /** Drops the baseline recorded on `db` (its instance was replaced: the next traced run records its own). */
 export function forgetPreexisting(db: object): void {

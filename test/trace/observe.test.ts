@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PGlite } from '@electric-sql/pglite';
 import { openPglite } from '../../src/sandbox/cluster.js';
-import { capturePreexisting, captureState, observeStatement, observeWithState } from '../../src/sandbox/observe.js';
+import { capturePreexisting, captureState, observeStatement, observeWithState, relationOids } from '../../src/sandbox/observe.js';
 import type { LockMode } from '../../src/types.js';
 import { observeOne, scanned, strongestAcquired } from './observe-helpers.js';
 
@@ -153,5 +153,29 @@ describe('observeStatement on PGlite: lock, rewrite, scan per DDL statement', ()
     const state = await captureState(db);
     expect(state.preexisting).toBe(baseline.preexisting);
     expect([...state.relations.values()].some((r) => r.name === `${S}.fresh`)).toBe(true);
+  });
+
+  it('relationOids names the same relations a state does, of every kind, and no temporary or catalog one', async () => {
+    await db.exec(`
+      drop schema if exists ${S} cascade; create schema ${S};
+      create table ${ORDERS} (id serial primary key, note text, amount int);
+      create index orders_amount_idx on ${ORDERS} (amount);
+      create view ${S}.v as select id from ${ORDERS};
+      create materialized view ${S}.mv as select id from ${ORDERS};
+      create sequence ${S}.seq;
+      create table ${S}.parted (id int, at date) partition by range (at);
+      create table ${S}.parted_2026 partition of ${S}.parted for values from ('2026-01-01') to ('2027-01-01');
+      create index parted_at_idx on ${S}.parted (at);
+      create temporary table scratch (id int);
+    `);
+    const oids = await relationOids(db);
+    const state = await capturePreexisting(db);
+    expect([...oids].sort()).toEqual([...state.preexisting].sort());
+    const names = new Set([...state.relations.values()].filter((r) => oids.has(r.oid)).map((r) => r.name));
+    for (const name of [ORDERS, `${S}.orders_pkey`, `${S}.orders_amount_idx`, `${S}.orders_id_seq`, `${S}.v`, `${S}.mv`, `${S}.seq`, `${S}.parted`, `${S}.parted_2026`, `${S}.parted_at_idx`]) {
+      expect(names).toContain(name);
+    }
+    expect([...names].some((name) => name.endsWith('.scratch') || name.startsWith('pg_'))).toBe(false);
+    await db.exec('drop table scratch');
   });
 });
