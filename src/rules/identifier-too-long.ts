@@ -3,15 +3,26 @@ import { meta } from './lib/helpers.js';
 import type { Rule, RuleContext } from './types.js';
 
 const MAX_BYTES = 63; // NAMEDATALEN - 1
-// Runs of identifier characters: PostgreSQL takes every non-ASCII character as one.
-const WORDS = /(?:[A-Za-z0-9_$]|[^\x00-\x7f]){16,}/g;
+/** An identifier character: ASCII letter, digit, `_`, `$`; PostgreSQL takes every non-ASCII character as one. */
+function identifierChar(code: number): boolean {
+  return code >= 0x80 || (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57) || code === 95 || code === 36;
+}
 
 /**
  * Whether `text` may hold a name over 63 bytes (never false when it does): an unquoted word that long,
  * or text between double quotes that long, counted across `""` escapes.
  */
 function hasLongWord(text: string): boolean {
-  for (const match of text.matchAll(WORDS)) if (Buffer.byteLength(match[0], 'utf8') > MAX_BYTES) return true;
+  // Each run of identifier characters (UTF-16 units) at least 16 long: fewer can hold no 64 bytes.
+  for (let i = 0; i < text.length; ) {
+    if (!identifierChar(text.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < text.length && identifierChar(text.charCodeAt(i))) i++;
+    if (i - start >= 16 && Buffer.byteLength(text.slice(start, i), 'utf8') > MAX_BYTES) return true;
+  }
   if (!text.includes('"')) return false;
   let run = 0;
   let previousEmpty = true;

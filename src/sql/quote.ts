@@ -13,11 +13,22 @@ const UNRESERVED_KEYWORD = 1;
  */
 export function quoteIdent(name: string): string {
   if (/^[a-z_][a-z0-9_$]*$/.test(name)) {
-    const token = scanSync(name).tokens[0];
-    if (!token || token.keywordKind === 0 || token.keywordKind === UNRESERVED_KEYWORD) return name;
+    let plain = plainNames.get(name);
+    if (plain === undefined) {
+      const token = scanSync(name).tokens[0];
+      plain = !token || token.keywordKind === 0 || token.keywordKind === UNRESERVED_KEYWORD;
+      if (plainNames.size >= MAX_PLAIN_NAMES) plainNames.clear();
+      plainNames.set(name, plain);
+    }
+    if (plain) return name;
   }
   return quoteIdentifier(name);
 }
+
+// Whether a lowercase name stands unquoted, by name: a lint asks for the same few table and column
+// names over and over, and each answer is a scan in the WASM parser. Bounded for a long-lived App.
+const MAX_PLAIN_NAMES = 10_000;
+const plainNames = new Map<string, boolean>();
 
 /** Always quotes: for names built by pgpro itself (database names) or read back from the catalog. */
 export function quoteIdentifier(name: string): string {

@@ -134,6 +134,26 @@ describe('lintMigrations', () => {
     );
   });
 
+  it('finds a table by its name in any case, the first of two that share it, and a table added between two runs', async () => {
+    const table = (name: string, estimatedRows: number) => ({ schema: 'public', name, estimatedRows, columns: [], constraints: [], indexes: [] });
+    const catalog = emptyCatalog({ tables: [table('other', 1), table('Orders', 7000), table('orders', 9000)] });
+    const evidence = async () => (await lint({ sql: 'CREATE INDEX b ON ORDERS (b);' }, { catalog })).find((f) => f.rule === 'require-concurrent-index-creation')?.evidence;
+    expect(await evidence()).toBe('orders exists before this change (~7,000 rows estimated)');
+    // The catalog changes between runs (as the static mode's does, file after file): each run sees it as it is.
+    catalog.tables.splice(0, catalog.tables.length, table('orders', 3));
+    expect(await evidence()).toBe('orders exists before this change (~3 rows estimated)');
+    catalog.tables.push(table('events', 12));
+    const events = await lint({ sql: 'CREATE INDEX c ON events (c);' }, { catalog });
+    expect(events.find((f) => f.rule === 'require-concurrent-index-creation')?.evidence).toBe('events exists before this change (~12 rows estimated)');
+  });
+
+  it('places a finding on the line of its node in a statement with multi-byte text before it', async () => {
+    const sql = "CREATE TABLE t (\n  note text DEFAULT 'é€',\n  id serial PRIMARY KEY,\n  b int\n);";
+    const found = await lint({ sql });
+    const serial = found.find((f) => f.rule === 'prefer-identity');
+    expect(serial?.line).toBe(3);
+  });
+
   it('a TEMP table is created for its own file only: the next file operates on the real table', async () => {
     const concurrently = (found: Finding[]) => found.filter((f) => f.rule === 'require-concurrent-index-creation').map((f) => f.file);
     const sameFile = await lint({ sql: 'CREATE TEMP TABLE orders (a int);\nCREATE INDEX i ON orders (a);' });

@@ -469,10 +469,14 @@ const table: Record<string, { valid: Case[]; invalid: Case[] }> = {
     ],
   },
   'identifier-too-long': {
-    valid: [{ sql: `CREATE TABLE ${'a'.repeat(63)} (${'b'.repeat(63)} int);` }],
+    valid: [
+      { sql: `CREATE TABLE ${'a'.repeat(63)} (${'b'.repeat(63)} int);` },
+      { name: '63 bytes of multi-byte characters', sql: `CREATE TABLE t (${'é'.repeat(31)}x int);` },
+    ],
     invalid: [
       { sql: `CREATE TABLE t (\n  ${'c'.repeat(64)} int\n);`, lines: [2] },
       { name: 'multi-byte characters count as bytes', sql: `CREATE INDEX ${'é'.repeat(32)} ON t (a);`, lines: [1] },
+      { name: 'a long name after shorter runs and punctuation', sql: `CREATE TABLE t_${'x'.repeat(15)} (\n  a$1 int, ${'d'.repeat(40)}_${'e'.repeat(30)} int\n);`, lines: [2] },
     ],
   },
   'prefer-jsonb': {

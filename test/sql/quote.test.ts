@@ -20,4 +20,9 @@ describe('quoteIdent', () => {
     expect(quoteIdent('a"b')).toBe('"a""b"');
     expect(quoteIdentifier('orders')).toBe('"orders"');
   });
+
+  it('answers a name asked again as it did the first time (the answers are kept by name)', () => {
+    const names = ['user', 'orders', 'order', 'status', 'user', 'orders', 'order', 'status'];
+    expect(names.map(quoteIdent)).toEqual(['"user"', 'orders', '"order"', 'status', '"user"', 'orders', '"order"', 'status']);
+  });
 });

@@ -9,6 +9,7 @@ import { disablesAssumedTransaction } from '../../sql/ignores.js';
 import { rules as allRules } from '../index.js';
 import type { FileState, Located, ReportDescriptor, Rule, RuleContext, RuleSettings, Visitors } from '../types.js';
 import { firstLocation, unwrapNode, walk } from './walk.js';
+import { withCatalogIndex } from './helpers.js';
 
 export interface LintInput {
   migration: MigrationFile;
@@ -27,6 +28,11 @@ export interface LintOptions {
  * (of this file or an earlier new file) are known to later ones, so operations on them are exempt.
  */
 export function lintMigrations(inputs: readonly LintInput[], options: LintOptions): Finding[] {
+  // The rules only read the catalog: its tables are looked up by key for the whole run.
+  return withCatalogIndex(options.catalog, () => lintWith(inputs, options));
+}
+
+function lintWith(inputs: readonly LintInput[], options: LintOptions): Finding[] {
   const { config, catalog } = options;
   const active = (options.rules ?? allRules)
     .map((rule) => ({ rule, severity: effectiveSeverity(rule, config) }))
@@ -227,13 +233,29 @@ function locator(statement: ParsedStatement) {
   };
   const textOffset = (node: Located | undefined): number | undefined => {
     const offset = byteOffset(node);
-    return offset === undefined ? undefined : bytes!.subarray(0, offset).toString('utf8').length;
+    if (offset === undefined) return undefined;
+    // ASCII text (the usual statement): bytes and characters are the same offsets.
+    return bytes!.length === statement.text.length ? offset : bytes!.subarray(0, offset).toString('utf8').length;
   };
+  // Offsets of the statement's newlines, found once: rules ask the line of every column of a wide table.
+  let newlines: number[] | undefined;
   const lineOf = (node: Located | undefined): number => {
     if (statement.line === statement.endLine) return statement.line;
     const at = textOffset(node);
     if (at === undefined) return statement.line;
-    return statement.line + (statement.text.slice(0, at).match(/\n/g)?.length ?? 0);
+    if (!newlines) {
+      newlines = [];
+      for (let i = statement.text.indexOf('\n'); i !== -1; i = statement.text.indexOf('\n', i + 1)) newlines.push(i);
+    }
+    // How many newlines lie before `at`.
+    let low = 0;
+    let high = newlines.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if (newlines[mid]! < at) low = mid + 1;
+      else high = mid;
+    }
+    return statement.line + low;
   };
   return { lineOf, textOffset };
 }
