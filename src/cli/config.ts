@@ -1,13 +1,51 @@
 // The config a CLI run uses: --config, else the nearest config file up to the repository root, else the defaults.
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
+import { writeFileAtomicSync } from '../atomic-file.js';
 import { defaultsWithoutSchema } from '../config/defaults.js';
 import type { PgproConfig } from '../config/schema.js';
+import { VERSION } from '../version.js';
 import { UsageError, type CliArgs } from './args.js';
 
-export async function loadCliConfig(args: Pick<CliArgs, 'config' | 'cwd' | 'failOn'>): Promise<PgproConfig> {
-  const config = await readConfig(args);
+/**
+ * Validated configs kept on disk (a review's cache directory): reading the YAML parser and the schema
+ * validator is ~80 ms of a CLI review's start, before its sandbox can begin, for a file that rarely
+ * changes. An entry is named by a hash of the file's path and text, pgpro's version and the code that
+ * validates it (`code`), and is written only when its JSON is the validated config exactly.
+ */
+export interface ConfigMemo {
+  dir: string;
+  /** Names the code that parses and validates configs; none keeps no memo (see bundledCodeId). */
+  code?: string;
+}
+
+export async function loadCliConfig(args: Pick<CliArgs, 'config' | 'cwd' | 'failOn'>, memo?: ConfigMemo): Promise<PgproConfig> {
+  const config = await readConfig(args, memo);
   return args.failOn ? { ...config, 'fail-on': args.failOn } : config;
+}
+
+let bundledCode: string | undefined | null = null;
+
+/**
+ * The code this module runs as, when it is the bundled CLI (dist/bundle/, scripts/bundle-cli.ts): a hash
+ * of its chunk, which names by content hash the chunk it imports for parsing and validating (the YAML
+ * parser, the schema, the rules), each named by the hashes of what it imports in turn. Any change to that
+ * code renames the chunk, and so changes this id. Run from source (tests, tsx) there is none: no memo.
+ */
+export function bundledCodeId(): string | undefined {
+  if (bundledCode !== null) return bundledCode;
+  bundledCode = undefined;
+  if (/\/dist\/bundle\/chunk-[A-Z0-9]+\.js$/.test(import.meta.url)) {
+    try {
+      bundledCode = createHash('sha256').update(readFileSync(fileURLToPath(import.meta.url))).digest('hex');
+    } catch {
+      // no memo
+    }
+  }
+  return bundledCode;
 }
 
 const NAMES = ['pgpro.yml', 'pgpro.yaml', join('.github', 'pgpro.yml'), join('.github', 'pgpro.yaml')];
@@ -24,7 +62,7 @@ function configCandidates(cwd: string): string[] {
   }
 }
 
-async function readConfig(args: Pick<CliArgs, 'config' | 'cwd'>): Promise<PgproConfig> {
+async function readConfig(args: Pick<CliArgs, 'config' | 'cwd'>, memo?: ConfigMemo): Promise<PgproConfig> {
   const candidates = args.config ? [resolve(args.cwd, args.config)] : configCandidates(args.cwd);
   for (const file of candidates) {
     let text: string;
@@ -36,9 +74,48 @@ async function readConfig(args: Pick<CliArgs, 'config' | 'cwd'>): Promise<PgproC
       if (args.config) throw new UsageError(`Cannot read the config file ${args.config}: ${(error as Error).message}`);
       continue;
     }
-    // The YAML parser is loaded only when there is YAML to read (it is a good part of a lint's start).
-    const { parseConfig } = await import('../config/parse.js');
-    return parseConfig(text, file);
+    return memoized(file, text, memo, async () => {
+      // The YAML parser is loaded only when there is YAML to read (it is a good part of a lint's start).
+      const { parseConfig } = await import('../config/parse.js');
+      return parseConfig(text, file);
+    });
   }
   return defaultsWithoutSchema();
+}
+
+/** The config `parse` gives for `file`'s `text`, from the memo when it holds it (then kept there). */
+export async function memoized(file: string, text: string, memo: ConfigMemo | undefined, parse: () => Promise<PgproConfig>): Promise<PgproConfig> {
+  if (!memo?.code) return parse();
+  const key = createHash('sha256').update(`pgpro-config-v1\0${VERSION}\0${memo.code}\0${resolve(file)}\0${text}`).digest('hex');
+  const entry = join(memo.dir, `${key}.json`);
+  try {
+    return JSON.parse(readFileSync(entry, 'utf8')) as PgproConfig;
+  } catch {
+    // a miss, or an entry not whole: parsed below
+  }
+  // An invalid config throws here, and is never kept.
+  const config = await parse();
+  const json = JSON.stringify(config);
+  if (isDeepStrictEqual(JSON.parse(json), config)) {
+    try {
+      mkdirSync(memo.dir, { recursive: true });
+      writeFileAtomicSync(entry, json);
+      boundMemo(memo.dir);
+    } catch {
+      // only the next run's shortcut
+    }
+  }
+  return config;
+}
+
+/** Entries kept at most: one per config file, pgpro version and build in use. */
+const MEMO_ENTRIES = 64;
+
+/** Keeps the newest MEMO_ENTRIES entries (run on a miss only: a hit lists nothing). */
+function boundMemo(dir: string): void {
+  const names = readdirSync(dir).filter((name) => name.endsWith('.json'));
+  if (names.length <= MEMO_ENTRIES) return;
+  const dated = names.map((name) => ({ name, mtimeMs: statSync(join(dir, name), { throwIfNoEntry: false })?.mtimeMs ?? 0 }));
+  dated.sort((a, b) => b.mtimeMs - a.mtimeMs);
+  for (const { name } of dated.slice(MEMO_ENTRIES)) rmSync(join(dir, name), { force: true });
 }
