@@ -29,6 +29,28 @@ export interface ExtractFs {
   utime(path: string, atime: number, mtime: number): void;
 }
 
+/** The block a file's bytes are skipped in when all zero: the kernel's page. */
+const PAGE = 4096;
+const ZERO_PAGE = Buffer.alloc(PAGE);
+
+/**
+ * Copies `length` bytes of `from` at `at` into `to` at `offset`, leaving out the pages of `to` whose
+ * bytes would all be zero: `to` is new (all zero), and a page no one writes is never made resident.
+ * A page the process touches first, read or written, costs the kernel a fault and a zeroed page; the
+ * zeros of a data directory (a WAL segment's unused tail, relations' empty pages) were a third of a
+ * warm review's restored bytes, touched twice over for nothing (issue 14).
+ */
+function copyNonZero(from: Uint8Array, at: number, length: number, to: Uint8Array, offset: number): void {
+  const source = Buffer.from(from.buffer, from.byteOffset + at, length);
+  let done = 0;
+  while (done < length) {
+    // Up to the next page boundary of the file being written.
+    const n = Math.min(length - done, PAGE - ((offset + done) % PAGE));
+    if (ZERO_PAGE.compare(source, done, done + n, 0, n) !== 0) to.set(source.subarray(done, done + n), offset + done);
+    done += n;
+  }
+}
+
 /** A NUL-terminated string field of a tar header. */
 function field(header: Uint8Array, at: number, width: number): string {
   let end = at;
@@ -77,7 +99,7 @@ export class TarExtractor {
       } else if (this.file) {
         const file = this.file;
         const n = Math.min(file.data.length - file.fill, chunk.length - at);
-        file.data.set(chunk.subarray(at, at + n), file.fill);
+        copyNonZero(chunk, at, n, file.data, file.fill);
         file.fill += n;
         at += n;
         if (file.fill === file.data.length) {

@@ -104,6 +104,34 @@ describe('a data directory unpacked from its archive', () => {
     }
   });
 
+  it('restores every byte of files whose pages are partly zero, whatever the chunks (zero pages are left unwritten)', () => {
+    // Zero pages between non-zero ones, non-zero bytes at the first and last byte of a page, a last
+    // page cut short, and a file of zeros only.
+    const page = 4096;
+    const mixed = new Uint8Array(5 * page + 123);
+    mixed[0] = 1;
+    mixed[page - 1] = 2;
+    mixed[3 * page] = 3;
+    mixed[4 * page - 1] = 4;
+    mixed[5 * page + 122] = 5;
+    const zeros = new Uint8Array(3 * page);
+    const tail = Uint8Array.from({ length: 700 }, (_, i) => (i % 3 === 0 ? 0 : i % 251));
+    const archive = tarOf([
+      ['mixed', mixed],
+      ['zeros', zeros],
+      ['tail', tail],
+    ]);
+    for (const size of [1, 511, page - 1, page + 1, archive.length]) {
+      const fs = recordingFs();
+      const extractor = new TarExtractor(fs, '/d');
+      for (let at = 0; at < archive.length; at += size) extractor.push(archive.subarray(at, at + size));
+      extractor.finish();
+      expect(Buffer.from(fs.files.get('/d/mixed')!).equals(Buffer.from(mixed)), `${size}: mixed`).toBe(true);
+      expect(Buffer.from(fs.files.get('/d/zeros')!).equals(Buffer.from(zeros)), `${size}: zeros`).toBe(true);
+      expect(Buffer.from(fs.files.get('/d/tail')!).equals(Buffer.from(tail)), `${size}: tail`).toBe(true);
+    }
+  });
+
   it('inflates ahead before there is a file system (pausing past its bound), then unpacks the same files', async () => {
     const whole = recordingFs();
     await extractArchive(whole, plain, '/d');
@@ -133,3 +161,28 @@ describe('a data directory unpacked from its archive', () => {
     await expect(extractArchive(recordingFs(), new Uint8Array(gzipSync(plain)).subarray(0, 2000), '/d')).rejects.toThrow();
   });
 });
+
+/** A plain ustar archive of regular files (what a data directory's archive is made of). */
+function tarOf(entries: [string, Uint8Array][]): Uint8Array {
+  const blocks: Uint8Array[] = [];
+  for (const [name, data] of entries) {
+    const header = new Uint8Array(512);
+    const put = (text: string, at: number) => header.set(Buffer.from(text, 'latin1'), at);
+    put(name, 0);
+    put('0000644\0', 100);
+    put('0000000\0', 108);
+    put('0000000\0', 116);
+    put(`${data.length.toString(8).padStart(11, '0')}\0`, 124);
+    put('00000000000\0', 136);
+    put('        ', 148);
+    put('0', 156);
+    put('ustar\0', 257);
+    put('00', 263);
+    let sum = 0;
+    for (const b of header) sum += b;
+    put(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+    blocks.push(header, data, new Uint8Array((512 - (data.length % 512)) % 512));
+  }
+  blocks.push(new Uint8Array(1024));
+  return new Uint8Array(Buffer.concat(blocks));
+}
