@@ -126,6 +126,8 @@ export class MemoryCounters {
   }
 }
 
+type InstantiateWasm = (imports: object, done: (instance: { exports: object }, module: WebAssembly.Module) => void) => object;
+
 interface MemfsNode {
   contents?: unknown;
   mode: number;
@@ -163,18 +165,27 @@ export class MemoryBound {
   /** Bytes of file arrays replaced since the last collection: still held until it runs. */
   private garbageBytes = 0;
   private readonly memory: WebAssembly.Memory;
+  /** Where the instance's sbrk keeps its break (memory-bound.ts reusableHeap). */
+  private sbrkAddress: number | undefined;
   readonly extension: Extension;
 
+  /**
+   * `heap`: the heap of this worker's previous instance, zeroed (reusableHeap), instead of a new one.
+   */
   constructor(
     private readonly budgetBytes: number,
     private readonly counters: MemoryCounters,
+    heap?: WebAssembly.Memory,
   ) {
     const maximum = Math.max(INITIAL_PAGES, Math.min(MAX_PAGES, Math.floor(budgetBytes / WASM_PAGE)));
-    const wasm = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number; maximum: number }) => WebAssembly.Memory } }).WebAssembly;
-    this.memory = new wasm.Memory({ initial: INITIAL_PAGES, maximum });
-    const grow = this.memory.grow.bind(this.memory);
+    const wasm = (globalThis as unknown as { WebAssembly: { Memory: (new (d: { initial: number; maximum: number }) => WebAssembly.Memory) & { prototype: WebAssembly.Memory } } }).WebAssembly;
+    this.memory = heap ?? new wasm.Memory({ initial: INITIAL_PAGES, maximum });
+    const memory = this.memory;
+    // The prototype's grow, not the object's: a reused heap still has its previous bound's.
+    const grow = (pages: number): number => wasm.Memory.prototype.grow.call(memory, pages);
     // Emscripten grows its heap through this object's grow(); a failure makes malloc return NULL.
     Object.defineProperty(this.memory, 'grow', {
+      configurable: true,
       value: (pages: number): number => {
         if (this.heapBytes + pages * WASM_PAGE + this.fileBytes + this.heldBytes > this.budgetBytes) {
           this.counters.refused();
@@ -190,12 +201,47 @@ export class MemoryBound {
       setup: async (_pg, emscriptenOpts: Record<string, unknown>) => {
         const preRun = emscriptenOpts.preRun;
         const list = Array.isArray(preRun) ? preRun : typeof preRun === 'function' ? [preRun] : [];
+        // Where sbrk keeps the break: a static address, asked of the instance once it is made.
+        const instantiate = emscriptenOpts.instantiateWasm as InstantiateWasm | undefined;
+        const instantiateWasm: InstantiateWasm | undefined = instantiate
+          ? (imports, done) =>
+              instantiate(imports, (instance, module) => {
+                const at = (instance.exports as { emscripten_get_sbrk_ptr?: () => number }).emscripten_get_sbrk_ptr;
+                this.sbrkAddress = typeof at === 'function' ? at() : undefined;
+                done(instance, module);
+              })
+          : undefined;
         return {
-          emscriptenOpts: { ...emscriptenOpts, wasmMemory: this.memory, preRun: [...list, (mod: EmscriptenModule) => this.watchFiles(mod)] },
+          emscriptenOpts: {
+            ...emscriptenOpts,
+            ...(instantiateWasm ? { instantiateWasm } : {}),
+            wasmMemory: this.memory,
+            preRun: [...list, (mod: EmscriptenModule) => this.watchFiles(mod)],
+          },
         };
       },
     };
     this.publish();
+  }
+
+  /**
+   * This heap for the worker's next instance, once this one is closed: zeroed as a new one is, or
+   * undefined when it cannot be told to be (then the next instance makes its own). A new heap's pages
+   * are all first touches, and a first touch is what costs (on this machine ~5 ms per MB): Postgres'
+   * start alone touches ~50 MB of it (its shared memory is zero-filled), which a reused heap has touched
+   * already. Only the bytes below the break (`sbrkAddress` holds it: sbrk's pointer, which the static
+   * data, the stack and every allocation lie below) can have been written; they are zeroed, the rest
+   * never left zero. A heap that grew is not reused: the next instance starts at a new heap's size.
+   * Call only once this bound's instance is closed, and not after it trapped.
+   */
+  reusableHeap(): WebAssembly.Memory | undefined {
+    const sbrkAddress = this.sbrkAddress;
+    const bytes = this.memory.buffer.byteLength;
+    if (sbrkAddress === undefined || bytes !== INITIAL_PAGES * WASM_PAGE || !Number.isInteger(sbrkAddress) || sbrkAddress <= 0 || sbrkAddress % 4 !== 0 || sbrkAddress + 4 > bytes) return undefined;
+    const brk = new Uint32Array(this.memory.buffer, sbrkAddress, 1)[0]!;
+    if (brk <= sbrkAddress || brk > bytes) return undefined;
+    new Uint8Array(this.memory.buffer, 0, brk).fill(0);
+    return this.memory;
   }
 
   private get heapBytes(): number {

@@ -58,12 +58,15 @@ let counters: MemoryCounters | undefined;
 let dataBudgetBytes = 0;
 /** The bound of the instance running now (none between a restore's close and its new start). */
 let bound: MemoryBound | undefined;
+/** The running instance trapped or aborted: its heap is not reused (reusableHeap). */
+let broken = false;
 /** Ends the hold on a reply's memory once the reply has left the worker. */
 let releaseAfterReply: (() => void) | undefined;
 
 /** A PGlite with a memory bound of its own (a new heap each time: restore starts a new instance). */
-async function open(tarball: Uint8Array | undefined): Promise<PGlite> {
-  const next = new MemoryBound(dataBudgetBytes, counters!);
+async function open(tarball: Uint8Array | undefined, heap?: WebAssembly.Memory): Promise<PGlite> {
+  const next = new MemoryBound(dataBudgetBytes, counters!, heap);
+  broken = false;
   const instance = await openPglite({
     ...openOptions,
     extensions: { ...openOptions!.extensions, pgproMemoryBound: next.extension },
@@ -101,19 +104,29 @@ async function handle(request: WorkerRequest): Promise<unknown> {
         wal,
       );
     }
-    case 'restore':
-      await db.close();
-      // The old instance's heap and files go before the new ones are made, not after: otherwise both
-      // are held at once for a moment, and the process's resident memory keeps that peak.
+    case 'restore': {
+      const heap = await closeKeepingHeap();
+      // The old instance's files go before the new ones are made, not after: otherwise both are held
+      // at once for a moment, and the process's resident memory keeps that peak. Its heap, zeroed,
+      // is the new instance's (memory-bound.ts reusableHeap).
       db = undefined as unknown as PGlite;
       bound = undefined;
       collectGarbage();
-      db = await open(request.tarball);
+      db = await open(request.tarball, heap);
       return null;
+    }
     case 'close':
       await db.close();
       return null;
   }
+}
+
+/** Closes the running instance; its heap, zeroed for the next one, unless it cannot be reused. */
+async function closeKeepingHeap(): Promise<WebAssembly.Memory | undefined> {
+  const previous = bound;
+  const reusable = !broken;
+  await db.close();
+  return reusable ? previous?.reusableHeap() : undefined;
 }
 
 /** The Emscripten file system under a PGlite instance. */
@@ -200,7 +213,9 @@ async function start(): Promise<void> {
       },
       (error: unknown) => {
         const refused = counters!.takeRefusals() > 0;
-        const response: WorkerResponse = { id: request.id, ok: false, error: { ...toWorkerError(error), ...(refused ? { memoryBound: true } : {}) } };
+        const failure = toWorkerError(error);
+        if (failure.fatal) broken = true;
+        const response: WorkerResponse = { id: request.id, ok: false, error: { ...failure, ...(refused ? { memoryBound: true } : {}) } };
         port!.postMessage(response);
       },
     );
