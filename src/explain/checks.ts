@@ -309,17 +309,33 @@ function definitionItems(definition: string): string[] | undefined {
  * The plain columns an index leads with, in order, up to its first expression. The catalog lists an
  * index's named columns only, so the definition says where an expression sits.
  */
-function leadingColumns(index: CatalogTable['indexes'][number]): string[] {
-  const items = definitionItems(index.definition);
-  if (!items) return index.columns;
-  const out: string[] = [];
-  for (const item of items) {
-    const name = /^("(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)(?:\s+(?:ASC|DESC|NULLS\s+(?:FIRST|LAST)|COLLATE\s+\S+|[a-z_][a-z0-9_]*_ops))*$/i.exec(item)?.[1];
-    if (!name) break;
-    out.push(name.startsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name);
+function leadingColumns(index: CatalogTable['indexes'][number]): readonly string[] {
+  return leadingNames(index.definition) ?? index.columns;
+}
+
+/**
+ * The columns a definition leads with (undefined when it has no column list), remembered by definition:
+ * the foreign-key checks ask for every index of a table once per foreign key, before and after.
+ */
+function leadingNames(definition: string): readonly string[] | undefined {
+  if (leadingByDefinition.has(definition)) return leadingByDefinition.get(definition);
+  const items = definitionItems(definition);
+  let out: string[] | undefined;
+  if (items) {
+    out = [];
+    for (const item of items) {
+      const name = /^("(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)(?:\s+(?:ASC|DESC|NULLS\s+(?:FIRST|LAST)|COLLATE\s+\S+|[a-z_][a-z0-9_]*_ops))*$/i.exec(item)?.[1];
+      if (!name) break;
+      out.push(name.startsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name);
+    }
   }
+  // A long-running process reviews many schemas: the memo is emptied rather than grown without bound.
+  if (leadingByDefinition.size >= 10_000) leadingByDefinition.clear();
+  leadingByDefinition.set(definition, out);
   return out;
 }
+
+const leadingByDefinition = new Map<string, readonly string[] | undefined>();
 
 /**
  * Indexes that serve a lookup on `columns` (in any order): valid, not partial, and leading with exactly
