@@ -182,6 +182,11 @@ export class RunMemo {
     return new RunMemo(file, undefined, Buffer.alloc(0));
   }
 
+  /** Whether a run was kept (a memo this version can read). */
+  get kept(): boolean {
+    return this.header !== undefined;
+  }
+
   /** The result kept after the header, as bytes; undefined when the file no longer starts with that header. */
   private body(): Buffer | undefined {
     try {
