@@ -53,4 +53,14 @@ describe('syntax-newer-than-target across versions', () => {
       expect((await featuresAt(sql, feature.since)).some((m) => m.startsWith(feature.what))).toBe(false);
     });
   }
+
+  it('flags a feature on each node type it has (an index and a constraint alike)', async () => {
+    const nulls = await featuresAt('CREATE UNIQUE INDEX i ON orders (code) NULLS NOT DISTINCT;', 14);
+    expect(nulls.some((m) => m.startsWith('NULLS NOT DISTINCT needs PostgreSQL 15'))).toBe(true);
+    const include = await featuresAt('ALTER TABLE orders ADD CONSTRAINT u UNIQUE (code) INCLUDE (total);', 10);
+    expect(include.some((m) => m.startsWith('INCLUDE columns in an index needs PostgreSQL 11'))).toBe(true);
+    // Several features of one statement, in the order of the tree as before.
+    const several = await featuresAt('CREATE UNIQUE INDEX i ON ONLY orders (code) INCLUDE (total) NULLS NOT DISTINCT;', 10);
+    expect(several.map((m) => m.slice(0, m.indexOf(' needs')))).toEqual(['CREATE INDEX … ON ONLY', 'INCLUDE columns in an index', 'NULLS NOT DISTINCT']);
+  });
 });
