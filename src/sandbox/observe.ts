@@ -294,9 +294,10 @@ export function diffStates(
   const changes: string[] = [];
   const dropped: string[] = [];
   const relfilenodes: TracedObservation['relfilenodes'] = [];
-  for (const oid of pre) {
-    const b = before.relations.get(oid);
-    if (!b) continue;
+  // By name: the order pg_class gives its rows in moves as their tuples are updated; a report's must not.
+  const preexisting = [...pre].flatMap((oid) => before.relations.get(oid) ?? []).sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+  for (const b of preexisting) {
+    const oid = b.oid;
     // ALTER COLUMN TYPE rebuilds the indexes on that column under new oids: a rewrite, not a drop.
     const a = after.relations.get(oid) ?? (b.kind === 'index' ? rebuiltAs(b, before, after) : undefined);
     if (!a) {

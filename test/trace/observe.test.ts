@@ -100,6 +100,16 @@ describe('observeStatement on PGlite: lock, rewrite, scan per DDL statement', ()
     expect(scan.rowsRead).toBeGreaterThanOrEqual(400);
   });
 
+  it('lists rewrites, scans and drops by relation name, not in the order pg_class keeps its rows', async () => {
+    // seedSql creates orders before customers: pg_class holds them in that order.
+    const truncated = await observeOne(db, S, `truncate ${ORDERS}, ${S}.customers`);
+    expect(truncated.rewrites).toEqual([`${S}.customers`, `${S}.customers_pkey`, ORDERS, `${S}.orders_pkey`]);
+    const scannedBoth = await observeOne(db, S, `select count(*) from ${ORDERS}; select count(*) from ${S}.customers`);
+    expect(scannedBoth.scans.map((s) => s.relation)).toEqual([`${S}.customers`, ORDERS]);
+    const dropped = await observeOne(db, S, `drop table ${ORDERS}, ${S}.customers`);
+    expect(dropped.dropped).toEqual([`${S}.customers`, `${S}.customers_pkey`, ORDERS, `${S}.orders_pkey`]);
+  });
+
   it('reports rows written by a backfill, and the timeouts in effect', async () => {
     const observation = await observeOne(db, S, `set lock_timeout = '2s'; update ${ORDERS} set note = 'x'`);
     expect(observation.changes).toContain('300 rows written in obs.orders');
