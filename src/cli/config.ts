@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { writeFileAtomicSync } from '../atomic-file.js';
+import { cacheDir } from '../cache-dir.js';
 import { defaultsWithoutSchema } from '../config/defaults.js';
 import type { PgproConfig } from '../config/schema.js';
 import { VERSION } from '../version.js';
@@ -20,6 +21,11 @@ export interface ConfigMemo {
   dir: string;
   /** Names the code that parses and validates configs; none keeps no memo (see bundledCodeId). */
   code?: string;
+}
+
+/** Where a CLI run keeps validated configs: none without the cache (--no-cache) or outside the bundled CLI. */
+export function configMemo(cache: boolean, env: NodeJS.ProcessEnv): ConfigMemo | undefined {
+  return cache ? { dir: join(cacheDir(env), 'config'), code: bundledCodeId() } : undefined;
 }
 
 export async function loadCliConfig(args: Pick<CliArgs, 'config' | 'cwd' | 'failOn'>, memo?: ConfigMemo): Promise<PgproConfig> {

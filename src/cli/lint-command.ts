@@ -7,7 +7,7 @@ import { quickKey, readOnce, recordingTree, RunMemo, RunStats, runKey, type Memo
 import type { PgproConfig } from '../config/schema.js';
 import type { ReviewResult } from '../types.js';
 import type { CliArgs } from './args.js';
-import { loadCliConfig } from './config.js';
+import { configMemo, loadCliConfig } from './config.js';
 import { reportFailure } from './errors.js';
 import { durationText, keptReportOf, renderCut, writeReports, type KeptReport } from './outputs.js';
 import { EXIT_FINDINGS, EXIT_OK, readStdinFile, type CliIo } from './io.js';
@@ -43,7 +43,7 @@ export async function runLint(args: CliArgs, io: CliIo): Promise<number> {
   try {
     // Before anything is listed or read: the memo's stats are trusted only for what changed before this.
     const since = Date.now();
-    const config = await loadCliConfig(args);
+    const config = await loadCliConfig(args, configMemo(args.cache, io.env));
     const stdin = await readStdinFile(args, io);
     const cache = args.cache ? join(cacheDir(io.env), 'lint') : undefined;
     const report = keptReportOf(args, io);

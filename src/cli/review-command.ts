@@ -12,7 +12,7 @@ import { lockTimeAtProductionSize } from '../rehearsal/sizes.js';
 import type { PgproConfig } from '../config/schema.js';
 import type { ChangeSet, ReviewResult } from '../types.js';
 import type { CliArgs } from './args.js';
-import { bundledCodeId, loadCliConfig } from './config.js';
+import { configMemo, loadCliConfig } from './config.js';
 import { coreToSpare } from './spare-core.js';
 import { reportFailure } from './errors.js';
 import { writeReports } from './outputs.js';
@@ -66,8 +66,7 @@ export async function reviewFromArgs(
   args: CliArgs,
   io: CliIo,
 ): Promise<{ result: ReviewResult; root: string; change: ChangeSet; again: (next: ChangeSet) => Promise<ReviewResult> }> {
-  const memo = args.cache ? { dir: join(cacheDir(io.env), 'config'), code: bundledCodeId() } : undefined;
-  const config = withSandboxUrl(await loadCliConfig(args, memo), args, io.env);
+  const config = withSandboxUrl(await loadCliConfig(args, configMemo(args.cache, io.env)), args, io.env);
   chooseWasmTier(config, io.env);
   // The fix proofs' sandbox is opened while the review runs (proofSandboxAhead), when the other
   // processes leave a core for it: its worker loads while the first sandbox starts.

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { bundledCodeId, memoized } from '../../src/cli/config.js';
 import { parseConfig } from '../../src/config/parse.js';
 import type { PgproConfig } from '../../src/config/schema.js';
+import { cliEnv, REPO, tempTree } from './helpers.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -95,5 +97,25 @@ describe('the config memo', () => {
 
   it('has no code id when run from source', () => {
     expect(bundledCodeId()).toBeUndefined();
+  });
+
+  it('is kept by the built CLI for pgpro lint as for a review, and the second run reads it', async () => {
+    const root = await tempTree({ 'pgpro.yml': 'rules:\n  ban-drop-table: off\n', 'db/migrations/0001_a.sql': 'CREATE TABLE a (id int);\nDROP TABLE a;\n' });
+    dirs.push(root);
+    const cache = tempDir();
+    const lint = () =>
+      spawnSync(process.execPath, [join(REPO, 'dist/cli/main.js'), 'lint', '--format', 'json', 'db/migrations'], {
+        cwd: root,
+        env: cliEnv({ PGPRO_CACHE_DIR: cache }),
+        encoding: 'utf8',
+      });
+    const first = lint();
+    expect(readdirSync(join(cache, 'config')).filter((name) => name.endsWith('.json'))).toHaveLength(1);
+    const second = lint();
+    const findings = (run: { stdout: string }) => (JSON.parse(run.stdout) as { findings: { rule: string; file: string }[] }).findings;
+    expect([second.status, findings(second)]).toEqual([first.status, findings(first)]);
+    // The config's rules applied on both runs: the DROP TABLE is not reported, the table without a key is.
+    expect(findings(first).map((f) => f.rule)).not.toContain('ban-drop-table');
+    expect(findings(first).length).toBeGreaterThan(0);
   });
 });
