@@ -5,6 +5,7 @@ import { EXIT_CANNOT_RUN, EXIT_OK, type CliIo } from './io.js';
 import { AppStackMissingError, loadAppModule } from '../app-stack.js';
 import { VERSION } from '../version.js';
 import { sampleMachine } from './spare-core.js';
+import { preferBaselineWasmForShortRuns } from './wasm-tiering.js';
 
 export { EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_OK, type CliIo } from './io.js';
 
@@ -17,6 +18,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.stderr.write(`pgpro: ${(error as Error).message}\nRun "pgpro --help" for usage.\n`);
     return EXIT_CANNOT_RUN;
   }
+  if (args.command === 'lint' || args.command === 'review' || args.command === 'ci') preferBaselineWasmForShortRuns();
   switch (args.command) {
     case 'help':
       io.stdout.write(HELP);
