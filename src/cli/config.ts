@@ -1,10 +1,11 @@
 // The config a CLI run uses: --config, else the nearest config file up to the repository root, else the defaults.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { writeFileAtomicSync } from '../atomic-file.js';
+import { filesNewestFirstSync } from '../cache-files.js';
 import { cacheDir } from '../cache-dir.js';
 import { defaultsWithoutSchema } from '../config/defaults.js';
 import type { PgproConfig } from '../config/schema.js';
@@ -121,7 +122,5 @@ const MEMO_ENTRIES = 64;
 function boundMemo(dir: string): void {
   const names = readdirSync(dir).filter((name) => name.endsWith('.json'));
   if (names.length <= MEMO_ENTRIES) return;
-  const dated = names.map((name) => ({ name, mtimeMs: statSync(join(dir, name), { throwIfNoEntry: false })?.mtimeMs ?? 0 }));
-  dated.sort((a, b) => b.mtimeMs - a.mtimeMs);
-  for (const { name } of dated.slice(MEMO_ENTRIES)) rmSync(join(dir, name), { force: true });
+  for (const { name } of filesNewestFirstSync(dir, names).slice(MEMO_ENTRIES)) rmSync(join(dir, name), { force: true });
 }

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.js';
+import { filesNewestFirst } from '../cache-files.js';
 
 export interface SnapshotCacheOptions {
   /** In-memory LRU bound; 512 MB by default. */
@@ -222,15 +223,7 @@ export class SnapshotCache {
       const info = await stat(join(dir, name)).catch(() => undefined);
       if (info && now - info.mtimeMs > STALE_TEMP_MS) await rm(join(dir, name), { force: true });
     }
-    const entries = await Promise.all(
-      names
-        .filter((name) => /^[0-9a-f]{64}\.tar\.gz$/.test(name))
-        .map(async (name) => {
-          const info = await stat(join(dir, name)).catch(() => undefined);
-          return info ? { name, bytes: info.size, mtime: info.mtimeMs } : undefined;
-        }),
-    );
-    const files = entries.filter((e): e is NonNullable<typeof e> => e !== undefined).sort((a, b) => a.mtime - b.mtime);
+    const files = (await filesNewestFirst(dir, names.filter((name) => /^[0-9a-f]{64}\.tar\.gz$/.test(name)))).reverse();
     let total = files.reduce((sum, f) => sum + f.bytes, 0);
     for (const f of files) {
       if (total <= this.maxDiskBytes) break;

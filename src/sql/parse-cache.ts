@@ -13,12 +13,13 @@
 // before the sandbox restore). Only the newest MAX_PACKS packs are kept.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { ParsedFile } from '../types.js';
 import { VERSION } from '../version.js';
 import { writeFileAtomic } from '../atomic-file.js';
+import { filesNewestFirst } from '../cache-files.js';
 
 /** Raise whenever src/sql/parse.ts (or what it calls) changes what it returns for the same text. */
 const FORMAT = 1;
@@ -143,11 +144,9 @@ export class ParseCache {
     for (const n of names.filter((n) => n.endsWith(LEGACY))) await rm(join(this.dir, n), { force: true }).catch(() => undefined);
     const packs = names.filter((n) => n.endsWith(HEAD));
     if (packs.length <= MAX_PACKS) return;
-    const dated = await Promise.all(packs.map(async (n) => ({ n, mtimeMs: await stat(join(this.dir, n)).then((st) => st.mtimeMs, () => 0) })));
-    dated.sort((a, b) => b.mtimeMs - a.mtimeMs);
-    for (const { n } of dated.slice(MAX_PACKS)) {
-      const base = n.slice(0, -HEAD.length);
-      await rm(join(this.dir, n), { force: true }).catch(() => undefined);
+    for (const { name } of (await filesNewestFirst(this.dir, packs)).slice(MAX_PACKS)) {
+      const base = name.slice(0, -HEAD.length);
+      await rm(join(this.dir, name), { force: true }).catch(() => undefined);
       await rm(join(this.dir, `${base}${TEXTS}`), { force: true }).catch(() => undefined);
     }
   }
@@ -165,12 +164,8 @@ export class ParseCache {
   private async bound(): Promise<void> {
     const names = (await readdir(this.dir)).filter((n) => n.endsWith('.json'));
     if (names.length <= MAX_ENTRIES) return;
-    const dated = await Promise.all(
-      names.map(async (name) => ({ name, mtimeMs: await stat(join(this.dir, name)).then((s) => s.mtimeMs, () => 0) })),
-    );
-    dated.sort((a, b) => a.mtimeMs - b.mtimeMs);
     // Down to 80 % at once, so that the next runs do not list the directory's stats again.
-    for (const { name } of dated.slice(0, names.length - Math.floor(MAX_ENTRIES * 0.8))) {
+    for (const { name } of (await filesNewestFirst(this.dir, names)).slice(Math.floor(MAX_ENTRIES * 0.8))) {
       await rm(join(this.dir, name), { force: true }).catch(() => undefined);
     }
   }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -62,6 +62,27 @@ describe('ParseCache', () => {
     expect(cache.getPack([...keys].reverse())).toBeUndefined();
   });
 
+  it('keeps the eight newest packs, each head with its texts', async () => {
+    const dir = tempDir();
+    const cache = new ParseCache(dir);
+    const packKeys = Array.from({ length: 9 }, (_, i) => [`key-${i}`]);
+    const datedNames = new Set<string>();
+    for (const [i, keys] of packKeys.entries()) {
+      await cache.setPack(keys, cache.packText(keys, { counts: [0], texts: [] }));
+      // Dated one second apart, oldest first, whatever the file system's clock resolution.
+      for (const name of readdirSync(dir).filter((n) => !datedNames.has(n))) {
+        utimesSync(join(dir, name), 1_000 + i, 1_000 + i);
+        datedNames.add(name);
+      }
+    }
+    await cache.setPack(['key-9'], cache.packText(['key-9'], { counts: [0], texts: [] }));
+    expect(cache.getPack(packKeys[0]!)).toBeUndefined();
+    expect(cache.getPack(packKeys[1]!)).toBeUndefined();
+    for (const keys of [...packKeys.slice(2), ['key-9']]) expect(cache.getPack(keys)?.counts).toEqual([0]);
+    const names = readdirSync(dir);
+    expect(names.filter((n) => n.endsWith('.pack-head'))).toHaveLength(8);
+    expect(names.filter((n) => n.endsWith('.pack-texts'))).toHaveLength(8);
+  });
   it('reads a damaged entry as a miss', async () => {
     const dir = tempDir();
     const cache = new ParseCache(dir);
