@@ -2,6 +2,7 @@ import { fingerprint } from '../finding.js';
 import type { HazardFinding } from '../hazards/types.js';
 import { formatNumber, plural } from '../text/grammar.js';
 import { mentionsName } from '../text/mentions.js';
+import { BoundedMemo } from '../bounded-memo.js';
 import type { CatalogSnapshot, CatalogTable, Finding, ParsedStatement, Queryable } from '../types.js';
 import { foreignKeys, qualifiedName, type ForeignKey } from '../synthetic/order.js';
 import { quoteIdent, quoteTable } from '../synthetic/plan.js';
@@ -318,7 +319,13 @@ function leadingColumns(index: CatalogTable['indexes'][number]): readonly string
  * the foreign-key checks ask for every index of a table once per foreign key, before and after.
  */
 function leadingNames(definition: string): readonly string[] | undefined {
-  if (leadingByDefinition.has(definition)) return leadingByDefinition.get(definition);
+  return leadingByDefinition.get(definition, readLeadingNames);
+}
+
+// A long-running process reviews many schemas: the memo is bounded.
+const leadingByDefinition = new BoundedMemo<string, readonly string[] | undefined>(10_000);
+
+function readLeadingNames(definition: string): readonly string[] | undefined {
   const items = definitionItems(definition);
   let out: string[] | undefined;
   if (items) {
@@ -329,13 +336,8 @@ function leadingNames(definition: string): readonly string[] | undefined {
       out.push(name.startsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name);
     }
   }
-  // A long-running process reviews many schemas: the memo is emptied rather than grown without bound.
-  if (leadingByDefinition.size >= 10_000) leadingByDefinition.clear();
-  leadingByDefinition.set(definition, out);
   return out;
 }
-
-const leadingByDefinition = new Map<string, readonly string[] | undefined>();
 
 /**
  * Indexes that serve a lookup on `columns` (in any order): valid, not partial, and leading with exactly

@@ -1,3 +1,4 @@
+import { BoundedMemo } from '../bounded-memo.js';
 import { scanSync } from './pg-query.js';
 import { loadParser } from './parse.js';
 
@@ -13,22 +14,19 @@ const UNRESERVED_KEYWORD = 1;
  */
 export function quoteIdent(name: string): string {
   if (/^[a-z_][a-z0-9_$]*$/.test(name)) {
-    let plain = plainNames.get(name);
-    if (plain === undefined) {
-      const token = scanSync(name).tokens[0];
-      plain = !token || token.keywordKind === 0 || token.keywordKind === UNRESERVED_KEYWORD;
-      if (plainNames.size >= MAX_PLAIN_NAMES) plainNames.clear();
-      plainNames.set(name, plain);
-    }
-    if (plain) return name;
+    if (plainNames.get(name, standsUnquoted)) return name;
   }
   return quoteIdentifier(name);
 }
 
 // Whether a lowercase name stands unquoted, by name: a lint asks for the same few table and column
 // names over and over, and each answer is a scan in the WASM parser. Bounded for a long-lived App.
-const MAX_PLAIN_NAMES = 10_000;
-const plainNames = new Map<string, boolean>();
+const plainNames = new BoundedMemo<string, boolean>(10_000);
+
+function standsUnquoted(name: string): boolean {
+  const token = scanSync(name).tokens[0];
+  return !token || token.keywordKind === 0 || token.keywordKind === UNRESERVED_KEYWORD;
+}
 
 /** Always quotes: for names built by pgpro itself (database names) or read back from the catalog. */
 export function quoteIdentifier(name: string): string {

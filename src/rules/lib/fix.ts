@@ -1,3 +1,4 @@
+import { BoundedMemo } from '../../bounded-memo.js';
 import { scanSync } from '../../sql/pg-query.js';
 import type { MigrationFile, ParsedStatement } from '../../types.js';
 
@@ -39,30 +40,25 @@ export interface ScannedToken {
 // Several rules ask for the tokens of the same statement: the last few scans are kept (callers only
 // read them). Scanning costs about as much as parsing, so each statement is scanned once at most.
 const RECENT_SCANS = 8;
-const recentScans = new Map<string, ScannedToken[] | undefined>();
-const recentTokens = new Map<string, Token[]>();
-
-function remember<T>(cache: Map<string, T>, key: string, value: T): T {
-  if (cache.size >= RECENT_SCANS) cache.delete(cache.keys().next().value!);
-  cache.set(key, value);
-  return value;
-}
+const recentScans = new BoundedMemo<string, ScannedToken[] | undefined>(RECENT_SCANS);
+const recentTokens = new BoundedMemo<string, Token[]>(RECENT_SCANS);
 
 /** Every token of a statement as the scanner reports it; undefined when the scanner fails. */
 export function scannedTokens(text: string): ScannedToken[] | undefined {
-  if (recentScans.has(text)) return recentScans.get(text);
-  let scanned: ScannedToken[] | undefined;
+  return recentScans.get(text, scanOrUndefined);
+}
+
+function scanOrUndefined(text: string): ScannedToken[] | undefined {
   try {
-    scanned = scanSync(text).tokens;
+    return scanSync(text).tokens;
   } catch {
-    scanned = undefined;
+    return undefined;
   }
-  return remember(recentScans, text, scanned);
 }
 
 /** Non-comment tokens of a statement with UTF-16 offsets (the scanner reports UTF-8 bytes). */
 export function tokens(text: string): Token[] {
-  return recentTokens.get(text) ?? remember(recentTokens, text, scanTokens(text));
+  return recentTokens.get(text, scanTokens);
 }
 
 function scanTokens(text: string): Token[] {
