@@ -1,12 +1,12 @@
 // Cache files are shared by concurrent processes (CLI runs, App workers): each is written whole or not
 // at all, so a reader never sees half of one.
-import { randomUUID } from 'node:crypto';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
+import { nodeCrypto } from './node-crypto.js';
 
 /** A temporary name beside `file`, unique across processes and concurrent writers in one process. */
 export function temporaryNameFor(file: string): string {
-  return `${file}.${process.pid}.${randomUUID()}.tmp`;
+  return `${file}.${process.pid}.${nodeCrypto().randomUUID()}.tmp`;
 }
 
 /** Writes `data` to a temporary file beside `file`, then renames it over `file`; on failure the temporary is removed and the error rethrown. */

@@ -1,11 +1,11 @@
 // The config a CLI run uses: --config, else the nearest config file up to the repository root, else the defaults.
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { writeFileAtomicSync } from '../atomic-file.js';
 import { filesNewestFirstSync } from '../cache-files.js';
+import { nodeCrypto } from '../node-crypto.js';
 import { cacheDir } from '../cache-dir.js';
 import { defaultsWithoutSchema } from '../config/defaults.js';
 import type { PgproConfig } from '../config/schema.js';
@@ -24,9 +24,19 @@ export interface ConfigMemo {
   code?: string;
 }
 
-/** Where a CLI run keeps validated configs: none without the cache (--no-cache) or outside the bundled CLI. */
+/**
+ * Where a CLI run keeps validated configs: none without the cache (--no-cache) or outside the bundled CLI.
+ * The code is identified when a config file is read, not before: a run without one hashes nothing.
+ */
 export function configMemo(cache: boolean, env: NodeJS.ProcessEnv): ConfigMemo | undefined {
-  return cache ? { dir: join(cacheDir(env), 'config'), code: bundledCodeId() } : undefined;
+  return cache
+    ? {
+        dir: join(cacheDir(env), 'config'),
+        get code() {
+          return bundledCodeId();
+        },
+      }
+    : undefined;
 }
 
 export async function loadCliConfig(args: Pick<CliArgs, 'config' | 'cwd' | 'failOn'>, memo?: ConfigMemo): Promise<PgproConfig> {
@@ -47,7 +57,7 @@ export function bundledCodeId(): string | undefined {
   bundledCode = undefined;
   if (/\/dist\/bundle\/chunk-[A-Z0-9]+\.js$/.test(import.meta.url)) {
     try {
-      bundledCode = createHash('sha256').update(readFileSync(fileURLToPath(import.meta.url))).digest('hex');
+      bundledCode = nodeCrypto().createHash('sha256').update(readFileSync(fileURLToPath(import.meta.url))).digest('hex');
     } catch {
       // no memo
     }
@@ -93,7 +103,7 @@ async function readConfig(args: Pick<CliArgs, 'config' | 'cwd'>, memo?: ConfigMe
 /** The config `parse` gives for `file`'s `text`, from the memo when it holds it (then kept there). */
 export async function memoized(file: string, text: string, memo: ConfigMemo | undefined, parse: () => Promise<PgproConfig>): Promise<PgproConfig> {
   if (!memo?.code) return parse();
-  const key = createHash('sha256').update(`pgpro-config-v1\0${VERSION}\0${memo.code}\0${resolve(file)}\0${text}`).digest('hex');
+  const key = nodeCrypto().createHash('sha256').update(`pgpro-config-v1\0${VERSION}\0${memo.code}\0${resolve(file)}\0${text}`).digest('hex');
   const entry = join(memo.dir, `${key}.json`);
   try {
     return JSON.parse(readFileSync(entry, 'utf8')) as PgproConfig;

@@ -1,7 +1,7 @@
 // `pgpro lint`: the static mode. Discovers the migrations around the named paths, lints the named
 // ones with the catalog their predecessors' DDL describes, renders the result. Loads no sandbox.
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
 import { cacheDir } from '../cache-dir.js';
 import { quickKey, readOnce, recordingTree, RunMemo, RunStats, runKey, type MemoHit, type RenderedReport } from '../lint/run-memo.js';
 import type { PgproConfig } from '../config/schema.js';
@@ -18,10 +18,14 @@ import { lintInput, lintRoot, type LintInput } from './lint-input.js';
  * recompiles its hottest functions (the grammar's giant parse loop) in the background, which costs more
  * CPU than it saves in a run this short: with the baseline compiler only, parsing ~950 files took about
  * half the CPU. Set before the module is compiled; the lint command loads no other WASM (no PGlite).
+ * node:v8 is loaded then, not by a run answered from its memo, which compiles no WASM.
  */
 function baselineWasmOnly(): void {
-  setFlagsFromString('--liftoff-only');
+  (createRequire(import.meta.url)('node:v8') as typeof import('node:v8')).setFlagsFromString('--liftoff-only');
 }
+
+/** Milliseconds on a monotonic clock: `performance` loads perf_hooks on first use, ~1 ms of a memo's answer. */
+const nowMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 /**
  * Starts loading the parser now, when this run will parse something, rather than after discovery: V8
@@ -30,6 +34,7 @@ function baselineWasmOnly(): void {
  * A failure here is the lint's own to report, when it loads the parser itself.
  */
 function loadParserSoon(): void {
+  baselineWasmOnly();
   void import('../sql/parse.js').then(
     (parse) => parse.loadParser(),
     () => undefined,
@@ -39,7 +44,6 @@ function loadParserSoon(): void {
 const exitCode = (conclusion: ReviewResult['conclusion']) => (conclusion === 'failure' ? EXIT_FINDINGS : EXIT_OK);
 
 export async function runLint(args: CliArgs, io: CliIo): Promise<number> {
-  baselineWasmOnly();
   try {
     // Before anything is listed or read: the memo's stats are trusted only for what changed before this.
     const since = Date.now();
@@ -56,7 +60,7 @@ export async function runLint(args: CliArgs, io: CliIo): Promise<number> {
     // text changed since it (a run whose stats alone changed may still be answered without parsing).
     let parses = !cache;
     if (cache && quick) {
-      const started = performance.now();
+      const started = nowMs();
       const root = lintRoot(args.cwd, args.paths);
       const memo = RunMemo.open(cache, root);
       const hit = memo.quickLookup(quick, root, stats);
@@ -66,7 +70,7 @@ export async function runLint(args: CliArgs, io: CliIo): Promise<number> {
     }
     if (parses) loadParserSoon();
     const input = await lintInput(args.cwd, args.paths, stdin);
-    const started = performance.now();
+    const started = nowMs();
     const tree = readOnce(input.tree);
     // The whole last run, when nothing it read has changed: neither discovery nor the lint cache is loaded.
     const memo = cache ? RunMemo.open(cache, input.root) : undefined;
@@ -107,19 +111,20 @@ async function answer(hit: MemoHit, started: number, args: CliArgs, io: CliIo, r
   const kept = report && hit.rendered(report.key);
   if (kept) {
     io.stdout.write(kept.before);
-    io.stdout.write(durationText(report!, Math.round(performance.now() - started)));
+    io.stdout.write(durationText(report!, Math.round(nowMs() - started)));
     io.stdout.write(kept.after);
     return true;
   }
   const result = hit.result();
   if (!result) return false;
-  result.stats.durationMs = Math.round(performance.now() - started);
+  result.stats.durationMs = Math.round(nowMs() - started);
   await writeReports(result, args, io, root);
   return true;
 }
 
 /** Discovers the migrations of `input` and lints the named ones (through the per-file cache under `cache`). */
 async function lintRun(input: LintInput, config: PgproConfig, cache: string | undefined): Promise<ReviewResult> {
+  baselineWasmOnly();
   const [{ FileLintCache }, { lintStatic }, { loadMigrations }, { discoverOptions }] = await Promise.all([
     import('../lint/cache-file.js'),
     import('../lint/index.js'),

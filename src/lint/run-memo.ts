@@ -20,7 +20,6 @@
 //
 // Each report the run printed (text or JSON to stdout) is kept beside the memo as rendered, cut where
 // the run's duration goes, so that a run answered from the memo writes it without loading the reporter.
-import { createHash, hash, randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import type { PgproConfig } from '../config/schema.js';
@@ -28,6 +27,8 @@ import { decodeText } from '../migrations/tree.js';
 import type { FileTree, ReviewResult } from '../types.js';
 import { VERSION } from '../version.js';
 import { writeFileAtomicSync } from '../atomic-file.js';
+import { nodeCrypto } from '../node-crypto.js';
+import { sha256Hex } from '../sha256.js';
 
 const FORMAT = 3;
 
@@ -39,7 +40,7 @@ interface Header {
   /** Tells this memo's rendered reports from an older run's. */
   id: string;
   key: string;
-  /** The quick lookup's key (see quickKey); absent when the run read stdin. */
+  /** The quick lookup's key as is (see quickKey); absent when the run read stdin. */
   quick?: string;
   /** Wall-clock ms when the run began, before it listed or read anything. */
   since: number;
@@ -65,7 +66,8 @@ export interface RenderedReport {
 
 /** The key of everything a run depends on except the texts of the files it reads. */
 export function runKey(input: { config: PgproConfig; files: readonly string[]; directories: readonly string[]; paths: readonly string[] }): string {
-  return createHash('sha256')
+  return nodeCrypto()
+    .createHash('sha256')
     .update(`${VERSION}\0${JSON.stringify(input.config)}\0${JSON.stringify(input.files)}\0${JSON.stringify(input.directories)}\0`)
     .update(input.paths.join('\0'))
     .digest('hex');
@@ -73,10 +75,11 @@ export function runKey(input: { config: PgproConfig; files: readonly string[]; d
 
 /**
  * The key of a run as asked, before anything is listed: version, config, working directory and the
- * paths as named. Which files and directories those paths mean is vouched for by the stats.
+ * paths as named. Which files and directories those paths mean is vouched for by the stats. Kept and
+ * compared as is, not hashed: the run it answers loads no node:crypto (~6 ms) and hashes nothing.
  */
 export function quickKey(input: { config: PgproConfig; cwd: string; paths: readonly string[] }): string {
-  return createHash('sha256').update(`quick\0${VERSION}\0${JSON.stringify(input.config)}\0${input.cwd}\0${JSON.stringify(input.paths)}`).digest('hex');
+  return `quick\0${VERSION}\0${JSON.stringify(input.config)}\0${input.cwd}\0${JSON.stringify(input.paths)}`;
 }
 
 /** The absolute path of repo-relative POSIX `path` under the resolved `root` (join's answer, without its normalizing). */
@@ -85,7 +88,7 @@ function under(root: string, path: string): string {
   return root === '/' ? `/${path}` : `${root}/${path}`;
 }
 
-const digestOf = (text: string | undefined): string | null => (text === undefined ? null : hash('sha1', text));
+const digestOf = (text: string | undefined): string | null => (text === undefined ? null : nodeCrypto().hash('sha1', text));
 
 interface Stat {
   sig: string;
@@ -169,7 +172,7 @@ export class RunMemo {
 
   /** The memo of project `root` under `dir` (the lint cache's directory). */
   static open(dir: string, root: string): RunMemo {
-    const file = join(dir, `${createHash('sha256').update(root).digest('hex').slice(0, 16)}.run.json`);
+    const file = join(dir, `${sha256Hex(root).slice(0, 16)}.run.json`);
     try {
       const line = readFirstLine(file);
       const header = JSON.parse(line.toString('utf8', 0, line.length - 1)) as Header;
@@ -287,7 +290,7 @@ export class RunMemo {
   }
 
   private renderFile(key: string): string {
-    return `${this.file.slice(0, -'.json'.length)}.${createHash('sha256').update(key).digest('hex').slice(0, 12)}.out`;
+    return `${this.file.slice(0, -'.json'.length)}.${sha256Hex(key).slice(0, 12)}.out`;
   }
 
   /**
@@ -304,7 +307,7 @@ export class RunMemo {
     const stats = run.stats ?? new RunStats();
     const header: Header = {
       format: FORMAT,
-      id: randomUUID(),
+      id: nodeCrypto().randomUUID(),
       key: run.key,
       ...(run.quick !== undefined ? { quick: run.quick } : {}),
       since: run.since,

@@ -18,21 +18,23 @@ function staticImports(file: string): string[] {
   return found;
 }
 
-/** Every module and package reached from `entry` through static imports. */
-function staticGraph(entry: string): { modules: Set<string>; packages: Set<string> } {
+/** Every module, package and Node module reached from `entry` through static imports. */
+function staticGraph(entry: string): { modules: Set<string>; packages: Set<string>; builtins: Set<string> } {
   const modules = new Set<string>();
   const packages = new Set<string>();
+  const builtins = new Set<string>();
   const visit = (file: string) => {
     const rel = relative(REPO, file);
     if (modules.has(rel)) return;
     modules.add(rel);
     for (const spec of staticImports(file)) {
       if (spec.startsWith('.')) visit(join(dirname(file), spec.replace(/\.js$/, '.ts')));
-      else if (!spec.startsWith('node:')) packages.add(spec);
+      else if (spec.startsWith('node:')) builtins.add(spec);
+      else packages.add(spec);
     }
   };
   visit(join(REPO, entry));
-  return { modules, packages };
+  return { modules, packages, builtins };
 }
 
 describe('the CLI loads what a command needs', () => {
@@ -51,6 +53,13 @@ describe('the CLI loads what a command needs', () => {
     // src/rules/lib/squawk.ts is a table of ids (no rule code): reading -- squawk-ignore directives needs it.
     const ruleCode = (m: string) => (m.startsWith('src/rules/') && m !== 'src/rules/lib/squawk.ts') || m === 'src/lint/engine.ts';
     expect([...modules].filter(ruleCode)).toEqual([]);
+  });
+
+  it('a lint answered from its memo loads no node:crypto, node:v8 or perf_hooks (a few ms of its start)', () => {
+    const { builtins } = staticGraph('src/cli/lint-command.ts');
+    expect([...builtins].filter((b) => ['node:crypto', 'node:v8', 'node:perf_hooks'].includes(b))).toEqual([]);
+    const lintCommand = readFileSync(join(REPO, 'src/cli/lint-command.ts'), 'utf8');
+    expect(lintCommand).not.toMatch(/\bperformance\.now\(/);
   });
 
   it.each(['src/index.ts', 'src/cli/review-command.ts', 'src/cli/ci-command.ts', 'src/cli/rules-command.ts', 'src/github/server.ts'])(
