@@ -18,7 +18,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.stderr.write(`pgpro: ${(error as Error).message}\nRun "pgpro --help" for usage.\n`);
     return EXIT_CANNOT_RUN;
   }
-  if (args.command === 'lint' || args.command === 'review' || args.command === 'ci') preferBaselineWasmForShortRuns();
+  // lint keeps WebAssembly on the baseline compiler only, and only when it parses (lint-command.ts).
+  if (args.command === 'review' || args.command === 'ci') preferBaselineWasmForShortRuns();
   switch (args.command) {
     case 'help':
       io.stdout.write(HELP);

@@ -7,7 +7,7 @@
 // bench's generated history (warm CLI review: ~0.2 s less CPU, ~30 MB less peak RSS) and on Lemmy's
 // cold review (no slower). The App and the queue worker keep V8's default: they live long enough for
 // optimized code to pay.
-import { setFlagsFromString } from 'node:v8';
+import { createRequire } from 'node:module';
 
 /** V8's default is 1,800,000 (roughly bytes of code executed per function before tier-up). */
 const SHORT_RUN_TIERING_BUDGET = 180_000_000;
@@ -18,5 +18,6 @@ let applied = false;
 export function preferBaselineWasmForShortRuns(): void {
   if (applied) return;
   applied = true;
-  setFlagsFromString(`--wasm-tiering-budget=${SHORT_RUN_TIERING_BUDGET}`);
+  // node:v8 loaded here, not by every command's start (`--help` compiles no WebAssembly).
+  (createRequire(import.meta.url)('node:v8') as typeof import('node:v8')).setFlagsFromString(`--wasm-tiering-budget=${SHORT_RUN_TIERING_BUDGET}`);
 }
