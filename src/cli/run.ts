@@ -5,7 +5,7 @@ import { EXIT_CANNOT_RUN, EXIT_OK, type CliIo } from './io.js';
 import { AppStackMissingError, loadAppModule } from '../app-stack.js';
 import { VERSION } from '../version.js';
 import { sampleMachine } from './spare-core.js';
-import { preferBaselineWasmForShortRuns } from './wasm-tiering.js';
+import { preferBaselineWasmForShortRuns } from '../wasm-tiering.js';
 
 export { EXIT_CANNOT_RUN, EXIT_FINDINGS, EXIT_OK, type CliIo } from './io.js';
 
