@@ -26,7 +26,7 @@ export type WorkerRequest =
   /** COPY … FROM '/dev/blob' with `data` as the blob. */
   | { id: number; op: 'copy'; sql: string; data: string }
   | { id: number; op: 'dump' }
-  /** Reopen PGlite from this data directory: the same worker, a fresh instance. */
+  /** Reopen PGlite from this data directory: the same worker, a fresh instance. Answers its WAL's end. */
   | { id: number; op: 'restore'; tarball: Uint8Array }
   | { id: number; op: 'close' };
 
@@ -57,5 +57,6 @@ export type WorkerResponse =
   | { id: number; ok: false; error: WorkerError };
 
 export type WorkerStartMessage =
-  | { type: 'ready'; serverVersion: string }
+  /** `walLsn`: where the instance's WAL ends once started (sandbox.ts unchangedSince). */
+  | { type: 'ready'; serverVersion: string; walLsn: string }
   | { type: 'failed'; error: WorkerError };

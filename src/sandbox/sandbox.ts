@@ -92,6 +92,12 @@ export interface Sandbox extends Queryable {
    */
   restore?(tarball: Uint8Array): Promise<void>;
   /**
+   * The snapshot the sandbox was started or last restored from, if its state is still that snapshot's:
+   * no migration, setup or exec() ran since and Postgres logged no change (its WAL did not move). Then
+   * a snapshot of it now would only be another copy of that one. Only engines that snapshot have it.
+   */
+  unchangedSince?(): Promise<Uint8Array | undefined>;
+  /**
    * Hands the sandbox to a review: its stop signal and sandbox-time budget replace the ones the sandbox
    * was started with, which reach it no more. Only while it runs nothing; engines that can be started
    * ahead of time (a warm pool) have it.
@@ -123,13 +129,14 @@ const DEFAULT_START_TIMEOUT_MS = 60_000;
 
 export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
   const loadable = (options.extensions ?? []).filter(isSupportedExtension).map((name) => name.toLowerCase());
+  const start = await startingPoint(options.tarball);
   const client = await WorkerClient.start(
     {
       contribModules: contribModulesFor(loadable),
       // Temp files live in memory in PGlite: half the memory bound, so a spilling sort usually fails on
       // temp_file_limit before the bound stops the sandbox.
       tempFileLimitMb: Math.max(16, Math.floor(options.memoryMb / 2)),
-      ...(await startingPoint(options.tarball)),
+      ...start,
     },
     {
       memoryMb: options.memoryMb,
@@ -138,7 +145,7 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
       ...(options.timeBudget ? { budget: options.timeBudget } : {}),
     },
   );
-  return new WorkerSandbox(client, options, new Set(loadable));
+  return new WorkerSandbox(client, options, new Set(loadable), { tarball: start.tarball, walLsn: client.startWalLsn });
 }
 
 /** The compiled WASM and the data directory a worker starts from, made at once (both off this thread). */
@@ -157,6 +164,8 @@ class WorkerSandbox implements Sandbox, SandboxEngine {
     private readonly client: WorkerClient,
     private readonly options: SandboxOptions,
     private readonly loadedExtensions: ReadonlySet<string>,
+    /** The snapshot the instance started from and where its WAL ended then; dropped once SQL not pgpro's own may have run. */
+    private origin: { tarball: Uint8Array; walLsn: string } | undefined,
   ) {
     this.engine = { name: 'pglite', version: `${pgliteVersion()} (PostgreSQL ${client.serverVersion})` };
     this.extensions = { kind: 'known', missing: (text) => this.missingExtensionOf(text) };
@@ -182,6 +191,7 @@ class WorkerSandbox implements Sandbox, SandboxEngine {
   }
 
   exec(sql: string): Promise<unknown> {
+    this.origin = undefined;
     return this.client.exec(sql, this.options.statementTimeoutMs);
   }
 
@@ -191,15 +201,21 @@ class WorkerSandbox implements Sandbox, SandboxEngine {
 
   // ---- setup, replay, apply (runner.ts) ----------------------------------------------------------
 
+  // What these run is not pgpro's own SQL: it may change the state in ways the WAL does not show
+  // (ALTER SYSTEM writes a file), so the sandbox is no longer known to be in its origin's state.
+
   runSetup(name: string, sql: string): Promise<void> {
+    this.origin = undefined;
     return this.runner.runSetup(name, sql);
   }
 
   replay(files: PreparedMigration[], onProgress?: (done: number, total: number) => void): Promise<MigrationRun[]> {
+    this.origin = undefined;
     return this.runner.replay(files, onProgress);
   }
 
   apply(file: PreparedMigration, opts: ApplyOptions): Promise<MigrationRun> {
+    this.origin = undefined;
     return this.runner.apply(file, opts);
   }
 
@@ -220,8 +236,17 @@ class WorkerSandbox implements Sandbox, SandboxEngine {
     this.client.rebind({ ...(limits.signal ? { signal: limits.signal } : {}), ...(limits.timeBudget ? { budget: limits.timeBudget } : {}) });
   }
 
+  async unchangedSince(): Promise<Uint8Array | undefined> {
+    const origin = this.origin;
+    if (!origin?.walLsn || this.client.stopped) return undefined;
+    const now = await this.client.query(`SELECT pg_current_wal_insert_lsn()::text AS lsn`, undefined, BOOKKEEPING_TIMEOUT_MS);
+    return this.origin === origin && now.rows[0]?.lsn === origin.walLsn ? origin.tarball : undefined;
+  }
+
   async restore(tarball: Uint8Array): Promise<void> {
-    await this.client.restore(tarball, DUMP_TIMEOUT_MS);
+    this.origin = undefined;
+    const walLsn = await this.client.restore(tarball, DUMP_TIMEOUT_MS);
+    this.origin = { tarball, walLsn };
     // The runner's trace state belonged to the instance that is gone, and so did its baseline.
     this.runner = new MigrationRunner(this);
     forgetPreexisting(this);

@@ -164,6 +164,8 @@ export class WorkerClient {
     private readonly worker: Worker,
     private limits: ClientLimits,
     readonly serverVersion: string,
+    /** Where the instance's WAL ended once it started. */
+    readonly startWalLsn: string,
     /** Postgres' heap and files in this sandbox now and at most, read without asking the worker. */
     readonly memory: MemoryCounters,
   ) {
@@ -217,7 +219,7 @@ export class WorkerClient {
       }
       throw new SandboxStoppedError('crashed', `the sandbox could not start: ${started.error.message}`);
     }
-    return new WorkerClient(worker, limits, started.serverVersion, memory);
+    return new WorkerClient(worker, limits, started.serverVersion, started.walLsn, memory);
   }
 
   /**
@@ -260,9 +262,9 @@ export class WorkerClient {
     return this.request({ op: 'dump' }, timeoutMs) as Promise<Uint8Array>;
   }
 
-  /** Replaces the worker's PGlite with a fresh one started from `tarball`. */
-  restore(tarball: Uint8Array, timeoutMs: number): Promise<void> {
-    return this.request({ op: 'restore', tarball }, timeoutMs).then(() => undefined);
+  /** Replaces the worker's PGlite with a fresh one started from `tarball`; where its WAL ends then. */
+  restore(tarball: Uint8Array, timeoutMs: number): Promise<string> {
+    return this.request({ op: 'restore', tarball }, timeoutMs) as Promise<string>;
   }
 
   /**

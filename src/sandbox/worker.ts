@@ -123,12 +123,19 @@ async function handle(request: WorkerRequest): Promise<unknown> {
       bound = undefined;
       collectGarbage();
       db = await open(request.tarball, heap);
-      return null;
+      return walInsertLsn(db);
     }
     case 'close':
       await db.close();
       return null;
   }
+}
+
+const WAL_INSERT_LSN = 'pg_current_wal_insert_lsn()::text';
+
+/** Where the instance's WAL ends: it moves with every change Postgres logs (sandbox.ts unchangedSince). */
+async function walInsertLsn(instance: PGlite): Promise<string> {
+  return (await instance.query<{ lsn: string }>(`SELECT ${WAL_INSERT_LSN} AS lsn`)).rows[0]?.lsn ?? '';
 }
 
 /** Closes the running instance; its heap, zeroed for the next one, unless it cannot be reused. */
@@ -192,8 +199,8 @@ async function start(): Promise<void> {
     // The instance will hold the data directory: the worker's copy of the tarball would only hold memory.
     delete init.tarball;
     db = await open(tarball);
-    const version = await db.query<{ server_version: string }>('SHOW server_version');
-    const ready: WorkerStartMessage = { type: 'ready', serverVersion: version.rows[0]?.server_version ?? 'unknown' };
+    const started = await db.query<{ server_version: string; lsn: string }>(`SELECT current_setting('server_version') AS server_version, ${WAL_INSERT_LSN} AS lsn`);
+    const ready: WorkerStartMessage = { type: 'ready', serverVersion: started.rows[0]?.server_version ?? 'unknown', walLsn: started.rows[0]?.lsn ?? '' };
     port!.postMessage(ready);
   } catch (error) {
     const refused = (counters?.takeRefusals() ?? 0) > 0;

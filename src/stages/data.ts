@@ -105,6 +105,9 @@ export async function fixPointStage(state: ReviewState): Promise<void> {
   const restored = state.filled && onlyFilled(state) ? state.filled.tarball : undefined;
   const tarball =
     restored ??
+    // One that nothing changed since it started (a lone file's: no history, no tables to fill) is in
+    // its starting snapshot's state: a dump would be a copy of it.
+    (await state.sandbox!.unchangedSince?.().catch(() => undefined)) ??
     (await timed(state, 'snapshot', () => state.sandbox!.snapshot('restore')).catch((error: unknown) => {
       // A sandbox limit (the archive would not fit in its memory bound), not the change's: said as such.
       // A stopped sandbox is said by the review's own stop notes.

@@ -223,6 +223,45 @@ describe('sandbox', () => {
     }
   });
 
+  it('names the snapshot it started or was restored from while nothing changed its state, and none after', async () => {
+    const plain = await sandbox.snapshot('restore');
+    const options = { statementTimeoutMs: 20_000, memoryMb: 2048, extensions: ['pgcrypto', 'uuid-ossp'] };
+    const fresh = await createSandbox(options);
+    const restored = await createSandbox({ ...options, tarball: plain });
+    try {
+      // Reads change nothing: the state is still the one it started from.
+      await restored.startSession();
+      await restored.catalog();
+      await restored.query('SELECT count(*)::int AS n FROM copied');
+      expect(await restored.unchangedSince!()).toBe(plain);
+      // A change Postgres logs, made through a query, is seen.
+      await restored.query("INSERT INTO copied SELECT * FROM copied");
+      expect(await restored.unchangedSince!()).toBeUndefined();
+      // Restored: the snapshot it was restored from, until SQL not pgpro's own runs, whatever it logs.
+      await restored.restore!(plain);
+      expect(await restored.unchangedSince!()).toBe(plain);
+      await restored.exec("ALTER SYSTEM SET work_mem = '8MB'");
+      expect(await restored.unchangedSince!()).toBeUndefined();
+      await restored.restore!(plain);
+      await restored.runSetup('nothing', 'SELECT 1');
+      expect(await restored.unchangedSince!()).toBeUndefined();
+      await restored.restore!(plain);
+      await restored.apply(migration('a.sql', true, ['SELECT 1']), { trace: false });
+      expect(await restored.unchangedSince!()).toBeUndefined();
+      // A sandbox started without a snapshot started from the fresh cluster: that one is named.
+      const origin = await fresh.unchangedSince!();
+      expect(origin && isGzip(origin)).toBe(true);
+      const again = await createSandbox({ ...options, tarball: origin! });
+      try {
+        expect((await again.query("SELECT count(*)::int AS n FROM pg_class WHERE relnamespace = 'public'::regnamespace")).rows).toEqual([{ n: 0 }]);
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await Promise.all([fresh.close(), restored.close()]);
+    }
+  });
+
   it('shares a plain snapshot with the sandboxes started from it, which never write into it', async () => {
     const plain = await sandbox.snapshot('restore');
     expect(plain.buffer).toBeInstanceOf(SharedArrayBuffer);
