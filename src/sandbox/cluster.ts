@@ -101,6 +101,12 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
+/** The size of a data-dir tarball unpacked: a gzip's trailer holds it (modulo 4 GB, beyond any sandbox's bound). */
+export function unpackedBytes(bytes: Uint8Array): number {
+  if (!isGzip(bytes) || bytes.byteLength < 18) return bytes.byteLength;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).readUInt32LE(bytes.byteLength - 4);
+}
+
 /** A plain data-dir tar gzipped for storage (level 1: a snapshot is written on the review's path). */
 export async function gzipTar(bytes: Uint8Array): Promise<Uint8Array> {
   if (isGzip(bytes)) return bytes;

@@ -1,6 +1,6 @@
 // Stage 3b-3c: the catalog before the change, synthetic rows in the existing tables (so rewrites and
 // scans are real and plans have data), and the point from which proposed fixes are checked.
-import { gzipTar, isGzip } from '../sandbox/cluster.js';
+import { gzipTar, unpackedBytes } from '../sandbox/cluster.js';
 import { engineSnapshots } from '../sandbox/engine.js';
 import { prepareData } from './explain.js';
 import { fillSynthetic, type ColumnFacts } from '../synthetic/index.js';
@@ -92,7 +92,7 @@ async function seedForCache(
 /**
  * The proofs' sandbox is opened ahead only at a small fix point: a second instance costs its memory
  * (~200 MB of RSS at a 68 MB fix point) and a core while the review goes on, whether a fix needs it or
- * not. A plain fix point may be larger (sandbox.ts PLAIN_SNAPSHOT_MAX_BYTES).
+ * not. Measured unpacked: a fix point kept plain may be larger (sandbox.ts PLAIN_SNAPSHOT_MAX_BYTES).
  */
 const PROOF_SANDBOX_AHEAD_MAX_BYTES = 64 * 1024 * 1024;
 
@@ -118,7 +118,8 @@ export async function fixPointStage(state: ReviewState): Promise<void> {
   state.fixPoint = tarball;
   storeFilledState(state, tarball);
   const reuse = reuseFrom(state, tarball);
-  if (state.deps.proofSandboxAhead && !isGzip(tarball) && tarball.byteLength <= PROOF_SANDBOX_AHEAD_MAX_BYTES) reuse.pool.prepare(sandboxStarter(state), tarball);
+  // Not for a warm review restored with its fill: most need no fix, and would pay a second start for nothing.
+  if (state.deps.proofSandboxAhead && tarball !== restored && unpackedBytes(tarball) <= PROOF_SANDBOX_AHEAD_MAX_BYTES) reuse.pool.prepare(sandboxStarter(state), tarball);
   // The relations the review's own apply will count as pre-existing (it traces from this state): the
   // proofs count the same in every sandbox they run in. Read from the snapshot by the prover otherwise.
   const preexisting = await relationOids(state.sandbox!).catch(() => undefined);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, SandboxSetupError, type PreparedMigration, type Sandbox } from '../../src/sandbox/index.js';
-import { isGzip } from '../../src/sandbox/cluster.js';
+import { gunzipSync } from 'node:zlib';
+import { isGzip, unpackedBytes } from '../../src/sandbox/cluster.js';
 
 /** A migration from `;`-free statements, one per line group, lines counted as in the file. */
 function migration(file: string, inTransaction: boolean, texts: (string | { text: string; copyData: string })[]): PreparedMigration {
@@ -251,6 +252,8 @@ describe('sandbox', () => {
       // A sandbox started without a snapshot started from the fresh cluster: that one is named.
       const origin = await fresh.unchangedSince!();
       expect(origin && isGzip(origin)).toBe(true);
+      expect(unpackedBytes(origin!)).toBe(gunzipSync(origin!).byteLength);
+      expect(unpackedBytes(plain)).toBe(plain.byteLength);
       const again = await createSandbox({ ...options, tarball: origin! });
       try {
         expect((await again.query("SELECT count(*)::int AS n FROM pg_class WHERE relnamespace = 'public'::regnamespace")).rows).toEqual([{ n: 0 }]);
