@@ -185,6 +185,13 @@ async function start(): Promise<void> {
         ...defaultStartParams(),
         '-c',
         tempFileLimit,
+        // A new WAL segment is made by writing its last byte, not 16 MB of zeros: in MEMFS those zeros
+        // grew the file 8 KB at a time, ~25 copies of it and ~140 MB of garbage (so several forced
+        // collections, memory-bound.ts), 40-400 ms per segment. A restore whose log ended past 3/4 of a
+        // segment made one at its start-up checkpoint (issue 14). Bytes past a MEMFS file's end read as
+        // zeros, which is all Postgres asks of a new segment.
+        '-c',
+        'wal_init_zero=off',
         '-c',
         `shared_buffers=${shares.sharedBuffersMb}MB`,
         '-c',

@@ -80,7 +80,9 @@ describe('the log a restore reads', () => {
       expect(segment.reduce((n, b) => n + (b === 0 ? 0 : 1), 0)).toBeLessThan(64 * 1024);
       await inSandbox({ ...options, tarball: tar }, async (restored) => {
         expect((await restored.query('SELECT count(*)::int AS n FROM logged')).rows).toEqual([{ n: 80000 }]);
-        // Writing on past the end of the archived segment into segments Postgres makes anew.
+        // Writing on past the end of the archived segment into segments Postgres makes anew, each by
+        // writing its last byte (worker.ts): the rest reads as the zeros a new segment must hold.
+        expect((await restored.query(`SELECT current_setting('wal_init_zero') AS zero`)).rows).toEqual([{ zero: 'off' }]);
         await restored.exec(`INSERT INTO logged SELECT i, repeat('v', 200) FROM generate_series(80001, 160000) i; CHECKPOINT;`);
         expect((await restored.query('SELECT count(*)::int AS n FROM logged')).rows).toEqual([{ n: 160000 }]);
         await inSandbox({ ...options, tarball: await restored.snapshot('restore') }, async (again) => {
