@@ -2,6 +2,7 @@
 // scans are real and plans have data), and the point from which proposed fixes are checked.
 import { gzipTar, unpackedBytes } from '../sandbox/cluster.js';
 import { engineSnapshots } from '../sandbox/engine.js';
+import { agentWillCall } from './agent.js';
 import { prepareData } from './explain.js';
 import { fillSynthetic, type ColumnFacts } from '../synthetic/index.js';
 import { inBackground, sandboxOpener } from './history.js';
@@ -35,6 +36,7 @@ export async function dataStage(state: ReviewState): Promise<void> {
       fresh: state.reviewable,
       catalogBefore: state.catalogBefore!,
       budgetMs: budgetMs(),
+      agentQueries: agentWillCall(config, state.options.agent ?? 'auto', state.deps.env),
       ...(seeding ? { seeded: { rows: seeding.rows, syntheticOnly: seeding.syntheticOnly } } : {}),
       ...(seeding && 'facts' in seeding && seeding.facts ? { facts: seeding.facts } : {}),
       ...(state.filled ? { restored: state.filled.document } : {}),

@@ -1,6 +1,8 @@
 import picomatch from 'picomatch';
 import type { PgproConfig } from '../config/schema.js';
 import { collectQueries, explainFindings, explainQueries, explainReadsData, type ExplainedQuery, type QuerySource } from '../explain/index.js';
+import { readsNoRows } from '../explain/volume.js';
+import { parseMigrationSql } from '../sql/parse.js';
 import { quoteIdent } from '../sql/quote.js';
 import { fillSynthetic, type ColumnFacts } from '../synthetic/index.js';
 import { mentionsName } from '../text/mentions.js';
@@ -47,6 +49,25 @@ interface FillInput {
    * the rest is added. `syntheticOnly`: the tables the seeding filled that held no row before it.
    */
   seeded?: { rows: number; syntheticOnly: string[] };
+  /** Claude will query the database after the change: it reads the tables' rows and sizes too. */
+  agentQueries: boolean;
+}
+
+/**
+ * Whether anything the review does reads the rows of the tables the change names: the queries of
+ * `explain.queries`, Claude's tools, or a statement of a new migration (or of its down) that
+ * src/explain/volume.ts cannot show reads none. When nothing does, the EXPLAIN volume would change no
+ * finding, scan, plan or note: the seed rows are enough.
+ */
+async function volumeRead(input: FillInput, queries: QuerySource[]): Promise<boolean> {
+  if (queries.length > 0 || input.agentQueries) return true;
+  for (const { migration, parsed } of input.fresh) {
+    if (parsed.errors.length > 0 || !parsed.statements.every(readsNoRows)) return true;
+    if (!migration.down) continue;
+    const down = await parseMigrationSql(migration.down.sql, migration.down.path, migration.down.lineOffset);
+    if (down.errors.length > 0 || !down.statements.every(readsNoRows)) return true;
+  }
+  return false;
 }
 
 /**
@@ -62,8 +83,8 @@ export async function explainFill(input: FillInput): Promise<{ queries: QuerySou
   const explainRows = (table: string) =>
     config.explain.rows[table] ?? config.explain.rows[table.replace(/^public\./, '')] ?? config.explain['default-rows'];
   const seedRows = config.sandbox['seed-rows'];
-  const wanted = (table: string) =>
-    config.explain.enabled && relevant(table) ? Math.max(seedRows, explainRows(table)) : seedRows;
+  const volume = config.explain.enabled && (await volumeRead(input, queries));
+  const wanted = (table: string) => (volume && relevant(table) ? Math.max(seedRows, explainRows(table)) : seedRows);
   const rowsFor = (table: string) => Math.max(0, wanted(table) - (input.seeded?.rows ?? 0));
   const plan = input.catalogBefore.tables
     .map((t): [string, number] => [`${t.schema}.${t.name}`, Math.floor(rowsFor(`${t.schema}.${t.name}`))])

@@ -10,6 +10,7 @@ import { loadSchemaDump } from './schema-dump.js';
 import { cachedSeededDocument, seededKey, type SeededDocument } from './seeded.js';
 import { cachedFilled, filledKey, type Filled } from './filled.js';
 import { explainFill } from './explain.js';
+import { agentWillCall } from './agent.js';
 import { cacheDiscardNote, messageOf, progress, statementCount, timed, type ReviewState, type ReviewedMigration } from './state.js';
 import { loadMigrations } from '../migrations/index.js';
 import { discoverOptions } from './discover-options.js';
@@ -120,6 +121,7 @@ async function findFilled(state: ReviewState, seeded: SeededEntry): Promise<Fill
     fresh: state.reviewable,
     catalogBefore: seeded.document.catalog,
     seeded: { rows: config.sandbox['seed-rows'], syntheticOnly: seeded.document.syntheticOnly },
+    agentQueries: agentWillCall(config, state.options.agent ?? 'auto', state.deps.env),
   });
   return cachedFilled(state.snapshotCache!, filledKey(seeded.key, plan), cacheDiscardNote(state));
 }
