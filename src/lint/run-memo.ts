@@ -28,7 +28,6 @@ import type { FileTree, ReviewResult } from '../types.js';
 import { VERSION } from '../version.js';
 import { writeFileAtomicSync } from '../atomic-file.js';
 import { nodeCrypto } from '../node-crypto.js';
-import { sha256Hex } from '../sha256.js';
 
 const FORMAT = 3;
 
@@ -87,6 +86,9 @@ function under(root: string, path: string): string {
   if (sep !== '/' || path.includes('//') || /(^|\/)\.\.?(\/|$)/.test(path)) return join(root, ...path.split('/'));
   return root === '/' ? `/${path}` : `${root}/${path}`;
 }
+
+/** The cache's file names: the same digests node:crypto gives, loaded on first use. */
+const sha256Hex = (text: string): string => nodeCrypto().createHash('sha256').update(text).digest('hex');
 
 const digestOf = (text: string | undefined): string | null => (text === undefined ? null : nodeCrypto().hash('sha1', text));
 
