@@ -927,10 +927,6 @@ class LeasedSandbox implements Sandbox {
     return this.db.exec(sql);
   }
 
-  get execTimed(): Sandbox['execTimed'] {
-    return this.db.execTimed?.bind(this.db);
-  }
-
   runSetup(name: string, sql: string): Promise<void> {
     return this.db.runSetup(name, sql);
   }

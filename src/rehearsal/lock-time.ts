@@ -1,10 +1,9 @@
 // Times one statement at two or three synthetic sizes of its table, from the state before it (the state
 // before its file, plus the statements before it in the file), and fits how the time grows. Each
 // measurement runs in a transaction that is rolled back, so the next size starts from the same table.
-// A sample is the statement's wall time, or, in PGlite, the sandbox worker thread's CPU time over it when
-// less: PGlite runs in memory on that thread, so its work is that thread's CPU, which counts neither the
-// waits of a machine busy with other work nor the review's other threads. A server sandbox works in its
-// own processes: its samples are wall time.
+// A sample is the statement's wall time, or, in PGlite, the process's CPU time over it when less: PGlite
+// runs in memory in this process, so its work is CPU, and CPU time does not count the waits of a machine
+// busy with other work. A server sandbox works in its own processes: its samples are wall time.
 import { prepareMigration, type Sandbox } from '../sandbox/index.js';
 import { SandboxQueryError } from '../sandbox/index.js';
 import { quoteTable } from '../synthetic/plan.js';
@@ -102,28 +101,23 @@ export async function measureLockTime(input: MeasureInput): Promise<Measured> {
 
 /** The fastest of a few runs, each rolled back. */
 export async function timeRolledBack(db: Sandbox, sql: string, repetitions = REPETITIONS): Promise<number> {
+  const inProcess = db.engine.name === 'pglite';
   let best = Number.POSITIVE_INFINITY;
   for (let i = 0; i < repetitions; i++) {
     await db.exec('BEGIN');
     try {
-      best = Math.min(best, await timeOnce(db, sql));
+      const cpu = process.cpuUsage();
+      const t0 = performance.now();
+      await db.exec(sql);
+      const wall = performance.now() - t0;
+      const used = process.cpuUsage(cpu);
+      best = Math.min(best, wall, inProcess ? (used.user + used.system) / 1000 : wall);
     } finally {
       await db.exec('ROLLBACK').catch(() => undefined);
     }
     await settleWal(db);
   }
   return best;
-}
-
-/** One run's time: the sandbox thread's CPU time where the sandbox reports it and it is less than wall time, else wall time. */
-async function timeOnce(db: Sandbox, sql: string): Promise<number> {
-  if (db.execTimed) {
-    const { wallMs, cpuMs } = await db.execTimed(sql);
-    return cpuMs === undefined ? wallMs : Math.min(wallMs, cpuMs);
-  }
-  const started = performance.now();
-  await db.exec(sql);
-  return performance.now() - started;
 }
 
 /**

@@ -21,8 +21,6 @@ export interface WorkerInit {
 export type WorkerRequest =
   | { id: number; op: 'query'; sql: string; params?: unknown[] }
   | { id: number; op: 'exec'; sql: string }
-  /** exec, timed in the worker: wall time and the worker thread's CPU time (thread-cpu.ts). */
-  | { id: number; op: 'timedExec'; sql: string }
   /** COPY … FROM '/dev/blob' with `data` as the blob. */
   | { id: number; op: 'copy'; sql: string; data: string }
   | { id: number; op: 'dump' }
@@ -43,13 +41,6 @@ export interface QueryValue {
   rows: Record<string, unknown>[];
   fields: string[];
   affectedRows?: number;
-}
-
-/** How long a statement took in the sandbox (timedExec). */
-export interface StatementTiming {
-  wallMs: number;
-  /** The worker thread's CPU time over it; absent where the system does not report a thread's time. */
-  cpuMs?: number;
 }
 
 export type WorkerResponse =

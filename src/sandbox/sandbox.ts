@@ -10,7 +10,6 @@ import { readCatalog } from './catalog.js';
 import { contribModulesFor, extensionsIn, isSupportedExtension } from './extensions.js';
 import { BOOKKEEPING_TIMEOUT_MS, MigrationRunner, type ApplyOptions, type ExtensionAvailability, type SandboxEngine, type StatementError } from './runner.js';
 import type { ReviewLimits, SandboxTimeBudget } from './limits.js';
-import type { StatementTiming } from './protocol.js';
 import { copyFromBlob } from './statements.js';
 import { SandboxQueryError, SandboxStoppedError, WorkerClient } from './worker-client.js';
 import { forgetPreexisting } from './observe.js';
@@ -68,11 +67,6 @@ export interface Sandbox extends Queryable {
   readonly stopped: SandboxStoppedError | undefined;
   /** The memory its bound counts (Postgres' heap and files), now and at most; PGlite only. */
   readonly memory?: { readonly usedBytes: number; readonly peakBytes: number };
-  /**
-   * Runs SQL and says how long it took where it ran: wall time, and, for an engine that runs in this
-   * process's worker (PGlite), the worker thread's CPU time. Engines without it are timed by the caller.
-   */
-  execTimed?(sql: string): Promise<StatementTiming>;
   runSetup(name: string, sql: string): Promise<void>;
   replay(files: PreparedMigration[], onProgress?: (done: number, total: number) => void): Promise<MigrationRun[]>;
   /** Each replayed or applied file starts in a fresh session of its own (session.ts). */
@@ -193,10 +187,6 @@ class WorkerSandbox implements Sandbox, SandboxEngine {
   exec(sql: string): Promise<unknown> {
     this.origin = undefined;
     return this.client.exec(sql, this.options.statementTimeoutMs);
-  }
-
-  execTimed(sql: string): Promise<StatementTiming> {
-    return this.client.timedExec(sql, this.options.statementTimeoutMs);
   }
 
   // ---- setup, replay, apply (runner.ts) ----------------------------------------------------------

@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { stopMessage, type SandboxTimeBudget } from './limits.js';
 import { bytesToMb, MemoryCounters, memoryShares } from './memory-bound.js';
-import type { QueryValue, StatementTiming, WorkerError, WorkerInit, WorkerRequest, WorkerResponse, WorkerStartMessage } from './protocol.js';
+import type { QueryValue, WorkerError, WorkerInit, WorkerRequest, WorkerResponse, WorkerStartMessage } from './protocol.js';
 
 /** `cancelled`: the review stopped it (its deadline, a newer push, its sandbox-time budget), not the statement. */
 export type StopReason = 'timeout' | 'memory' | 'died' | 'crashed' | 'closed' | 'cancelled';
@@ -248,10 +248,6 @@ export class WorkerClient {
 
   exec(sql: string, timeoutMs: number): Promise<QueryValue[]> {
     return this.request({ op: 'exec', sql }, timeoutMs) as Promise<QueryValue[]>;
-  }
-
-  timedExec(sql: string, timeoutMs: number): Promise<StatementTiming> {
-    return this.request({ op: 'timedExec', sql }, timeoutMs) as Promise<StatementTiming>;
   }
 
   copy(sql: string, data: string, timeoutMs: number): Promise<QueryValue> {

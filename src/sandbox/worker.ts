@@ -6,8 +6,7 @@ import { openPglite } from './cluster.js';
 import { loadContribModules } from './extensions.js';
 import { dumpDataDir, walExtent, type DumpFs } from './dump.js';
 import { collectGarbage, MemoryBound, MemoryCounters, memoryShares } from './memory-bound.js';
-import type { QueryValue, StatementTiming, WorkerError, WorkerInit, WorkerRequest, WorkerResponse, WorkerStartMessage } from './protocol.js';
-import { threadCpuMs } from './thread-cpu.js';
+import type { QueryValue, WorkerError, WorkerInit, WorkerRequest, WorkerResponse, WorkerStartMessage } from './protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('sandbox worker started outside a worker thread');
@@ -85,15 +84,6 @@ async function handle(request: WorkerRequest): Promise<unknown> {
       return queryValue(await db.query(request.sql, request.params ?? []));
     case 'exec':
       return (await db.exec(request.sql)).map(queryValue);
-    case 'timedExec': {
-      const cpuBefore = threadCpuMs();
-      const started = performance.now();
-      await db.exec(request.sql);
-      const wallMs = performance.now() - started;
-      const cpuAfter = threadCpuMs();
-      const timing: StatementTiming = { wallMs, ...(cpuBefore !== undefined && cpuAfter !== undefined ? { cpuMs: cpuAfter - cpuBefore } : {}) };
-      return timing;
-    }
     case 'copy':
       return queryValue(await db.query(request.sql, [], { blob: new Blob([request.data]) }));
     case 'dump': {
