@@ -6,9 +6,9 @@
 // the functions that stay hot over a long run (a cold replay of a long history). Measured on the
 // bench's generated history (warm CLI review: ~0.2 s less CPU, ~30 MB less peak RSS) and on Lemmy's
 // cold review (no slower). The App and the queue worker keep V8's default: they live long enough for
-// optimized code to pay. The lock-time rehearsal goes back to the default: its timings are scaled to
-// production sizes and reported, and were calibrated on optimized code (a function tiering up between
-// two sizes would bend the fitted growth).
+// optimized code to pay. A review with a lock-time rehearsal goes back to the default before PGlite
+// compiles (cli/review-command.ts): its timings are scaled to production sizes and reported, and were
+// calibrated on optimized code (a function tiering up between two sizes bent the fitted growth).
 import { createRequire } from 'node:module';
 
 /** V8's default (roughly bytes of code executed per function before tier-up). */
@@ -18,8 +18,20 @@ const SHORT_RUN_TIERING_BUDGET = 100 * DEFAULT_TIERING_BUDGET;
 let shortRun = false;
 
 /** node:v8 loaded here, not by every command's start (`--help` compiles no WebAssembly). */
+function setV8Flag(flag: string): void {
+  (createRequire(import.meta.url)('node:v8') as typeof import('node:v8')).setFlagsFromString(flag);
+}
+
 function setTieringBudget(budget: number): void {
-  (createRequire(import.meta.url)('node:v8') as typeof import('node:v8')).setFlagsFromString(`--wasm-tiering-budget=${budget}`);
+  setV8Flag(`--wasm-tiering-budget=${budget}`);
+}
+
+/**
+ * WebAssembly on V8's baseline compiler only, no tier-up at all: for a run that will not time statements
+ * (lint; a review without a lock-time rehearsal). Before the module it is for is compiled.
+ */
+export function baselineWasmOnly(): void {
+  setV8Flag('--liftoff-only');
 }
 
 /** Call before any WebAssembly module is compiled: V8 reads the budget when a module is instantiated. */

@@ -1,8 +1,8 @@
 // `pgpro lint`: the static mode. Discovers the migrations around the named paths, lints the named
 // ones with the catalog their predecessors' DDL describes, renders the result. Loads no sandbox.
-import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { cacheDir } from '../cache-dir.js';
+import { baselineWasmOnly } from '../wasm-tiering.js';
 import { quickKey, readOnce, recordingTree, RunMemo, RunStats, runKey, type MemoHit, type RenderedReport } from '../lint/run-memo.js';
 import type { PgproConfig } from '../config/schema.js';
 import type { ReviewResult } from '../types.js';
@@ -12,17 +12,6 @@ import { reportFailure } from './errors.js';
 import { durationText, keptReportOf, renderCut, writeReports, type KeptReport } from './outputs.js';
 import { EXIT_FINDINGS, EXIT_OK, readStdinFile, type CliIo } from './io.js';
 import { lintInput, lintRoot, type LintInput } from './lint-input.js';
-
-/**
- * The parser is a large WASM module that a lint process runs for a second or two. V8's optimizing tier
- * recompiles its hottest functions (the grammar's giant parse loop) in the background, which costs more
- * CPU than it saves in a run this short: with the baseline compiler only, parsing ~950 files took about
- * half the CPU. Set before the module is compiled; the lint command loads no other WASM (no PGlite).
- * node:v8 is loaded then, not by a run answered from its memo, which compiles no WASM.
- */
-function baselineWasmOnly(): void {
-  (createRequire(import.meta.url)('node:v8') as typeof import('node:v8')).setFlagsFromString('--liftoff-only');
-}
 
 /** Milliseconds on a monotonic clock: `performance` loads perf_hooks on first use, ~1 ms of a memo's answer. */
 const nowMs = (): number => Number(process.hrtime.bigint()) / 1e6;
@@ -124,6 +113,9 @@ async function answer(hit: MemoHit, started: number, args: CliArgs, io: CliIo, r
 
 /** Discovers the migrations of `input` and lints the named ones (through the per-file cache under `cache`). */
 async function lintRun(input: LintInput, config: PgproConfig, cache: string | undefined): Promise<ReviewResult> {
+  // The parser's grammar loop: V8's optimizing tier recompiling it costs more CPU than it saves in a run
+  // this short (baseline only: about half the CPU over ~950 files). Set before the parser compiles; not
+  // by a run answered from its memo, which compiles no WASM.
   baselineWasmOnly();
   const [{ FileLintCache }, { lintStatic }, { loadMigrations }, { discoverOptions }] = await Promise.all([
     import('../lint/cache-file.js'),

@@ -1,7 +1,6 @@
 // `pgpro review`: builds the change from the command line, runs the review, renders it, applies --fix.
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { restoreDefaultWasmTiering } from '../wasm-tiering.js';
+import { baselineWasmOnly, restoreDefaultWasmTiering } from '../wasm-tiering.js';
 import { DirectoryAgentCache } from '../agent/cache.js';
 import { review } from '../review.js';
 import { cacheDir } from '../sandbox/cluster.js';
@@ -107,7 +106,7 @@ export async function reviewFromArgs(
  */
 function chooseWasmTier(config: PgproConfig, env: NodeJS.ProcessEnv): void {
   if (config.sandbox.engine === 'postgres') return;
-  if (!lockTimeAtProductionSize(config, env)) setFlagsFromString('--liftoff-only');
+  if (!lockTimeAtProductionSize(config, env)) baselineWasmOnly();
   // Its timings are reported: optimized as V8 usually does from the start, not only from the rehearsal on
   // (functions tiering up during its first measurements bent the fitted growth: the demo's index build
   // estimate ranged up to 47-70 s where it reads 15-18 s).

@@ -16,7 +16,6 @@ import { lockTimeFinding } from '../rehearsal/lock-findings.js';
 import { lockSubjects, type LockSubject } from '../rehearsal/lock-subjects.js';
 import { timeInOrder } from '../rehearsal/lock-order.js';
 import { measureLockTime, type Measured } from '../rehearsal/lock-time.js';
-import { restoreDefaultWasmTiering } from '../wasm-tiering.js';
 import { retryPlan, retryWorthRehearsing } from '../rehearsal/points.js';
 import { rehearseRetry } from '../rehearsal/retry.js';
 import { retryFindings, retryNotes } from '../rehearsal/retry-findings.js';
@@ -93,8 +92,6 @@ export async function rehearsalStage(state: ReviewState): Promise<void> {
   const ends = performance.now() + budgetMs;
   state.options.signal?.addEventListener('abort', stop, { once: true });
   if (state.options.signal?.aborted) stop();
-  // Timings are scaled to production and reported: measured on code V8 optimizes as it usually does.
-  restoreDefaultWasmTiering();
   let openAt: (index: number) => () => Promise<Sandbox>;
   if (entry.start) {
     // One sandbox (the review's own when the agent will not query it), restored to each rehearsal's start.
