@@ -111,8 +111,9 @@ export async function applyStage(state: ReviewState): Promise<void> {
         // Its apply-error says the later migrations did not run.
         stopped = { code: 'earlier-migration-failed', message: `${migration.path} before it failed, so it was not applied` };
       }
-      if (schemaBefore && run.status.status === 'applied' && !halt) {
-        const down = await timed(state, 'reversibility', () => checkDown(sandbox, migration, parsed, schemaBefore, applied?.schema));
+      if (schemaBefore && item.parsedDown && run.status.status === 'applied' && !halt) {
+        const parsedDown = item.parsedDown;
+        const down = await timed(state, 'reversibility', () => checkDown(sandbox, migration, parsed, parsedDown, schemaBefore, applied?.schema));
         state.findings.push(...down.findings);
         state.notes.push(...down.notes);
       }

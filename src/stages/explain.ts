@@ -2,7 +2,6 @@ import picomatch from 'picomatch';
 import type { PgproConfig } from '../config/schema.js';
 import { collectQueries, explainFindings, explainQueries, explainReadsData, type ExplainedQuery, type QuerySource } from '../explain/index.js';
 import { readsNoRows } from '../explain/volume.js';
-import { parseMigrationSql } from '../sql/parse.js';
 import { quoteIdent } from '../sql/quote.js';
 import { fillSynthetic, type ColumnFacts } from '../synthetic/index.js';
 import { mentionsName } from '../text/mentions.js';
@@ -59,13 +58,12 @@ interface FillInput {
  * src/explain/volume.ts cannot show reads none. When nothing does, the EXPLAIN volume would change no
  * finding, scan, plan or note: the seed rows are enough.
  */
-async function volumeRead(input: FillInput, queries: QuerySource[]): Promise<boolean> {
+function volumeRead(input: FillInput, queries: QuerySource[]): boolean {
   if (queries.length > 0 || input.agentQueries) return true;
-  for (const { migration, parsed } of input.fresh) {
+  for (const { migration, parsed, parsedDown } of input.fresh) {
     if (parsed.errors.length > 0 || !parsed.statements.every(readsNoRows)) return true;
     if (!migration.down) continue;
-    const down = await parseMigrationSql(migration.down.sql, migration.down.path, migration.down.lineOffset);
-    if (down.errors.length > 0 || !down.statements.every(readsNoRows)) return true;
+    if (!parsedDown || parsedDown.errors.length > 0 || !parsedDown.statements.every(readsNoRows)) return true;
   }
   return false;
 }
@@ -83,7 +81,7 @@ export async function explainFill(input: FillInput): Promise<{ queries: QuerySou
   const explainRows = (table: string) =>
     config.explain.rows[table] ?? config.explain.rows[table.replace(/^public\./, '')] ?? config.explain['default-rows'];
   const seedRows = config.sandbox['seed-rows'];
-  const volume = config.explain.enabled && (await volumeRead(input, queries));
+  const volume = config.explain.enabled && volumeRead(input, queries);
   const wanted = (table: string) => (volume && relevant(table) ? Math.max(seedRows, explainRows(table)) : seedRows);
   const rowsFor = (table: string) => Math.max(0, wanted(table) - (input.seeded?.rows ?? 0));
   const plan = input.catalogBefore.tables

@@ -9,7 +9,7 @@ export async function parseStage(state: ReviewState): Promise<void> {
     Promise.all(files.map(async (migration): Promise<ReviewedMigration> => ({ migration, parsed: await parseFile(migration) })));
   let unloaded: ReviewedMigration[] = [];
   await timed(state, 'parse', async () => {
-    state.freshParsed = await parseAll(state.fresh);
+    state.freshParsed = await Promise.all(state.fresh.map(parseNew));
     state.historyParsed = await parseHistory(state, state.history);
     unloaded = await parseAll(state.unloaded);
   });
@@ -140,6 +140,14 @@ function packed(migration: MigrationFile, statementCount: number, text: () => st
       parsed = value;
     },
   };
+}
+
+/** A new migration, and its down file: the data stage and the reversibility check both read that. */
+export async function parseNew(migration: MigrationFile): Promise<ReviewedMigration> {
+  const parsed = await parseFile(migration);
+  if (!migration.down) return { migration, parsed };
+  const { sql, path, lineOffset } = migration.down;
+  return { migration, parsed, parsedDown: await parseMigrationSql(sql, path, lineOffset) };
 }
 
 export function parseFile(migration: MigrationFile): Promise<ParsedFile> {

@@ -1,5 +1,4 @@
 import { checkReversibility, schemaObjects } from '../trace/index.js';
-import { parseMigrationSql } from '../sql/parse.js';
 import type { Finding, MigrationFile, ParsedFile, Queryable } from '../types.js';
 
 /**
@@ -16,13 +15,13 @@ export async function checkDown(
   db: Queryable,
   migration: MigrationFile,
   up: ParsedFile,
+  parsedDown: ParsedFile,
   before: Map<string, string>,
   afterUp?: Map<string, string>,
 ): Promise<{ findings: Finding[]; notes: string[] }> {
   const down = migration.down!;
-  const parsed = await parseMigrationSql(down.sql, down.path, down.lineOffset);
-  if (parsed.errors.length > 0) return { findings: parsed.errors, notes: [] };
-  if (parsed.statements.length === 0) {
+  if (parsedDown.errors.length > 0) return { findings: parsedDown.errors, notes: [] };
+  if (parsedDown.statements.length === 0) {
     return { findings: [], notes: [`${down.path}: the down migration of ${migration.path} is empty; it was not checked.`] };
   }
   try {
@@ -30,7 +29,7 @@ export async function checkDown(
       file: migration.path,
       up: up.statements,
       downFile: down.path,
-      down: parsed.statements,
+      down: parsedDown.statements,
       before,
       ...(afterUp ? { afterUp } : {}),
     });

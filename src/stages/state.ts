@@ -57,6 +57,8 @@ export interface ReviewedMigration {
   parsed: ParsedFile;
   /** `parsed.statements.length`, when known without decoding `parsed` (a history file from the parse cache's pack). */
   statementCount?: number;
+  /** A new migration's down file, parsed with it: the data stage and the reversibility check both read it. */
+  parsedDown?: ParsedFile;
 }
 
 /** How many statements a migration has, without decoding a history parse kept in a pack. */

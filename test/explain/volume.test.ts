@@ -4,6 +4,7 @@ import { readsNoRows } from '../../src/explain/volume.js';
 import { memoryTree } from '../../src/migrations/tree.js';
 import { parseMigrationSql } from '../../src/sql/parse.js';
 import { explainFill } from '../../src/stages/explain.js';
+import { parseNew } from '../../src/stages/parse.js';
 import type { ReviewedMigration } from '../../src/stages/state.js';
 import type { CatalogSnapshot, CatalogTable, MigrationFile } from '../../src/types.js';
 
@@ -61,7 +62,7 @@ async function reviewed(sql: string, down?: string): Promise<ReviewedMigration> 
     lineOffset: 0,
     ...(down !== undefined ? { down: { path: 'db/migrations/0002_change.down.sql', sql: down, lineOffset: 0 } } : {}),
   } as MigrationFile;
-  return { migration, parsed: await parseMigrationSql(sql, migration.path) };
+  return parseNew(migration);
 }
 
 async function plan(fresh: ReviewedMigration, options: { agentQueries?: boolean; files?: Record<string, string>; queries?: string[] } = {}) {
