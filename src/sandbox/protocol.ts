@@ -3,6 +3,9 @@
 // only its own request.
 import type { ServerErrorFields } from '../types.js';
 
+/** Where the instance's WAL ends: it moves with every change Postgres logs. Both sides compare it. */
+export const WAL_INSERT_LSN = 'pg_current_wal_insert_lsn()::text';
+
 export interface WorkerInit {
   /** Gzipped data directory to start from; the fresh cluster when absent. */
   tarball?: Uint8Array;

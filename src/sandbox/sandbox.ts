@@ -14,6 +14,7 @@ import { copyFromBlob } from './statements.js';
 import { SandboxQueryError, SandboxStoppedError, WorkerClient } from './worker-client.js';
 import { forgetPreexisting } from './observe.js';
 import { pgliteWasmModule } from './wasm-module.js';
+import { WAL_INSERT_LSN } from './protocol.js';
 
 export interface PreparedStatement {
   index: number;
@@ -185,28 +186,30 @@ class WorkerSandbox implements Sandbox, SandboxEngine {
   }
 
   exec(sql: string): Promise<unknown> {
-    this.origin = undefined;
-    return this.client.exec(sql, this.options.statementTimeoutMs);
+    return this.leavingOrigin(() => this.client.exec(sql, this.options.statementTimeoutMs));
   }
 
   // ---- setup, replay, apply (runner.ts) ----------------------------------------------------------
 
-  // What these run is not pgpro's own SQL: it may change the state in ways the WAL does not show
-  // (ALTER SYSTEM writes a file), so the sandbox is no longer known to be in its origin's state.
-
   runSetup(name: string, sql: string): Promise<void> {
-    this.origin = undefined;
-    return this.runner.runSetup(name, sql);
+    return this.leavingOrigin(() => this.runner.runSetup(name, sql));
   }
 
   replay(files: PreparedMigration[], onProgress?: (done: number, total: number) => void): Promise<MigrationRun[]> {
-    this.origin = undefined;
-    return this.runner.replay(files, onProgress);
+    return this.leavingOrigin(() => this.runner.replay(files, onProgress));
   }
 
   apply(file: PreparedMigration, opts: ApplyOptions): Promise<MigrationRun> {
+    return this.leavingOrigin(() => this.runner.apply(file, opts));
+  }
+
+  /**
+   * Runs SQL that is not pgpro's own: it may change the state in ways the WAL does not show (ALTER
+   * SYSTEM writes a file), so the sandbox is no longer known to be in its origin's state.
+   */
+  private leavingOrigin<T>(run: () => Promise<T>): Promise<T> {
     this.origin = undefined;
-    return this.runner.apply(file, opts);
+    return run();
   }
 
   startSession(): Promise<void> {
@@ -229,7 +232,7 @@ class WorkerSandbox implements Sandbox, SandboxEngine {
   async unchangedSince(): Promise<Uint8Array | undefined> {
     const origin = this.origin;
     if (!origin?.walLsn || this.client.stopped) return undefined;
-    const now = await this.client.query(`SELECT pg_current_wal_insert_lsn()::text AS lsn`, undefined, BOOKKEEPING_TIMEOUT_MS);
+    const now = await this.client.query(`SELECT ${WAL_INSERT_LSN} AS lsn`, undefined, BOOKKEEPING_TIMEOUT_MS);
     return this.origin === origin && now.rows[0]?.lsn === origin.walLsn ? origin.tarball : undefined;
   }
 

@@ -6,7 +6,7 @@ import { openPglite } from './cluster.js';
 import { loadContribModules } from './extensions.js';
 import { dumpDataDir, walExtent, type DumpFs } from './dump.js';
 import { collectGarbage, MemoryBound, MemoryCounters, memoryShares } from './memory-bound.js';
-import type { QueryValue, WorkerError, WorkerInit, WorkerRequest, WorkerResponse, WorkerStartMessage } from './protocol.js';
+import { WAL_INSERT_LSN, type QueryValue, type WorkerError, type WorkerInit, type WorkerRequest, type WorkerResponse, type WorkerStartMessage } from './protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('sandbox worker started outside a worker thread');
@@ -120,8 +120,6 @@ async function handle(request: WorkerRequest): Promise<unknown> {
       return null;
   }
 }
-
-const WAL_INSERT_LSN = 'pg_current_wal_insert_lsn()::text';
 
 /** Where the instance's WAL ends: it moves with every change Postgres logs (sandbox.ts unchangedSince). */
 async function walInsertLsn(instance: PGlite): Promise<string> {
