@@ -1,22 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bundledCodeId, memoized } from '../../src/cli/config.js';
 import { parseConfig } from '../../src/config/parse.js';
 import type { PgproConfig } from '../../src/config/schema.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 import { cliEnv, REPO, tempTree } from './helpers.js';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'pgpro-config-memo-'));
-  dirs.push(dir);
-  return dir;
-}
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirs('pgpro-config-memo-');
 
 const FILE = '/repo/pgpro.yml';
 const TEXT = 'fail-on: warning\nrules:\n  ban-drop-table: off\nsandbox:\n  memory-mb: 512\n';
@@ -101,7 +93,7 @@ describe('the config memo', () => {
 
   it('is kept by the built CLI for pgpro lint as for a review, and the second run reads it', async () => {
     const root = await tempTree({ 'pgpro.yml': 'rules:\n  ban-drop-table: off\n', 'db/migrations/0001_a.sql': 'CREATE TABLE a (id int);\nDROP TABLE a;\n' });
-    dirs.push(root);
+    tempDir.removeLater(root);
     const cache = tempDir();
     const lint = () =>
       spawnSync(process.execPath, [join(REPO, 'dist/cli/main.js'), 'lint', '--format', 'json', 'db/migrations'], {

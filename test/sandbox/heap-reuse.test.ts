@@ -23,6 +23,16 @@ async function work(db: PGlite): Promise<unknown[]> {
   ];
 }
 
+/** An instance under this bound, its work's answers, and the instance closed. */
+async function workOnce(bound: MemoryBound): Promise<unknown[]> {
+  const db = await open(bound);
+  try {
+    return await work(db);
+  } finally {
+    await db.close();
+  }
+}
+
 function allZero(memory: WebAssembly.Memory): boolean {
   const bytes = Buffer.from(memory.buffer);
   const zero = Buffer.alloc(1024 * 1024);
@@ -34,30 +44,18 @@ describe("a restore's new instance on the closed instance's heap", () => {
   it('finds the heap all zero, as a new one, and does what an instance on a new heap does', async () => {
     const counters = new MemoryCounters(new SharedArrayBuffer(24));
     const first = new MemoryBound(budget, counters);
-    const a = await open(first);
-    const expected = await work(a);
-    await a.close();
+    const expected = await workOnce(first);
     const heap = first.reusableHeap();
     expect(heap).toBeDefined();
     expect(allZero(heap!)).toBe(true);
 
     const second = new MemoryBound(budget, counters, heap);
-    const b = await open(second);
-    try {
-      expect(await work(b)).toEqual(expected);
-    } finally {
-      await b.close();
-    }
+    expect(await workOnce(second)).toEqual(expected);
     // Reused again, and still bounded: a growth goes through the new bound, which counts it.
     const again = second.reusableHeap();
     expect(again).toBe(heap);
     const third = new MemoryBound(budget, counters, again);
-    const c = await open(third);
-    try {
-      expect(await work(c)).toEqual(expected);
-    } finally {
-      await c.close();
-    }
+    expect(await workOnce(third)).toEqual(expected);
     const before = counters.usedBytes;
     again!.grow(1);
     expect(counters.usedBytes).toBe(before + 64 * 1024);

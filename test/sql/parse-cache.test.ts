@@ -1,23 +1,15 @@
-import { mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/parse.js';
 import { memoryTree } from '../../src/migrations/tree.js';
 import { review } from '../../src/review.js';
 import { parseMigrationSql } from '../../src/sql/parse.js';
 import { ParseCache } from '../../src/sql/parse-cache.js';
 import type { ReviewResult } from '../../src/types.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'pgpro-parse-cache-'));
-  dirs.push(dir);
-  return dir;
-}
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirs('pgpro-parse-cache-');
 
 describe('ParseCache', () => {
   it('gives back what was stored, for the same path only', async () => {
