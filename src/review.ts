@@ -13,6 +13,7 @@ import { inferStage } from './stages/infer.js';
 import { historyInDump } from './stages/schema-dump.js';
 import { lintStage, lintWithoutSandbox } from './stages/lint.js';
 import { parseStage } from './stages/parse.js';
+import { closeProofTwin } from './stages/proof-twin.js';
 import { rehearsalStage, rehearsalStartStage } from './stages/rehearsal.js';
 import { createReviewState, messageOf, notReviewedStatus, type ReviewDeps, type ReviewOptions, type ReviewState } from './stages/state.js';
 import { armReviewStop, stoppedByReview, stopReasonCode, unreviewedFindings } from './stages/stop.js';
@@ -29,6 +30,7 @@ export async function review(change: ChangeSet, options: ReviewOptions, deps: Re
     return await stages(state);
   } finally {
     disarm();
+    await closeProofTwin(state);
     await state.reuse?.pool.close();
     if (!state.sandboxLent) await state.sandbox?.close().catch(() => undefined);
   }

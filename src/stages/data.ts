@@ -13,6 +13,7 @@ import { fixProver } from './verify-fix.js';
 import { createSandboxPool, FileStarts } from '../proof/index.js';
 import type { Sandbox } from '../sandbox/index.js';
 import { relationOids } from '../sandbox/observe.js';
+import { proofTwinOpener } from './proof-twin.js';
 
 export async function catalogBeforeStage(state: ReviewState): Promise<void> {
   const sandbox = state.sandbox!;
@@ -105,11 +106,12 @@ export async function fixPointStage(state: ReviewState): Promise<void> {
   if (state.reviewable.length === 0 || !engineSnapshots(config)) return;
   // A sandbox restored with its fill is in the state its snapshot holds, unless stubs were added since.
   const restored = state.filled && onlyFilled(state) ? state.filled.tarball : undefined;
+  // One that nothing changed since it started (a lone file's: no history, no tables to fill) is in
+  // its starting snapshot's state: a dump would be a copy of it.
+  const unchanged = restored ? undefined : await state.sandbox!.unchangedSince?.().catch(() => undefined);
   const tarball =
     restored ??
-    // One that nothing changed since it started (a lone file's: no history, no tables to fill) is in
-    // its starting snapshot's state: a dump would be a copy of it.
-    (await state.sandbox!.unchangedSince?.().catch(() => undefined)) ??
+    unchanged ??
     (await timed(state, 'snapshot', () => state.sandbox!.snapshot('restore')).catch((error: unknown) => {
       // A sandbox limit (the archive would not fit in its memory bound), not the change's: said as such.
       // A stopped sandbox is said by the review's own stop notes.
@@ -120,8 +122,11 @@ export async function fixPointStage(state: ReviewState): Promise<void> {
   state.fixPoint = tarball;
   storeFilledState(state, tarball);
   const reuse = reuseFrom(state, tarball);
+  // A review that started from nothing opened it beside its own already (proof-twin.ts).
+  const twin = proofTwinOpener(state, tarball, unchanged, sandboxStarter(state));
   // Not for a warm review restored with its fill: most need no fix, and would pay a second start for nothing.
-  if (state.deps.proofSandboxAhead && tarball !== restored && unpackedBytes(tarball) <= PROOF_SANDBOX_AHEAD_MAX_BYTES) reuse.pool.prepare(sandboxStarter(state), tarball);
+  if (twin) reuse.pool.prepare(twin, tarball);
+  else if (state.deps.proofSandboxAhead && tarball !== restored && unpackedBytes(tarball) <= PROOF_SANDBOX_AHEAD_MAX_BYTES) reuse.pool.prepare(sandboxStarter(state), tarball);
   // The relations the review's own apply will count as pre-existing (it traces from this state): the
   // proofs count the same in every sandbox they run in. Read from the snapshot by the prover otherwise.
   const preexisting = await relationOids(state.sandbox!).catch(() => undefined);

@@ -16,6 +16,7 @@ import { loadMigrations } from '../migrations/index.js';
 import { discoverOptions } from './discover-options.js';
 import { parseHistory } from './parse.js';
 import { stoppedByReview } from './stop.js';
+import { openProofTwin } from './proof-twin.js';
 
 /** The sandbox could not start (unreachable server, failing setup SQL): the review cannot run. */
 export class SandboxUnavailableError extends Error {
@@ -220,7 +221,13 @@ async function startFromCache(state: ReviewState): Promise<{ sandbox: Sandbox; h
   const fromCache = hit ? await restoreOrForget(state, hashes[hit.length - 1]!, hit.tarball) : undefined;
   if (!fromCache) hit = undefined;
   const restored = hit?.length ?? 0;
-  const sandbox = fromCache ?? (await sandboxOpener(state)(state.sandboxOptions!));
+  let sandbox = fromCache;
+  if (!sandbox) {
+    const open = sandboxOpener(state);
+    const own = open(state.sandboxOptions!);
+    openProofTwin(state, open);
+    sandbox = await own;
+  }
   if (!hit) {
     for (const script of state.setup) {
       if (script.dump) state.notes.push(await loadSchemaDump(sandbox, script));

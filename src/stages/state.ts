@@ -44,7 +44,8 @@ export interface ReviewDeps extends AgentStageDeps {
   /**
    * Open the fix proofs' sandbox at the fix point as soon as it is taken (a small one: a plain
    * snapshot), in a thread of its own while the review goes on, rather than restore the review's own
-   * sandbox once the review is done with it. For a short-lived process with a core to spare (the CLI):
+   * sandbox once the review is done with it; a review with no history and no setup opens it at the same
+   * moment as its own sandbox (proof-twin.ts). For a short-lived process with a core to spare (the CLI):
    * it costs a second instance's memory meanwhile, and its start when no fix needs a proof.
    */
   proofSandboxAhead?: boolean;
