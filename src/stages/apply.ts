@@ -7,6 +7,7 @@ import { dataErrorFix } from './data-errors.js';
 import { prepare } from './history.js';
 import { rememberApplied } from './verify-fix.js';
 import { checkDown, rememberSchema } from './reversibility.js';
+import { schemaBeforeFirst } from './history-schema.js';
 import { blindSpot } from './infer.js';
 import { existingRowsFinding, SyntheticRerunPlanner } from './synthetic-rerun.js';
 import { notReviewedStatus, outOfTime, progress, statusOf, timed, type ReviewState, type ReviewedMigration } from './state.js';
@@ -19,6 +20,8 @@ export async function applyStage(state: ReviewState): Promise<void> {
   /** Set when the review (deadline, cancellation, sandbox time) stopped the apply, not a migration. */
   let stoppedBy: string | undefined;
   const rerun = new SyntheticRerunPlanner(new Set(state.explainPrepared?.syntheticTables ?? []));
+  /** No new migration has run in the sandbox yet: its schema is the history's. */
+  let untouched = true;
   await timed(state, 'apply', async () => {
     for (const [i, item] of state.reviewable.entries()) {
       const { migration, parsed } = item;
@@ -68,7 +71,11 @@ export async function applyStage(state: ReviewState): Promise<void> {
       // SET ROLE or temp table of one file does not leak into the next.
       // The edit of an applied migration runs only what it adds or changes: its down file undoes the whole
       // migration, so up-down-up says nothing about the edit (and would fail on what the edit left out).
-      const schemaBefore = state.config.trace.enabled && !migration.applied ? await rememberSchema(sandbox, migration) : undefined;
+      const schemaBefore =
+        state.config.trace.enabled && !migration.applied
+          ? untouched ? await schemaBeforeFirst(state, sandbox, migration) : await rememberSchema(sandbox, migration)
+          : undefined;
+      untouched = false;
       // The pre-existing relations, when the fix point read them from this same state: one catalog read less.
       const preexisting = state.preexisting ? { preexisting: state.preexisting } : {};
       const run = await sandbox.apply(prepare(item), { trace: state.config.trace.enabled, rerun: rerun.forFile(parsed), ...preexisting });
