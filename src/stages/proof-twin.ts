@@ -8,16 +8,14 @@
 import type { Sandbox, SandboxOptions } from '../sandbox/index.js';
 import type { ReviewState } from './state.js';
 
-const twins = new WeakMap<ReviewState, Promise<Sandbox | undefined>>();
-
 /**
  * Opens the twin beside the review's own sandbox, when that one starts from nothing: call at the moment
  * the review opens its own, with the same options, before anything runs in it.
  */
 export function openProofTwin(state: ReviewState, open: (options: SandboxOptions) => Promise<Sandbox>): void {
-  if (!state.deps.proofSandboxAhead || twins.has(state) || state.reviewable.length === 0 || state.setup.length > 0 || state.historyParsed.length > 0) return;
+  if (!state.deps.proofSandboxAhead || state.proofTwin || state.reviewable.length === 0 || state.setup.length > 0 || state.historyParsed.length > 0) return;
   // A twin that fails to start costs nothing: the proofs open their sandbox as before.
-  twins.set(state, open(state.sandboxOptions!).catch(() => undefined));
+  state.proofTwin = open(state.sandboxOptions!).catch(() => undefined);
 }
 
 /**
@@ -33,8 +31,8 @@ export function proofTwinOpener(
   unchanged: Uint8Array | undefined,
   open: (tarball: Uint8Array) => Promise<Sandbox>,
 ): ((tarball: Uint8Array) => Promise<Sandbox>) | undefined {
-  const twin = twins.get(state);
-  twins.delete(state);
+  const twin = state.proofTwin;
+  state.proofTwin = undefined;
   if (!twin) return undefined;
   if (fixPoint !== unchanged) {
     closeTwin(state, twin);
@@ -50,8 +48,8 @@ export function proofTwinOpener(
 
 /** Closes a twin nobody took (the review ended or failed before its fix point). */
 export async function closeProofTwin(state: ReviewState): Promise<void> {
-  const twin = twins.get(state);
-  twins.delete(state);
+  const twin = state.proofTwin;
+  state.proofTwin = undefined;
   await twin?.then((db) => db?.close()).catch(() => undefined);
 }
 

@@ -162,6 +162,11 @@ export interface ReviewState {
    * (the review's own sandbox once it is done with it), and the states before each new migration made in it.
    */
   reuse: { pool: ProofSandboxes; starts: FileStarts } | undefined;
+  /**
+   * The fix proofs' sandbox opened beside the review's own, when that one started from nothing
+   * (src/stages/proof-twin.ts); cleared once the fix point takes it or closes it.
+   */
+  proofTwin: Promise<Sandbox | undefined> | undefined;
   /** The review's sandbox was handed to `reuse` (or closed): its state is no longer the change's. */
   sandboxLent: boolean;
   /** Each new migration as the apply ran it, with the schema and rows right after it: the fix proofs' reference. */
@@ -221,6 +226,7 @@ export function createReviewState(change: ChangeSet, options: ReviewOptions, dep
     inferred: undefined,
     fixPoint: undefined,
     reuse: undefined,
+    proofTwin: undefined,
     sandboxLent: false,
     applied: new Map(),
     proofDeadline: undefined,
