@@ -1,16 +1,14 @@
 // The schema before the first new migration is the history's: the down migration check reads it once
 // per base and keeps it beside the history's snapshot. A review that finds it cached compares with it,
 // and reports exactly what a review that read it (or had no cache at all) reports.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/parse.js';
 import { memoryTree } from '../../src/migrations/tree.js';
 import { review } from '../../src/review.js';
 import { createSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
 import { SnapshotCache } from '../../src/sandbox/snapshot-cache.js';
 import type { ReviewResult } from '../../src/types.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
 
 const history = {
   'db/migrations/1_accounts.up.sql': 'CREATE TABLE accounts (id bigint PRIMARY KEY, email text);\nCREATE VIEW account_emails AS SELECT id, email FROM accounts;\n',
@@ -55,23 +53,20 @@ const run = async (cache: SnapshotCache | undefined) => {
 
 const findingsOf = (r: ReviewResult) => r.findings.map(({ fix: _fix, ...f }) => f);
 
+const tempDir = tempDirs('pgpro-history-schema-');
+
 describe('the history schema before the first new migration, cached', () => {
-  let dir: string;
   let uncached: Awaited<ReturnType<typeof run>>;
   let cold: Awaited<ReturnType<typeof run>>;
   let warm: Awaited<ReturnType<typeof run>>;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'pgpro-history-schema-'));
+    const dir = tempDir();
     uncached = await run(undefined);
     cold = await run(new SnapshotCache({ dir }));
     // A new process: only the disk remembers.
     warm = await run(new SnapshotCache({ dir }));
   }, 240_000);
-
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
 
   it('reports the down migration that does not restore the schema, naming what differs', () => {
     const finding = cold.result.findings.find((f) => f.rule === 'down-migration-incomplete' && f.file === 'db/migrations/2_region.down.sql');
