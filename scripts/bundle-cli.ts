@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { APP_PACKAGES } from '../src/app-stack.js';
+import { BUILD_ID_FILE, sourceTreeHash } from '../src/code-id.js';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const OUT = join(ROOT, 'dist', 'bundle');
@@ -41,3 +42,5 @@ await build({
 const main = join(ROOT, 'dist', 'cli', 'main.js');
 writeFileSync(main, "#!/usr/bin/env node\n// The bundled CLI (scripts/bundle-cli.ts); src/cli/main.ts is its entry.\nimport '../bundle/main.js';\n");
 rmSync(`${main}.map`, { force: true });
+// The code this build runs, named in every cache key (src/code-id.ts).
+writeFileSync(join(ROOT, BUILD_ID_FILE), `${JSON.stringify({ id: sourceTreeHash(ROOT) })}\n`);

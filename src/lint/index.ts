@@ -11,7 +11,7 @@ import { posix } from 'node:path';
 import type { PgproConfig } from '../config/schema.js';
 import { conclude, sortFindings } from '../finding.js';
 import type { MigrationFile, ReviewResult } from '../types.js';
-import { VERSION } from '../version.js';
+import { codeId } from '../code-id.js';
 import type { CatalogAt, LintedFile, LintTarget } from './engine.js';
 import type { StaticCatalogData } from './static-catalog.js';
 
@@ -151,12 +151,12 @@ function newestOfEachFolder(targets: readonly LintTarget[]): LintTarget[] {
 }
 
 /**
- * Per target: a hash of pgpro's version, the config, every file up to its position, and the file itself;
+ * Per target: a hash of pgpro's code (src/code-id.ts), the config, every file up to its position, and the file itself;
  * per position (`chain`): the hash of everything up to and including the file there, or the first such
  * hash known to leave the same catalog (so an edit that leaves the catalog as it was keeps later keys).
  */
 function cacheKeys(migrations: readonly MigrationFile[], targets: readonly LintTarget[], config: PgproConfig, cache: LintCache): { keys: string[]; chain: string[] } {
-  const base = hash('sha256', `${VERSION}\0${JSON.stringify(config)}`);
+  const base = hash('sha256', `${codeId()}\0${JSON.stringify(config)}`);
   const chain: string[] = [];
   let state = base;
   const last = Math.max(-1, ...targets.map((t) => t.after));

@@ -25,7 +25,7 @@ import { join, sep } from 'node:path';
 import type { PgproConfig } from '../config/schema.js';
 import { decodeText } from '../migrations/tree.js';
 import type { FileTree, ReviewResult } from '../types.js';
-import { VERSION } from '../version.js';
+import { codeId } from '../code-id.js';
 import { writeFileAtomicSync } from '../atomic-file.js';
 import { nodeCrypto } from '../node-crypto.js';
 
@@ -67,18 +67,18 @@ export interface RenderedReport {
 export function runKey(input: { config: PgproConfig; files: readonly string[]; directories: readonly string[]; paths: readonly string[] }): string {
   return nodeCrypto()
     .createHash('sha256')
-    .update(`${VERSION}\0${JSON.stringify(input.config)}\0${JSON.stringify(input.files)}\0${JSON.stringify(input.directories)}\0`)
+    .update(`${codeId()}\0${JSON.stringify(input.config)}\0${JSON.stringify(input.files)}\0${JSON.stringify(input.directories)}\0`)
     .update(input.paths.join('\0'))
     .digest('hex');
 }
 
 /**
- * The key of a run as asked, before anything is listed: version, config, working directory and the
+ * The key of a run as asked, before anything is listed: pgpro's code id, config, working directory and the
  * paths as named. Which files and directories those paths mean is vouched for by the stats. Kept and
  * compared as is, not hashed: the run it answers loads no node:crypto (~6 ms) and hashes nothing.
  */
 export function quickKey(input: { config: PgproConfig; cwd: string; paths: readonly string[] }): string {
-  return `quick\0${VERSION}\0${JSON.stringify(input.config)}\0${input.cwd}\0${JSON.stringify(input.paths)}`;
+  return `quick\0${codeId()}\0${JSON.stringify(input.config)}\0${input.cwd}\0${JSON.stringify(input.paths)}`;
 }
 
 /** The absolute path of repo-relative POSIX `path` under the resolved `root` (join's answer, without its normalizing). */

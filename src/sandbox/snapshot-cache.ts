@@ -22,13 +22,14 @@ export interface HistoryEntry {
 
 /**
  * Hash after each file of the ordered history: hashes[i] names the state after files 0..i. The chain
- * starts from everything else that shapes the state: engine version, setup SQL, loaded extensions.
+ * starts from everything else that shapes the state: engine version, the code that replays (src/code-id.ts),
+ * setup SQL, loaded extensions.
  */
 export function historyPrefixHashes(
   files: readonly HistoryEntry[],
-  seed: { engine?: string; setup?: string; extensions?: readonly string[] } = {},
+  seed: { engine?: string; code?: string; setup?: string; extensions?: readonly string[] } = {},
 ): string[] {
-  let hash = sha256(['pgpro-history-v1', seed.engine ?? '', seed.setup ?? '', [...(seed.extensions ?? [])].sort().join(',')].join('\0'));
+  let hash = sha256(['pgpro-history-v1', seed.engine ?? '', seed.code ?? '', seed.setup ?? '', [...(seed.extensions ?? [])].sort().join(',')].join('\0'));
   return files.map((file) => (hash = sha256(`${hash}\0${file.path}\0${file.content}`)));
 }
 

@@ -17,7 +17,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { ParsedFile } from '../types.js';
-import { VERSION } from '../version.js';
+import { codeId } from '../code-id.js';
 import { writeFileAtomic } from '../atomic-file.js';
 import { filesNewestFirst } from '../cache-files.js';
 
@@ -74,7 +74,7 @@ export class ParseCache {
 
   key(input: ParseInput): string {
     return createHash('sha256')
-      .update(`pgpro-parse-v${FORMAT}\0${VERSION}\0${libpgQueryVersion()}\0${input.path}\0${input.lineOffset}\0${input.sql}`)
+      .update(`pgpro-parse-v${FORMAT}\0${codeId()}\0${libpgQueryVersion()}\0${input.path}\0${input.lineOffset}\0${input.sql}`)
       .digest('hex');
   }
 

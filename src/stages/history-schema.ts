@@ -7,7 +7,7 @@ import { rememberSchema } from './reversibility.js';
 import { inBackground } from './history.js';
 import type { Sandbox } from '../sandbox/index.js';
 import type { MigrationFile } from '../types.js';
-import { VERSION } from '../version.js';
+import { codeId } from '../code-id.js';
 import type { ReviewState } from './state.js';
 
 /** Stored under historySchemaKey: the schema objects as [key, definition] pairs. */
@@ -16,9 +16,9 @@ interface HistorySchemaDocument {
   objects: [string, string][];
 }
 
-/** Names the schema of the history snapshot `historySnapshot`, as this version of pgpro describes it. */
+/** Names the schema of the history snapshot `historySnapshot`, as this build of pgpro describes it. */
 export function historySchemaKey(historySnapshot: string): string {
-  return createHash('sha256').update(JSON.stringify({ v: 1, pgpro: VERSION, schemaOf: historySnapshot })).digest('hex');
+  return createHash('sha256').update(JSON.stringify({ v: 1, pgpro: codeId(), schemaOf: historySnapshot })).digest('hex');
 }
 
 /**

@@ -4,6 +4,8 @@ import { createHash } from 'node:crypto';
 import { extensionsIn, prepareMigration, type MigrationRun, type PreparedMigration, type Sandbox, type SandboxOptions } from '../sandbox/index.js';
 import { sandboxFactory } from '../sandbox/engine.js';
 import { historyPrefixHashes } from '../sandbox/snapshot-cache.js';
+import { pgliteVersion } from '../sandbox/cluster.js';
+import { codeId } from '../code-id.js';
 import { startTimeoutMs, type ReviewLimits } from '../sandbox/limits.js';
 import { manifestOf } from './known-history.js';
 import { loadSchemaDump } from './schema-dump.js';
@@ -202,7 +204,7 @@ async function startFromCache(state: ReviewState): Promise<{ sandbox: Sandbox; h
   // hashes[i] names the state after history files 0..i on top of the setup and extensions.
   const hashes = historyPrefixHashes(
     history.map((h) => ({ path: h.migration.path, content: h.migration.sql })),
-    { setup: JSON.stringify(state.setup), extensions: state.sandboxOptions!.extensions ?? [] },
+    { engine: `pglite ${pgliteVersion()}`, code: codeId(), setup: JSON.stringify(state.setup), extensions: state.sandboxOptions!.extensions ?? [] },
   );
   const full = hashes.at(-1);
   const seeded = full ? await findSeeded(state, full) : undefined;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { codeId } from '../code-id.js';
 import type { SnapshotCache } from '../sandbox/snapshot-cache.js';
 import type { MigrationFile } from '../types.js';
 
@@ -29,9 +30,9 @@ export interface KnownHistory {
   manifest: HistoryManifest;
 }
 
-/** Everything besides the tree that decides what the history is: discovery settings and setup SQL. */
+/** Everything besides the tree that decides what the history is: pgpro's code, discovery settings and setup SQL. */
 export function manifestKey(baseTreeId: string, discovery: unknown, setup: { name: string; sql: string }[]): string {
-  return createHash('sha256').update(JSON.stringify({ v: 1, baseTreeId, discovery, setup })).digest('hex');
+  return createHash('sha256').update(JSON.stringify({ v: 1, code: codeId(), baseTreeId, discovery, setup })).digest('hex');
 }
 
 /**

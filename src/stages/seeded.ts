@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { DiscardListener, SnapshotCache } from '../sandbox/snapshot-cache.js';
 import type { CatalogSnapshot } from '../types.js';
 import { GENERATOR_VERSION } from '../synthetic/plan.js';
-import { VERSION } from '../version.js';
+import { codeId } from '../code-id.js';
 
 /** Stored beside the seeded snapshot. */
 export interface SeededDocument {
@@ -30,7 +30,7 @@ export interface Seeded {
  * the generator, which may change with pgpro's version or within it (GENERATOR_VERSION).
  */
 export function seededKey(historySnapshot: string, seedRows: number): string {
-  return createHash('sha256').update(JSON.stringify({ v: 1, pgpro: VERSION, generator: GENERATOR_VERSION, historySnapshot, seedRows })).digest('hex');
+  return createHash('sha256').update(JSON.stringify({ v: 1, pgpro: codeId(), generator: GENERATOR_VERSION, historySnapshot, seedRows })).digest('hex');
 }
 
 /** The seeded snapshot and its document, when both are cached. */

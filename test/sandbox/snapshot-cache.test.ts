@@ -17,6 +17,8 @@ describe('historyPrefixHashes', () => {
     expect(historyPrefixHashes(history.slice(0, 1))[0]).toBe(hashes[0]);
     expect(historyPrefixHashes([{ ...history[0]!, path: 'db/001_x.sql' }, history[1]!])[1]).not.toBe(hashes[1]);
     expect(historyPrefixHashes(history, { setup: 'create role x' })[0]).not.toBe(hashes[0]);
+    expect(historyPrefixHashes(history, { engine: 'pglite 0.5.16', code: 'a' })[0]).not.toBe(historyPrefixHashes(history, { engine: 'pglite 0.5.16', code: 'b' })[0]);
+    expect(historyPrefixHashes(history, { engine: 'pglite 0.5.16', code: 'a' })[0]).not.toBe(historyPrefixHashes(history, { engine: 'pglite 0.5.17', code: 'a' })[0]);
     expect(historyPrefixHashes(history, { extensions: ['b', 'a'] })).toEqual(historyPrefixHashes(history, { extensions: ['a', 'b'] }));
   });
 });
