@@ -1,9 +1,9 @@
 // Exit codes: 2 when pgpro cannot run (with a message that says what to fix), 0/1 by --fail-on.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, FIXTURES, REPO, tempTree } from './helpers.js';
+import { cli, cliEnv, FIXTURES, REPO, tempTree } from './helpers.js';
 import { VERSION } from '../../src/version.js';
 
 const CLEAN = join(FIXTURES, 'clean');
@@ -154,6 +154,17 @@ describe('help and version', () => {
       expect(run.stdout).toMatch(/^pgpro — review PostgreSQL migrations/);
       expect(run.stdout).toContain('--fail-on <severity>');
     }
+  });
+
+  it('the built CLI answers help before loading its modules, with the text runCli prints', async () => {
+    const help = (await cli(['--help'])).stdout;
+    for (const argv of [[], ['--help'], ['-h'], ['help']]) {
+      const run = spawnSync(process.execPath, [join(REPO, 'dist/cli/main.js'), ...argv], { encoding: 'utf8', env: cliEnv() });
+      expect({ status: run.status, stdout: run.stdout, stderr: run.stderr }, argv.join(' ')).toEqual({ status: 0, stdout: help, stderr: '' });
+    }
+    // Anything else goes through the argument parser.
+    const unknown = spawnSync(process.execPath, [join(REPO, 'dist/cli/main.js'), 'helps'], { encoding: 'utf8', env: cliEnv() });
+    expect([unknown.status, unknown.stderr]).toEqual([2, (await cli(['helps'])).stderr]);
   });
 
   it('--version prints the version', async () => {

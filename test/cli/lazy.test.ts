@@ -44,6 +44,11 @@ describe('the CLI loads what a command needs', () => {
     expect([...packages].filter((p) => HEAVY_PACKAGES.test(p))).toEqual([]);
   });
 
+  it('the entry loads no module before it knows the command, and the help text none at all', () => {
+    expect(staticImports(join(REPO, 'src/cli/main.ts'))).toEqual([]);
+    expect(staticImports(join(REPO, 'src/cli/help.ts'))).toEqual([]);
+  });
+
   it('lint loads the parser and the rules only when a file is not in its cache', () => {
     const { modules, packages } = staticGraph('src/cli/lint-command.ts');
     expect(packages.has('libpg-query')).toBe(false);
