@@ -21,14 +21,14 @@ export function sourceTreeHash(root: string): string {
   const hash = nodeCrypto().createHash('sha256');
   const add = (relative: string): void => {
     const path = join(root, relative);
-    let entries;
+    let names;
     try {
-      entries = readdirSync(path, { withFileTypes: true });
+      names = readdirSync(path);
     } catch {
       hash.update(`${relative}\0`).update(readFileOrEmpty(path)).update('\0');
       return;
     }
-    for (const name of entries.map((e) => e.name).sort()) add(`${relative}/${name}`);
+    for (const name of names.sort()) add(`${relative}/${name}`);
   };
   for (const source of SOURCES) add(source);
   return hash.digest('hex');
@@ -42,20 +42,29 @@ function readFileOrEmpty(path: string): Buffer {
   }
 }
 
+const FROM_SOURCES = import.meta.url.endsWith('.ts');
+
 let id: string | undefined;
 
 /** pgpro's version and the hash of the code running: the part of every cache key that names pgpro. */
 export function codeId(): string {
-  id ??= `${VERSION}+${import.meta.url.endsWith('.ts') ? sourceTreeHash(fileURLToPath(packageFile('.'))) : builtId()}`;
+  // A build without its id (tsc alone) is named by the version, as before ids existed.
+  id ??= FROM_SOURCES ? `${VERSION}+${sourceTreeHash(fileURLToPath(packageFile('.')))}` : (builtCodeId() ?? `${VERSION}+unbuilt`);
   return id;
 }
 
-function builtId(): string {
+let built: string | undefined | null = null;
+
+/** The code id a build wrote for itself; none when run from the sources, or from a build without one. */
+export function builtCodeId(): string | undefined {
+  if (built !== null) return built;
+  built = undefined;
+  if (FROM_SOURCES) return built;
   try {
     const parsed = JSON.parse(readFileSync(packageFile(BUILD_ID_FILE), 'utf8')) as { id?: unknown };
-    if (typeof parsed.id === 'string') return parsed.id;
+    if (typeof parsed.id === 'string') built = `${VERSION}+${parsed.id}`;
   } catch {
-    // a build without its id (tsc alone): the version names it, as before ids existed
+    // none
   }
-  return 'unbuilt';
+  return built;
 }

@@ -1,39 +1,38 @@
 // The config a CLI run uses: --config, else the nearest config file up to the repository root, else the defaults.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { writeFileAtomicSync } from '../atomic-file.js';
 import { filesNewestFirstSync } from '../cache-files.js';
 import { nodeCrypto } from '../node-crypto.js';
 import { cacheDir } from '../cache-dir.js';
+import { builtCodeId } from '../code-id.js';
 import { defaultsWithoutSchema } from '../config/defaults.js';
 import type { PgproConfig } from '../config/schema.js';
-import { VERSION } from '../version.js';
 import { UsageError, type CliArgs } from './args.js';
 
 /**
  * Validated configs kept on disk (a review's cache directory): reading the YAML parser and the schema
  * validator is ~80 ms of a CLI review's start, before its sandbox can begin, for a file that rarely
- * changes. An entry is named by a hash of the file's path and text, pgpro's version and the code that
- * validates it (`code`), and is written only when its JSON is the validated config exactly.
+ * changes. An entry is named by a hash of the file's path and text and the code that validates it
+ * (`code`, pgpro's code id), and is written only when its JSON is the validated config exactly.
  */
 export interface ConfigMemo {
   dir: string;
-  /** Names the code that parses and validates configs; none keeps no memo (see bundledCodeId). */
+  /** Names the code that parses and validates configs; none keeps no memo (builtCodeId: a build's own id). */
   code?: string;
 }
 
 /**
- * Where a CLI run keeps validated configs: none without the cache (--no-cache) or outside the bundled CLI.
- * The code is identified when a config file is read, not before: a run without one hashes nothing.
+ * Where a CLI run keeps validated configs: none without the cache (--no-cache) or run from the sources.
+ * The code is identified when a config file is read, not before: a run without one reads nothing more.
  */
 export function configMemo(cache: boolean, env: NodeJS.ProcessEnv): ConfigMemo | undefined {
   return cache
     ? {
         dir: join(cacheDir(env), 'config'),
         get code() {
-          return bundledCodeId();
+          return builtCodeId();
         },
       }
     : undefined;
@@ -42,27 +41,6 @@ export function configMemo(cache: boolean, env: NodeJS.ProcessEnv): ConfigMemo |
 export async function loadCliConfig(args: Pick<CliArgs, 'config' | 'cwd' | 'failOn'>, memo?: ConfigMemo): Promise<PgproConfig> {
   const config = await readConfig(args, memo);
   return args.failOn ? { ...config, 'fail-on': args.failOn } : config;
-}
-
-let bundledCode: string | undefined | null = null;
-
-/**
- * The code this module runs as, when it is the bundled CLI (dist/bundle/, scripts/bundle-cli.ts): a hash
- * of its chunk, which names by content hash the chunk it imports for parsing and validating (the YAML
- * parser, the schema, the rules), each named by the hashes of what it imports in turn. Any change to that
- * code renames the chunk, and so changes this id. Run from source (tests, tsx) there is none: no memo.
- */
-export function bundledCodeId(): string | undefined {
-  if (bundledCode !== null) return bundledCode;
-  bundledCode = undefined;
-  if (/\/dist\/bundle\/chunk-[A-Z0-9]+\.js$/.test(import.meta.url)) {
-    try {
-      bundledCode = nodeCrypto().createHash('sha256').update(readFileSync(fileURLToPath(import.meta.url))).digest('hex');
-    } catch {
-      // no memo
-    }
-  }
-  return bundledCode;
 }
 
 const NAMES = ['pgpro.yml', 'pgpro.yaml', join('.github', 'pgpro.yml'), join('.github', 'pgpro.yaml')];
@@ -103,7 +81,7 @@ async function readConfig(args: Pick<CliArgs, 'config' | 'cwd'>, memo?: ConfigMe
 /** The config `parse` gives for `file`'s `text`, from the memo when it holds it (then kept there). */
 export async function memoized(file: string, text: string, memo: ConfigMemo | undefined, parse: () => Promise<PgproConfig>): Promise<PgproConfig> {
   if (!memo?.code) return parse();
-  const key = nodeCrypto().createHash('sha256').update(`pgpro-config-v1\0${VERSION}\0${memo.code}\0${resolve(file)}\0${text}`).digest('hex');
+  const key = nodeCrypto().createHash('sha256').update(`pgpro-config-v1\0${memo.code}\0${resolve(file)}\0${text}`).digest('hex');
   const entry = join(memo.dir, `${key}.json`);
   try {
     return JSON.parse(readFileSync(entry, 'utf8')) as PgproConfig;

@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bundledCodeId, memoized } from '../../src/cli/config.js';
+import { memoized } from '../../src/cli/config.js';
+import { builtCodeId } from '../../src/code-id.js';
 import { parseConfig } from '../../src/config/parse.js';
 import type { PgproConfig } from '../../src/config/schema.js';
 import { tempDirs } from '../helpers/temp-dirs.js';
@@ -88,7 +89,7 @@ describe('the config memo', () => {
   });
 
   it('has no code id when run from source', () => {
-    expect(bundledCodeId()).toBeUndefined();
+    expect(builtCodeId()).toBeUndefined();
   });
 
   it('is kept by the built CLI for pgpro lint as for a review, and the second run reads it', async () => {
