@@ -36,7 +36,8 @@ export function fingerprint(rule: string, file: string, statement: string): stri
 // The collator `localeCompare` uses (the default locale's), made once: sorting a lint run's thousands of
 // findings compared mostly equal file names, each time through a collator looked up for the call.
 let collator: Intl.Collator | undefined;
-const localeOrder = (a: string, b: string): number => (a === b ? 0 : (collator ??= new Intl.Collator()).compare(a, b));
+/** The order reports list files and rules in: the default locale's. */
+export const localeOrder = (a: string, b: string): number => (a === b ? 0 : (collator ??= new Intl.Collator()).compare(a, b));
 
 /** Stable order for reports: file, line, severity (worst first), rule. */
 export function compareFindings(a: Finding, b: Finding): number {

@@ -6,10 +6,12 @@ import { baselineWasmOnly } from '../wasm-tiering.js';
 import { quickKey, readOnce, recordingTree, RunMemo, RunStats, runKey, type MemoHit, type RenderedReport } from '../lint/run-memo.js';
 import type { PgproConfig } from '../config/schema.js';
 import type { ReviewResult } from '../types.js';
+import type { LoadedMigrations } from '../migrations/index.js';
+import type { EditState } from '../lint/edit.js';
 import type { CliArgs } from './args.js';
 import { configMemo, loadCliConfig } from './config.js';
 import { reportFailure } from './errors.js';
-import { durationText, keptReportOf, renderCut, writeReports, type KeptReport } from './outputs.js';
+import { DURATION_MARK, durationText, keptReportOf, renderCut, writeReports, type KeptReport } from './outputs.js';
 import { EXIT_FINDINGS, EXIT_OK, readStdinFile, type CliIo } from './io.js';
 import { lintInput, lintRoot, type LintInput } from './lint-input.js';
 
@@ -52,9 +54,16 @@ export async function runLint(args: CliArgs, io: CliIo): Promise<number> {
       const started = nowMs();
       const root = lintRoot(args.cwd, args.paths);
       const memo = RunMemo.open(cache, root);
-      const hit = memo.quickLookup(quick, root, stats);
-      if (hit === 'changed') changed = true;
-      else if (hit && (await answer(hit, started, args, io, root, report))) return exitCode(hit.conclusion);
+      const hit = memo.quickChanges(quick, root, stats);
+      if (hit && 'changed' in hit) {
+        changed = true;
+        // One migration changed (the usual run while one is being written): linted alone, when it can be.
+        if (report?.format === 'text') {
+          loadParserSoon();
+          const conclusion = await answerEdited({ memo, changed: hit.changed, quick, since, stats, root, cache, config, report, io, started });
+          if (conclusion !== undefined) return exitCode(conclusion);
+        }
+      } else if (hit && (await answer(hit, started, args, io, root, report))) return exitCode(hit.conclusion);
       parses ||= changed || !memo.kept;
     }
     if (parses) loadParserSoon();
@@ -76,17 +85,21 @@ export async function runLint(args: CliArgs, io: CliIo): Promise<number> {
       return exitCode(hit.conclusion);
     }
     const recorded = recordingTree(tree);
-    const result = await lintRun({ ...input, tree: recorded.tree }, config, cache);
-    const cut = report && (await renderCut(result, report, input.root));
+    const { result, edit } = await lintRun({ ...input, tree: recorded.tree }, config, cache);
+    // A text report kept in parts, with what a run that finds one file changed needs (src/lint/edit.ts).
+    const quickly = quick !== undefined && input.listed !== undefined;
+    const parts = report?.format === 'text' && quickly && edit ? await keptInParts(result, report, edit) : undefined;
+    const cut = parts ?? (report && (await renderCut(result, report, input.root)));
     if (cut) io.stdout.write(`${cut.before}${durationText(report!, result.stats.durationMs)}${cut.after}`);
     else await writeReports(result, args, io, input.root);
     if (memo) {
-      const rendered: RenderedReport[] = cut ? [{ key: report!.key, ...cut }] : [];
+      const rendered: RenderedReport[] = cut ? [{ key: report!.key, before: cut.before, after: cut.after }] : [];
       // The quick lookup only where the listings vouch for the paths (no stdin, no symbolic link named).
-      const run = { key: key!, since, root: input.root, dirs: input.listed ?? [], stats, ...(quick && input.listed ? { quick } : {}) };
+      const run = { key: key!, since, root: input.root, dirs: input.listed ?? [], stats, ...(quickly ? { quick } : {}) };
+      const state = parts?.state;
       await recorded
         .reads()
-        .then((reads) => memo.save(run, reads, result, rendered))
+        .then((reads) => memo.save(run, reads, result, rendered, state && ((id) => ({ ...state, id }))))
         .catch(() => undefined);
     }
     return exitCode(result.conclusion);
@@ -111,8 +124,16 @@ async function answer(hit: MemoHit, started: number, args: CliArgs, io: CliIo, r
   return true;
 }
 
+/** What a full run leaves for the edit state of its report (see src/lint/edit.ts). */
+interface EditBasis {
+  loaded: Pick<LoadedMigrations, 'migrations' | 'loadedFrom'>;
+  lint: ReadonlySet<string>;
+  chain: readonly string[];
+  cache: { hasCatalog(key: string): boolean; catalogDigest(key: string): string | undefined };
+}
+
 /** Discovers the migrations of `input` and lints the named ones (through the per-file cache under `cache`). */
-async function lintRun(input: LintInput, config: PgproConfig, cache: string | undefined): Promise<ReviewResult> {
+async function lintRun(input: LintInput, config: PgproConfig, cache: string | undefined): Promise<{ result: ReviewResult; edit?: EditBasis }> {
   // The parser's grammar loop: V8's optimizing tier recompiling it costs more CPU than it saves in a run
   // this short (baseline only: about half the CPU over ~950 files). Set before the parser compiles; not
   // by a run answered from its memo, which compiles no WASM.
@@ -136,7 +157,58 @@ async function lintRun(input: LintInput, config: PgproConfig, cache: string | un
     if (!lint.has(path)) notes.push(`${path} was named but is not a migration pgpro recognizes (see migrations.paths and migrations.convention); it was not linted.`);
   }
   const fileCache = cache ? await FileLintCache.open(cache, input.root) : undefined;
-  const result = await lintStatic({ migrations: loaded.migrations, lint, config, notes, ...(fileCache ? { cache: fileCache } : {}) });
+  let chain: readonly string[] | undefined;
+  const result = await lintStatic({ migrations: loaded.migrations, lint, config, notes, ...(fileCache ? { cache: fileCache } : {}), onChain: (c) => (chain = c) });
   await fileCache?.save().catch(() => undefined);
-  return result;
+  return { result, ...(fileCache && chain ? { edit: { loaded, lint, chain, cache: fileCache } } : {}) };
+}
+
+/** The text report of a full run in parts, cut at the duration, with the edit state that goes with it. */
+async function keptInParts(result: ReviewResult, report: KeptReport, basis: EditBasis) {
+  const { editStateOf, textReportInParts } = await import('../lint/edit.js');
+  const parts = textReportInParts(result, report.color, { ms: DURATION_MARK, text: durationText(report, DURATION_MARK) });
+  if (!parts) return undefined;
+  const state = editStateOf({ result, ...basis, report, sections: parts.sections });
+  return { before: parts.before, after: parts.after, ...(state ? { state } : {}) };
+}
+
+/**
+ * Answers a run where files changed since the kept run by linting them alone (src/lint/edit.ts): the
+ * conclusion when it printed the report, undefined when the full run must answer.
+ */
+async function answerEdited(run: {
+  memo: RunMemo;
+  changed: Map<string, string>;
+  quick: string;
+  since: number;
+  stats: RunStats;
+  root: string;
+  cache: string;
+  config: PgproConfig;
+  report: KeptReport;
+  io: CliIo;
+  started: number;
+}): Promise<ReviewResult['conclusion'] | undefined> {
+  const { memo, report } = run;
+  try {
+    const { lintEdited } = await import('../lint/edit.js');
+    const state = memo.editState<EditState>();
+    const kept = memo.renderedOf(report.key);
+    const known = memo.readPaths();
+    if (!state || state.report !== report.key || !kept || !known) return undefined;
+    const mark = { ms: DURATION_MARK, text: durationText(report, DURATION_MARK) };
+    const edited = await lintEdited({ state, changed: run.changed, root: run.root, config: run.config, cacheDir: run.cache, known, kept, mark });
+    if (!edited) return undefined;
+    run.io.stdout.write(edited.before);
+    run.io.stdout.write(durationText(report, Math.round(nowMs() - run.started)));
+    run.io.stdout.write(edited.after);
+    try {
+      memo.saveEdited(run, run.changed, edited.conclusion, { key: report.key, before: edited.before, after: edited.after }, (id) => ({ ...edited.state, id }));
+    } catch {
+      // The memo is only a shortcut.
+    }
+    return edited.conclusion;
+  } catch {
+    return undefined;
+  }
 }

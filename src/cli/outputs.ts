@@ -41,7 +41,7 @@ export function durationText(report: KeptReport, ms: number): string {
 }
 
 /** Far from any real duration, and printed as no other number in a report is. */
-const DURATION_MARK = 987_654_321_012;
+export const DURATION_MARK = 987_654_321_012;
 
 /**
  * `result` rendered as `report`, cut where its duration is printed: undefined when that place cannot be

@@ -33,6 +33,11 @@ interface Stored {
   digests?: [string, string][];
 }
 
+const cacheFileOf = (dir: string, root: string): string => join(dir, `${createHash('sha256').update(root).digest('hex').slice(0, 16)}.json`);
+
+const catalogFileOf = (file: string, key: string): string =>
+  `${file.slice(0, -'.json'.length)}.catalog.${createHash('sha256').update(key).digest('hex').slice(0, 16)}.json`;
+
 export class FileLintCache implements LintCache {
   private readonly used = new Map<string, LintedFile>();
   /** Catalogs this run added, as JSON. */
@@ -56,7 +61,7 @@ export class FileLintCache implements LintCache {
 
   /** The cache of project `root` under `dir`. */
   static async open(dir: string, root: string): Promise<FileLintCache> {
-    const file = join(dir, `${createHash('sha256').update(root).digest('hex').slice(0, 16)}.json`);
+    const file = cacheFileOf(dir, root);
     let stored = new Map<string, LintedFile>();
     let catalogs: string[] = [];
     let digests: [string, string][] = [];
@@ -74,7 +79,27 @@ export class FileLintCache implements LintCache {
   }
 
   private catalogFile(key: string): string {
-    return `${this.file.slice(0, -'.json'.length)}.catalog.${createHash('sha256').update(key).digest('hex').slice(0, 16)}.json`;
+    return catalogFileOf(this.file, key);
+  }
+
+  /** Whether a catalog is kept under history key `key` (this run's or an earlier one's). */
+  hasCatalog(key: string): boolean {
+    return this.added.has(key) || this.catalogs.includes(key);
+  }
+
+  /** The digest recorded for the catalog after history key `key`. */
+  catalogDigest(key: string): string | undefined {
+    return this.digests.get(key);
+  }
+
+  /** The catalog kept under `key` for project `root` under `dir`, read without opening the cache itself. */
+  static readCatalog(dir: string, root: string, key: string): StaticCatalogData | undefined {
+    try {
+      const stored = JSON.parse(readFileSync(catalogFileOf(cacheFileOf(dir, root), key), 'utf8')) as { key: string; catalog: StaticCatalogData };
+      return stored.key === key ? stored.catalog : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   getCatalog(key: string): StaticCatalogData | undefined {

@@ -50,6 +50,11 @@ export interface StaticLintInput {
   notes?: readonly string[];
   cache?: LintCache;
   now?: () => number;
+  /**
+   * Told, with a cache, the history key of each position up to the last linted (as the last lookup of the
+   * cache computed them): a later run finds the catalogs and digests kept under them.
+   */
+  onChain?: (chain: readonly string[]) => void;
 }
 
 export async function lintStatic(input: StaticLintInput): Promise<ReviewResult> {
@@ -59,11 +64,13 @@ export async function lintStatic(input: StaticLintInput): Promise<ReviewResult> 
   const targets = lintTargetsOf(input);
   const cache = input.cache;
   const linted = new Map<string, LintedFile>();
+  let lastChain: string[] | undefined;
   // Each pass lints what the cache does not know. A pass stops after an edited file whose catalog is the
   // one its old version left (a comment, a DML change): the files after it then have their old keys, and
   // the next pass finds them in the cache rather than linting another folder's whole history again.
   for (;;) {
     const { keys, chain } = cache ? cacheKeys(migrations, targets, config, cache) : { keys: undefined, chain: undefined };
+    lastChain = chain;
     const missing: LintTarget[] = [];
     for (const [i, target] of targets.entries()) {
       if (linted.has(target.migration.path)) continue;
@@ -96,6 +103,7 @@ export async function lintStatic(input: StaticLintInput): Promise<ReviewResult> 
     for (const kept of run.kept) cache?.setCatalog?.(chain![kept.position]!, kept.json);
     if (run.stopped === undefined) break;
   }
+  if (lastChain) input.onChain?.(lastChain);
 
   const files = targets.map((t) => ({ migration: t.migration, ...linted.get(t.migration.path)! }));
   const findings = sortFindings(files.flatMap((f) => f.findings));

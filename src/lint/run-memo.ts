@@ -48,6 +48,8 @@ interface Header {
   /** Paths read by the run, in first-read order: path, stat (null when unread), digest of the text (null when absent). */
   reads: [string, string | null, string | null][];
   conclusion: ReviewResult['conclusion'];
+  /** Runs since the last full one that were answered by linting their changed files alone (no result kept). */
+  edited?: number;
 }
 
 /** What a run read: the paths, their texts (undefined when absent) and the directories it listed. */
@@ -59,8 +61,8 @@ export interface RunReads {
 /** A report as rendered, with the run's duration cut out: `before` + the duration + `after`. */
 export interface RenderedReport {
   key: string;
-  before: string;
-  after: string;
+  before: string | Buffer;
+  after: string | Buffer;
 }
 
 /** The key of everything a run depends on except the texts of the files it reads. */
@@ -218,6 +220,16 @@ export class RunMemo {
    * 'changed' when the listings are the same and a file's text is not (the full lookup would miss too).
    */
   quickLookup(quick: string, root: string, stats = new RunStats()): MemoHit | 'changed' | undefined {
+    const found = this.quickChanges(quick, root, stats);
+    return found && 'changed' in found ? 'changed' : found;
+  }
+
+  /**
+   * As `quickLookup`, telling which files changed: their paths (as read) with their texts today. Every
+   * file is statted, and every file whose stat changed is read: a run that lints only what changed must
+   * know all of it.
+   */
+  quickChanges(quick: string, root: string, stats = new RunStats()): MemoHit | { changed: Map<string, string> } | undefined {
     const header = this.header;
     if (!header || header.quick === undefined || header.quick !== quick) return undefined;
     const before = header.since - RACY_MS;
@@ -225,25 +237,91 @@ export class RunMemo {
       const now = stats.get(dir);
       if (!now || now.sig !== sig || now.changedMs >= before) return undefined;
     }
-    // Every file is statted, changed or not: the save of this run uses the same stats.
-    let changed = false;
+    const changed = new Map<string, string>();
     for (const [path, sig, digest] of header.reads) {
       // Absent then, and every directory's listing unchanged: absent still.
       if (digest === null) continue;
       const absolute = under(root, path);
       const now = stats.get(absolute);
       if (!now) return undefined;
-      if (changed || (now.sig === sig && now.changedMs < before)) continue;
-      let text: string | undefined;
+      if (now.sig === sig && now.changedMs < before) continue;
+      let text: string;
       try {
         text = decodeText(readFileSync(absolute));
       } catch {
         return undefined;
       }
-      changed = digestOf(text) !== digest;
+      if (digestOf(text) !== digest) changed.set(path, text);
     }
-    // The listings are the same, so the run reads the same files: one of them has changed.
-    return changed ? 'changed' : this.hit(header);
+    // The listings are the same, so the run reads the same files: these have changed.
+    return changed.size > 0 ? { changed } : this.hit(header);
+  }
+
+  /** Every path the kept run read (each one listed then). */
+  readPaths(): Set<string> | undefined {
+    return this.header && new Set(this.header.reads.map(([path]) => path));
+  }
+
+  /** The edit state kept with the run (see src/lint/edit.ts), when it is this run's. */
+  editState<T extends { id: string }>(): T | undefined {
+    const header = this.header;
+    if (!header) return undefined;
+    try {
+      const state = JSON.parse(readFileSync(this.editFile(), 'utf8')) as T;
+      return state.id === header.id ? state : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private editFile(): string {
+    return `${this.file.slice(0, -'.json'.length)}.edit.json`;
+  }
+
+  /** The kept report under `key` as bytes, cut at the duration; undefined when none is this run's. */
+  renderedOf(key: string): { before: Buffer; after: Buffer } | undefined {
+    return this.header && this.hit(this.header).rendered(key);
+  }
+
+  /**
+   * Keeps the run that answered from the kept one with `changed` files linted again: the same key and
+   * listings, today's stats, the changed files' digests, its report as rendered and its edit state. The
+   * result is not kept (a run in another format renders it by the full path).
+   */
+  saveEdited(
+    run: { quick: string; since: number; root: string; stats: RunStats },
+    changed: ReadonlyMap<string, string>,
+    conclusion: ReviewResult['conclusion'],
+    rendered: RenderedReport,
+    state: (id: string) => { id: string },
+  ): void {
+    const old = this.header;
+    if (!old) return;
+    const header: Header = {
+      ...old,
+      id: nodeCrypto().randomUUID(),
+      quick: run.quick,
+      since: run.since,
+      dirs: old.dirs.map(([dir, sig]) => [dir, run.stats.get(dir)?.sig ?? sig]),
+      reads: old.reads.map(([path, sig, digest]) => {
+        if (digest === null) return [path, sig, digest];
+        const text = changed.get(path);
+        return [path, run.stats.get(under(run.root, path))?.sig ?? null, text === undefined ? digest : digestOf(text)];
+      }),
+      conclusion,
+      edited: (old.edited ?? 0) + 1,
+    };
+    this.writeRendered(header.id, [rendered]);
+    writeFileAtomicSync(this.editFile(), JSON.stringify(state(header.id)));
+    writeFileAtomicSync(this.file, `${JSON.stringify(header)}\n`);
+  }
+
+  private writeRendered(id: string, rendered: readonly RenderedReport[]): void {
+    for (const report of rendered) {
+      const before = Buffer.from(report.before);
+      const file = this.renderFile(report.key);
+      writeFileAtomicSync(file, Buffer.concat([Buffer.from(`${JSON.stringify({ id, cut: before.length })}\n`), before, Buffer.from(report.after)]));
+    }
   }
 
   /**
@@ -305,6 +383,8 @@ export class RunMemo {
     reads: RunReads,
     result: ReviewResult,
     rendered: readonly RenderedReport[] = [],
+    /** The edit state that goes with the run, given its id (see src/lint/edit.ts). */
+    edit?: (id: string) => { id: string },
   ): void {
     const stats = run.stats ?? new RunStats();
     const header: Header = {
@@ -322,11 +402,8 @@ export class RunMemo {
     };
     mkdirSync(join(this.file, '..'), { recursive: true });
     // The reports first: a reader that meets the previous header with a new report tells them apart by id.
-    for (const report of rendered) {
-      const before = Buffer.from(report.before);
-      const file = this.renderFile(report.key);
-      writeFileAtomicSync(file, Buffer.concat([Buffer.from(`${JSON.stringify({ id: header.id, cut: before.length })}\n`), before, Buffer.from(report.after)]));
-    }
+    this.writeRendered(header.id, rendered);
+    if (edit) writeFileAtomicSync(this.editFile(), JSON.stringify(edit(header.id)));
     writeFileAtomicSync(this.file, `${JSON.stringify(header)}\n${JSON.stringify(result)}`);
   }
 }

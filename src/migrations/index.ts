@@ -34,6 +34,8 @@ export interface LoadedMigrations {
    * holds the text as decoded when it is still worth linting (invalid UTF-8 in otherwise readable text).
    */
   rejected: RejectedMigration[];
+  /** The candidate each of `migrations` was read from, and whether reading it left a note. */
+  loadedFrom: { candidate: MigrationCandidate; noted: boolean }[];
 }
 
 export interface RejectedMigration {
@@ -47,12 +49,59 @@ const DEFAULT_MAX_FILE_BYTES = 2_000_000;
 
 export async function loadMigrations(tree: FileTree, options: LoadOptions = {}): Promise<LoadedMigrations> {
   const notes: string[] = [];
-  const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const candidates = detectMigrations(tree.paths, options);
-
   const known = new Set(tree.paths);
+  const readOptional = async (path: string) => (known.has(path) ? await tree.read(path) : undefined);
+
+  const directories = [...new Map(candidates.map((c) => [c.directory, c.convention])).entries()];
+  if (directories.length > 1) {
+    notes.push(
+      `Found ${directories.length} migration directories: ${directories.map(([d, c]) => `${d || '.'} (${c})`).join(', ')}. ` +
+        'Each is applied as its own sequence, one after the other in path order; set migrations.paths in .github/pgpro.yml to choose.',
+    );
+  }
+
+  const ordered: MigrationCandidate[] = [];
+  for (const [directory, convention] of directories) {
+    const inDirectory = candidates.filter((c) => c.directory === directory);
+    ordered.push(...(convention === 'sqitch' ? await sqitchOrder(directory, inDirectory, readOptional, notes) : inDirectory));
+  }
+
+  const selected = options.only ? ordered.filter(options.only) : ordered;
+  const loaded = await Promise.all(selected.map((candidate) => loadCandidate(candidate, tree, options, known)));
+  const migrations: MigrationFile[] = [];
+  const rejected: RejectedMigration[] = [];
+  const loadedFrom: LoadedMigrations['loadedFrom'] = [];
+  for (const [i, item] of loaded.entries()) {
+    if (item.migration) {
+      migrations.push(item.migration);
+      loadedFrom.push({ candidate: selected[i]!, noted: item.notes.length > 0 });
+    }
+    if (item.rejected) rejected.push(item.rejected);
+    notes.push(...item.notes);
+  }
+  return { migrations, notes, order: ordered.map((c) => c.path), rejected, loadedFrom };
+}
+
+/** One candidate read: its migration (when loaded), the notes reading it left, and why it was rejected. */
+export interface LoadedCandidate {
+  migration?: MigrationFile;
+  notes: string[];
+  rejected?: RejectedMigration;
+}
+
+/**
+ * Reads one candidate of `tree` (its file, down file and sidecar), as `loadMigrations` does for each: a
+ * run that knows the candidates of an unchanged listing reads a changed file again with it alone.
+ */
+export async function loadCandidate(
+  candidate: MigrationCandidate,
+  tree: FileTree,
+  options: LoadOptions = {},
+  known: ReadonlySet<string> = new Set(tree.paths),
+): Promise<LoadedCandidate> {
+  const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   type Rejection = Omit<RejectedMigration, 'path' | 'migration'> & { text?: string };
-  // Notes of parallel reads are kept per file so they come out in apply order.
   const readText = async (path: string, fileNotes: string[], rejected?: (r: Rejection) => void): Promise<string | undefined> => {
     const text = known.has(path) ? await tree.read(path) : undefined;
     if (text === undefined) {
@@ -81,58 +130,29 @@ export async function loadMigrations(tree: FileTree, options: LoadOptions = {}):
   };
   const readOptional = async (path: string) => (known.has(path) ? await tree.read(path) : undefined);
 
-  const directories = [...new Map(candidates.map((c) => [c.directory, c.convention])).entries()];
-  if (directories.length > 1) {
-    notes.push(
-      `Found ${directories.length} migration directories: ${directories.map(([d, c]) => `${d || '.'} (${c})`).join(', ')}. ` +
-        'Each is applied as its own sequence, one after the other in path order; set migrations.paths in .github/pgpro.yml to choose.',
-    );
+  const fileNotes: string[] = [];
+  if (candidate.kind === 'undo') {
+    fileNotes.push(`${candidate.path} is a Flyway undo migration with no matching versioned migration; not applied.`);
+    return { notes: fileNotes };
   }
-
-  const ordered: MigrationCandidate[] = [];
-  for (const [directory, convention] of directories) {
-    const inDirectory = candidates.filter((c) => c.directory === directory);
-    ordered.push(...(convention === 'sqitch' ? await sqitchOrder(directory, inDirectory, readOptional, notes) : inDirectory));
+  let rejection: Rejection | undefined;
+  const text = await readText(candidate.path, fileNotes, (r) => (rejection = r));
+  if (text === undefined) {
+    if (!rejection) return { notes: fileNotes };
+    const { text: readable, ...why } = rejection as Rejection;
+    const migration = readable === undefined ? undefined : await buildMigration(candidate, readable, async () => undefined, async () => undefined);
+    return { notes: fileNotes, rejected: { path: candidate.path, ...why, ...(migration ? { migration } : {}) } };
   }
-
-  const selected = options.only ? ordered.filter(options.only) : ordered;
-  const loaded = await Promise.all(
-    selected.map(async (candidate): Promise<{ migration?: MigrationFile; notes: string[]; rejected?: RejectedMigration }> => {
-      const fileNotes: string[] = [];
-      if (candidate.kind === 'undo') {
-        fileNotes.push(`${candidate.path} is a Flyway undo migration with no matching versioned migration; not applied.`);
-        return { notes: fileNotes };
-      }
-      let rejection: Rejection | undefined;
-      const text = await readText(candidate.path, fileNotes, (r) => (rejection = r));
-      if (text === undefined) {
-        if (!rejection) return { notes: fileNotes };
-        const { text: readable, ...why } = rejection as Rejection;
-        const migration = readable === undefined ? undefined : await buildMigration(candidate, readable, async () => undefined, async () => undefined);
-        return { notes: fileNotes, rejected: { path: candidate.path, ...why, ...(migration ? { migration } : {}) } };
-      }
-      const migration = await buildMigration(candidate, text, (path) => readText(path, fileNotes), readOptional);
-      return { migration, notes: fileNotes };
-    }),
-  );
-  const migrations: MigrationFile[] = [];
-  const rejected: RejectedMigration[] = [];
-  for (const item of loaded) {
-    if (item.migration) migrations.push(item.migration);
-    if (item.rejected) rejected.push(item.rejected);
-    notes.push(...item.notes);
-  }
+  const migration = await buildMigration(candidate, text, (path) => readText(path, fileNotes), readOptional);
   if (options.assumeInTransaction !== undefined) {
-    for (const m of migrations) {
-      if (options.assumeInTransaction && disablesAssumedTransaction(m.sql)) {
-        m.transactionReason = `-- squawk-disable-assume-in-transaction keeps the ${m.convention} default over config assume-in-transaction (${m.transactionReason})`;
-        continue;
-      }
-      m.inTransaction = options.assumeInTransaction;
-      m.transactionReason = `Config assume-in-transaction: ${options.assumeInTransaction} overrides the ${m.convention} default (${m.transactionReason})`;
+    if (options.assumeInTransaction && disablesAssumedTransaction(migration.sql)) {
+      migration.transactionReason = `-- squawk-disable-assume-in-transaction keeps the ${migration.convention} default over config assume-in-transaction (${migration.transactionReason})`;
+    } else {
+      migration.inTransaction = options.assumeInTransaction;
+      migration.transactionReason = `Config assume-in-transaction: ${options.assumeInTransaction} overrides the ${migration.convention} default (${migration.transactionReason})`;
     }
   }
-  return { migrations, notes, order: ordered.map((c) => c.path), rejected };
+  return { migration, notes: fileNotes };
 }
 
 /** The 1-based line of the first NUL or undecodable byte. */

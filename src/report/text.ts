@@ -1,5 +1,6 @@
 // The terminal report: findings per file with the statement they point at, then migrations, notes, totals.
 import type { Finding, MigrationStatus, ReviewResult, Severity } from '../types.js';
+import type { SeverityCounts } from './common.js';
 import {
   isBackgroundNote,
   countBySeverity,
@@ -113,13 +114,39 @@ function renderMigrations(result: ReviewResult, p: Palette): string[] {
 }
 
 export function renderText(result: ReviewResult, options: TextOptions = {}): string {
+  const { sections, end } = renderTextParts(result, options);
+  return `${[...sections.values()].join('')}${end}`;
+}
+
+/**
+ * The text report in parts: each file's findings (files in report order, each part ending in a newline),
+ * then the rest. `pgpro lint` keeps them apart, to print a run where one file changed without rendering
+ * every other file's findings again.
+ */
+export function renderTextParts(result: ReviewResult, options: TextOptions = {}): { sections: Map<string, string>; end: string } {
+  return { sections: renderTextSections(result.findings, result.sources, options), end: renderTextEnd(result, countBySeverity(result.findings), options) };
+}
+
+/** Each file's findings as the text report prints them, files in report order (each part ends in a newline). */
+export function renderTextSections(findings: readonly Finding[], sources: Readonly<Record<string, string>> | undefined, options: TextOptions = {}): Map<string, string> {
+  const p = palette(options.color ?? false);
+  const sections = new Map<string, string>();
+  for (const [file, inFile] of groupByFile(findings)) {
+    const out = [`${p.bold(stripControl(file))} ${p.dim(`(${formatCounts(countBySeverity(inFile))})`)}`];
+    for (const finding of inFile) out.push(...renderFinding(finding, sources?.[file], p), '');
+    sections.set(file, `${out.join('\n')}\n`);
+  }
+  return sections;
+}
+
+/**
+ * What the text report prints after the findings: migrations, waivers, notes, totals. `counts` are those
+ * of every finding; `result.findings` is read only when there is none.
+ */
+export function renderTextEnd(result: ReviewResult, counts: SeverityCounts, options: TextOptions = {}): string {
   const p = palette(options.color ?? false);
   const out: string[] = [];
-
-  for (const [file, findings] of groupByFile(result.findings)) {
-    out.push(`${p.bold(stripControl(file))} ${p.dim(`(${formatCounts(countBySeverity(findings))})`)}`);
-    for (const finding of findings) out.push(...renderFinding(finding, result.sources?.[file], p), '');
-  }
+  const none = counts.error + counts.warning + counts.info === 0;
 
   const migrations = renderMigrations(result, p);
   if (migrations.length > 0) out.push(...migrations, '');
@@ -149,13 +176,12 @@ export function renderText(result: ReviewResult, options: TextOptions = {}): str
         (isStatic(result) ? ' (static: parsed, not run; `pgpro review` runs them)' : ''),
     ),
   );
-  const counts = formatCounts(countBySeverity(result.findings), true);
   const conclusionStyle =
     result.conclusion === 'failure' ? p.severity.error : result.conclusion === 'neutral' ? p.severity.warning : p.good;
   const unreviewed = notReviewedTitle(result);
   out.push(
-    `${counts} — ${conclusionStyle(result.conclusion)}${
-      result.findings.length === 0 ? ` (${resultTitle(result)})` : unreviewed ? ` (${p.severity.warning(unreviewed)})` : ''
+    `${formatCounts(counts, true)} — ${conclusionStyle(result.conclusion)}${
+      none ? ` (${resultTitle(result)})` : unreviewed ? ` (${p.severity.warning(unreviewed)})` : ''
     }`,
   );
   return `${out.join('\n')}\n`;
