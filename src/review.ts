@@ -3,7 +3,7 @@
 // ReviewState; optional stages (EXPLAIN, the agent) fail into a note.
 import { agentStage } from './stages/agent.js';
 import { applyStage, catalogAfterStage } from './stages/apply.js';
-import { catalogBeforeStage, dataStage, fixPointStage, lendReviewSandbox } from './stages/data.js';
+import { catalogBeforeStage, dataStage, fixPointStage, lendReviewSandbox, proofSandboxForFixes } from './stages/data.js';
 import { discoverStage } from './stages/discover.js';
 import { editsStage } from './stages/edits.js';
 import { explainStage } from './stages/explain.js';
@@ -56,6 +56,7 @@ async function stages(state: ReviewState): Promise<ReviewResult> {
     await applyStage(state);
     await catalogAfterStage(state);
     await lintStage(state);
+    proofSandboxForFixes(state);
     await explainStage(state);
     // After EXPLAIN, which needs the sandbox as the change left it: the rehearsals may restore it.
     await rehearsalStage(state);

@@ -14,6 +14,10 @@ import { createSandboxPool, FileStarts } from '../proof/index.js';
 import type { Sandbox } from '../sandbox/index.js';
 import { relationOids } from '../sandbox/observe.js';
 import { proofTwinOpener } from './proof-twin.js';
+import { rehearsalsWanted } from './rehearsal.js';
+import { lintMigrations } from '../rules/lib/lint.js';
+import { settleFindings } from '../hazards/index.js';
+import type { Finding } from '../types.js';
 
 export async function catalogBeforeStage(state: ReviewState): Promise<void> {
   const sandbox = state.sandbox!;
@@ -126,7 +130,13 @@ export async function fixPointStage(state: ReviewState): Promise<void> {
   const twin = proofTwinOpener(state, tarball, unchanged, sandboxStarter(state));
   // Not for a warm review restored with its fill: most need no fix, and would pay a second start for nothing.
   if (twin) reuse.pool.prepare(twin, tarball);
-  else if (state.deps.proofSandboxAhead && tarball !== restored && unpackedBytes(tarball) <= PROOF_SANDBOX_AHEAD_MAX_BYTES) reuse.pool.prepare(sandboxStarter(state), tarball);
+  else if (state.deps.proofSandboxAhead && tarball !== restored && unpackedBytes(tarball) <= PROOF_SANDBOX_AHEAD_MAX_BYTES) {
+    const prepare = () => reuse.pool.prepare(sandboxStarter(state), tarball);
+    // Only when a fix to prove or a rehearsal will take it: opened for nothing, it took a core from the
+    // review's own sandbox and the cache writes (a cold 300-file review, no fix: ~0.2 s of its wall).
+    if (rehearsalsWanted(state) || lintHasFix(state)) prepare();
+    else proofSandboxLater.set(state, prepare);
+  }
   // The relations the review's own apply will count as pre-existing (it traces from this state): the
   // proofs count the same in every sandbox they run in. Read from the snapshot by the prover otherwise.
   const preexisting = await relationOids(state.sandbox!).catch(() => undefined);
@@ -142,6 +152,44 @@ export async function fixPointStage(state: ReviewState): Promise<void> {
     applied: (path) => state.applied.get(path),
     ...(preexisting ? { preexisting } : {}),
   });
+}
+
+/** The proofs' sandbox to open ahead once a fix to prove turns up after the fix point (the trace's). */
+const proofSandboxLater = new WeakMap<ReviewState, () => void>();
+
+/**
+ * Whether, were these all its findings, the review would prove a fix: the finish stage proves the SQL of
+ * the findings as merged per hazard (a merge may drop a rule's SQL), so they are merged here too, on a
+ * copy. A guess only: the sandbox opened ahead or not, the proofs reach the same verdicts.
+ */
+function hasFixToProve(state: ReviewState, findings: readonly Finding[]): boolean {
+  try {
+    const settled = settleFindings(structuredClone(findings), { files: state.freshParsed.map((i) => i.parsed), config: state.config });
+    return settled.some((f) => f.fix?.sql);
+  } catch {
+    // The stages report their own failures; here it only means no sandbox is opened ahead yet.
+    return false;
+  }
+}
+
+/** The lint stage's findings, read ahead of it (static: the parsed files and the catalog before). */
+function lintHasFix(state: ReviewState): boolean {
+  try {
+    return hasFixToProve(state, lintMigrations(state.freshParsed, { config: state.config, catalog: state.catalogBefore }));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * After the lint stage: opens the proofs' sandbox ahead that the fix point left for later, when the
+ * trace's findings brought a fix to prove (it then overlaps EXPLAIN and the cache writes, as before).
+ */
+export function proofSandboxForFixes(state: ReviewState): void {
+  const prepare = proofSandboxLater.get(state);
+  if (!prepare || !hasFixToProve(state, state.findings)) return;
+  proofSandboxLater.delete(state);
+  prepare();
 }
 
 /** The fix point of a whole seeding and fill, for the next review of this base touching the same tables. */

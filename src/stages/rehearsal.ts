@@ -47,12 +47,17 @@ function wantsRetry(state: ReviewState): ReviewedMigration[] {
   );
 }
 
+/** Whether a rehearsal will ask for a sandbox started from the state before the apply. */
+export function rehearsalsWanted(state: ReviewState): boolean {
+  return wantsRetry(state).length > 0 || lockTimeAtProductionSize(state.config, state.deps.env);
+}
+
 /** Before the apply: read the production sizes, and save the state the rehearsals start from when one will need it. */
 export async function rehearsalStartStage(state: ReviewState): Promise<void> {
   const { config } = state;
   if (state.reviewable.length === 0) return;
   const sizes = config.rehearsal['lock-time'] ? await productionSizes(config, state.change.head, statsUrl(config, state.deps.env)) : undefined;
-  const needed = wantsRetry(state).length > 0 || lockTimeAtProductionSize(config, state.deps.env);
+  const needed = rehearsalsWanted(state);
   const entry: Prepared = sizes ? { sizes } : {};
   prepared.set(state, entry);
   if (!needed || !engineSnapshots(config) || !state.sandbox || state.sandbox.stopped) return;
