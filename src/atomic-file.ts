@@ -1,6 +1,6 @@
 // Cache files are shared by concurrent processes (CLI runs, App workers): each is written whole or not
 // at all, so a reader never sees half of one.
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { nodeCrypto } from './node-crypto.js';
 
@@ -21,11 +21,22 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   }
 }
 
-/** writeFileAtomic for the synchronous paths (lint's cache, written as the process exits). */
-export function writeFileAtomicSync(file: string, data: string | Uint8Array): void {
+/**
+ * writeFileAtomic for the synchronous paths (lint's cache, written as the process exits); `data` may come
+ * in pieces, written one after the other (a large report is not copied into one buffer first).
+ */
+export function writeFileAtomicSync(file: string, data: string | Uint8Array | readonly Uint8Array[]): void {
   const temporary = temporaryNameFor(file);
   try {
-    writeFileSync(temporary, data);
+    if (typeof data === 'string' || !Array.isArray(data)) writeFileSync(temporary, data as string | Uint8Array);
+    else {
+      const fd = openSync(temporary, 'w');
+      try {
+        for (const piece of data) for (let at = 0; at < piece.length; ) at += writeSync(fd, piece, at);
+      } finally {
+        closeSync(fd);
+      }
+    }
     renameSync(temporary, file);
   } catch (error) {
     rmSync(temporary, { force: true });

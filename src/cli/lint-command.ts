@@ -199,7 +199,7 @@ async function answerEdited(run: {
     const mark = { ms: DURATION_MARK, text: durationText(report, DURATION_MARK) };
     const edited = await lintEdited({ state, changed: run.changed, root: run.root, config: run.config, cacheDir: run.cache, known, kept, mark });
     if (!edited) return undefined;
-    run.io.stdout.write(edited.before);
+    for (const piece of edited.before) run.io.stdout.write(piece);
     run.io.stdout.write(durationText(report, Math.round(nowMs() - run.started)));
     run.io.stdout.write(edited.after);
     try {

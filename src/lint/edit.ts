@@ -14,7 +14,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PgproConfig } from '../config/schema.js';
 import { conclude, localeOrder } from '../finding.js';
-import { loadCandidate, type LoadedMigrations, type MigrationCandidate } from '../migrations/index.js';
+import type { LoadedMigrations, MigrationCandidate } from '../migrations/index.js';
+import { loadCandidate } from '../migrations/load.js';
 import { decodeText } from '../migrations/tree.js';
 import { renderTextEnd, renderTextParts, renderTextSections } from '../report/text.js';
 import { discoverOptions } from '../stages/discover-options.js';
@@ -101,8 +102,8 @@ export function editStateOf(input: {
 }
 
 export interface EditedRun {
-  /** The report, cut at the duration. */
-  before: Buffer;
+  /** The report, cut at the duration (`before` in pieces, as kept and as rendered anew). */
+  before: Buffer[];
   after: Buffer;
   conclusion: ReviewResult['conclusion'];
   state: Omit<EditState, 'id'>;
@@ -192,23 +193,24 @@ export async function lintEdited(input: {
   // The report: every file's part as kept but the ones linted again, then its end rendered anew.
   const sources = Object.fromEntries(paths.map((p) => [p, p === migration.path ? `${'\n'.repeat(migration.lineOffset)}${migration.sql}` : `${'\n'.repeat(migration.down!.lineOffset)}${migration.down!.sql}`]));
   const sections = renderTextSections([...linted.values()].flatMap((f) => f.findings), sources, { color: state.color });
+  // The kept parts between the ones linted again are copied as one piece each.
   const chunks: Buffer[] = [];
   const files: EditState['files'] = [];
   let offset = 0;
+  let keptFrom = 0;
   for (const entry of state.files) {
     const [file, , , , , bytes] = entry;
     const again = linted.get(file);
     if (again) {
-      const section = sections.get(file) ?? '';
-      const buffer = Buffer.from(section);
-      if (buffer.length > 0) chunks.push(buffer);
-      files.push([file, again.statements, ...countsOf(again.findings), buffer.length]);
-    } else {
-      if (bytes > 0) chunks.push(input.kept.before.subarray(offset, offset + bytes));
-      files.push(entry);
-    }
+      if (offset > keptFrom) chunks.push(input.kept.before.subarray(keptFrom, offset));
+      const section = Buffer.from(sections.get(file) ?? '');
+      if (section.length > 0) chunks.push(section);
+      files.push([file, again.statements, ...countsOf(again.findings), section.length]);
+      keptFrom = offset + bytes;
+    } else files.push(entry);
     offset += bytes;
   }
+  if (offset > keptFrom) chunks.push(input.kept.before.subarray(keptFrom, offset));
   if (offset > input.kept.before.length) return undefined;
   const counts = { error: 0, warning: 0, info: 0 };
   let statements = 0;
@@ -241,7 +243,7 @@ export async function lintEdited(input: {
   if (cut < 0 || end.indexOf(input.mark.text, cut + 1) >= 0) return undefined;
   chunks.push(Buffer.from(end.slice(0, cut)));
   return {
-    before: Buffer.concat(chunks),
+    before: chunks,
     after: Buffer.from(end.slice(cut + input.mark.text.length)),
     conclusion,
     state: { ...state, files, catalogs: [...catalogs], digests: [...digests] },

@@ -61,7 +61,8 @@ export interface RunReads {
 /** A report as rendered, with the run's duration cut out: `before` + the duration + `after`. */
 export interface RenderedReport {
   key: string;
-  before: string | Buffer;
+  /** As one text, or in pieces. */
+  before: string | Buffer | readonly Buffer[];
   after: string | Buffer;
 }
 
@@ -318,9 +319,10 @@ export class RunMemo {
 
   private writeRendered(id: string, rendered: readonly RenderedReport[]): void {
     for (const report of rendered) {
-      const before = Buffer.from(report.before);
-      const file = this.renderFile(report.key);
-      writeFileAtomicSync(file, Buffer.concat([Buffer.from(`${JSON.stringify({ id, cut: before.length })}\n`), before, Buffer.from(report.after)]));
+      const before = typeof report.before === 'string' ? [Buffer.from(report.before)] : Buffer.isBuffer(report.before) ? [report.before] : report.before;
+      const cut = before.reduce((n, piece) => n + piece.length, 0);
+      const after = typeof report.after === 'string' ? Buffer.from(report.after) : report.after;
+      writeFileAtomicSync(this.renderFile(report.key), [Buffer.from(`${JSON.stringify({ id, cut })}\n`), ...before, after]);
     }
   }
 
