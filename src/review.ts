@@ -8,7 +8,7 @@ import { discoverStage } from './stages/discover.js';
 import { editsStage } from './stages/edits.js';
 import { explainStage } from './stages/explain.js';
 import { finishStage } from './stages/finish.js';
-import { closeEarlySandbox, historyStage, openSandboxEarly, restartUnseededForStubs, SandboxUnavailableError } from './stages/history.js';
+import { historyStage, restartUnseededForStubs, SandboxUnavailableError } from './stages/history.js';
 import { inferStage } from './stages/infer.js';
 import { historyInDump } from './stages/schema-dump.js';
 import { lintStage, lintWithoutSandbox } from './stages/lint.js';
@@ -30,7 +30,6 @@ export async function review(change: ChangeSet, options: ReviewOptions, deps: Re
     return await stages(state);
   } finally {
     disarm();
-    await closeEarlySandbox(state);
     await closeProofTwin(state);
     await state.reuse?.pool.close();
     if (!state.sandboxLent) await state.sandbox?.close().catch(() => undefined);
@@ -39,7 +38,6 @@ export async function review(change: ChangeSet, options: ReviewOptions, deps: Re
 
 async function stages(state: ReviewState): Promise<ReviewResult> {
   await discoverStage(state);
-  await openSandboxEarly(state);
   await parseStage(state);
   historyInDump(state);
   try {

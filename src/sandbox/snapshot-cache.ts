@@ -119,14 +119,6 @@ export class SnapshotCache {
     );
   }
 
-  /** Whether any of the entries is cached, without reading them (one listing of the directory). */
-  async hasAny(hashes: readonly string[]): Promise<boolean> {
-    if (hashes.some((hash) => this.memory.has(hash))) return true;
-    if (!this.options.dir) return false;
-    const names = new Set(await readdir(this.options.dir).catch(() => [] as string[]));
-    return hashes.some((hash) => names.has(`${hash}.tar.gz`));
-  }
-
   /**
    * Marks an entry used without reading it (its bytes are not needed this time): the disk bound evicts
    * the least recently used entries first. Nothing happens for an entry that is not cached.

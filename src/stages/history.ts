@@ -15,7 +15,6 @@ import { explainFill } from './explain.js';
 import { agentWillCall } from './agent.js';
 import { cacheDiscardNote, messageOf, progress, statementCount, timed, type ReviewState, type ReviewedMigration } from './state.js';
 import { loadMigrations } from '../migrations/index.js';
-import type { MigrationFile } from '../types.js';
 import { discoverOptions } from './discover-options.js';
 import { parseHistory } from './parse.js';
 import { stoppedByReview } from './stop.js';
@@ -38,83 +37,20 @@ export function sandboxOpener(state: ReviewState): (options: SandboxOptions) => 
   return state.deps.createSandbox ?? sandboxFactory(state.config, state.deps.env);
 }
 
-/** Extensions the setup and the history files create (read from their text, not their parse). */
-function extensionsOfHistory(state: ReviewState, history: readonly MigrationFile[]): string[] {
-  return [...new Set([...state.setup.map((s) => s.sql), ...history.map((m) => m.sql)].flatMap(extensionsIn))];
-}
-
-function sandboxOptionsOf(state: ReviewState, historyExtensions: readonly string[], fresh: readonly MigrationFile[]): SandboxOptions {
+export async function historyStage(state: ReviewState): Promise<void> {
   const { config } = state;
-  return {
+  state.historyExtensions = state.known
+    ? state.known.manifest.extensions
+    : [...new Set([...state.setup.map((s) => s.sql), ...state.historyParsed.map((h) => h.migration.sql)].flatMap(extensionsIn))];
+  const extensions = [...new Set([...state.historyExtensions, ...state.reviewable.flatMap((r) => extensionsIn(r.migration.sql))])];
+  state.sandboxOptions = {
     statementTimeoutMs: config.sandbox['statement-timeout-seconds'] * 1000,
     startTimeoutMs: startTimeoutMs(config.sandbox['start-timeout-seconds']),
     memoryMb: config.sandbox['memory-mb'],
-    extensions: [...new Set([...historyExtensions, ...fresh.flatMap((m) => extensionsIn(m.sql))])],
+    extensions,
     signal: state.stop.signal,
     timeBudget: state.sandboxBudget,
   };
-}
-
-/** What shapes a sandbox as it starts: two openings with the same are the same sandbox. */
-const startShape = (options: SandboxOptions) => JSON.stringify([options.statementTimeoutMs, options.memoryMb, options.extensions ?? []]);
-
-/** The state after each prefix of the history (historyPrefixHashes) in the sandbox these options open. */
-function historyHashes(state: ReviewState, history: readonly MigrationFile[], options: SandboxOptions): string[] {
-  return historyPrefixHashes(
-    history.map((m) => ({ path: m.path, content: m.sql })),
-    { engine: `pglite ${pgliteVersion()}`, code: codeId(), setup: JSON.stringify(state.setup), extensions: options.extensions ?? [] },
-  );
-}
-
-/** The sandbox opened while the files were parsed (openSandboxEarly), until the history stage takes it. */
-const opened = new WeakMap<ReviewState, { options: SandboxOptions; sandbox: Promise<Sandbox> }>();
-
-/**
- * Called before the parse. A review that will replay its history from nothing (no snapshot of any of
- * its prefixes cached, nor of it seeded) starts its sandbox now: the worker starts PGlite while this
- * thread parses the files (Lemmy's 342: ~0.17 s), rather than after. The history stage takes it when it
- * opens a sandbox of the same shape (the parse may leave a new file out, and its extension with it);
- * otherwise it is closed unused (closeEarlySandbox).
- */
-export async function openSandboxEarly(state: ReviewState): Promise<void> {
-  if (state.known || state.history.length === 0 || state.fresh.length === 0 || state.setup.some((s) => s.dump)) return;
-  try {
-    const options = sandboxOptionsOf(state, extensionsOfHistory(state, state.history), state.fresh);
-    const cache = state.snapshotCache;
-    if (cache) {
-      const hashes = historyHashes(state, state.history, options);
-      if (await cache.hasAny(hashes)) return;
-      if (await cachedSeededDocument(cache, seededKey(hashes.at(-1)!, state.config.sandbox['seed-rows']))) return;
-    }
-    const sandbox = sandboxOpener(state)(options);
-    // A start that fails is the history stage's to report, when it takes this one.
-    sandbox.catch(() => undefined);
-    opened.set(state, { options, sandbox });
-  } catch {
-    // Nothing is opened early: the history stage opens its sandbox as it always did.
-  }
-}
-
-/** The sandbox opened early, when it has the shape the history stage asks for now. */
-function takeEarlySandbox(state: ReviewState, options: SandboxOptions): Promise<Sandbox> | undefined {
-  const entry = opened.get(state);
-  if (!entry) return undefined;
-  opened.delete(state);
-  if (startShape(entry.options) === startShape(options)) return entry.sandbox;
-  inBackground(state, entry.sandbox.then((db) => db.close()));
-  return undefined;
-}
-
-/** Closes the sandbox opened early that the history stage did not take (a cache hit after all, a failure before). */
-export async function closeEarlySandbox(state: ReviewState): Promise<void> {
-  const entry = opened.get(state);
-  opened.delete(state);
-  await entry?.sandbox.then((db) => db.close()).catch(() => undefined);
-}
-
-export async function historyStage(state: ReviewState): Promise<void> {
-  state.historyExtensions = state.known ? state.known.manifest.extensions : extensionsOfHistory(state, state.historyParsed.map((h) => h.migration));
-  state.sandboxOptions = sandboxOptionsOf(state, state.historyExtensions, state.reviewable.map((r) => r.migration));
   state.sandbox = await timed(state, 'sandbox', async () => {
     progress(state, 'sandbox', 'Starting the sandbox');
     try {
@@ -266,7 +202,10 @@ async function startFromCache(state: ReviewState): Promise<{ sandbox: Sandbox; h
   const cache = state.snapshotCache;
   const history = state.historyParsed;
   // hashes[i] names the state after history files 0..i on top of the setup and extensions.
-  const hashes = historyHashes(state, history.map((h) => h.migration), state.sandboxOptions!);
+  const hashes = historyPrefixHashes(
+    history.map((h) => ({ path: h.migration.path, content: h.migration.sql })),
+    { engine: `pglite ${pgliteVersion()}`, code: codeId(), setup: JSON.stringify(state.setup), extensions: state.sandboxOptions!.extensions ?? [] },
+  );
   const full = hashes.at(-1);
   const seeded = full ? await findSeeded(state, full) : undefined;
   const seededSandbox = seeded ? await restoreSeeded(state, seeded) : undefined;
@@ -287,7 +226,7 @@ async function startFromCache(state: ReviewState): Promise<{ sandbox: Sandbox; h
   let sandbox = fromCache;
   if (!sandbox) {
     const open = sandboxOpener(state);
-    const own = takeEarlySandbox(state, state.sandboxOptions!) ?? open(state.sandboxOptions!);
+    const own = open(state.sandboxOptions!);
     openProofTwin(state, open);
     sandbox = await own;
   }
