@@ -24,13 +24,20 @@ function hasLongWord(text: string): boolean {
     if (i - start >= 16 && Buffer.byteLength(text.slice(start, i), 'utf8') > MAX_BYTES) return true;
   }
   if (!text.includes('"')) return false;
+  // Between double quotes, counted across `""` escapes: each escape leaves an empty piece between the
+  // parts of one name, and is one byte of it.
   let run = 0;
-  let previousEmpty = true;
-  for (const segment of text.split('"')) {
+  let joined = false;
+  for (const [i, segment] of text.split('"').entries()) {
+    if (segment === '' && i > 0) {
+      run += 1;
+      joined = true;
+      continue;
+    }
     const bytes = Buffer.byteLength(segment, 'utf8');
-    run = previousEmpty ? run + bytes + 1 : bytes;
+    run = joined ? run + bytes : bytes;
+    joined = false;
     if (run > MAX_BYTES) return true;
-    previousEmpty = segment === '';
   }
   return false;
 }

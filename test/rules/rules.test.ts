@@ -472,11 +472,14 @@ const table: Record<string, { valid: Case[]; invalid: Case[] }> = {
     valid: [
       { sql: `CREATE TABLE ${'a'.repeat(63)} (${'b'.repeat(63)} int);` },
       { name: '63 bytes of multi-byte characters', sql: `CREATE TABLE t (${'é'.repeat(31)}x int);` },
+      { name: 'a quoted name of 63 bytes with an escaped quote in it', sql: `CREATE TABLE "${'a'.repeat(30)}""${'b'.repeat(32)}" (id int);` },
     ],
     invalid: [
       { sql: `CREATE TABLE t (\n  ${'c'.repeat(64)} int\n);`, lines: [2] },
       { name: 'multi-byte characters count as bytes', sql: `CREATE INDEX ${'é'.repeat(32)} ON t (a);`, lines: [1] },
       { name: 'a long name after shorter runs and punctuation', sql: `CREATE TABLE t_${'x'.repeat(15)} (\n  a$1 int, ${'d'.repeat(40)}_${'e'.repeat(30)} int\n);`, lines: [2] },
+      { name: 'a quoted name of 64 bytes with an escaped quote in it', sql: `CREATE TABLE "${'a'.repeat(30)}""${'b'.repeat(33)}" (id int);`, lines: [1] },
+      { name: 'a quoted name of 64 bytes beginning with escaped quotes', sql: `CREATE TABLE x."""""${'c'.repeat(62)}" (id int);`, lines: [1] },
     ],
   },
   'prefer-jsonb': {
