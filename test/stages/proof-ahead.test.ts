@@ -7,6 +7,7 @@ import { review } from '../../src/review.js';
 import { createSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
 import type { ReviewResult } from '../../src/types.js';
 import { memoryTree } from '../helpers/tree.js';
+import { closeRecorded } from '../helpers/sandboxes.js';
 
 const config = parseConfig('explain:\n  enabled: false\n', 'test.yml');
 const HISTORY = 'db/migrations/0001_accounts.sql';
@@ -19,13 +20,7 @@ function counting(): { factory: (options: SandboxOptions) => Promise<Sandbox>; o
   const factory = async (options: SandboxOptions): Promise<Sandbox> => {
     const entry = { closed: false };
     opened.push(entry);
-    const db = await createSandbox(options);
-    const close = db.close.bind(db);
-    db.close = () => {
-      entry.closed = true;
-      return close();
-    };
-    return db;
+    return closeRecorded(await createSandbox(options), entry);
   };
   return { factory, opened };
 }

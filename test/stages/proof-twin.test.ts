@@ -7,6 +7,7 @@ import { review } from '../../src/review.js';
 import { createSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
 import type { ReviewResult } from '../../src/types.js';
 import { memoryTree } from '../helpers/tree.js';
+import { closeRecorded } from '../helpers/sandboxes.js';
 
 const config = parseConfig('explain:\n  enabled: false\n', 'test.yml');
 const FILE = 'db/migrations/0001_accounts.sql';
@@ -46,12 +47,7 @@ function recording(): { factory: (options: SandboxOptions) => Promise<Sandbox>; 
         };
       }
     }
-    const close = db.close.bind(db);
-    db.close = () => {
-      entry.closed = true;
-      return close();
-    };
-    return db;
+    return closeRecorded(db, entry);
   };
   return { factory, opened };
 }
