@@ -21,7 +21,7 @@ import { renderTextEnd, renderTextParts, renderTextSections } from '../report/te
 import { discoverOptions } from '../stages/discover-options.js';
 import type { Finding, MigrationFile, ReviewResult, Severity } from '../types.js';
 import { FileLintCache } from './cache-file.js';
-import type { LintTarget } from './engine.js';
+import { lintTargetsAt } from './targets.js';
 
 export interface EditState {
   id: string;
@@ -39,13 +39,9 @@ export interface EditState {
   notes: string[];
 }
 
-/** The paths linted at each position: the migration, and its down file when named (as lintStatic's targets). */
-function lintedAt(migration: MigrationFile, lint: ReadonlySet<string>): string[] {
-  const paths: string[] = [];
-  if (migration.kind !== 'undo' && lint.has(migration.path)) paths.push(migration.path);
-  if (migration.down && migration.down.path !== migration.path && lint.has(migration.down.path)) paths.push(migration.down.path);
-  return paths;
-}
+/** The paths linted at `position`: the migration, and its down file when named (as lintStatic's targets). */
+const lintedAt = (migration: MigrationFile, position: number, lint: ReadonlySet<string>): string[] =>
+  lintTargetsAt(migration, position, lint).map((t) => t.migration.path);
 
 const countsOf = (findings: readonly Finding[]): [number, number, number] => {
   const counts: [number, number, number] = [0, 0, 0];
@@ -68,7 +64,7 @@ export function editStateOf(input: {
 }): Omit<EditState, 'id'> | undefined {
   const { result, loaded, chain, cache } = input;
   if (loaded.loadedFrom.length !== loaded.migrations.length) return undefined;
-  const migrations = loaded.migrations.map((m, i) => ({ ...loaded.loadedFrom[i]!, lint: lintedAt(m, input.lint) }));
+  const migrations = loaded.migrations.map((m, i) => ({ ...loaded.loadedFrom[i]!, lint: lintedAt(m, i, input.lint) }));
   const paths = migrations.flatMap((m) => m.lint);
   const sorted = [...paths].sort(localeOrder);
   if (new Set(paths).size !== paths.length || sorted.some((p, i) => i > 0 && localeOrder(sorted[i - 1]!, p) === 0)) return undefined;
@@ -145,7 +141,8 @@ export async function lintEdited(input: {
   const migration = loaded.migration;
   if (!migration || loaded.notes.length > 0 || loaded.rejected) return undefined;
   const lint = new Set(at.lint);
-  const paths = lintedAt(migration, lint);
+  const targets = lintTargetsAt(migration, position, lint);
+  const paths = targets.map((t) => t.migration.path);
   if (paths.length !== at.lint.length || paths.some((p, i) => p !== at.lint[i])) return undefined;
 
   const later = state.migrations.some((m, i) => i > position && m.lint.length > 0);
@@ -159,9 +156,6 @@ export async function lintEdited(input: {
     const key = position > 0 ? catalogs.get(position - 1) : undefined;
     const catalog = key === undefined ? undefined : FileLintCache.readCatalog(input.cacheDir, input.root, key);
     if (position > 0 && !catalog) return undefined;
-    const targets: LintTarget[] = paths.map((p) =>
-      p === migration.path ? { migration, after: position } : { migration: { ...migration, path: p, sql: migration.down!.sql, lineOffset: migration.down!.lineOffset }, after: position },
-    );
     // Only the changed migration is read: the run starts from the catalog before it.
     const migrations: MigrationFile[] = [];
     migrations[position] = migration;

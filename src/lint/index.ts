@@ -14,6 +14,7 @@ import type { MigrationFile, ReviewResult } from '../types.js';
 import { codeId } from '../code-id.js';
 import type { CatalogAt, LintedFile, LintTarget } from './engine.js';
 import type { StaticCatalogData } from './static-catalog.js';
+import { lintTargetsAt } from './targets.js';
 
 export type { LintedFile } from './engine.js';
 
@@ -129,16 +130,7 @@ export async function lintStatic(input: StaticLintInput): Promise<ReviewResult> 
 
 /** The files to lint, in apply order; a down file right after its up file. */
 function lintTargetsOf(input: StaticLintInput): LintTarget[] {
-  const targets: LintTarget[] = [];
-  input.migrations.forEach((m, i) => {
-    if (m.kind !== 'undo' && (!input.lint || input.lint.has(m.path))) targets.push({ migration: m, after: i });
-    // A down file is linted only when named (its drops are the point of it), and a down section of the
-    // up file itself (dbmate) never: the file is linted as what it deploys.
-    if (m.down && m.down.path !== m.path && input.lint?.has(m.down.path)) {
-      targets.push({ migration: { ...m, path: m.down.path, sql: m.down.sql, lineOffset: m.down.lineOffset }, after: i });
-    }
-  });
-  return targets;
+  return input.migrations.flatMap((m, i) => lintTargetsAt(m, i, input.lint));
 }
 
 /** Files that live one directory below their sequence's folder (prisma, diesel). */

@@ -227,8 +227,8 @@ export class RunMemo {
 
   /**
    * As `quickLookup`, telling which files changed: their paths (as read) with their texts today. Every
-   * file is statted, and every file whose stat changed is read: a run that lints only what changed must
-   * know all of it.
+   * file is statted; files whose stat changed are read until two have changed (a run that lints the
+   * changed file alone must know it is the only one; with two, the full path reads them all anyway).
    */
   quickChanges(quick: string, root: string, stats = new RunStats()): MemoHit | { changed: Map<string, string> } | undefined {
     const header = this.header;
@@ -246,6 +246,7 @@ export class RunMemo {
       const now = stats.get(absolute);
       if (!now) return undefined;
       if (now.sig === sig && now.changedMs < before) continue;
+      if (changed.size > 1) continue;
       let text: string;
       try {
         text = decodeText(readFileSync(absolute));

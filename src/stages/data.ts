@@ -15,7 +15,7 @@ import type { Sandbox } from '../sandbox/index.js';
 import { relationOids } from '../sandbox/observe.js';
 import { proofTwinOpener } from './proof-twin.js';
 import { rehearsalsWanted } from './rehearsal.js';
-import { lintMigrations } from '../rules/lib/lint.js';
+import { staticLintFindings } from './lint.js';
 import { settleFindings } from '../hazards/index.js';
 import type { Finding } from '../types.js';
 
@@ -175,7 +175,7 @@ function hasFixToProve(state: ReviewState, findings: readonly Finding[]): boolea
 /** The lint stage's findings, read ahead of it (static: the parsed files and the catalog before). */
 function lintHasFix(state: ReviewState): boolean {
   try {
-    return hasFixToProve(state, lintMigrations(state.freshParsed, { config: state.config, catalog: state.catalogBefore }));
+    return hasFixToProve(state, staticLintFindings(state));
   } catch {
     return false;
   }
